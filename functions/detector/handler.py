@@ -1,0 +1,56 @@
+"""Consumes the events queue: records activity and opens incidents (one message fails alone)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.adapters.sqs import Queue
+from mlops_bot.config import get_settings
+from mlops_bot.detection.service import DetectorDependencies, detect
+from mlops_bot.webhooks.models import RepositoryEvent
+
+logger = Logger(service="detector")
+tracer = Tracer(service="detector")
+metrics = Metrics(namespace="MlopsBot", service="detector")
+processor = BatchProcessor(event_type=EventType.SQS)
+
+_dependencies: DetectorDependencies | None = None
+
+
+def _deps() -> DetectorDependencies:
+    global _dependencies
+    if _dependencies is None:
+        settings = get_settings()
+        _dependencies = DetectorDependencies(
+            settings=settings,
+            table=StateTable(settings.table_name),
+            healing_queue=Queue(settings.healing_queue_url),
+        )
+    return _dependencies
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    event = RepositoryEvent.model_validate_json(record.body)
+    detection = detect(_deps(), event)
+    metrics.add_metric(name="EventsRecorded", unit=MetricUnit.Count, value=1)
+    if detection.new_incident:
+        metrics.add_metric(name="IncidentsOpened", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "event detected",
+        extra={"delivery_id": event.delivery_id, "event": event.event, "incident_id": detection.incident_id},
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

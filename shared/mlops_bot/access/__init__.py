@@ -1,0 +1,1 @@
+"""Who may call the management API: API keys (hashed at rest) and their tenants."""

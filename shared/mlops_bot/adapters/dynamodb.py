@@ -1,0 +1,174 @@
+"""The bot's one DynamoDB table, as a handful of typed operations.
+
+It knows DynamoDB (conditions, counters, pagination, Decimal) and nothing of the rules: services
+build the items with `mlops_bot.storage.keys` and decide what a conditional failure means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+Item = dict[str, Any]
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    if isinstance(value, set):
+        return sorted(_from_dynamo(v) for v in value)
+    return value
+
+
+class StateTable:
+    """Typed access to the single table (pk/sk, GSI `gsi1`)."""
+
+    GSI = "gsi1"
+
+    def __init__(self, table_name: str, resource: Any | None = None) -> None:
+        self._resource = resource or boto3.resource("dynamodb")
+        self.table = self._resource.Table(table_name)
+        self.name = table_name
+
+    def put_new(self, item: Mapping[str, Any]) -> bool:
+        """Write `item` only if its key is free; False when it already exists."""
+        try:
+            self.table.put_item(Item=_to_dynamo(dict(item)), ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def put(self, item: Mapping[str, Any]) -> None:
+        self.table.put_item(Item=_to_dynamo(dict(item)))
+
+    def get(self, key: Mapping[str, str], consistent: bool = True) -> Item | None:
+        found = self.table.get_item(Key=dict(key), ConsistentRead=consistent).get("Item")
+        return _from_dynamo(found) if found else None
+
+    def delete(self, key: Mapping[str, str]) -> None:
+        self.table.delete_item(Key=dict(key))
+
+    def set_fields(
+        self,
+        key: Mapping[str, str],
+        fields: Mapping[str, Any],
+        *,
+        increments: Mapping[str, int] | None = None,
+        append: Mapping[str, list[Any]] | None = None,
+        if_exists: bool = False,
+        condition: str | None = None,
+        condition_values: Mapping[str, Any] | None = None,
+    ) -> Item | None:
+        """SET fields, ADD counters and append to lists in one update; returns the new item.
+
+        Returns None when `if_exists` or `condition` did not hold.
+        """
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        sets: list[str] = []
+        adds: list[str] = []
+        for i, (name, value) in enumerate(fields.items()):
+            names[f"#s{i}"] = name
+            values[f":s{i}"] = _to_dynamo(value)
+            sets.append(f"#s{i} = :s{i}")
+        for i, (name, amount) in enumerate((increments or {}).items()):
+            names[f"#a{i}"] = name
+            values[f":a{i}"] = amount
+            adds.append(f"#a{i} :a{i}")
+        for i, (name, entries) in enumerate((append or {}).items()):
+            names[f"#l{i}"] = name
+            values[f":l{i}"] = _to_dynamo(entries)
+            values[":empty"] = []
+            sets.append(f"#l{i} = list_append(if_not_exists(#l{i}, :empty), :l{i})")
+        expression = ""
+        if sets:
+            expression += "SET " + ", ".join(sets)
+        if adds:
+            expression += " ADD " + ", ".join(adds)
+        kwargs: dict[str, Any] = {
+            "Key": dict(key),
+            "UpdateExpression": expression.strip(),
+            "ExpressionAttributeNames": names,
+            "ReturnValues": "ALL_NEW",
+        }
+        conditions = []
+        if if_exists:
+            conditions.append("attribute_exists(pk)")
+        if condition:
+            conditions.append(condition)
+            values.update({k: _to_dynamo(v) for k, v in (condition_values or {}).items()})
+        if conditions:
+            kwargs["ConditionExpression"] = " AND ".join(f"({c})" for c in conditions)
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        try:
+            response = self.table.update_item(**kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return _from_dynamo(response.get("Attributes", {}))  # type: ignore[no-any-return]
+
+    def increment(self, key: Mapping[str, str], counter: str, expires_at: int | None = None) -> int:
+        """Atomically add one to `counter` (creating the item) and return the new value."""
+        fields: dict[str, Any] = {"expires_at": expires_at} if expires_at is not None else {}
+        item = self.set_fields(key, fields, increments={counter: 1})
+        return int((item or {}).get(counter, 0))
+
+    def query(
+        self,
+        pk: str,
+        sk_prefix: str | None = None,
+        *,
+        by_index: bool = False,
+        newest_first: bool = False,
+        limit: int | None = None,
+    ) -> list[Item]:
+        """Items of one partition (optionally with a sort-key prefix), following pagination."""
+        pk_name, sk_name = ("gsi1pk", "gsi1sk") if by_index else ("pk", "sk")
+        condition: Any = Key(pk_name).eq(pk)
+        if sk_prefix:
+            condition = condition & Key(sk_name).begins_with(sk_prefix)
+        kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ScanIndexForward": not newest_first}
+        if by_index:
+            kwargs["IndexName"] = self.GSI
+        items: list[Item] = []
+        while True:
+            if limit is not None:
+                kwargs["Limit"] = max(1, limit - len(items))
+            page = self.table.query(**kwargs)
+            items.extend(_from_dynamo(i) for i in page.get("Items", []))
+            last = page.get("LastEvaluatedKey")
+            if not last or (limit is not None and len(items) >= limit):
+                break
+            kwargs["ExclusiveStartKey"] = last
+        return items[:limit] if limit is not None else items
+
+    def reachable(self) -> bool:
+        """True when the table answers (readiness)."""
+        try:
+            self._resource.meta.client.describe_table(TableName=self.name)
+        except ClientError:
+            return False
+        return True

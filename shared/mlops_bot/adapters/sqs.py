@@ -1,0 +1,34 @@
+"""Sending to and checking the bot's SQS queues."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+
+class Queue:
+    """One SQS queue, addressed by URL."""
+
+    def __init__(self, url: str, client: Any | None = None) -> None:
+        self.url = url
+        self._client = client or boto3.client("sqs")
+
+    def send(self, body: dict[str, Any], attributes: dict[str, str] | None = None) -> str:
+        """Send one JSON message; returns its SQS message id."""
+        kwargs: dict[str, Any] = {"QueueUrl": self.url, "MessageBody": json.dumps(body, default=str)}
+        if attributes:
+            kwargs["MessageAttributes"] = {
+                name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
+            }
+        response = self._client.send_message(**kwargs)
+        return str(response["MessageId"])
+
+    def reachable(self) -> bool:
+        try:
+            self._client.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])
+        except (ClientError, BotoCoreError):
+            return False
+        return True

@@ -1,0 +1,32 @@
+"""Starting and reading playbook executions on Step Functions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+
+class PlaybookRunner:
+    """Starts state machine executions with idempotent names."""
+
+    def __init__(self, client: Any | None = None) -> None:
+        self._client = client or boto3.client("stepfunctions")
+
+    def start(self, state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
+        """Start an execution named `name`; a second start with the same name returns the first ARN."""
+        try:
+            response = self._client.start_execution(
+                stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload, default=str)
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise
+            arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+            return arn
+        return str(response["executionArn"])
+
+    def describe(self, execution_arn: str) -> dict[str, Any]:
+        return dict(self._client.describe_execution(executionArn=execution_arn))

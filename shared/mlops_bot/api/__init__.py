@@ -1,0 +1,1 @@
+"""The management API: one FastAPI app (behind Mangum in Lambda), routers per resource."""

@@ -1,0 +1,76 @@
+"""`mlops-bot run-local`: the whole stack on loopback until Ctrl-C or SIGTERM (what `make run` runs)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run-local", help="start the local stack (embedded AWS, gateway on $PORT, queue pollers)"
+    )
+    parser.add_argument("--template", type=Path, default=None, help="template.yaml to provision from")
+    parser.add_argument("--port", type=int, default=None, help="gateway port (default $PORT or 8080)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mlops_bot.local.stack import LocalStack, StackConfig
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    config = StackConfig.from_environment(args.template)
+    if args.port is not None:
+        config.port = args.port
+    if not config.template_path.exists():
+        print(f"error: {config.template_path} not found (run from the project root)", file=sys.stderr)
+        return 2
+    stopping = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    print("starting the local stack (embedded AWS from template.yaml)...", flush=True)
+    stack = LocalStack(config)
+    try:
+        stack.start()
+    except Exception as exc:
+        print(f"error: the local stack did not start: {exc}", file=sys.stderr)
+        return 1
+    try:
+        from mlops_bot.config import get_settings
+
+        settings = get_settings()
+        lines = [
+            "mlops-bot local stack is up",
+            f"  gateway        {stack.url}",
+            f"  webhook        POST {stack.webhook_url}",
+            f"  health         {stack.url}/health/ready",
+            f"  embedded AWS   {stack.moto_url} (moto; AWS_ENDPOINT_URL for the aws CLI / boto3)",
+            f"  webhook secret {config.webhook_secret}",
+            f"  dry run        {str(settings.dry_run).lower()}   auto-enrol {str(settings.auto_enroll).lower()}",
+            f"  GitHub API     {settings.github_api_url}",
+        ]
+        if config.bootstrap_api_key:
+            lines.append("  admin API key  from MLOPS_BOT_BOOTSTRAP_API_KEY (tenant 'default')")
+        lines += [
+            "",
+            "Send a sample event:",
+            "  .venv/bin/mlops-bot replay events/workflow_run_failure.json",
+            "Stop with Ctrl-C (or SIGTERM).",
+        ]
+        print("\n".join(lines), flush=True)
+        while not stopping.wait(0.5):
+            pass
+        print("stopping...", flush=True)
+    finally:
+        stack.stop()
+    print("stopped", flush=True)
+    return 0

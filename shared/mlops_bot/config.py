@@ -1,0 +1,69 @@
+"""Runtime configuration, read once per cold start from the environment.
+
+Every function of the bundle reads the same variables (the template sets them in `Globals`), so one
+settings object serves them all. The local stack sets the same variables before it imports a handler.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+
+
+class Settings(BaseSettings):
+    """What a function needs to know about its deployment."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    table_name: str = Field(default="mlops-bot", alias="MLOPS_BOT_TABLE_NAME")
+    events_queue_url: str = Field(default="", alias="MLOPS_BOT_EVENTS_QUEUE_URL")
+    healing_queue_url: str = Field(default="", alias="MLOPS_BOT_HEALING_QUEUE_URL")
+    pipeline_fix_state_machine_arn: str = Field(default="", alias="MLOPS_BOT_PIPELINE_FIX_STATE_MACHINE_ARN")
+    environment: str = Field(default="local", alias="MLOPS_BOT_ENVIRONMENT")
+
+    webhook_secret: str | None = Field(default=None, alias="GITHUB_WEBHOOK_SECRET")
+    webhook_secret_name: str = Field(default="", alias="MLOPS_BOT_WEBHOOK_SECRET_NAME")
+    github_credentials_secret_name: str = Field(default="", alias="MLOPS_BOT_GITHUB_SECRET_NAME")
+    github_api_url: str = Field(default=DEFAULT_GITHUB_API_URL, alias="GITHUB_API_URL")
+    github_token: str | None = Field(default=None, alias="GITHUB_TOKEN")
+    github_app_id: str | None = Field(default=None, alias="GITHUB_APP_ID")
+    github_app_private_key: str | None = Field(default=None, alias="GITHUB_APP_PRIVATE_KEY")
+    dry_run_setting: bool | None = Field(default=None, alias="MLOPS_BOT_DRY_RUN")
+    auto_enroll: bool = Field(default=False, alias="MLOPS_BOT_AUTO_ENROLL")
+    bootstrap_api_key: str | None = Field(default=None, alias="MLOPS_BOT_BOOTSTRAP_API_KEY")
+
+    # Webhook admission: GitHub's documented limit is 25 MB; the rate limit is per repository.
+    max_webhook_bytes: int = Field(default=25 * 1024 * 1024, alias="MLOPS_BOT_MAX_WEBHOOK_BYTES")
+    webhook_rate_limit: int = Field(default=100, alias="MLOPS_BOT_WEBHOOK_RATE_LIMIT")
+    webhook_rate_window_seconds: int = Field(default=300, alias="MLOPS_BOT_WEBHOOK_RATE_WINDOW_SECONDS")
+    delivery_ttl_days: int = Field(default=7, alias="MLOPS_BOT_DELIVERY_TTL_DAYS")
+    event_ttl_days: int = Field(default=90, alias="MLOPS_BOT_EVENT_TTL_DAYS")
+
+    @property
+    def has_github_credentials(self) -> bool:
+        return bool(
+            self.github_token
+            or self.github_credentials_secret_name
+            or (self.github_app_id and self.github_app_private_key)
+        )
+
+    @property
+    def dry_run(self) -> bool:
+        """Dry run unless told otherwise, and always when the bot has no way to write to GitHub."""
+        if self.dry_run_setting is not None:
+            return self.dry_run_setting
+        return not self.has_github_credentials
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the local stack change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,1 @@
+"""Detection: from a queued repository event to recorded activity and incidents."""

@@ -1,0 +1,460 @@
+"""The whole local stack in one object: embedded AWS, provisioned resources, gateway, pollers."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import re
+import socket
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from mlops_bot.local.pollers import QueuePoller
+from mlops_bot.local.runtime import LocalFunctions, install_moto_hook
+from mlops_bot.local.template import Template
+
+log = logging.getLogger("mlops_bot.local")
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+DEFAULT_WEBHOOK_SECRET = "local-webhook-secret"  # noqa: S105 - printed at start, for local use only
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _truthy(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class StackConfig:
+    """What `make run` and the tests can change; defaults come from the environment."""
+
+    template_path: Path = Path("template.yaml")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    webhook_secret: str = DEFAULT_WEBHOOK_SECRET
+    bootstrap_api_key: str | None = None
+    auto_enroll: bool = True
+    dry_run: bool | None = None
+    github_api_url: str | None = None
+    github_token: str | None = None
+    visibility_timeout: int = 5
+    name_prefix: str = "mlops-bot-local"
+    extra_environment: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_environment(cls, template_path: Path | None = None) -> StackConfig:
+        env = os.environ
+        dry_run = env.get("MLOPS_BOT_DRY_RUN")
+        return cls(
+            template_path=template_path or Path(env.get("MLOPS_BOT_TEMPLATE", "template.yaml")),
+            host=env.get("HOST", "127.0.0.1"),
+            port=int(env.get("PORT", "8080")),
+            webhook_secret=env.get("GITHUB_WEBHOOK_SECRET") or DEFAULT_WEBHOOK_SECRET,
+            bootstrap_api_key=env.get("MLOPS_BOT_BOOTSTRAP_API_KEY") or None,
+            auto_enroll=_truthy(env.get("MLOPS_BOT_AUTO_ENROLL"), True),
+            dry_run=None if dry_run in (None, "") else _truthy(dry_run, True),
+            github_api_url=env.get("GITHUB_API_URL") or None,
+            github_token=env.get("GITHUB_TOKEN") or None,
+            visibility_timeout=int(env.get("MLOPS_BOT_LOCAL_VISIBILITY_TIMEOUT", "5")),
+        )
+
+
+class LocalStack:
+    """Start with `start()` (or `with LocalStack(config) as stack:`); `stop()` undoes everything."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.template = Template.load(config.template_path)
+        self.functions = LocalFunctions(self.template.functions(), config.name_prefix, REGION, ACCOUNT)
+        self.physical: dict[str, dict[str, str]] = {}
+        self.parameters: dict[str, str] = {}
+        self.pollers: list[QueuePoller] = []
+        self.moto_port = free_port()
+        self._moto: Any = None
+        self._gateway: Any = None
+        self._gateway_thread: threading.Thread | None = None
+        self._undo_hook: Any = None
+        self._saved_env: dict[str, str | None] = {}
+        self.started = False
+
+    # ---------------------------------------------------------------- URLs
+    @property
+    def moto_url(self) -> str:
+        return f"http://127.0.0.1:{self.moto_port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.config.host}:{self.config.port}"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.url}/webhooks/github"
+
+    # ---------------------------------------------------------------- lifecycle
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        try:
+            self._start_aws()
+            self._provision()
+            self._configure_functions()
+            self._undo_hook = install_moto_hook(self.functions)
+            self._bootstrap()
+            self._start_pollers()
+            self._start_gateway()
+        except BaseException:
+            self.stop()
+            raise
+        self.started = True
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        for poller in self.pollers:
+            poller.join(timeout=5)
+        self.pollers = []
+        if self._gateway is not None:
+            self._gateway.should_exit = True
+            if self._gateway_thread is not None:
+                self._gateway_thread.join(timeout=10)
+            self._gateway = None
+        if self._undo_hook is not None:
+            self._undo_hook()
+            self._undo_hook = None
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env = {}
+        from mlops_bot.config import reset_settings
+
+        reset_settings()
+        self.started = False
+
+    def _setenv(self, name: str, value: str) -> None:
+        if name not in self._saved_env:
+            self._saved_env[name] = os.environ.get(name)
+        os.environ[name] = value
+
+    # ---------------------------------------------------------------- AWS
+    def _start_aws(self) -> None:
+        from moto.core.config import default_user_config
+        from moto.server import ThreadedMotoServer
+
+        default_user_config["stepfunctions"] = {"execute_state_machine": True}
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._moto.start()
+        for name, value in {
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "MOTO_PORT": str(self.moto_port),  # moto's Step Functions interpreter calls Lambda here
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_DEV": "false",
+        }.items():
+            self._setenv(name, value)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.moto_url, region_name=REGION)  # type: ignore[call-overload]
+
+    # ---------------------------------------------------------------- template resolution
+    def _param_values(self) -> dict[str, str]:
+        values = self.template.parameter_defaults()
+        values.update({"Stage": "local", "AutoEnroll": "true" if self.config.auto_enroll else "false"})
+        if self.config.dry_run is not None:
+            values["DryRun"] = "true" if self.config.dry_run else "false"
+        elif self.config.github_token:
+            values["DryRun"] = "false"
+        if self.config.github_api_url:
+            values["GitHubApiUrl"] = self.config.github_api_url
+        return values
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if "Ref" in value:
+            return self._ref(str(value["Ref"]))
+        if "Fn::GetAtt" in value:
+            logical_id, attribute = value["Fn::GetAtt"]
+            return self._attribute(str(logical_id), str(attribute))
+        if "Fn::Sub" in value:
+            return self._sub(value["Fn::Sub"])
+        if "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return str(separator).join(str(self.resolve(p)) for p in parts)
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    def _ref(self, name: str) -> str:
+        pseudo = {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::StackName": self.config.name_prefix,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::Partition": "aws",
+        }
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.physical:
+            return self.physical[name]["Ref"]
+        raise KeyError(f"template reference to {name!r} cannot be resolved locally")
+
+    def _attribute(self, logical_id: str, attribute: str) -> str:
+        try:
+            return self.physical[logical_id][attribute]
+        except KeyError as exc:
+            raise KeyError(f"{logical_id}.{attribute} is not provisioned locally") from exc
+
+    def _sub(self, spec: Any) -> str:
+        template, variables = (spec, {}) if isinstance(spec, str) else (spec[0], spec[1])
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in variables:
+                return str(self.resolve(variables[name]))
+            if "." in name:
+                logical_id, attribute = name.split(".", 1)
+                return self._attribute(logical_id, attribute)
+            return self._ref(name)
+
+        return re.sub(r"\$\{([^}!]+)\}", replace, str(template))
+
+    # ---------------------------------------------------------------- provisioning
+    def _provision(self) -> None:
+        self.parameters = self._param_values()
+        resources = self.template.resources
+        order = [
+            "AWS::DynamoDB::Table",
+            "AWS::SQS::Queue",
+            "AWS::SecretsManager::Secret",
+            "AWS::Serverless::Function",
+            "AWS::Serverless::StateMachine",
+        ]
+        for resource_type in order:
+            pending = {k: v for k, v in resources.items() if v.get("Type") == resource_type}
+            while pending:  # queues refer to their dead-letter queues: provision dependencies first
+                progressed = False
+                for logical_id, resource in list(pending.items()):
+                    try:
+                        self._create(logical_id, resource_type, resource.get("Properties", {}))
+                    except KeyError:
+                        continue
+                    del pending[logical_id]
+                    progressed = True
+                if not progressed:
+                    raise RuntimeError(f"cannot provision {sorted(pending)}: unresolved references")
+
+    def _name(self, logical_id: str) -> str:
+        return f"{self.config.name_prefix}-{logical_id}"
+
+    def _create(self, logical_id: str, resource_type: str, props: dict[str, Any]) -> None:
+        name = self._name(logical_id)
+        if resource_type == "AWS::DynamoDB::Table":
+            self._create_table(logical_id, name, props)
+        elif resource_type == "AWS::SQS::Queue":
+            attributes: dict[str, str] = {}
+            if "RedrivePolicy" in props:
+                attributes["RedrivePolicy"] = json.dumps(self.resolve(props["RedrivePolicy"]))
+            for key in ("VisibilityTimeout", "MessageRetentionPeriod"):
+                if key in props:
+                    attributes[key] = str(props[key])
+            sqs = self.client("sqs")
+            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self.physical[logical_id] = {"Ref": url, "Arn": arn, "QueueName": name}
+        elif resource_type == "AWS::SecretsManager::Secret":
+            value = self._secret_value(logical_id, props)
+            arn = self.client("secretsmanager").create_secret(Name=name, SecretString=value)["ARN"]
+            self.physical[logical_id] = {"Ref": arn, "Id": arn}
+        elif resource_type == "AWS::Serverless::Function":
+            self._create_function(logical_id, name)
+        elif resource_type == "AWS::Serverless::StateMachine":
+            self._create_state_machine(logical_id, name, props)
+
+    def _secret_value(self, logical_id: str, props: dict[str, Any]) -> str:
+        if "GenerateSecretString" in props:  # the webhook secret: the one GitHub signs with
+            return self.config.webhook_secret
+        if self.config.github_token and logical_id == "GitHubCredentialsSecret":
+            return json.dumps({"token": self.config.github_token})
+        return str(props.get("SecretString", "{}"))
+
+    def _create_table(self, logical_id: str, name: str, props: dict[str, Any]) -> None:
+        ddb = self.client("dynamodb")
+        kwargs: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("StreamSpecification"):
+            kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        description = ddb.create_table(**kwargs)["TableDescription"]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        self.physical[logical_id] = {
+            "Ref": name,
+            "Arn": description["TableArn"],
+            "StreamArn": description.get("LatestStreamArn", ""),
+        }
+
+    def _role_arn(self) -> str:
+        if "_Role" not in self.physical:
+            trust = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                    }
+                ],
+            }
+            arn = self.client("iam").create_role(
+                RoleName=f"{self.config.name_prefix}-role", AssumeRolePolicyDocument=json.dumps(trust)
+            )["Role"]["Arn"]
+            self.physical["_Role"] = {"Ref": arn, "Arn": arn}
+        return self.physical["_Role"]["Arn"]
+
+    def _create_function(self, logical_id: str, name: str) -> None:
+        spec = self.functions.specs[logical_id]
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as bundle:
+            bundle.writestr("README.txt", "Runs in process through the local stack's moto hook.")
+        arn = self.client("lambda").create_function(
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=self._role_arn(),
+            Handler=spec.handler,
+            Code={"ZipFile": archive.getvalue()},
+            Timeout=spec.timeout,
+            MemorySize=spec.memory,
+        )["FunctionArn"]
+        self.physical[logical_id] = {"Ref": name, "Arn": arn}
+
+    def _create_state_machine(self, logical_id: str, name: str, props: dict[str, Any]) -> None:
+        definition = (self.template.root / props["DefinitionUri"]).read_text()
+        substitutions = {k: str(self.resolve(v)) for k, v in props.get("DefinitionSubstitutions", {}).items()}
+        for key, value in substitutions.items():
+            definition = definition.replace("${" + key + "}", value)
+        arn = self.client("stepfunctions").create_state_machine(
+            name=name, definition=definition, roleArn=self._role_arn(), type=props.get("Type", "STANDARD")
+        )["stateMachineArn"]
+        self.physical[logical_id] = {"Ref": arn, "Arn": arn, "Name": name}
+
+    # ---------------------------------------------------------------- functions
+    def function_environment(self) -> dict[str, str]:
+        """The union of all functions' variables: they share one process, so names must agree."""
+        merged: dict[str, str] = {}
+        for spec in self.functions.specs.values():
+            for key, raw in spec.environment.items():
+                value = str(self.resolve(raw))
+                if merged.get(key, value) != value:
+                    raise RuntimeError(f"functions disagree on {key}; give it a unique name in template.yaml")
+                merged[key] = value
+        return merged
+
+    def _configure_functions(self) -> None:
+        for key, value in {**self.function_environment(), **self.config.extra_environment}.items():
+            self._setenv(key, value)
+        if self.config.github_token:
+            self._setenv("GITHUB_TOKEN", self.config.github_token)
+        # Handlers must read the secret from Secrets Manager, as in AWS, not from the shell.
+        self._setenv("GITHUB_WEBHOOK_SECRET", "")
+        from mlops_bot.config import reset_settings
+
+        reset_settings()
+        for logical_id in self.functions.specs:
+            self.functions.load(logical_id)
+
+    def _bootstrap(self) -> None:
+        if not self.config.bootstrap_api_key:
+            return
+        from mlops_bot.access.api_keys import ensure_bootstrap_key
+        from mlops_bot.adapters.dynamodb import StateTable
+        from mlops_bot.config import get_settings
+
+        ensure_bootstrap_key(StateTable(get_settings().table_name), self.config.bootstrap_api_key)
+
+    def _start_pollers(self) -> None:
+        sqs = self.client("sqs")
+        for source in self.template.queue_sources():
+            queue = self.physical[source.queue]
+            poller = QueuePoller(
+                sqs=sqs,
+                functions=self.functions,
+                logical_id=source.function,
+                queue_url=queue["Ref"],
+                queue_arn=queue["Arn"],
+                batch_size=source.batch_size,
+                report_failures=source.report_failures,
+                visibility_timeout=self.config.visibility_timeout,
+                region=REGION,
+            )
+            poller.start()
+            self.pollers.append(poller)
+
+    def _start_gateway(self) -> None:
+        import uvicorn
+
+        from mlops_bot.local.gateway import create_gateway
+
+        app = create_gateway(self.template.http_routes(), self.functions)
+        config = uvicorn.Config(
+            app,
+            host=self.config.host,
+            port=self.config.port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+        )
+        self._gateway = uvicorn.Server(config)
+        self._gateway_thread = threading.Thread(target=self._gateway.run, name="gateway", daemon=True)
+        self._gateway_thread.start()
+        deadline = time.monotonic() + 20
+        while not self._gateway.started:
+            if not self._gateway_thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the local gateway could not listen on {self.url}")
+            time.sleep(0.05)
+
+    # ---------------------------------------------------------------- inspection
+    def queue_url(self, logical_id: str) -> str:
+        return self.physical[logical_id]["Ref"]
+
+    def table_name(self) -> str:
+        return self.physical["StateTable"]["Ref"]

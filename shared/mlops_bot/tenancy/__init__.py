@@ -1,0 +1,1 @@
+"""Which tenant owns an installation or a repository."""

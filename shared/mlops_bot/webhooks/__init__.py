@@ -1,0 +1,1 @@
+"""GitHub webhook admission: signature, parsing, de-duplication, tenancy and queueing."""

@@ -1,0 +1,60 @@
+"""The template's table and queues, created inside `mock_aws` for unit and integration tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from mlops_bot.local.template import Template
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class MockState:
+    table_name: str
+    queues: dict[str, str]  # logical id -> URL
+
+    def messages(self, logical_id: str, max_messages: int = 10) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs")
+        found = sqs.receive_message(
+            QueueUrl=self.queues[logical_id], MaxNumberOfMessages=max_messages, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        return [json.loads(m["Body"]) for m in found]
+
+
+def create_state(prefix: str = "test") -> MockState:
+    """Create the template's DynamoDB table and SQS queues (with redrive) in the active mock."""
+    template = Template.load(ROOT / "template.yaml")
+    table = template.resources["StateTable"]["Properties"]
+    table_name = f"{prefix}-state"
+    boto3.client("dynamodb").create_table(
+        TableName=table_name,
+        AttributeDefinitions=table["AttributeDefinitions"],
+        KeySchema=table["KeySchema"],
+        GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    sqs = boto3.client("sqs")
+    queues: dict[str, str] = {}
+    for logical_id in ("EventsDeadLetterQueue", "HealingDeadLetterQueue"):
+        queues[logical_id] = sqs.create_queue(QueueName=f"{prefix}-{logical_id}")["QueueUrl"]
+    for logical_id, dlq in (
+        ("EventsQueue", "EventsDeadLetterQueue"),
+        ("HealingQueue", "HealingDeadLetterQueue"),
+    ):
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=queues[dlq], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        redrive = template.resources[logical_id]["Properties"]["RedrivePolicy"]
+        queues[logical_id] = sqs.create_queue(
+            QueueName=f"{prefix}-{logical_id}",
+            Attributes={
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": redrive["maxReceiveCount"]}
+                )
+            },
+        )["QueueUrl"]
+    return MockState(table_name=table_name, queues=queues)
