@@ -40,6 +40,15 @@ def _truthy(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _reset_moto() -> None:
+    """moto's backends and powertools' parameter providers are process-wide: forget both."""
+    from aws_lambda_powertools.utilities.parameters import base
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+    base.DEFAULT_PROVIDERS.clear()
+
+
 @dataclass
 class StackConfig:
     """What `make run` and the tests can change; defaults come from the environment."""
@@ -145,6 +154,7 @@ class LocalStack:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
+            _reset_moto()
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -166,6 +176,7 @@ class LocalStack:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
+        _reset_moto()  # moto's backends are process-wide: start from nothing
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
