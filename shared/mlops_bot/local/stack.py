@@ -46,7 +46,7 @@ def _reset_moto() -> None:
     from moto.moto_api._internal.models import moto_api_backend
 
     moto_api_backend.reset()
-    base.DEFAULT_PROVIDERS.clear()
+    base.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]
 
 
 @dataclass
