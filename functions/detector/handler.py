@@ -12,8 +12,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.sqs import Queue
+from mlops_bot.adapters.stepfunctions import PlaybookRunner
 from mlops_bot.config import get_settings
+from mlops_bot.detection.run_logs import diagnose_run
 from mlops_bot.detection.service import DetectorDependencies, detect
+from mlops_bot.diagnosis import Problem
+from mlops_bot.github_access import github_client
+from mlops_bot.healing.verification import VerificationDependencies, verify
 from mlops_bot.webhooks.models import RepositoryEvent
 
 logger = Logger(service="detector")
@@ -28,10 +33,18 @@ def _deps() -> DetectorDependencies:
     global _dependencies
     if _dependencies is None:
         settings = get_settings()
+        table = StateTable(settings.table_name)
+
+        def diagnose(repository: str, run_id: int, installation_id: int | None) -> Problem:
+            return diagnose_run(github_client(settings, repository, installation_id), repository, run_id)
+
+        verification = VerificationDependencies(settings, table, PlaybookRunner(), diagnose)
         _dependencies = DetectorDependencies(
             settings=settings,
-            table=StateTable(settings.table_name),
+            table=table,
             healing_queue=Queue(settings.healing_queue_url),
+            diagnose=diagnose,
+            verify=lambda event: verify(verification, event),
         )
     return _dependencies
 

@@ -9,27 +9,32 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.config import get_settings
-from mlops_bot.healing.actions import PlaybookState, run_action
+from mlops_bot.github_access import github_client
+from mlops_bot.healing.actions import ActionDependencies, PlaybookState, run_step
 
 logger = Logger(service="playbook-actions")
 tracer = Tracer(service="playbook-actions")
 
-_table: StateTable | None = None
+_dependencies: ActionDependencies | None = None
 
 
-def _state_table() -> StateTable:
-    global _table
-    if _table is None:
-        _table = StateTable(get_settings().table_name)
-    return _table
+def _deps() -> ActionDependencies:
+    global _dependencies
+    if _dependencies is None:
+        settings = get_settings()
+        _dependencies = ActionDependencies(
+            settings=settings,
+            table=StateTable(settings.table_name),
+            github=lambda repository, installation: github_client(settings, repository, installation),
+        )
+    return _dependencies
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = PlaybookState.model_validate(event["state"])
-    if state.plan is None and isinstance(event["state"].get("planned"), dict):
-        state.plan = event["state"]["planned"].get("value")
-    result = run_action(_state_table(), str(event["action"]), state)
-    logger.info("playbook action done", extra={"action": event["action"], "incident_id": state.incident_id})
+    logger.append_keys(incident_id=state.incident_id, playbook=state.playbook)
+    result = run_step(_deps(), str(event["action"]), state, event.get("task_token"))
+    logger.info("playbook step done", extra={"step": event["action"], "result_status": result.get("status")})
     return result

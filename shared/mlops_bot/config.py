@@ -6,6 +6,7 @@ settings object serves them all. The local stack sets the same variables before 
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 from pydantic import Field
@@ -22,7 +23,7 @@ class Settings(BaseSettings):
     table_name: str = Field(default="mlops-bot", alias="MLOPS_BOT_TABLE_NAME")
     events_queue_url: str = Field(default="", alias="MLOPS_BOT_EVENTS_QUEUE_URL")
     healing_queue_url: str = Field(default="", alias="MLOPS_BOT_HEALING_QUEUE_URL")
-    pipeline_fix_state_machine_arn: str = Field(default="", alias="MLOPS_BOT_PIPELINE_FIX_STATE_MACHINE_ARN")
+    playbook_state_machines_json: str = Field(default="{}", alias="MLOPS_BOT_PLAYBOOK_STATE_MACHINES")
     environment: str = Field(default="local", alias="MLOPS_BOT_ENVIRONMENT")
 
     webhook_secret: str | None = Field(default=None, alias="GITHUB_WEBHOOK_SECRET")
@@ -40,8 +41,34 @@ class Settings(BaseSettings):
     max_webhook_bytes: int = Field(default=25 * 1024 * 1024, alias="MLOPS_BOT_MAX_WEBHOOK_BYTES")
     webhook_rate_limit: int = Field(default=100, alias="MLOPS_BOT_WEBHOOK_RATE_LIMIT")
     webhook_rate_window_seconds: int = Field(default=300, alias="MLOPS_BOT_WEBHOOK_RATE_WINDOW_SECONDS")
+    # Healing budgets: every write is bounded (see mlops_bot.healing.budgets).
+    max_writes_per_repository_per_day: int = Field(default=10, alias="MLOPS_BOT_MAX_WRITES_PER_REPO_PER_DAY")
+    max_attempts_per_incident: int = Field(default=2, alias="MLOPS_BOT_MAX_ATTEMPTS_PER_INCIDENT")
+    circuit_breaker_threshold: int = Field(default=3, alias="MLOPS_BOT_CIRCUIT_BREAKER_THRESHOLD")
+    flaky_rerun_budget: int = Field(default=2, alias="MLOPS_BOT_FLAKY_RERUN_BUDGET")
+    verification_timeout_seconds: int = Field(default=6 * 3600, alias="MLOPS_BOT_VERIFICATION_TIMEOUT_SECONDS")
+    protected_branch_patterns: str = Field(
+        default="main,master,trunk,develop,release/*,production", alias="MLOPS_BOT_PROTECTED_BRANCHES"
+    )
     delivery_ttl_days: int = Field(default=7, alias="MLOPS_BOT_DELIVERY_TTL_DAYS")
     event_ttl_days: int = Field(default=90, alias="MLOPS_BOT_EVENT_TTL_DAYS")
+
+    @property
+    def playbook_state_machines(self) -> dict[str, str]:
+        """Playbook name -> state machine ARN (the template passes them as one JSON object)."""
+        try:
+            found = json.loads(self.playbook_state_machines_json or "{}")
+        except json.JSONDecodeError:
+            return {}
+        return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+    @property
+    def pipeline_fix_state_machine_arn(self) -> str:
+        return self.playbook_state_machines.get("pipeline_failure_fix", "")
+
+    @property
+    def protected_branches(self) -> list[str]:
+        return [p.strip() for p in self.protected_branch_patterns.split(",") if p.strip()]
 
     @property
     def has_github_credentials(self) -> bool:

@@ -28,5 +28,15 @@ class PlaybookRunner:
             return arn
         return str(response["executionArn"])
 
+    def complete_task(self, task_token: str, output: dict[str, Any]) -> bool:
+        """Resume a `.waitForTaskToken` task; False when the token is no longer waiting."""
+        try:
+            self._client.send_task_success(taskToken=task_token, output=json.dumps(output, default=str))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"}:
+                return False
+            raise
+        return True
+
     def describe(self, execution_arn: str) -> dict[str, Any]:
         return dict(self._client.describe_execution(executionArn=execution_arn))

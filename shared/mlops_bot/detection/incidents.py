@@ -35,6 +35,8 @@ class Incident(BaseModel):
     timeline: list[TimelineEntry] = Field(default_factory=list)
     actions_taken: list[dict[str, Any]] = Field(default_factory=list)
     occurrences: int = 1
+    diagnosis: dict[str, Any] | None = None
+    attempts: int = 0
 
 
 def incident_item(incident: Incident) -> dict[str, Any]:

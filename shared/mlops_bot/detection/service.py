@@ -7,7 +7,8 @@ queues it for healing. Diagnosis proper (logs, drift, flakiness) refines the inc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -16,10 +17,15 @@ from mlops_bot.adapters.sqs import Queue
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.detection.incidents import Incident, TimelineEntry, open_or_update
+from mlops_bot.diagnosis import Problem
 from mlops_bot.storage import keys
 from mlops_bot.webhooks.models import RepositoryEvent
 
 FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
+
+
+def _no_logs(repository: str, run_id: int, installation_id: int | None) -> Problem:
+    return Problem.unknown("log diagnosis not configured")
 
 
 @dataclass
@@ -27,6 +33,8 @@ class DetectorDependencies:
     settings: Settings
     table: StateTable
     healing_queue: Queue
+    diagnose: Callable[[str, int, int | None], Problem] = field(default=_no_logs)
+    verify: Callable[[RepositoryEvent], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,7 @@ class Detection:
     event_recorded: bool
     incident_id: str | None = None
     new_incident: bool = False
+    verification: bool = False
 
 
 def _event_summary(event: RepositoryEvent) -> dict[str, Any]:
@@ -121,13 +130,80 @@ def failed_run_incident(event: RepositoryEvent) -> Incident | None:
     )
 
 
+def _diagnosed(deps: DetectorDependencies, event: RepositoryEvent, incident: Incident) -> Incident:
+    """Attach the log diagnosis to a new incident: category, evidence, the failure reason."""
+    run = event.workflow_run
+    assert run is not None
+    problem = deps.diagnose(incident.repository, run.id, event.installation_id)
+    diagnosis = problem.model_dump(mode="json")
+    reason = problem.evidence[0].text if problem.evidence else diagnosis["details"].get("reason")
+    metadata = {**incident.metadata, "failure_reason": reason, "category": problem.category}
+    deps.table.set_fields(
+        keys.incident_key(incident.tenant_id, incident.id),
+        {
+            "diagnosis": diagnosis,
+            "evidence": diagnosis["evidence"],
+            "metadata": metadata,
+            "description": f"{incident.description}: {problem.category} ({problem.kind})",
+        },
+    )
+    return incident.model_copy(update={"diagnosis": diagnosis, "metadata": metadata})
+
+
+def record_deployment(deps: DetectorDependencies, event: RepositoryEvent) -> Incident | None:
+    """Remember the last good deployment; a failed one opens a `deployment_failure` incident."""
+    status, deployment = event.deployment_status, event.deployment
+    if event.event != "deployment_status" or status is None or deployment is None or not event.repository:
+        return None
+    if status.state == "success":
+        deps.table.set_fields(
+            keys.repository_key(event.tenant_id, event.repository),
+            {
+                "last_good_deployment": {
+                    "ref": deployment.sha or deployment.ref,
+                    "environment": deployment.environment,
+                    "deployment_id": deployment.id,
+                    "at": event.received_at,
+                }
+            },
+            if_exists=True,
+        )
+        return None
+    if status.state not in {"failure", "error"}:
+        return None
+    now = iso(utc_now())
+    return Incident(
+        id=keys.incident_id_for_run(event.repository, -deployment.id),
+        tenant_id=event.tenant_id,
+        repository=event.repository,
+        type="deployment_failure",
+        severity="high",
+        description=f"Deployment {deployment.id} of {deployment.ref} to {deployment.environment} {status.state}",
+        detected_at=now,
+        metadata={
+            "deployment_id": deployment.id,
+            "ref": deployment.ref,
+            "environment": deployment.environment,
+            "installation_id": event.installation_id,
+            "delivery_id": event.delivery_id,
+        },
+        timeline=[TimelineEntry(event="issue_detected", timestamp=now, details=status.description)],
+    )
+
+
 def detect(deps: DetectorDependencies, event: RepositoryEvent) -> Detection:
     recorded = record_event(deps, event)
-    incident = failed_run_incident(event)
+    verified = bool(deps.verify and deps.verify(event))
+    run = event.workflow_run
+    if run is not None and run.head_branch and run.head_branch.startswith("mlops-bot/"):
+        return Detection(event_recorded=recorded, verification=verified)  # never heal the bot's own branches
+    incident = failed_run_incident(event) or record_deployment(deps, event)
     if incident is None:
-        return Detection(event_recorded=recorded)
+        return Detection(event_recorded=recorded, verification=verified)
     stored, is_new = open_or_update(deps.table, incident)
     if is_new:
+        if incident.type == "pipeline_failure":
+            stored = _diagnosed(deps, event, stored)
         deps.table.set_fields(
             keys.repository_key(event.tenant_id, incident.repository),
             {},
@@ -138,4 +214,4 @@ def detect(deps: DetectorDependencies, event: RepositoryEvent) -> Detection:
             {"tenant_id": stored.tenant_id, "incident_id": stored.id, "reason": "detected"},
             attributes={"tenant_id": stored.tenant_id},
         )
-    return Detection(event_recorded=recorded, incident_id=stored.id, new_incident=is_new)
+    return Detection(event_recorded=recorded, incident_id=stored.id, new_incident=is_new, verification=verified)

@@ -1,114 +1,308 @@
-"""The steps a playbook's state machine calls (through the playbook-actions function).
+"""The steps of the playbook state machines (run by the playbook-actions function).
 
-Each action takes the execution's state and returns the fields it adds. In this slice the pipeline
-playbook plans the conservative repair (a GitHub issue carrying the diagnosis), records the write
-it makes or, in dry run, the write it would make, and closes the incident's timeline.
+Each step reads the execution state Step Functions passes in and returns what it adds. The state
+machines (ASL in `mlops_bot/playbooks/asl/`) sequence them: plan → execute → await verification
+→ resolved / failed, with rate-limit waits and a catch-all that marks the incident failed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.adapters.github import GitHubClient, GitHubRateLimited
 from mlops_bot.clock import iso, utc_now
-from mlops_bot.detection import incidents
+from mlops_bot.config import Settings
 from mlops_bot.errors import Invalid, NotFound
-from mlops_bot.healing import audit
+from mlops_bot.healing import budgets
+from mlops_bot.healing.planner import PlanningContext, RepairPlan, plan_repair
+from mlops_bot.healing.repairs import REPAIRS, RepairSession
 from mlops_bot.storage import keys
+
+CLOSED = frozenset({"resolved", "failed"})
 
 
 class PlaybookState(BaseModel):
+    """The execution state as the state machine carries it."""
+
+    model_config = ConfigDict(extra="allow")
+
     tenant_id: str
     incident_id: str
     playbook: str = "pipeline_failure_fix"
     dry_run: bool = True
     reason: str | None = None
     action: str | None = None
-    plan: dict[str, Any] | None = None
+    planned: dict[str, Any] | None = None
+    executed: dict[str, Any] | None = None
+    verification: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
 
+    @property
+    def plan(self) -> dict[str, Any]:
+        return dict((self.planned or {}).get("value") or {})
 
-def plan(table: StateTable, state: PlaybookState) -> dict[str, Any]:
-    incident = incidents.load(table, state.tenant_id, state.incident_id)
-    if incident is None:
+    @property
+    def execution(self) -> dict[str, Any]:
+        return dict((self.executed or {}).get("value") or {})
+
+
+class ActionDependencies:
+    def __init__(
+        self, settings: Settings, table: StateTable, github: Callable[[str, int | None], GitHubClient | None]
+    ) -> None:
+        self.settings = settings
+        self.table = table
+        self.github = github
+
+
+def _incident(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
+    item = deps.table.get(keys.incident_key(state.tenant_id, state.incident_id))
+    if item is None:
         raise NotFound("Incident not found", state.incident_id)
-    title = f"[mlops-bot] {incident.description}"
-    body = (
-        f"mlops-bot detected a failure in `{incident.repository}`.\n\n"
-        f"- workflow: {incident.metadata.get('workflow_name')}\n- run: {incident.metadata.get('html_url')}\n"
-        f"- incident: `{incident.id}`\n"
+    return item
+
+
+def _timeline(event: str, details: str | None = None) -> dict[str, Any]:
+    entry = {"event": event, "timestamp": iso(utc_now())}
+    if details:
+        entry["details"] = details
+    return entry
+
+
+def _none(rule: str, reason: str) -> dict[str, Any]:
+    return RepairPlan(action="none", rule=rule, reason=reason).model_dump()
+
+
+def plan(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
+    """Choose the repair, or `none` with the rule that stopped it (budget, breaker, disabled)."""
+    incident = _incident(deps, state)
+    repository = str(incident["repository"])
+    if incident.get("status") in CLOSED and state.reason != "manual":
+        return _none("incident_closed", f"incident is already {incident['status']}")
+    setting = deps.table.get({"pk": keys.tenant_pk(state.tenant_id), "sk": f"PLAYBOOK#{state.playbook}"}) or {}
+    if setting.get("enabled") is False:
+        return _none("playbook_disabled", f"playbook {state.playbook} is disabled")
+    refusal = budgets.circuit_open(deps.table, state.tenant_id, repository)
+    if refusal:
+        return _none(refusal.rule, refusal.reason)
+    attempts = int(incident.get("attempts", 0))
+    if attempts >= deps.settings.max_attempts_per_incident and state.action != "force":
+        return _none(
+            "attempt_budget", f"{attempts} healing attempts made (limit {deps.settings.max_attempts_per_incident})"
+        )
+    repo = deps.table.get(keys.repository_key(state.tenant_id, repository)) or {}
+    configuration = repo.get("configuration") or {}
+    custom = configuration.get("custom_playbooks") or []
+    if custom and state.playbook not in custom and state.reason != "manual":
+        return _none("custom_playbooks", f"{state.playbook} is not among the repository's custom_playbooks")
+    deps.table.set_fields(
+        keys.incident_key(state.tenant_id, state.incident_id), {"status": "healing"}, increments={"attempts": 1}
     )
-    return {
-        "action": "open_issue",
-        "rule": "fallback:open_issue",
-        "repository": incident.repository,
-        "method": "POST",
-        "path": f"/repos/{incident.repository}/issues",
-        "title": title,
-        "body": body,
-    }
-
-
-def execute(table: StateTable, state: PlaybookState) -> dict[str, Any]:
-    if state.plan is None:
-        raise Invalid("No plan", "execute needs a plan")
-    step = state.plan
-    result = "planned" if state.dry_run else "skipped: no GitHub writer in this build"
-    audit_id = audit.record(
-        table,
-        audit.AuditRecord(
-            tenant_id=state.tenant_id,
-            repository=str(step["repository"]),
-            method=str(step["method"]),
-            path=str(step["path"]),
-            summary=str(step.get("title", step["action"])),
-            incident_id=state.incident_id,
-            playbook=state.playbook,
-            rule=str(step.get("rule")),
-            dry_run=state.dry_run,
-            result=result,
-        ),
+    reruns = sum(1 for a in incident.get("actions_taken", []) if a.get("action") == "rerun_failed_jobs")
+    context = PlanningContext(
+        round=attempts + 1,
+        reruns_done=reruns,
+        flaky_rerun_budget=deps.settings.flaky_rerun_budget,
+        known_flaky=bool((incident.get("metadata") or {}).get("known_flaky")),
+        last_good_ref=(repo.get("last_good_deployment") or {}).get("ref"),
+        retrain_workflow=(configuration.get("drift") or {}).get("retrain_workflow"),
     )
-    now = iso(utc_now())
-    table.set_fields(
-        keys.incident_key(state.tenant_id, state.incident_id),
-        {},
-        append={
-            "actions_taken": [{"action": step["action"], "status": result, "timestamp": now, "audit_id": audit_id}],
-            "timeline": [{"event": "action_executed", "timestamp": now, "details": f"{step['action']} ({result})"}],
-        },
-        if_exists=True,
+    chosen = plan_repair(incident, context)
+    if state.action and state.action not in {"force", "retry_failed_action"} and state.action in REPAIRS:
+        chosen = chosen.model_copy(update={"action": state.action, "rule": f"manual:{state.action}"})
+    dry_run = state.dry_run or configuration.get("auto_fix_enabled") is False
+    return {**chosen.model_dump(), "attempt": attempts + 1, "dry_run": dry_run}
+
+
+def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
+    """Carry out the plan once: idempotent per (incident, attempt, action), budgeted, audited."""
+    planned = state.plan
+    if not planned:
+        raise Invalid("No plan", "execute needs the plan step's result")
+    repair_plan = RepairPlan.model_validate(
+        {k: planned[k] for k in ("action", "rule", "verify", "reason", "details") if k in planned}
     )
-    return {"audit_id": audit_id, "result": result}
-
-
-def mark_failed(table: StateTable, state: PlaybookState) -> dict[str, Any]:
-    now = iso(utc_now())
-    cause = (state.error or {}).get("Cause") or (state.error or {}).get("Error") or "unknown"
-    table.set_fields(
-        keys.incident_key(state.tenant_id, state.incident_id),
-        {"status": "failed", "failed_at": now},
-        append={"timeline": [{"event": "issue_failed", "timestamp": now, "details": str(cause)[:500]}]},
-        if_exists=True,
+    dry_run = bool(planned.get("dry_run", True))
+    incident = _incident(deps, state)
+    action_id = f"{planned.get('attempt', 1)}-{repair_plan.action}"
+    action_key = keys.action_key(state.tenant_id, state.incident_id, action_id)
+    previous = deps.table.get(action_key)
+    if previous and previous.get("status") == "done":
+        return dict(previous["outcome"])  # a retried step never writes twice
+    if not previous:
+        deps.table.put({**action_key, "status": "started", "started_at": iso(utc_now()), "rule": repair_plan.rule})
+        if not dry_run:
+            refusal = budgets.take_write(deps.table, deps.settings, state.tenant_id, str(incident["repository"]))
+            if refusal:
+                refused = {"status": "refused", "verify": False, "reason": refusal.reason, "rule": refusal.rule}
+                deps.table.set_fields(action_key, {"status": "done", "outcome": refused})
+                _record_action(deps, state, repair_plan.action, refused, "awaiting_human")
+                return refused
+    metadata = incident.get("metadata") or {}
+    installation_id = metadata.get("installation_id")
+    client = deps.github(str(incident["repository"]), int(installation_id) if installation_id else None)
+    session = RepairSession(
+        table=deps.table,
+        client=client,
+        dry_run=dry_run,
+        tenant_id=state.tenant_id,
+        incident=incident,
+        playbook=state.playbook,
+        plan=repair_plan,
+        installation_id=int(installation_id) if installation_id else None,
     )
-    return {"status": "failed"}
-
-
-def mark_awaiting(table: StateTable, state: PlaybookState) -> dict[str, Any]:
-    table.set_fields(
-        keys.incident_key(state.tenant_id, state.incident_id), {"status": "awaiting_human"}, if_exists=True
-    )
-    return {"status": "awaiting_human"}
-
-
-ACTIONS = {"plan": plan, "execute": execute, "mark_failed": mark_failed, "mark_awaiting": mark_awaiting}
-
-
-def run_action(table: StateTable, name: str, state: PlaybookState) -> dict[str, Any]:
     try:
-        action = ACTIONS[name]
+        result = REPAIRS[repair_plan.action](session)
+    except GitHubRateLimited as limited:
+        wait = max(1, min(int(limited.retry_after_seconds) + 1, 3600))
+        deps.table.set_fields(action_key, {"status": "rate_limited", "retry_after": wait})
+        return {"status": "rate_limited", "retry_after": wait, "verify": False}
+    verify = repair_plan.verify and not dry_run and result.status == "done"
+    outcome: dict[str, Any] = {
+        "status": result.status,
+        "action": repair_plan.action,
+        "rule": session.plan.rule,
+        "verify": verify,
+        "branch": result.branch,
+        "run_id": result.run_id,
+        "changes_made": result.changes_made,
+        "pull_request": result.pull_request,
+        "issue": result.issue,
+        "planned_calls": result.planned_calls,
+        "dry_run": dry_run,
+    }
+    deps.table.set_fields(action_key, {"status": "done", "outcome": outcome, "finished_at": iso(utc_now())})
+    status = "verifying" if verify else {"planned": "planned", "escalated": "escalated"}.get(result.status, "healing")
+    _record_action(deps, state, repair_plan.action, outcome, status)
+    if not dry_run:
+        deps.table.set_fields(
+            keys.repository_key(state.tenant_id, str(incident["repository"])),
+            {},
+            increments={"repairs_attempted": 1},
+            if_exists=True,
+        )
+    return outcome
+
+
+def _record_action(
+    deps: ActionDependencies, state: PlaybookState, action: str, outcome: dict[str, Any], status: str
+) -> None:
+    details = {
+        k: outcome[k] for k in ("changes_made", "pull_request", "issue", "planned_calls", "reason") if outcome.get(k)
+    }
+    entry = {
+        "action": action,
+        "status": outcome["status"],
+        "timestamp": iso(utc_now()),
+        "rule": outcome.get("rule"),
+        "details": details,
+    }
+    deps.table.set_fields(
+        keys.incident_key(state.tenant_id, state.incident_id),
+        {"status": status},
+        append={"actions_taken": [entry], "timeline": [_timeline("action_executed", f"{action}: {outcome['status']}")]},
+        if_exists=True,
+    )
+
+
+def await_verification(deps: ActionDependencies, state: PlaybookState, task_token: str) -> dict[str, Any]:
+    """Park the task token on the incident; the detector completes it when the proving run ends."""
+    executed = state.execution
+    verification = {
+        "task_token": task_token,
+        "branch": executed.get("branch"),
+        "run_id": executed.get("run_id"),
+        "attempt": state.plan.get("attempt", 1),
+        "since": iso(utc_now()),
+    }
+    deps.table.set_fields(
+        keys.incident_key(state.tenant_id, state.incident_id),
+        {"status": "verifying", "verification": verification},
+        if_exists=True,
+    )
+    return {"waiting": True}
+
+
+def _seconds_since(start: str | None) -> int | None:
+    if not start:
+        return None
+    began = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    return max(0, int((utc_now() - began).total_seconds()))
+
+
+def mark_resolved(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
+    incident = _incident(deps, state)
+    now = iso(utc_now())
+    deps.table.set_fields(
+        keys.incident_key(state.tenant_id, state.incident_id),
+        {
+            "status": "resolved",
+            "resolved_at": now,
+            "resolution_time": _seconds_since(incident.get("detected_at")),
+            "verification": None,
+        },
+        append={"timeline": [_timeline("issue_resolved", (state.verification or {}).get("details"))]},
+        if_exists=True,
+    )
+    budgets.record_outcome(deps.table, deps.settings, state.tenant_id, str(incident["repository"]), healed=True)
+    return {"status": "resolved"}
+
+
+def mark_failed(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
+    incident = _incident(deps, state)
+    cause = (
+        (state.error or {}).get("Cause")
+        or (state.error or {}).get("Error")
+        or (state.verification or {}).get("details")
+        or "the repair did not make the run pass"
+    )
+    now = iso(utc_now())
+    deps.table.set_fields(
+        keys.incident_key(state.tenant_id, state.incident_id),
+        {"status": "failed", "failed_at": now, "verification": None},
+        append={"timeline": [_timeline("issue_failed", str(cause)[:500])]},
+        if_exists=True,
+    )
+    paused = budgets.record_outcome(
+        deps.table, deps.settings, state.tenant_id, str(incident["repository"]), healed=False
+    )
+    return {"status": "failed", "repository_paused": paused}
+
+
+def mark_skipped(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
+    plan_ = state.plan
+    deps.table.set_fields(
+        keys.incident_key(state.tenant_id, state.incident_id),
+        {"status": "awaiting_human"} if plan_.get("rule") != "incident_closed" else {},
+        append={"timeline": [_timeline("healing_skipped", f"{plan_.get('rule')}: {plan_.get('reason')}")]},
+        if_exists=True,
+    )
+    return {"status": "skipped", "rule": plan_.get("rule")}
+
+
+STEPS: dict[str, Callable[[ActionDependencies, PlaybookState], dict[str, Any]]] = {
+    "plan": plan,
+    "execute": execute,
+    "mark_resolved": mark_resolved,
+    "mark_failed": mark_failed,
+    "mark_skipped": mark_skipped,
+}
+
+
+def run_step(
+    deps: ActionDependencies, name: str, state: PlaybookState, task_token: str | None = None
+) -> dict[str, Any]:
+    if name == "await_verification":
+        if not task_token:
+            raise Invalid("No task token", "await_verification runs as a .waitForTaskToken task")
+        return await_verification(deps, state, task_token)
+    try:
+        step = STEPS[name]
     except KeyError as exc:
         raise Invalid("Unknown playbook action", name) from exc
-    return action(table, state)
+    return step(deps, state)

@@ -1,7 +1,7 @@
 """The healer: turns a queued incident into a playbook execution on Step Functions.
 
-Execution names are derived from the incident and its occurrence, so a message SQS delivers twice
-starts one execution, not two.
+Execution names derive from the incident, its occurrence and the request, so a message SQS
+delivers twice starts one execution, not two.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from mlops_bot.adapters.stepfunctions import PlaybookRunner
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.detection import incidents
-from mlops_bot.errors import NotFound
+from mlops_bot.errors import NotFound, ServiceUnavailable
+from mlops_bot.healing.planner import playbook_for
 from mlops_bot.storage import keys
-
-PLAYBOOK_FOR_TYPE = {"pipeline_failure": "pipeline_failure_fix"}
 
 
 class HealingRequest(BaseModel):
@@ -26,6 +25,7 @@ class HealingRequest(BaseModel):
     incident_id: str
     reason: str = "detected"
     action: str | None = None
+    request_id: str | None = None
 
 
 @dataclass
@@ -35,8 +35,10 @@ class HealerDependencies:
     runner: PlaybookRunner
 
     def state_machine_for(self, playbook: str) -> str:
-        arns = {"pipeline_failure_fix": self.settings.pipeline_fix_state_machine_arn}
-        return arns.get(playbook, self.settings.pipeline_fix_state_machine_arn)
+        arn = self.settings.playbook_state_machines.get(playbook)
+        if not arn:
+            raise ServiceUnavailable("Playbook not deployed", f"no state machine for {playbook}")
+        return arn
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,10 @@ def start_playbook(deps: HealerDependencies, request: HealingRequest) -> Playboo
     incident = incidents.load(deps.table, request.tenant_id, request.incident_id)
     if incident is None:
         raise NotFound("Incident not found", request.incident_id)
-    playbook = PLAYBOOK_FOR_TYPE.get(incident.type, "pipeline_failure_fix")
-    name = f"{incident.id}-{incident.occurrences}-{request.reason}"[:80]
+    diagnosis = incident.diagnosis or {}
+    playbook = playbook_for(incident.type, diagnosis.get("category"), bool(incident.metadata.get("known_flaky")))
+    suffix = request.request_id or f"{incident.occurrences}-{request.reason}"
+    name = f"{incident.id}-{suffix}"[:80]
     arn = deps.runner.start(
         deps.state_machine_for(playbook),
         name,
@@ -63,11 +67,10 @@ def start_playbook(deps: HealerDependencies, request: HealingRequest) -> Playboo
             "dry_run": deps.settings.dry_run,
         },
     )
-    now = iso(utc_now())
     deps.table.set_fields(
         keys.incident_key(incident.tenant_id, incident.id),
-        {"status": "healing", "playbook": playbook, "execution_arn": arn},
-        append={"timeline": [{"event": "analysis_started", "timestamp": now, "details": playbook}]},
+        {"playbook": playbook, "execution_arn": arn},
+        append={"timeline": [{"event": "analysis_started", "timestamp": iso(utc_now()), "details": playbook}]},
         if_exists=True,
     )
     return PlaybookStart(playbook=playbook, execution_arn=arn)

@@ -104,3 +104,12 @@ def tenant_registry_key(tenant_id: str) -> dict[str, str]:
 
 def tenant_registry_pk() -> str:
     return f"{tenant_pk(SYSTEM_TENANT)}#TENANTS"
+
+
+def write_budget_key(tenant_id: str, repository: str, day: str) -> dict[str, str]:
+    return {"pk": f"{tenant_pk(tenant_id)}#BUDGET#{repository.lower()}#{day}", "sk": "BUDGET"}
+
+
+def action_key(tenant_id: str, incident_id: str, action_id: str) -> dict[str, str]:
+    """One item per write the bot decided to make: its idempotency record."""
+    return {"pk": f"{tenant_pk(tenant_id)}#INCIDENT#{incident_id}", "sk": f"ACTION#{action_id}"}
