@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     protected_branch_patterns: str = Field(
         default="main,master,trunk,develop,release/*,production", alias="MLOPS_BOT_PROTECTED_BRANCHES"
     )
+    notification_sender: str = Field(default="", alias="MLOPS_BOT_NOTIFICATION_SENDER")
     delivery_ttl_days: int = Field(default=7, alias="MLOPS_BOT_DELIVERY_TTL_DAYS")
     event_ttl_days: int = Field(default=90, alias="MLOPS_BOT_EVENT_TTL_DAYS")
 

@@ -17,10 +17,12 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.github import GitHubClient, GitHubRateLimited
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import Settings
+from mlops_bot.detection.incidents import Incident, TimelineEntry, open_or_update
 from mlops_bot.errors import Invalid, NotFound
-from mlops_bot.healing import budgets
+from mlops_bot.healing import budgets, notifications
 from mlops_bot.healing.planner import PlanningContext, RepairPlan, plan_repair
 from mlops_bot.healing.repairs import REPAIRS, RepairSession
+from mlops_bot.repository_config import CONFIG_PATH, ConfigProblem, merged, parse
 from mlops_bot.storage import keys
 
 CLOSED = frozenset({"resolved", "failed"})
@@ -78,6 +80,46 @@ def _none(rule: str, reason: str) -> dict[str, Any]:
     return RepairPlan(action="none", rule=rule, reason=reason).model_dump()
 
 
+def effective_configuration(
+    deps: ActionDependencies, tenant_id: str, repository: str, installation_id: int | None
+) -> dict[str, Any]:
+    """`.github/mlops-bot.yml` under the management API's settings; an invalid file opens an incident."""
+    repo = deps.table.get(keys.repository_key(tenant_id, repository)) or {}
+    api_config = dict(repo.get("configuration") or {})
+    client = deps.github(repository, installation_id)
+    if client is None:
+        return api_config
+    found = client.get_file(repository, CONFIG_PATH)
+    if found is None:
+        return api_config
+    parsed = parse(found.text)
+    if isinstance(parsed, ConfigProblem):
+        _config_incident(deps, tenant_id, repository, parsed, found.sha)
+        return api_config
+    return merged(parsed, api_config)
+
+
+def _config_incident(
+    deps: ActionDependencies, tenant_id: str, repository: str, problem: ConfigProblem, sha: str
+) -> None:
+    now = iso(utc_now())
+    open_or_update(
+        deps.table,
+        Incident(
+            id=f"inc-config-{sha[:12]}",
+            tenant_id=tenant_id,
+            repository=repository,
+            type="configuration_error",
+            severity="medium",
+            status="awaiting_human",
+            description=f"{CONFIG_PATH} is invalid: {'; '.join(problem.errors)[:300]}",
+            detected_at=now,
+            metadata={"path": CONFIG_PATH, "errors": problem.errors, "sha": sha},
+            timeline=[TimelineEntry(event="issue_detected", timestamp=now, details="configuration file rejected")],
+        ),
+    )
+
+
 def plan(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     """Choose the repair, or `none` with the rule that stopped it (budget, breaker, disabled)."""
     incident = _incident(deps, state)
@@ -96,7 +138,10 @@ def plan(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
             "attempt_budget", f"{attempts} healing attempts made (limit {deps.settings.max_attempts_per_incident})"
         )
     repo = deps.table.get(keys.repository_key(state.tenant_id, repository)) or {}
-    configuration = repo.get("configuration") or {}
+    installation_id = (incident.get("metadata") or {}).get("installation_id")
+    configuration = effective_configuration(
+        deps, state.tenant_id, repository, int(installation_id) if installation_id else None
+    )
     custom = configuration.get("custom_playbooks") or []
     if custom and state.playbook not in custom and state.reason != "manual":
         return _none("custom_playbooks", f"{state.playbook} is not among the repository's custom_playbooks")
@@ -250,6 +295,7 @@ def mark_resolved(deps: ActionDependencies, state: PlaybookState) -> dict[str, A
         if_exists=True,
     )
     budgets.record_outcome(deps.table, deps.settings, state.tenant_id, str(incident["repository"]), healed=True)
+    _notify(deps, state, incident, "issue_resolved")
     return {"status": "resolved"}
 
 
@@ -271,7 +317,22 @@ def mark_failed(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any
     paused = budgets.record_outcome(
         deps.table, deps.settings, state.tenant_id, str(incident["repository"]), healed=False
     )
+    _notify(deps, state, incident, "issue_failed")
     return {"status": "failed", "repository_paused": paused}
+
+
+def _notify(deps: ActionDependencies, state: PlaybookState, incident: dict[str, Any], event: str) -> None:
+    repo = deps.table.get(keys.repository_key(state.tenant_id, str(incident["repository"]))) or {}
+    results = notifications.notify(
+        repo.get("configuration") or {}, incident, event, sender=deps.settings.notification_sender or None
+    )
+    if results:
+        deps.table.set_fields(
+            keys.incident_key(state.tenant_id, state.incident_id),
+            {},
+            append={"notifications": [{**r, "event": event, "at": iso(utc_now())} for r in results]},
+            if_exists=True,
+        )
 
 
 def mark_skipped(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:

@@ -1,0 +1,70 @@
+"""A repository's own settings, `.github/mlops-bot.yml`, merged under the management API's.
+
+The file lets a team configure the bot next to its code; the management API (an operator's
+decision) wins where both set a key. An invalid file never silently falls back: the caller gets
+the validation error to report as an incident.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+CONFIG_PATH = ".github/mlops-bot.yml"
+
+
+class DriftSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reference: str | None = Field(default=None, description="s3://bucket/key or path of the reference dataset")
+    current: str | None = Field(default=None, description="s3://bucket/key or path of the current dataset")
+    test: Literal["auto", "ks", "psi", "wasserstein", "jensenshannon", "chisquare"] = "auto"
+    drift_share: float = Field(default=0.5, ge=0, le=1)
+    retrain_workflow: str | None = Field(default=None, description="workflow file or id to dispatch on drift")
+
+
+class RepositoryFileConfig(BaseModel):
+    """The schema of `.github/mlops-bot.yml`; unknown keys are errors, so typos surface."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    auto_fix_enabled: bool | None = None
+    notification_channels: list[Literal["slack", "email"]] | None = None
+    slack_webhook_url: str | None = Field(default=None, pattern=r"^https://")
+    email_recipients: list[str] | None = None
+    detection_sensitivity: Literal["low", "medium", "high"] | None = None
+    custom_playbooks: list[str] | None = None
+    drift: DriftSettings | None = None
+    model_thresholds: dict[str, Any] | None = None
+
+
+class ConfigProblem(BaseModel):
+    path: str = CONFIG_PATH
+    errors: list[str]
+
+
+def parse(text: str) -> RepositoryFileConfig | ConfigProblem:
+    try:
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        return ConfigProblem(errors=[f"not valid YAML: {exc}"])
+    if not isinstance(document, dict):
+        return ConfigProblem(errors=["the file must be a mapping of settings"])
+    try:
+        return RepositoryFileConfig.model_validate(document)
+    except ValidationError as exc:
+        return ConfigProblem(errors=[f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()])
+
+
+def merged(file_config: RepositoryFileConfig | None, api_config: dict[str, Any]) -> dict[str, Any]:
+    """The file's settings with the management API's on top (the API wins key by key)."""
+    base = file_config.model_dump(exclude_none=True, mode="json") if file_config else {}
+    result = dict(base)
+    for key, value in api_config.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = {**result[key], **value}
+        elif value is not None:
+            result[key] = value
+    return result
