@@ -61,6 +61,8 @@ def _parse(event_name: str, body: bytes) -> WebhookPayload:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Invalid("Invalid payload", f"Body is not JSON: {exc}") from exc
+    except RecursionError as exc:  # hostile nesting: refuse it instead of failing the function
+        raise Invalid("Invalid payload", "JSON nesting is too deep") from exc
     if not isinstance(document, dict):
         raise Invalid("Invalid payload", "Body must be a JSON object")
     try:
