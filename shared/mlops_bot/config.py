@@ -9,16 +9,28 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import os
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 
 
-class Settings(BaseSettings):
-    """What a function needs to know about its deployment."""
+class Settings(BaseModel):
+    """What a function needs to know about its deployment, from the environment.
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    A plain pydantic model over `os.environ` (names are the field aliases) rather than
+    pydantic-settings: the webhook path's cold start pays for every import. Keyword arguments
+    override the environment.
+    """
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=False)
+
+    def __init__(self, **values: Any) -> None:
+        aliases = {field.alias for field in type(self).model_fields.values() if field.alias}
+        environment = {name: value for name, value in os.environ.items() if name in aliases and value != ""}
+        super().__init__(**{**environment, **values})
 
     table_name: str = Field(default="mlops-bot", alias="MLOPS_BOT_TABLE_NAME")
     events_queue_url: str = Field(default="", alias="MLOPS_BOT_EVENTS_QUEUE_URL")
