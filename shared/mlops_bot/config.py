@@ -7,9 +7,8 @@ settings object serves them all. The local stack sets the same variables before 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
-
 import os
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
