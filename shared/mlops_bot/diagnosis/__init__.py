@@ -1,0 +1,20 @@
+"""CI-log diagnosis: turn a failed GitHub Actions log into a typed `Problem` a fixer can act on.
+
+Public API: `Problem`, `Evidence`, `Category`, `diagnose_lines`, `diagnose_path`, `diagnose_zip` and
+`module_to_package`. See `classifier` for how logs are walked and `rules` for what is recognised.
+"""
+
+from mlops_bot.diagnosis.classifier import diagnose_lines, diagnose_path, diagnose_stream, diagnose_zip
+from mlops_bot.diagnosis.module_packages import module_to_package
+from mlops_bot.diagnosis.problem import Category, Evidence, Problem
+
+__all__ = [
+    "Category",
+    "Evidence",
+    "Problem",
+    "diagnose_lines",
+    "diagnose_path",
+    "diagnose_stream",
+    "diagnose_zip",
+    "module_to_package",
+]

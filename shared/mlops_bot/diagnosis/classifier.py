@@ -1,0 +1,309 @@
+"""Classify a CI log: one streaming pass, then a backwards walk from the failure.
+
+The pass keeps a ring buffer of the last `WINDOW_LINES` lines plus a bounded set of earlier lines that
+contain any rule's literal, the ``Run`` groups (step commands) and test ids seen passing. Memory is thus
+bounded whatever the log size. The walk then goes backwards from the end, as Debian Janitor's
+buildlog-consultant does: the last lines first, the first strong hit wins, secondary hits only serve
+as a low-confidence fallback that points at the likely failure line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from collections import deque
+from collections.abc import Collection, Iterable
+from typing import IO, Any
+
+from mlops_bot.diagnosis.logs import (
+    ERROR_MARKER,
+    BinaryStream,
+    JobLog,
+    StepLog,
+    clean_terminal,
+    display_line,
+    iter_text_lines,
+    list_run_logs,
+    member_contains,
+    open_text_log,
+    sniff,
+    strip_timestamp,
+)
+from mlops_bot.diagnosis.problem import Category, Evidence, Problem
+from mlops_bot.diagnosis.rules import (
+    LITERALS,
+    RULES,
+    Context,
+    Finding,
+    LogLine,
+    RunGroup,
+    Strength,
+    literal_regex,
+)
+
+WINDOW_LINES = 250
+MAX_CANDIDATES = 4_096
+MAX_KEPT_CHARS = 2_000
+MAX_GROUPS = 256
+MAX_SCRIPT_LINES = 40
+MAX_PASSED_TESTS = 20_000
+MAX_EVIDENCE_CHARS = 500
+
+# Lines the builders read for context (test ids, tracebacks, lint file names) besides rule literals.
+_CONTEXT_LITERALS = (
+    "##[",
+    "E   ",
+    "Error: ",
+    "FAILED",
+    "ERROR",
+    "FAIL: ",
+    "== test session starts",
+    "--> ",
+    'File "',
+)
+_PREFILTER = literal_regex({*LITERALS, *_CONTEXT_LITERALS})
+_PASSED = re.compile(r"^(?:(?P<id>[^ ]+::[^ ]+) PASSED|PASSED (?P<id2>[^ ]+::[^ ]+))")
+_EXIT_CODE = re.compile(r"Process completed with exit code ([0-9]+)")
+
+
+class LogScanner:
+    """The streaming half of the classifier: feed lines, then ask for a `Context`.
+
+    Kept separate so callers with their own line source (an API stream, a zip member) reuse it.
+    """
+
+    def __init__(self, window: int = WINDOW_LINES, max_candidates: int = MAX_CANDIDATES) -> None:
+        self.count = 0
+        self._ring: deque[str] = deque(maxlen=window)
+        self._candidates: deque[LogLine] = deque(maxlen=max_candidates)
+        self._groups: deque[RunGroup] = deque(maxlen=MAX_GROUPS)
+        self._open_group: tuple[int, str, list[str]] | None = None
+        self._passed: set[str] = set()
+        self._failed_step_line: int | None = None
+
+    def feed(self, raw: str) -> None:
+        """Add one raw log line."""
+        self.feed_all((raw,))
+
+    def feed_all(self, lines: Iterable[str]) -> LogScanner:
+        """Add raw log lines. This is the hot loop, so the common case is inlined:
+        a line matching no literal costs a slice test, a deque append and one regex search.
+        """
+        ring_append = self._ring.append
+        search = _PREFILTER.search
+        count = self.count
+        for raw in lines:
+            count += 1
+            text = raw.rstrip("\r\n")
+            if text[27:29] == "Z " and text[10:11] == "T":  # GitHub's timestamp, the usual case
+                text = text[29:]
+            elif text[4:5] == "-" or text[:1] == "\ufeff":
+                text = strip_timestamp(text)
+            if "\x1b" in text or "\r" in text:
+                text = clean_terminal(text)
+            ring_append(text)
+            if self._open_group is not None and not text.startswith("##["):
+                script = self._open_group[2]
+                if len(script) < MAX_SCRIPT_LINES:
+                    script.append(text)
+            if search(text) is not None:
+                self.count = count
+                self._retain(text)
+            elif "PASSED" in text:  # verbose test runs: remembered as ids, not kept as lines
+                self._note_passed(text)
+        self.count = count
+        return self
+
+    def _retain(self, text: str) -> None:
+        if text.startswith("##["):
+            self._marker(text)
+        elif text.startswith("Error: Process completed"):  # a log copied from the web UI
+            self._marker(ERROR_MARKER + text[len("Error: ") :])
+        if "PASSED" in text:
+            self._note_passed(text)
+        self._candidates.append((self.count, text[:MAX_KEPT_CHARS]))
+
+    def _note_passed(self, text: str) -> None:
+        passed = _PASSED.match(text)
+        if passed is not None and len(self._passed) < MAX_PASSED_TESTS:
+            self._passed.add(passed["id"] or passed["id2"])
+
+    def _marker(self, text: str) -> None:
+        if text.startswith("##[group]"):
+            self._close_group()
+            if text.startswith("##[group]Run "):
+                self._open_group = (self.count, text[len("##[group]") :], [])
+        elif text.startswith("##[endgroup]"):
+            self._close_group()
+        elif text.startswith(ERROR_MARKER) and self._failed_step_line is None and _EXIT_CODE.search(text):
+            if self._open_group is not None:
+                self._failed_step_line = self._open_group[0]
+            elif self._groups:
+                self._failed_step_line = self._groups[-1].line
+
+    def _close_group(self) -> None:
+        if self._open_group is not None:
+            line, title, script = self._open_group
+            self._groups.append(RunGroup(line, title, tuple(script)))
+            self._open_group = None
+
+    @property
+    def failed_step_line(self) -> int | None:
+        """The ``##[group]Run`` line of the first step that ended with a non-zero exit code."""
+        return self._failed_step_line
+
+    def context(self, own_packages: Collection[str] = ()) -> Context:
+        """Retained lines in log order: earlier candidates, then the contiguous tail window."""
+        self._close_group()
+        first_window_line = self.count - len(self._ring) + 1
+        lines: list[LogLine] = [c for c in self._candidates if c[0] < first_window_line]
+        lines.extend((first_window_line + i, text) for i, text in enumerate(self._ring))
+        return Context(lines, tuple(self._groups), own_packages, frozenset(self._passed))
+
+
+def classify(scanner: LogScanner, step: str | None = None, own_packages: Collection[str] = ()) -> Problem:
+    """Walk the retained lines backwards; the first strong hit wins, else the best secondary hits."""
+    ctx = scanner.context(own_packages)
+    if not ctx.lines:
+        return Problem.unknown("empty log")
+    window_start = scanner.count - WINDOW_LINES
+    failed_step = scanner.failed_step_line
+    secondaries: list[Finding] = []
+    for idx in range(len(ctx.lines) - 1, -1, -1):
+        for rule in RULES:
+            finding = rule.apply(ctx, idx)
+            if finding is None:
+                continue
+            if rule.strength is Strength.STRONG:
+                lineno = ctx.lines[idx][0]
+                if lineno <= window_start:
+                    finding.confidence *= 0.9
+                if failed_step is not None and lineno < failed_step:
+                    # Before the step that failed: a warning an earlier step survived, most likely.
+                    finding.confidence *= 0.5
+                    finding.details["outside_failing_step"] = True
+                return _problem(finding, ctx, step)
+            secondaries.append(finding)
+            break
+    return _from_secondaries(secondaries, ctx, step)
+
+
+def _from_secondaries(secondaries: list[Finding], ctx: Context, step: str | None) -> Problem:
+    known = [f for f in secondaries if f.category is not Category.UNKNOWN]
+    if known:
+        by_category: dict[Category, list[Finding]] = {}
+        for finding in known:
+            by_category.setdefault(finding.category, []).append(finding)
+
+        def score(findings: list[Finding]) -> float:
+            return min(0.75, max(f.confidence for f in findings) + 0.2 * (len(findings) - 1))
+
+        best = max(by_category.values(), key=score)
+        lead = max(best, key=lambda f: f.confidence)
+        details: dict[str, Any] = {}
+        for finding in best:
+            details = {**finding.details, **details}
+        evidence = sorted({line for f in best for line in f.evidence})
+        merged = Finding(lead.category, lead.kind, score(best), details, evidence)
+        return _problem(merged, ctx, step)
+    if secondaries:
+        pointer = secondaries[0]  # the last error annotation in the log
+        details = {"reason": "no known failure message; evidence points at the likely failure line"}
+        details.update(pointer.details)
+        merged = Finding(Category.UNKNOWN, "unknown", 0.1, details, sorted(pointer.evidence))
+        return _problem(merged, ctx, step)
+    problem = Problem.unknown("no failure found in the log")
+    return problem.model_copy(update={"step": step})
+
+
+def _problem(finding: Finding, ctx: Context, step: str | None) -> Problem:
+    if step is None and finding.evidence:
+        group = ctx.group_for(max(line for line, _ in finding.evidence))
+        step = group.title if group is not None else None
+    return Problem(
+        category=finding.category,
+        kind=finding.kind,
+        details=finding.details,
+        evidence=[Evidence(line=line, text=display_line(text)[:MAX_EVIDENCE_CHARS]) for line, text in finding.evidence],
+        confidence=round(max(0.0, min(1.0, finding.confidence)), 3),
+        step=step,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Entry points
+
+
+def diagnose_lines(lines: Iterable[str], step: str | None = None, *, own_packages: Collection[str] = ()) -> Problem:
+    """Diagnose a log given as lines (with or without GitHub timestamps and line ends).
+
+    `own_packages` names the repository's own packages, so that a missing local module is never
+    answered with a PyPI namesake.
+    """
+    return classify(LogScanner().feed_all(lines), step, own_packages)
+
+
+def diagnose_stream(stream: BinaryStream, step: str | None = None, *, own_packages: Collection[str] = ()) -> Problem:
+    """Diagnose a binary stream of log text without reading it whole."""
+    return diagnose_lines(iter_text_lines(stream), step, own_packages=own_packages)
+
+
+def diagnose_path(path: str | os.PathLike[str], *, own_packages: Collection[str] = ()) -> Problem:
+    """Diagnose a plain (or gzip'd) log or a GitHub run-logs zip, told apart by magic bytes."""
+    name = os.fspath(path)
+    with open(name, "rb") as probe:
+        head = probe.read(4)
+    if sniff(head) == "zip":
+        return diagnose_zip(name, own_packages=own_packages)
+    with open_text_log(name) as stream:
+        return diagnose_stream(stream, own_packages=own_packages)
+
+
+def diagnose_zip(source: str | os.PathLike[str] | IO[bytes], *, own_packages: Collection[str] = ()) -> Problem:
+    """Diagnose a GitHub run-logs zip: the failing step's log first, then the full job log.
+
+    The failing step is the first per-step file containing ``##[error]`` (else the last step). Its
+    diagnosis wins unless it is unknown or weak; platform messages such as a lost runner only appear in
+    the job log, which is read next. Members are streamed; the archive is never loaded whole.
+    """
+    with zipfile.ZipFile(source) as archive:
+        jobs, steps = list_run_logs(archive)
+        needle = ERROR_MARKER.encode()
+        failing = next((s for s in steps if member_contains(archive, s.member, needle)), None)
+        chosen = failing or (steps[-1] if steps else None)
+        best: Problem | None = None
+        if chosen is not None:
+            best = _diagnose_member(archive, chosen.member, chosen.name, own_packages)
+            if best.category is not Category.UNKNOWN and best.confidence >= 0.5:
+                return best
+        job = _job_for(archive, jobs, chosen, needle)
+        if job is not None:
+            job_problem = _diagnose_member(archive, job.member, None, own_packages)
+            if best is None or _better(job_problem, best):
+                best = job_problem
+        return best if best is not None else Problem.unknown("the zip holds no GitHub run logs")
+
+
+def _job_for(archive: zipfile.ZipFile, jobs: list[JobLog], step: StepLog | None, needle: bytes) -> JobLog | None:
+    if step is not None:
+        named = [job for job in jobs if job.name == step.job]
+        if named:
+            return named[0]
+    with_error = [job for job in jobs if member_contains(archive, job.member, needle)]
+    candidates = with_error or jobs
+    return candidates[0] if candidates else None
+
+
+def _better(candidate: Problem, incumbent: Problem) -> bool:
+    if incumbent.category is Category.UNKNOWN and candidate.category is not Category.UNKNOWN:
+        return True
+    if candidate.category is Category.UNKNOWN:
+        return False
+    return candidate.confidence > incumbent.confidence
+
+
+def _diagnose_member(archive: zipfile.ZipFile, member: str, step: str | None, own_packages: Collection[str]) -> Problem:
+    with archive.open(member) as stream:
+        problem = diagnose_stream(stream, step, own_packages=own_packages)
+    return problem.model_copy(update={"details": {**problem.details, "log_member": member}})

@@ -1,0 +1,1355 @@
+"""Typed rules that recognise real CI failure messages.
+
+Each `Rule` pairs cheap literal pre-filters (``in`` checks, so most lines cost a few substring tests)
+with one precompiled regex, and a builder that reads the surrounding lines to fill `details` and to
+tell look-alikes apart (a ``No matching distribution`` after ``Connection refused`` is the network, not
+the version pin). Strong rules decide; secondary rules (``Killed``, ``exit code 137``, ``##[error]``)
+only point at the likely failure line with low confidence, as in Debian Janitor's buildlog-consultant.
+
+Patterns are written in the subset shared by Python `re` and POSIX ERE (no ``\\d``, no lazy
+quantifiers, no backslash inside brackets) so that `grep_patterns()` can hand them to ``grep -E``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import PurePosixPath
+from typing import Any
+
+from mlops_bot.diagnosis.module_packages import canonical, is_known_module, module_to_package
+from mlops_bot.diagnosis.problem import Category
+
+LogLine = tuple[int, str]
+
+# How far builders look around a hit; bounded so that a pathological log cannot make them quadratic.
+CONTEXT_LINES = 300
+REGION_LINES = 2_000
+MAX_TESTS = 100
+
+
+class Strength(Enum):
+    """Strong hits decide the diagnosis; secondary hits are kept as fallbacks and pointers."""
+
+    STRONG = "strong"
+    SECONDARY = "secondary"
+
+
+@dataclass(slots=True)
+class Finding:
+    """A rule's verdict before it becomes a `Problem` (line numbers still plain tuples)."""
+
+    category: Category
+    kind: str
+    confidence: float
+    details: dict[str, Any] = field(default_factory=dict)
+    evidence: list[LogLine] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RunGroup:
+    """A ``##[group]Run <command>`` block: the step's command line(s), used for step names and limits."""
+
+    line: int
+    title: str
+    script: tuple[str, ...] = ()
+
+    @property
+    def command(self) -> str:
+        return self.title[4:] if self.title.startswith("Run ") else self.title
+
+
+@dataclass(slots=True)
+class Context:
+    """What builders may look at: the retained lines (in order), the step groups, caller knowledge."""
+
+    lines: Sequence[LogLine]
+    groups: Sequence[RunGroup] = ()
+    own_packages: Collection[str] = ()
+    passed_tests: Collection[str] = ()
+
+    def back(self, idx: int, limit: int = CONTEXT_LINES) -> Iterator[tuple[int, str]]:
+        """Lines before `idx`, nearest first, as (index, text)."""
+        for i in range(idx - 1, max(-1, idx - 1 - limit), -1):
+            yield i, self.lines[i][1]
+
+    def forward(self, idx: int, limit: int = 20) -> Iterator[tuple[int, str]]:
+        """Lines after `idx`, nearest first, as (index, text)."""
+        for i in range(idx + 1, min(len(self.lines), idx + 1 + limit)):
+            yield i, self.lines[i][1]
+
+    def group_for(self, lineno: int) -> RunGroup | None:
+        """The ``Run`` group a log line belongs to (the last one opened before it)."""
+        found: RunGroup | None = None
+        for group in self.groups:
+            if group.line > lineno:
+                break
+            found = group
+        return found
+
+    def region(self, idx: int, stop: Callable[[str], bool], limit: int = REGION_LINES) -> list[int]:
+        """Indexes of the lines before `idx` back to (excluding) the first line where `stop` holds."""
+        indexes: list[int] = []
+        for i, text in self.back(idx, limit):
+            if stop(text):
+                break
+            indexes.append(i)
+        indexes.reverse()
+        return indexes
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A regex match of a rule on one retained line."""
+
+    ctx: Context
+    idx: int
+    match: re.Match[str]
+
+    @property
+    def line(self) -> LogLine:
+        return self.ctx.lines[self.idx]
+
+
+Builder = Callable[["Rule", Hit], Finding | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One failure message: literal pre-filters, a regex, and how to turn a match into a `Finding`.
+
+    `explains_tests` marks rules whose message, found inside a failing test's traceback, is the real
+    cause (a missing module or data file), so the test-summary rules can report that instead.
+    """
+
+    name: str
+    category: Category
+    kind: str
+    pattern: str
+    literals: tuple[str, ...]
+    confidence: float
+    strength: Strength = Strength.STRONG
+    build: Builder | None = None
+    explains_tests: bool = False
+    # Literals that make the streaming pass keep a line from anywhere in the log; None means `literals`.
+    # Empty for messages that only matter near the end, when their literal is too common to scan for.
+    retain: tuple[str, ...] | None = None
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regex", re.compile(self.pattern))
+
+    def apply(self, ctx: Context, idx: int) -> Finding | None:
+        text = ctx.lines[idx][1]
+        if not any(literal in text for literal in self.literals):
+            return None
+        match = self.regex.search(text)
+        if match is None:
+            return None
+        hit = Hit(ctx, idx, match)
+        if self.build is None:
+            return self.finding(hit, details=_named_groups(match))
+        return self.build(self, hit)
+
+    def finding(
+        self,
+        hit: Hit,
+        details: dict[str, Any] | None = None,
+        evidence: list[LogLine] | None = None,
+        *,
+        category: Category | None = None,
+        kind: str | None = None,
+        confidence: float | None = None,
+    ) -> Finding:
+        return Finding(
+            category=category or self.category,
+            kind=kind or self.kind,
+            confidence=self.confidence if confidence is None else confidence,
+            details=details or {},
+            evidence=evidence or [hit.line],
+        )
+
+
+def _named_groups(match: re.Match[str]) -> dict[str, Any]:
+    return {key: value for key, value in match.groupdict().items() if value is not None}
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared parsing helpers
+
+_GROUP_MARKERS = ("##[group]", "##[endgroup]")
+_TIMEOUT_COMMAND = re.compile(
+    r"\btimeout(?:\s+(?:-k|-s|--kill-after|--signal)(?:\s+|=)\S+|\s+-[-A-Za-z]+)*\s+(?P<limit>[0-9.]+[smhd]?)\s"
+)
+_DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
+_DATA_SUFFIXES = frozenset(
+    (
+        *(".csv", ".tsv", ".parquet", ".pq", ".feather", ".arrow", ".orc", ".avro", ".jsonl", ".ndjson"),
+        *(".npy", ".npz", ".pkl", ".pickle", ".joblib", ".h5", ".hdf5", ".hdf", ".nc", ".zarr", ".xlsx"),
+        *(".xls", ".tfrecord", ".tfrecords", ".pt", ".pth", ".ckpt", ".safetensors", ".onnx", ".bin", ".db"),
+        *(".sqlite", ".wav", ".mp3", ".flac", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".gz", ".bz2", ".xz"),
+        *(".zip", ".tar", ".tgz", ".json"),
+    )
+)
+_DATA_DIRS = frozenset(
+    ("data", "datasets", "dataset", "raw", "processed", "interim", "features", "fixtures", "artifacts", "models")
+)
+_EXCEPTION_LINE = re.compile(
+    r"^(?:E +)?(?:(?P<exc>[A-Za-z_][A-Za-z0-9_.]*(?:Error|Exception|Exit|Interrupt|Failed|Failure)|Failed)"
+    r"(?::|$)|assert )"
+)
+_PYTEST_E_PREFIX = re.compile(r"^E {1,}")
+
+
+def seconds(limit: str, default_unit: str = "s") -> float | None:
+    """``"10m"`` -> 600.0; a bare number takes `default_unit` (coreutils timeout counts seconds)."""
+    match = re.fullmatch(r"([0-9.]+)\s*([smhd]?)", limit.strip())
+    if match is None:
+        return None
+    try:
+        value = float(match.group(1))
+    except ValueError:
+        return None
+    return value * _DURATION_UNITS[match.group(2) or default_unit]
+
+
+def is_data_path(path: str) -> bool:
+    """Whether a missing path looks like a data set or model artefact rather than code or config."""
+    pure = PurePosixPath(path.replace("\\", "/"))
+    suffixes = [s.lower() for s in pure.suffixes]
+    if any(s in _DATA_SUFFIXES for s in suffixes[-2:]) and suffixes[-1:] != [".json"]:
+        return True
+    parents = {part.lower() for part in pure.parts[:-1]}
+    return bool(parents & _DATA_DIRS)
+
+
+_WORKSPACE = re.compile(r"^.*?/_?work/(?P<repo>[^/]+)/(?P=repo)/")
+
+
+def workspace_relative(path: str) -> str:
+    """``/home/runner/work/proj/proj/src/x.py`` -> ``src/x.py``: what a fixer edits in its checkout."""
+    return _WORKSPACE.sub("", path, count=1)
+
+
+def _step_script(ctx: Context, lineno: int) -> str:
+    group = ctx.group_for(lineno)
+    if group is None:
+        return ""
+    return "\n".join((group.command, *group.script))
+
+
+def _unique(items: Iterator[str] | list[str], limit: int = MAX_TESTS) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in items:
+        if item not in seen:
+            seen[item] = None
+            if len(seen) >= limit:
+                break
+    return list(seen)
+
+
+# --------------------------------------------------------------------------------------------------
+# Builders: dependencies
+
+
+def _python_module(rule: Rule, hit: Hit) -> Finding | None:
+    dotted = hit.match["module"].strip(".")
+    top = dotted.split(".", 1)[0]
+    details: dict[str, Any] = {"module": top, "import_name": dotted}
+    own = {canonical(entry) for entry in hit.ctx.own_packages}
+    if canonical(top) in own:
+        details.update(package=None, local=True)
+        return rule.finding(hit, details, kind="missing-local-module", confidence=0.8)
+    package = module_to_package(dotted, hit.ctx.own_packages)
+    details["package"] = package
+    if package is None:
+        details["stdlib"] = True
+        return rule.finding(hit, details, kind="missing-stdlib-module", confidence=0.6)
+    details["package_source"] = "mapping" if is_known_module(dotted) else "module-name"
+    return rule.finding(hit, details)
+
+
+def _python_import_name(rule: Rule, hit: Hit) -> Finding | None:
+    module = hit.match["module"]
+    details = {"module": module, "name": hit.match["name"], "package": module_to_package(module)}
+    return rule.finding(hit, details)
+
+
+def _node_module(rule: Rule, hit: Hit) -> Finding | None:
+    module = hit.match["module"]
+    if module.startswith((".", "/")) or module.startswith("node:"):
+        return rule.finding(hit, {"module": module}, kind="missing-node-file", confidence=0.6)
+    parts = module.split("/")
+    package = "/".join(parts[:2]) if module.startswith("@") else parts[0]
+    return rule.finding(hit, {"module": module, "package": package})
+
+
+_NETWORK_MARKERS = (
+    "Retrying (Retry(total=",
+    "Connection refused",
+    "Temporary failure in name resolution",
+    "Name or service not known",
+    "NewConnectionError",
+    "ConnectTimeoutError",
+    "ReadTimeoutError",
+    "Max retries exceeded",
+    "ProxyError",
+    "Network is unreachable",
+    "Connection reset by peer",
+    "Could not fetch URL",
+    "error responses",
+    "Read timed out",
+    "Connection timed out",
+    "No route to host",
+)
+_REQUIREMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _pip_no_match(rule: Rule, hit: Hit) -> Finding | None:
+    requirement = hit.match["requirement"]
+    name_match = _REQUIREMENT_NAME.match(requirement)
+    details: dict[str, Any] = {"requirement": requirement, "package": name_match.group(0) if name_match else None}
+    for i, text in hit.ctx.back(hit.idx):
+        if any(marker in text for marker in _NETWORK_MARKERS):
+            details["cause"] = text.strip()[:300]
+            return rule.finding(
+                hit,
+                details,
+                [hit.ctx.lines[i], hit.line],
+                category=Category.NETWORK_TRANSIENT,
+                kind="pip-index-unreachable",
+                confidence=0.9,
+            )
+        if any(marker in text for marker in _GROUP_MARKERS):
+            break
+    evidence = [hit.line]
+    for i, text in hit.ctx.back(hit.idx, 3):
+        versions = re.search(r"\(from versions: ([^)]*)\)", text)
+        if versions is not None:
+            listed = [v.strip() for v in versions.group(1).split(",") if v.strip() and v.strip() != "none"]
+            details["available_versions"] = listed[-20:]
+            evidence.insert(0, hit.ctx.lines[i])
+            break
+    return rule.finding(hit, details, evidence)
+
+
+def _pip_resolution(rule: Rule, hit: Hit) -> Finding | None:
+    requested: list[str] = []
+    conflicts: list[str] = []
+    evidence = [hit.line]
+    for i, text in hit.ctx.back(hit.idx, 80):
+        stripped = text.strip()
+        user = re.match(r"The user requested (\S+)", stripped)
+        if user is not None:
+            requested.insert(0, user.group(1))
+            conflicts.insert(0, stripped)
+        elif re.match(r"\S+ \S+ depends on ", stripped):
+            conflicts.insert(0, stripped)
+        elif "because these package versions have conflicting dependencies" in stripped:
+            evidence.insert(0, hit.ctx.lines[i])
+            break
+        if any(marker in text for marker in _GROUP_MARKERS):
+            break
+    details: dict[str, Any] = {"requirement": requested[0] if requested else None, "conflicts": conflicts[:10]}
+    if requested:
+        details["requested"] = requested
+    return rule.finding(hit, details, evidence)
+
+
+def _npm_eresolve(rule: Rule, hit: Hit) -> Finding | None:
+    details: dict[str, Any] = {}
+    evidence = [hit.line]
+    following = list(hit.ctx.forward(hit.idx, 40))
+    for j, (i, text) in enumerate(following):
+        message = re.sub(r"^npm (?:ERR!|error) ?", "", text).strip()
+        if message.startswith("Found: ") and "found" not in details:
+            details["found"] = message[len("Found: ") :]
+            evidence.append(hit.ctx.lines[i])
+        elif message == "Could not resolve dependency:" and j + 1 < len(following):
+            conflict_index, conflict = following[j + 1]
+            details["conflict"] = re.sub(r"^npm (?:ERR!|error) ?", "", conflict).strip()
+            required = re.search(r"from (\S+)$", details["conflict"])
+            if required is not None:
+                details["requirement"] = required.group(1)
+            evidence.append(hit.ctx.lines[conflict_index])
+            break
+    return rule.finding(hit, details, evidence)
+
+
+def _npm_not_found(rule: Rule, hit: Hit) -> Finding | None:
+    url = hit.match["url"]
+    package = url.rstrip("/").rsplit("/", 1)[-1].replace("%2f", "/").replace("%2F", "/")
+    return rule.finding(hit, {"url": url, "package": package})
+
+
+# --------------------------------------------------------------------------------------------------
+# Builders: tests
+
+
+_PYTEST_SESSION = "== test session starts"
+_SHORT_SUMMARY = re.compile(r"^(?P<outcome>FAILED|ERROR) (?P<id>[^ ]+)(?: - (?P<reason>.*))?$")
+_VERBOSE_OUTCOME = re.compile(r"^(?P<id>[^ ]+::[^ ]+) (?P<outcome>FAILED|ERROR)\b")
+_REPEAT_ID = re.compile(r"^(?P<base>.+?)(?:\[|-)(?P<i>[0-9]+)-(?P<n>[0-9]+)\]$")
+
+
+def _explain(ctx: Context, indexes: list[int]) -> Finding | None:
+    """If every exception in a test run's output has one specific cause, return that cause.
+
+    A test suite failing only because ``cv2`` is missing is a dependency problem for the fixer, not
+    a test failure; one real assertion among them keeps it a test failure.
+    """
+    stripped = [(ctx.lines[i][0], _PYTEST_E_PREFIX.sub("", ctx.lines[i][1])) for i in indexes]
+    virtual = Context(stripped, ctx.groups, ctx.own_packages, ctx.passed_tests)
+    findings: list[Finding] = []
+    unexplained = 0
+    for j, (_, text) in enumerate(stripped):
+        original = ctx.lines[indexes[j]][1]
+        if not _EXCEPTION_LINE.match(original) or "Failed to import test module" in text:
+            continue
+        explained = next((f for rule in EXPLAINING_RULES if (f := rule.apply(virtual, j)) is not None), None)
+        if explained is None:
+            unexplained += 1
+        else:
+            findings.append(explained)
+    if unexplained or not findings or len({f.category for f in findings}) != 1:
+        return None
+    first = findings[0]
+    by_number = {ctx.lines[i][0]: ctx.lines[i] for i in indexes}  # evidence shows the real line, E prefix and all
+    modules = _unique([f.details["module"] for f in findings if "module" in f.details])
+    if len(modules) > 1:
+        first.details["modules"] = modules
+        packages = [str(f.details["package"]) for f in findings if f.details.get("package")]
+        first.details["packages"] = _unique(packages)
+    evidence = _unique_lines([line for f in findings for line in f.evidence])[:10]
+    first.evidence = [by_number.get(number, (number, text)) for number, text in evidence]
+    return first
+
+
+def _unique_lines(lines: list[LogLine]) -> list[LogLine]:
+    seen: dict[int, LogLine] = {}
+    for line in lines:
+        seen.setdefault(line[0], line)
+    return [seen[k] for k in sorted(seen)]
+
+
+def _flaky(ctx: Context, tests: list[str], counts: dict[str, int]) -> list[str]:
+    """Failing tests that also passed in the same log: re-runs (pytest-repeat, a retried step)."""
+    flaky: list[str] = []
+    failures_by_base: dict[str, list[int]] = {}
+    for test in tests:
+        repeat = _REPEAT_ID.match(test)
+        if repeat is not None and int(repeat["n"]) > 1:
+            failures_by_base.setdefault(repeat["base"], []).append(int(repeat["n"]))
+        if test in ctx.passed_tests:
+            flaky.append(test)
+    if counts.get("passed", 0):
+        for base, totals in failures_by_base.items():
+            if len(totals) < max(totals):
+                flaky.extend(t for t in tests if t.startswith(base) and t not in flaky)
+    return flaky
+
+
+def _pytest(rule: Rule, hit: Hit) -> Finding | None:
+    counts: dict[str, int] = {}
+    for number, word in re.findall(r"([0-9]+) ([a-z]+)", hit.match["summary"]):
+        key = {"error": "errors", "warning": "warnings", "reruns": "rerun"}.get(word, word)
+        counts[key] = counts.get(key, 0) + int(number)
+    if counts.get("failed", 0) + counts.get("errors", 0) == 0:
+        return None
+    ctx = hit.ctx
+    indexes = ctx.region(hit.idx, lambda text: _PYTEST_SESSION in text or text.startswith(_GROUP_MARKERS))
+    summary_lines: list[LogLine] = []
+    tests: list[str] = []
+    collection = False
+    for i in indexes:
+        text = ctx.lines[i][1]
+        short = _SHORT_SUMMARY.match(text)
+        if short is not None:
+            summary_lines.append(ctx.lines[i])
+            tests.append(short["id"])
+        elif "during collection" in text:
+            collection = True
+    if not tests:
+        for i in indexes:
+            verbose = _VERBOSE_OUTCOME.match(ctx.lines[i][1])
+            if verbose is not None:
+                summary_lines.append(ctx.lines[i])
+                tests.append(verbose["id"])
+    tests = _unique(tests)
+    evidence = [*summary_lines[:10], hit.line]
+    cause = _explain(ctx, indexes)
+    if cause is not None:
+        cause.details.update(tests=tests, runner="pytest")
+        cause.evidence = _unique_lines([*cause.evidence, *summary_lines[:5], hit.line])
+        return cause
+    details: dict[str, Any] = {"tests": tests, "counts": counts, "runner": "pytest"}
+    flaky = _flaky(ctx, tests, counts)
+    if flaky:
+        details["flaky_tests"] = flaky
+        return rule.finding(
+            hit, details, evidence, category=Category.FLAKY_TEST, kind="inconsistent-outcome", confidence=0.8
+        )
+    kinds = set()
+    for i in indexes:
+        text = ctx.lines[i][1]
+        if _EXCEPTION_LINE.match(text):
+            kinds.add("assertion" if re.match(r"^(?:E +)?(?:assert |AssertionError)", text) else "other")
+    if collection:
+        kind = "pytest-collection-error"
+    elif kinds == {"assertion"}:
+        kind = "pytest-assertion"
+    elif counts.get("failed", 0) == 0:
+        kind = "pytest-error"
+    else:
+        kind = "pytest-failure"
+    return rule.finding(hit, details, evidence, kind=kind)
+
+
+def _unittest(rule: Rule, hit: Hit) -> Finding | None:
+    ctx = hit.ctx
+    counts = {key: int(value) for key, value in re.findall(r"([a-z]+)=([0-9]+)", hit.match["counts"])}
+    indexes = ctx.region(hit.idx, lambda text: text.startswith(_GROUP_MARKERS))
+    tests: list[str] = []
+    evidence: list[LogLine] = []
+    for i in indexes:
+        header = re.match(r"^(?:FAIL|ERROR): (?P<name>\S+) \((?P<id>[^)]+)\)", ctx.lines[i][1])
+        if header is not None:
+            tests.append(header["id"])
+            evidence.append(ctx.lines[i])
+    cause = _explain(ctx, indexes)
+    if cause is not None:
+        cause.details.update(tests=_unique(tests), runner="unittest")
+        cause.evidence = _unique_lines([*cause.evidence, hit.line])
+        return cause
+    details = {"tests": _unique(tests), "counts": counts, "runner": "unittest"}
+    return rule.finding(hit, details, [*evidence[:10], hit.line])
+
+
+# --------------------------------------------------------------------------------------------------
+# Builders: syntax and lint
+
+
+def _syntax(rule: Rule, hit: Hit) -> Finding | None:
+    details: dict[str, Any] = {"exception": hit.match["exc"], "message": hit.match["message"].strip()}
+    for i, text in hit.ctx.back(hit.idx, 5):
+        location = re.search(r'File "(?P<file>[^"]+)", line (?P<line>[0-9]+)', text)
+        if location is not None:
+            details.update(file=workspace_relative(location["file"]), line=int(location["line"]))
+            return rule.finding(hit, details, [hit.ctx.lines[i], hit.line])
+    return rule.finding(hit, details, kind="syntax-error", confidence=0.7)
+
+
+def _lint_region(hit: Hit) -> list[str]:
+    ctx = hit.ctx
+    return [ctx.lines[i][1] for i in ctx.region(hit.idx, lambda text: text.startswith(_GROUP_MARKERS), 5_000)]
+
+
+def _ruff_check(rule: Rule, hit: Hit) -> Finding | None:
+    region = _lint_region(hit)
+    files: list[str] = []
+    codes: list[str] = []
+    syntax = False
+    for text in region:
+        arrow = re.match(r"^ *--> (?P<file>[^:]+):[0-9]+:[0-9]+", text)
+        concise = re.match(r"^(?P<file>[^: ]+):[0-9]+:[0-9]+: (?P<code>[A-Z]+[0-9]+|invalid-syntax)", text)
+        full = re.match(r"^(?P<code>[A-Z]{1,4}[0-9]{2,4}) ", text)
+        if arrow is not None:
+            files.append(workspace_relative(arrow["file"]))
+        if concise is not None:
+            files.append(workspace_relative(concise["file"]))
+            codes.append(concise["code"])
+        if full is not None:
+            codes.append(full["code"])
+        if text.startswith("invalid-syntax:") or (concise is not None and concise["code"] == "invalid-syntax"):
+            syntax = True
+    details: dict[str, Any] = {"tool": "ruff", "count": int(hit.match["count"]), "files": _unique(files)}
+    details["codes"] = _unique([c for c in codes if c != "invalid-syntax"])
+    if syntax:
+        return rule.finding(hit, details, category=Category.SYNTAX_ERROR, kind="ruff-invalid-syntax", confidence=0.85)
+    return rule.finding(hit, details)
+
+
+def _formatter(rule: Rule, hit: Hit) -> Finding | None:
+    files: list[str] = []
+    for text in _lint_region(hit):
+        named = re.match(r"^(?:[Ww]ould reformat:? )(?P<file>\S+)", text)
+        arrow = re.match(r"^ *--> (?P<file>[^:]+):[0-9]+:[0-9]+", text)
+        if named is not None:
+            files.append(workspace_relative(named["file"]))
+        elif arrow is not None:
+            files.append(workspace_relative(arrow["file"]))
+    count = hit.match["count"]
+    details = {"tool": rule.kind, "count": int(count) if count else len(files), "files": _unique(files)}
+    return rule.finding(hit, details)
+
+
+_MYPY_ERROR = re.compile(r"^(?P<file>[^:]+\.pyi?):[0-9]+(?::[0-9]+)?: error: .*?(?:\[(?P<code>[a-z-]+)\])?$")
+
+
+def _mypy(rule: Rule, hit: Hit) -> Finding | None:
+    files: list[str] = []
+    codes: list[str] = []
+    evidence: list[LogLine] = []
+    ctx = hit.ctx
+    for i in ctx.region(hit.idx, lambda text: text.startswith(_GROUP_MARKERS), 5_000):
+        error = _MYPY_ERROR.match(ctx.lines[i][1])
+        if error is not None:
+            files.append(workspace_relative(error["file"]))
+            if error["code"]:
+                codes.append(error["code"])
+            if len(evidence) < 10:
+                evidence.append(ctx.lines[i])
+    details: dict[str, Any] = {"tool": "mypy", "count": int(hit.match["count"]), "files": _unique(files)}
+    details["codes"] = _unique(codes)
+    if "syntax" in codes:
+        return rule.finding(
+            hit, details, [*evidence, hit.line], category=Category.SYNTAX_ERROR, kind="mypy-syntax", confidence=0.85
+        )
+    return rule.finding(hit, details, [*evidence, hit.line])
+
+
+def _isort(rule: Rule, hit: Hit) -> Finding | None:
+    files = [workspace_relative(hit.match["file"])]
+    for _, text in hit.ctx.back(hit.idx, 500):
+        other = rule.regex.search(text)
+        if other is None:
+            break
+        files.insert(0, workspace_relative(other["file"]))
+    return rule.finding(hit, {"tool": "isort", "files": _unique(files)})
+
+
+def _prettier(rule: Rule, hit: Hit) -> Finding | None:
+    files = [
+        workspace_relative(warned.group(1))
+        for text in _lint_region(hit)
+        if (warned := re.match(r"^\[warn\] (\S+)$", text)) is not None
+    ]
+    return rule.finding(hit, {"tool": "prettier", "files": _unique(files)})
+
+
+def _flake8(rule: Rule, hit: Hit) -> Finding | None:
+    files = [workspace_relative(hit.match["file"])]
+    codes = [hit.match["code"]]
+    for _, text in hit.ctx.back(hit.idx, 500):
+        other = rule.regex.search(text)
+        if other is None:
+            break
+        files.append(workspace_relative(other["file"]))
+        codes.append(other["code"])
+    return rule.finding(hit, {"tool": "flake8", "files": _unique(files), "codes": _unique(codes)})
+
+
+# --------------------------------------------------------------------------------------------------
+# Builders: timeouts, memory, infrastructure
+
+
+def _job_timeout(rule: Rule, hit: Hit) -> Finding | None:
+    minutes = int(hit.match["limit"])
+    details = {"limit": f"{minutes} minutes", "limit_seconds": minutes * 60.0, "runner": hit.match["runner"]}
+    return rule.finding(hit, details)
+
+
+def _step_timeout(rule: Rule, hit: Hit) -> Finding | None:
+    details: dict[str, Any] = {}
+    if hit.match["limit"]:
+        minutes = int(hit.match["limit"])
+        details.update(limit=f"{minutes} minutes", limit_seconds=minutes * 60.0)
+    if hit.match["step"]:
+        details["step"] = hit.match["step"]
+    return rule.finding(hit, details)
+
+
+def _pytest_timeout(rule: Rule, hit: Hit) -> Finding | None:
+    limit = hit.match["limit"]
+    return rule.finding(hit, {"limit": f"{limit}s", "limit_seconds": float(limit)})
+
+
+def _command_limit(hit: Hit) -> dict[str, Any]:
+    script = _step_script(hit.ctx, hit.line[0])
+    found = _TIMEOUT_COMMAND.search(script + "\n")
+    if found is None:
+        return {}
+    limit = found["limit"]
+    return {"limit": limit, "limit_seconds": seconds(limit), "command": script.splitlines()[0]}
+
+
+def _command_timeout(rule: Rule, hit: Hit) -> Finding | None:
+    details = _command_limit(hit)
+    if hit.match["signal"]:
+        details["signal"] = hit.match["signal"]
+    return rule.finding(hit, details)
+
+
+def _oom_killed(rule: Rule, hit: Hit) -> Finding | None:
+    details: dict[str, Any] = _named_groups(hit.match)
+    if "pid" in details:
+        details["pid"] = int(details["pid"])
+    evidence = [hit.line]
+    for i, text in hit.ctx.forward(hit.idx):
+        if "exit code 137" in text:
+            details["exit_code"] = 137
+            evidence.append(hit.ctx.lines[i])
+            break
+    return rule.finding(hit, details, evidence)
+
+
+# --------------------------------------------------------------------------------------------------
+# Builders: data and permissions
+
+
+def _missing_file(rule: Rule, hit: Hit) -> Finding | None:
+    groups = hit.match.groupdict()
+    path = groups.get("path")
+    if path is None:
+        message = groups.get("message") or ""
+        quoted = _QUOTED.search(message)
+        pandas = re.search(r"File (\S+) does not exist", message)
+        path = (quoted.group(1) or quoted.group(2)) if quoted else (pandas.group(1) if pandas else None)
+        if path is None and message.strip() and " " not in message.strip():
+            path = message.strip()  # pyarrow: ``FileNotFoundError: data/features.parquet``
+    if path is None:
+        return rule.finding(hit, {}, kind="file-not-found", confidence=0.5)
+    path = workspace_relative(path)
+    is_data = is_data_path(path)
+    details = {"path": path, "is_data": is_data}
+    if is_data:
+        return rule.finding(hit, details)
+    # A missing config or script is still a missing file, but less surely a data-set problem.
+    return rule.finding(hit, details, confidence=min(rule.confidence, 0.5))
+
+
+def _git_403(rule: Rule, hit: Hit) -> Finding | None:
+    details: dict[str, Any] = {"status": 403}
+    access = re.search(r"unable to access '([^']+)'", hit.line[1])
+    if access is not None:
+        details["url"] = access.group(1)
+    evidence = [hit.line]
+    for i, text in hit.ctx.back(hit.idx, 10):
+        denied = re.search(r"Permission to (\S+) denied to (\S+?)\.?$", text)
+        if denied is not None:
+            details.update(repository=denied.group(1), user=denied.group(2))
+            evidence.insert(0, hit.ctx.lines[i])
+            break
+    script = _step_script(hit.ctx, hit.line[0])
+    if "git push" in script:
+        details["operation"] = "push"
+    if "git " not in script and "fatal: unable to access" not in hit.line[1]:
+        return rule.finding(hit, details, evidence, kind="http-403", confidence=0.85)
+    return rule.finding(hit, details, evidence)
+
+
+def _http_5xx(rule: Rule, hit: Hit) -> Finding | None:
+    status = hit.match["status"] or hit.match["code"]
+    return rule.finding(hit, {"status": status} if status else {})
+
+
+_SHELL_REPORT = re.compile(r"^(?:[^ :]*sh|/[^ :]+\.sh): (?:line [0-9]+: )?")
+
+
+def _permission_denied(rule: Rule, hit: Hit) -> Finding | None:
+    path = hit.match["path"]
+    quoted = _QUOTED.search(hit.line[1]) if path is None else None
+    shown = path or (quoted.group(1) or quoted.group(2) if quoted else None)
+    details: dict[str, Any] = {"path": workspace_relative(shown)} if shown else {}
+    if path and _SHELL_REPORT.match(hit.line[1]):
+        return rule.finding(hit, details, kind="exec-permission-denied")  # the shell could not run it
+    return rule.finding(hit, details, confidence=0.75)
+
+
+def _git_push_denied(rule: Rule, hit: Hit) -> Finding | None:
+    return rule.finding(hit, {"repository": hit.match["repo"], "user": hit.match["user"].rstrip(".")})
+
+
+# --------------------------------------------------------------------------------------------------
+# Builders: secondary pointers
+
+
+def _exit_code(rule: Rule, hit: Hit) -> Finding | None:
+    code = int(hit.match["code"])
+    details: dict[str, Any] = {"exit_code": code}
+    if code == 137:
+        return rule.finding(hit, details, category=Category.OUT_OF_MEMORY, kind="oom-killed", confidence=0.5)
+    if code == 124:
+        details.update(_command_limit(hit))
+        return rule.finding(hit, details, category=Category.TIMEOUT, kind="command-timeout", confidence=0.6)
+    evidence = [hit.line]
+    for i, text in hit.ctx.back(hit.idx, 20):
+        if text.strip() and not text.startswith("##["):
+            evidence.insert(0, hit.ctx.lines[i])
+            break
+    return rule.finding(hit, details, evidence)
+
+
+# --------------------------------------------------------------------------------------------------
+# The rules, in priority order for a single line (the walk order across lines is the classifier's).
+
+S = Strength.SECONDARY
+
+RULES: tuple[Rule, ...] = (
+    # Platform messages first: when GitHub says the runner died, tool output before it is collateral.
+    Rule(
+        "gha-job-timeout",
+        Category.TIMEOUT,
+        "job-timeout",
+        r"The job running on runner (?P<runner>.+) has exceeded the maximum execution time"
+        r" of (?P<limit>[0-9]+) minutes",
+        ("The job running on runner",),
+        0.95,
+        build=_job_timeout,
+    ),
+    Rule(
+        "gha-step-timeout",
+        Category.TIMEOUT,
+        "step-timeout",
+        r"The action (?:'(?P<step>[^']*)' )?has timed out(?: after (?P<limit>[0-9]+) minutes)?",
+        ("The action",),
+        0.9,
+        build=_step_timeout,
+    ),
+    Rule(
+        "gha-runner-lost",
+        Category.INFRASTRUCTURE,
+        "runner-lost",
+        r"(?P<runner>[A-Za-z-]+ runner: .*) lost communication with the server",
+        ("The hosted runner:", "The self-hosted runner:", "lost communication"),
+        0.95,
+        retain=("The hosted runner:", "The self-hosted runner:"),
+    ),
+    Rule(
+        "gha-runner-shutdown",
+        Category.INFRASTRUCTURE,
+        "runner-shutdown",
+        r"The runner has received a shutdown signal",
+        ("The runner has received a shutdown signal",),
+        0.95,
+    ),
+    Rule(
+        "gha-runner-error",
+        Category.INFRASTRUCTURE,
+        "runner-error",
+        r"The hosted runner encountered an error while running your job",
+        ("The hosted runner encountered",),
+        0.9,
+    ),
+    Rule(
+        "disk-full",
+        Category.INFRASTRUCTURE,
+        "disk-full",
+        r"No space left on device|ENOSPC",
+        ("No space left on device", "ENOSPC"),
+        0.9,
+    ),
+    # Dependencies
+    Rule(
+        "python-missing-module",
+        Category.DEPENDENCY_MISSING,
+        "missing-python-module",
+        r"(?:ModuleNotFoundError|ImportError): No module named '?(?P<module>[A-Za-z0-9_.]+)'?",
+        ("No module named",),
+        0.95,
+        build=_python_module,
+        explains_tests=True,
+    ),
+    Rule(
+        "python-import-name",
+        Category.DEPENDENCY_RESOLUTION,
+        "python-import-name-error",
+        r"ImportError: cannot import name '(?P<name>[A-Za-z0-9_]+)' from '(?P<module>[A-Za-z0-9_.]+)'",
+        ("ImportError: cannot import name",),
+        0.7,
+        build=_python_import_name,
+        explains_tests=True,
+    ),
+    Rule(
+        "node-missing-module",
+        Category.DEPENDENCY_MISSING,
+        "missing-node-module",
+        r"Cannot find (?:module|package) '(?P<module>[^']+)'",
+        ("Cannot find module", "Cannot find package"),
+        0.9,
+        build=_node_module,
+    ),
+    Rule(
+        "missing-command",
+        Category.DEPENDENCY_MISSING,
+        "missing-command",
+        r"(?:^|: )(?P<command>[A-Za-z0-9_.+-]+): (?:command )?not found$",
+        (": command not found", ": not found"),
+        0.85,
+    ),
+    Rule(
+        "pip-no-matching-distribution",
+        Category.DEPENDENCY_RESOLUTION,
+        "pip-no-matching-distribution",
+        r"No matching distribution found for (?P<requirement>[^ ]+)",
+        ("No matching distribution",),
+        0.9,
+        build=_pip_no_match,
+    ),
+    Rule(
+        "pip-resolution-impossible",
+        Category.DEPENDENCY_RESOLUTION,
+        "pip-resolution-impossible",
+        r"ResolutionImpossible",
+        ("ResolutionImpossible",),
+        0.9,
+        build=_pip_resolution,
+    ),
+    Rule(
+        "npm-no-matching-version",
+        Category.DEPENDENCY_RESOLUTION,
+        "npm-no-matching-version",
+        r"No matching version found for (?P<requirement>[^ ]+[^ .])",
+        ("No matching version found",),
+        0.9,
+    ),
+    Rule(
+        "npm-eresolve",
+        Category.DEPENDENCY_RESOLUTION,
+        "npm-eresolve",
+        r"npm (?:ERR!|error) code ERESOLVE",
+        ("ERESOLVE",),
+        0.9,
+        build=_npm_eresolve,
+    ),
+    Rule(
+        "npm-404",
+        Category.DEPENDENCY_RESOLUTION,
+        "npm-package-not-found",
+        r"npm (?:ERR!|error) 404 +Not Found - GET (?P<url>[^ ]+)",
+        ("404",),
+        0.85,
+        build=_npm_not_found,
+    ),
+    # Network
+    Rule(
+        "network-dns",
+        Category.NETWORK_TRANSIENT,
+        "dns-failure",
+        r"Temporary failure in name resolution|Name or service not known|Could not resolve host:? ?(?P<host>[^ ;]*)"
+        r"|getaddrinfo (?:ENOTFOUND|EAI_AGAIN)",
+        (
+            "Temporary failure in name resolution",
+            "Name or service not known",
+            "Could not resolve host",
+            "ENOTFOUND",
+            "EAI_AGAIN",
+        ),
+        0.8,
+    ),
+    Rule(
+        "network-refused",
+        Category.NETWORK_TRANSIENT,
+        "connection-refused",
+        r"Failed to connect to (?P<host>[^ ]+) port (?P<port>[0-9]+)|Connection refused|ECONNREFUSED",
+        ("Failed to connect to", "Connection refused", "ECONNREFUSED"),
+        0.8,
+    ),
+    Rule(
+        "network-reset",
+        Category.NETWORK_TRANSIENT,
+        "connection-error",
+        r"Connection reset by peer|ECONNRESET|Connection timed out|ETIMEDOUT|Read timed out|ReadTimeoutError"
+        r"|TLS handshake timeout|RemoteDisconnected|Max retries exceeded with url|Network is unreachable",
+        (
+            "Connection reset",
+            "ECONNRESET",
+            "Connection timed out",
+            "Read timed out",
+            "ETIMEDOUT",
+            "ReadTimeoutError",
+            "TLS handshake timeout",
+            "RemoteDisconnected",
+            "Max retries exceeded",
+            "Network is unreachable",
+        ),
+        0.75,
+    ),
+    Rule(
+        "network-http-5xx",
+        Category.NETWORK_TRANSIENT,
+        "http-5xx",
+        r"(?P<status>50[234]) (?:Bad Gateway|Service Unavailable|Gateway Time-?out)"
+        r"|too many 5[0-9][0-9] error responses|The requested URL returned error: (?P<code>5[0-9][0-9])",
+        ("Bad Gateway", "Service Unavailable", "Gateway Time", "error responses", "returned error: 5"),
+        0.75,
+        build=_http_5xx,
+        retain=("Bad Gateway", "Service Unavailable", "Gateway Time", "ResponseError", "returned error: 5"),
+    ),
+    # Memory
+    Rule(
+        "oom-killed",
+        Category.OUT_OF_MEMORY,
+        "oom-killed",
+        r"line [0-9]+: +(?P<pid>[0-9]+) Killed +(?P<command>.*)$",
+        ("Killed",),
+        0.85,
+        build=_oom_killed,
+    ),
+    Rule(
+        "python-memory-error",
+        Category.OUT_OF_MEMORY,
+        "python-memory-error",
+        r"^(?:E +)?(?:[A-Za-z0-9_.]*\.)?(?:_Array)?MemoryError(?::|$)",
+        ("MemoryError",),
+        0.85,
+        explains_tests=True,
+    ),
+    Rule(
+        "cuda-oom",
+        Category.OUT_OF_MEMORY,
+        "cuda-oom",
+        r"CUDA out of memory|OutOfMemoryError",
+        ("CUDA out of memory", "OutOfMemoryError"),
+        0.9,
+        explains_tests=True,
+    ),
+    Rule(
+        "kernel-oom-killer",
+        Category.OUT_OF_MEMORY,
+        "oom-killed",
+        r"Out of memory: Kill(?:ed)? process",
+        ("Out of memory",),
+        0.9,
+    ),
+    Rule(
+        "node-heap-oom",
+        Category.OUT_OF_MEMORY,
+        "node-heap-oom",
+        r"JavaScript heap out of memory",
+        ("JavaScript heap out of memory",),
+        0.9,
+    ),
+    Rule(
+        "allocation-failed",
+        Category.OUT_OF_MEMORY,
+        "allocation-failed",
+        r"Cannot allocate memory|std::bad_alloc",
+        ("Cannot allocate memory", "::bad_alloc"),
+        0.8,
+    ),
+    # Timeouts reported by tools
+    Rule(
+        "pytest-timeout",
+        Category.TIMEOUT,
+        "pytest-timeout",
+        r"Timeout \(>(?P<limit>[0-9.]+)s\) from pytest-timeout",
+        ("Timeout (>",),
+        0.9,
+        build=_pytest_timeout,
+        explains_tests=True,
+    ),
+    Rule(
+        "coreutils-timeout",
+        Category.TIMEOUT,
+        "command-timeout",
+        r"timeout: sending signal (?P<signal>[A-Z]+) to command",
+        ("timeout: sending signal",),
+        0.85,
+        retain=(),
+        build=_command_timeout,
+    ),
+    # Data
+    Rule(
+        "python-file-not-found",
+        Category.DATA_MISSING,
+        "file-not-found",
+        r"FileNotFoundError: (?P<message>.*)$",
+        ("FileNotFoundError",),
+        0.9,
+        build=_missing_file,
+        explains_tests=True,
+    ),
+    Rule(
+        "python-cannot-open-file",
+        Category.DATA_MISSING,
+        "file-not-found",
+        r"can't open file '(?P<path>[^']+)': \[Errno 2\]",
+        ("[Errno 2]",),
+        0.5,
+        build=_missing_file,
+    ),
+    Rule(
+        "dvc-missing-data",
+        Category.DATA_MISSING,
+        "dvc-missing-data",
+        r"failed to pull data from the cloud|Some of the cache files do not exist|Missing cache files",
+        ("ERROR: failed to pull data", "Some of the cache files", "Missing cache files"),
+        0.9,
+    ),
+    Rule(
+        "coreutils-missing-file",
+        Category.DATA_MISSING,
+        "file-not-found",
+        r"^(?P<program>[A-Za-z0-9_.-]+): (?:cannot (?:open|access|stat) )?'?(?P<path>[^':]+)'?"
+        r": No such file or directory$",
+        ("No such file or directory",),
+        0.85,
+        build=_missing_file,
+    ),
+    # Permissions
+    Rule(
+        "git-push-denied",
+        Category.PERMISSION_DENIED,
+        "git-push-denied",
+        r"Permission to (?P<repo>[^ ]+) denied to (?P<user>[^ ]+)",
+        ("Permission to",),
+        0.95,
+        build=_git_push_denied,
+    ),
+    Rule(
+        "git-http-403",
+        Category.PERMISSION_DENIED,
+        "git-http-403",
+        r"The requested URL returned error: 403",
+        ("The requested URL returned error: 403",),
+        0.9,
+        build=_git_403,
+    ),
+    Rule(
+        "github-token-permissions",
+        Category.PERMISSION_DENIED,
+        "github-token-permissions",
+        r"Resource not accessible by integration",
+        ("Resource not accessible by integration",),
+        0.95,
+    ),
+    Rule(
+        "ssh-publickey",
+        Category.PERMISSION_DENIED,
+        "ssh-publickey",
+        r"Permission denied \(publickey",
+        ("Permission denied (publickey",),
+        0.9,
+    ),
+    Rule(
+        "python-permission-error",
+        Category.PERMISSION_DENIED,
+        "python-permission-error",
+        r"PermissionError: \[Errno 1?3\] (?:Permission denied|Operation not permitted): '(?P<path>[^']+)'",
+        ("PermissionError",),
+        0.85,
+        explains_tests=True,
+    ),
+    Rule(
+        "eacces",
+        Category.PERMISSION_DENIED,
+        "eacces",
+        r"npm (?:ERR!|error) code EACCES|EACCES: permission denied(?:, [a-z]+ '(?P<path>[^']+)')?",
+        ("EACCES",),
+        0.85,
+    ),
+    Rule(
+        "permission-denied",
+        Category.PERMISSION_DENIED,
+        "permission-denied",
+        r"(?:: (?P<path>[^ :]+))?: Permission denied$",
+        ("Permission denied",),
+        0.8,
+        build=_permission_denied,
+    ),
+    Rule(
+        "http-403",
+        Category.PERMISSION_DENIED,
+        "http-403",
+        r"HTTP Error 403|403 Forbidden",
+        ("403",),
+        0.7,
+    ),
+    # Syntax
+    Rule(
+        "python-syntax-error",
+        Category.SYNTAX_ERROR,
+        "python-syntax-error",
+        r"^(?:E +)?(?P<exc>SyntaxError|IndentationError|TabError): (?P<message>.*)$",
+        ("SyntaxError", "IndentationError", "TabError"),
+        0.9,
+        build=_syntax,
+        explains_tests=True,
+    ),
+    # Lint, format and type checks
+    Rule(
+        "ruff-check",
+        Category.LINT_FAILURE,
+        "ruff",
+        r"^Found (?P<count>[0-9]+) errors?(?: \([^)]*\))?\.$",
+        ("Found ",),
+        0.9,
+        build=_ruff_check,
+    ),
+    Rule(
+        "mypy",
+        Category.LINT_FAILURE,
+        "mypy",
+        r"^Found (?P<count>[0-9]+) errors? in (?P<files>[0-9]+) files?"
+        r" \((?:checked [0-9]+ source files?|errors prevented further checking)\)",
+        ("Found ",),
+        0.9,
+        build=_mypy,
+    ),
+    Rule(
+        "black",
+        Category.LINT_FAILURE,
+        "black",
+        r"^(?:Oh no! .*|(?P<count>[0-9]+) files? would be reformatted.*\.)$",
+        ("Oh no!", "would be reformatted"),
+        0.9,
+        retain=("Oh no!",),
+        build=_formatter,
+    ),
+    Rule(
+        "ruff-format",
+        Category.LINT_FAILURE,
+        "ruff-format",
+        r"^(?P<count>[0-9]+) files? would be reformatted(?:, [0-9]+ files? already formatted)?$",
+        ("would be reformatted",),
+        0.9,
+        retain=(),
+        build=_formatter,
+    ),
+    Rule(
+        "isort",
+        Category.LINT_FAILURE,
+        "isort",
+        r"ERROR: (?P<file>[^ ]+) Imports are incorrectly sorted",
+        ("Imports are incorrectly sorted",),
+        0.9,
+        build=_isort,
+    ),
+    Rule(
+        "eslint",
+        Category.LINT_FAILURE,
+        "eslint",
+        r"^. (?P<count>[0-9]+) problems? \(",
+        ("\u2716 ",),
+        0.85,
+    ),
+    Rule(
+        "prettier",
+        Category.LINT_FAILURE,
+        "prettier",
+        r"Code style issues found in",
+        ("Code style issues found",),
+        0.85,
+        build=_prettier,
+    ),
+    Rule(
+        "flake8",
+        Category.LINT_FAILURE,
+        "flake8",
+        r"^(?P<file>[^: ]+\.py):(?P<line>[0-9]+):(?P<col>[0-9]+): (?P<code>[A-Z]{1,3}[0-9]{2,4}) ",
+        (".py:",),
+        0.75,
+        build=_flake8,
+    ),
+    # Tests
+    Rule(
+        "pytest-summary",
+        Category.TEST_FAILURE,
+        "pytest-failure",
+        r"^=* ?(?P<summary>(?:[0-9]+ [a-z]+, )*[0-9]+ (?:failed|errors?)(?:, [0-9]+ [a-z]+)*) in [0-9.]+s",
+        ("failed", "error"),
+        0.9,
+        build=_pytest,
+        retain=tuple(f"{digit} {word}" for digit in "0123456789" for word in ("failed", "error")),
+    ),
+    Rule(
+        "unittest-summary",
+        Category.TEST_FAILURE,
+        "unittest-failure",
+        r"^FAILED \((?P<counts>[a-z]+=[0-9]+(?:, [a-z]+=[0-9]+)*)\)$",
+        ("FAILED (",),
+        0.9,
+        build=_unittest,
+    ),
+    Rule(
+        "jest-summary",
+        Category.TEST_FAILURE,
+        "jest-failure",
+        r"^Tests: +(?P<failed>[0-9]+) failed",
+        ("Tests:",),
+        0.85,
+    ),
+    # Secondary pointers: only used when no strong rule matched anywhere in the retained lines.
+    Rule(
+        "gha-exit-code",
+        Category.UNKNOWN,
+        "exit-code",
+        r"Process completed with exit code (?P<code>[0-9]+)",
+        ("Process completed with exit code",),
+        0.1,
+        strength=S,
+        build=_exit_code,
+    ),
+    Rule(
+        "killed",
+        Category.OUT_OF_MEMORY,
+        "oom-killed",
+        r"^Killed$|(?:^|[ :])Killed +(?:python|node|java|pytest)",
+        ("Killed",),
+        0.5,
+        strength=S,
+    ),
+    Rule(
+        "gha-cancelled",
+        Category.INFRASTRUCTURE,
+        "cancelled",
+        r"The operation was canceled\.",
+        ("The operation was canceled",),
+        0.4,
+        strength=S,
+    ),
+    Rule(
+        "gha-error-annotation",
+        Category.UNKNOWN,
+        "error-annotation",
+        r"^##\[error\](?P<message>.*)$",
+        ("##[error]",),
+        0.1,
+        strength=S,
+    ),
+)
+
+EXPLAINING_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if rule.explains_tests)
+
+# Every literal any rule needs: a line containing none of them cannot match, so the streaming pass keeps
+# only lines that do (plus a ring buffer of the tail).
+LITERALS: tuple[str, ...] = tuple(
+    sorted({literal for rule in RULES for literal in (rule.literals if rule.retain is None else rule.retain)})
+)
+
+
+def literal_regex(literals: Collection[str]) -> re.Pattern[str]:
+    """One regex matching any of `literals`, built as a trie so the engine never backtracks far.
+
+    A flat ``a|b|c`` alternation makes `re` try every literal at every position; sharing prefixes
+    (``No (?:matching|module|space)``) roughly halves the cost of the streaming pass.
+    """
+    trie: dict[str, Any] = {}
+    for literal in literals:
+        node = trie
+        for char in literal:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        if "" in node:  # a literal ends here: matching this prefix is enough
+            return ""
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return re.compile(build(trie))
+
+
+def to_ere(pattern: str) -> str:
+    """Translate a rule pattern to POSIX ERE for ``grep -E`` (only the constructs the rules use)."""
+    ere = re.sub(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>", "(", pattern)
+    return ere.replace("(?:", "(")
+
+
+def grep_patterns() -> list[str]:
+    """The rules' regexes as ``grep -E`` patterns, for benchmarking against grep on the same work."""
+    return [to_ere(rule.pattern) for rule in RULES]

@@ -1,0 +1,1 @@
+"""Signals pipelines report: drift reports and model metrics, turned into incidents."""

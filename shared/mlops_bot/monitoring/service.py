@@ -1,0 +1,197 @@
+"""Drift reports and model metrics posted by a pipeline become incidents the healer can act on.
+
+- A drift report (the shape `mlops-bot drift --json` prints) with `dataset_drift: true` opens a
+  `data_drift` incident whose description carries the drift score and the drifted columns.
+- Model metrics for a deployment are compared with the last good baseline by the repository's
+  thresholds (`configuration.model_thresholds`); a degradation opens `model_degradation`, a
+  healthy result becomes the new baseline and the last good deployment (the rollback target).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.adapters.sqs import Queue
+from mlops_bot.clock import iso, utc_now
+from mlops_bot.detection.incidents import Incident, TimelineEntry, open_or_update
+from mlops_bot.drift.model_metrics import ModelThresholds, compare_model_metrics
+from mlops_bot.errors import NotFound
+from mlops_bot.storage import keys
+
+DEFAULT_THRESHOLDS = {"default": {"max_relative_drop": 0.05}}
+
+
+class PostedColumnDrift(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    test: str
+    statistic: float
+    p_value: float | None = None
+    threshold: float
+    drifted: bool
+
+
+class DriftReportIn(BaseModel):
+    """A drift report as `mlops-bot drift --json` prints it, plus where it came from."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    columns: dict[str, PostedColumnDrift]
+    drift_share: float = Field(ge=0, le=1)
+    dataset_drift: bool
+    reference: str | None = None
+    current: str | None = None
+    ref: str | None = Field(default=None, description="Git ref the retrain workflow should run on")
+
+
+class DeploymentRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ref: str
+    environment: str = "production"
+    sha: str | None = None
+
+
+class ModelMetricsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    deployment: DeploymentRef
+    metrics: dict[str, float] = Field(min_length=1)
+
+
+class SignalOutcome(BaseModel):
+    incident_id: str | None
+    new_incident: bool = False
+    summary: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+def _repository(table: StateTable, tenant_id: str, full_name: str) -> dict[str, Any]:
+    item = table.get(keys.repository_key(tenant_id, full_name))
+    if item is None:
+        raise NotFound("Repository not found", f"{full_name} is not monitored by this tenant")
+    return item
+
+
+def _signal_id(kind: str, full_name: str, fingerprint: dict[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps([kind, full_name.lower(), fingerprint], sort_keys=True).encode())
+    return f"inc-{kind[:5]}-{digest.hexdigest()[:12]}"
+
+
+def _open(table: StateTable, healing_queue: Queue, incident: Incident) -> tuple[str, bool]:
+    stored, is_new = open_or_update(table, incident)
+    if is_new:
+        table.set_fields(
+            keys.repository_key(incident.tenant_id, incident.repository),
+            {},
+            increments={"issues_detected": 1},
+            if_exists=True,
+        )
+        healing_queue.send(
+            {"tenant_id": stored.tenant_id, "incident_id": stored.id, "reason": "detected"},
+            attributes={"tenant_id": stored.tenant_id},
+        )
+    return stored.id, is_new
+
+
+def report_drift(
+    table: StateTable, healing_queue: Queue, tenant_id: str, full_name: str, report: DriftReportIn
+) -> SignalOutcome:
+    _repository(table, tenant_id, full_name)
+    drifted = sorted(name for name, column in report.columns.items() if column.drifted)
+    summary = (
+        f"Data drift: {len(drifted)} of {len(report.columns)} columns drifted (drift score {report.drift_share:.2f})"
+    )
+    if not report.dataset_drift:
+        return SignalOutcome(incident_id=None, summary=summary.replace("Data drift", "No dataset drift"))
+    now = iso(utc_now())
+    incident = Incident(
+        id=_signal_id(
+            "drift", full_name, {"reference": report.reference, "current": report.current, "columns": drifted}
+        ),
+        tenant_id=tenant_id,
+        repository=full_name,
+        type="data_drift",
+        severity="high" if report.drift_share >= 0.75 else "medium",
+        description=f"{summary}: {', '.join(drifted[:10])}",
+        detected_at=now,
+        metadata={
+            "drift_share": report.drift_share,
+            "drifted_columns": drifted,
+            "reference": report.reference,
+            "current": report.current,
+            "ref": report.ref,
+            "drift_inputs": {
+                "drift_share": f"{report.drift_share:.4f}",
+                "drifted_columns": ",".join(drifted),
+                "current": report.current or "",
+            },
+        },
+        timeline=[TimelineEntry(event="issue_detected", timestamp=now, details="drift report posted")],
+    )
+    incident_id, is_new = _open(table, healing_queue, incident)
+    return SignalOutcome(
+        incident_id=incident_id, new_incident=is_new, summary=summary, details={"drifted_columns": drifted}
+    )
+
+
+def report_model_metrics(
+    table: StateTable, healing_queue: Queue, tenant_id: str, full_name: str, posted: ModelMetricsIn
+) -> SignalOutcome:
+    repository = _repository(table, tenant_id, full_name)
+    configuration = repository.get("configuration") or {}
+    thresholds = ModelThresholds.model_validate(configuration.get("model_thresholds") or DEFAULT_THRESHOLDS)
+    baseline = repository.get("model_baseline") or {}
+    key = keys.repository_key(tenant_id, full_name)
+    if not baseline.get("metrics"):
+        table.set_fields(
+            key,
+            {
+                "model_baseline": {"metrics": posted.metrics, "ref": posted.deployment.ref, "at": iso(utc_now())},
+                "last_good_deployment": posted.deployment.model_dump(exclude_none=True),
+            },
+        )
+        return SignalOutcome(incident_id=None, summary="First metrics recorded as the baseline")
+    result = compare_model_metrics(posted.metrics, baseline["metrics"], thresholds)
+    changes = result.model_dump(mode="json")
+    if not result.degraded:
+        table.set_fields(
+            key,
+            {
+                "model_baseline": {"metrics": posted.metrics, "ref": posted.deployment.ref, "at": iso(utc_now())},
+                "last_good_deployment": posted.deployment.model_dump(exclude_none=True),
+            },
+        )
+        return SignalOutcome(incident_id=None, summary="Metrics within thresholds; baseline updated", details=changes)
+    worse = [name for name, change in result.metrics.items() if change.degraded]
+    now = iso(utc_now())
+    incident = Incident(
+        id=_signal_id("model", full_name, {"ref": posted.deployment.ref, "environment": posted.deployment.environment}),
+        tenant_id=tenant_id,
+        repository=full_name,
+        type="model_degradation",
+        severity="high",
+        description=(
+            f"Model degraded on {posted.deployment.environment} at {posted.deployment.ref}: "
+            + ", ".join(
+                f"{m} {baseline['metrics'][m]:.4g} -> {posted.metrics.get(m, float('nan')):.4g}"
+                for m in worse
+                if m in baseline["metrics"]
+            )
+        ),
+        detected_at=now,
+        metadata={
+            "ref": posted.deployment.ref,
+            "environment": posted.deployment.environment,
+            "degraded_metrics": worse,
+            "baseline_ref": baseline.get("ref"),
+        },
+        timeline=[TimelineEntry(event="issue_detected", timestamp=now, details="model metrics posted")],
+    )
+    incident_id, is_new = _open(table, healing_queue, incident)
+    return SignalOutcome(incident_id=incident_id, new_incident=is_new, summary=incident.description, details=changes)
