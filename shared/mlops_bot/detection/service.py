@@ -16,6 +16,7 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.config import Settings
+from mlops_bot.detection import flaky
 from mlops_bot.detection.incidents import Incident, TimelineEntry, open_or_update
 from mlops_bot.diagnosis import Problem
 from mlops_bot.storage import keys
@@ -191,6 +192,37 @@ def record_deployment(deps: DetectorDependencies, event: RepositoryEvent) -> Inc
     )
 
 
+def _flaky_subjects(event: RepositoryEvent, incident: Incident | None) -> tuple[list[str], list[str]]:
+    tests = list(((incident.diagnosis or {}).get("details") or {}).get("tests") or []) if incident else []
+    run = event.workflow_run
+    jobs = [run.name] if run is not None and run.name and run.conclusion in FAILED_CONCLUSIONS else []
+    return [str(t) for t in tests], jobs
+
+
+def _learn_flakiness(deps: DetectorDependencies, event: RepositoryEvent, incident: Incident | None) -> bool:
+    """Feed the run into the flaky history; True when the failure's tests/jobs are known flaky."""
+    run = event.workflow_run
+    if run is None or not event.repository or not run.head_sha or event.action != "completed":
+        return False
+    tests, jobs = _flaky_subjects(event, incident)
+    flaky.record_run(
+        deps.table,
+        event.tenant_id,
+        event.repository,
+        workflow=run.name or str(run.workflow_id),
+        run_id=run.id,
+        run_attempt=run.run_attempt or 1,
+        head_sha=run.head_sha,
+        conclusion=run.conclusion or "",
+        failed_tests=tests,
+        failed_jobs=jobs,
+        at=utc_now(),
+    )
+    if incident is None:
+        return False
+    return flaky.is_known_flaky(deps.table, event.tenant_id, event.repository, tests or jobs, utc_now())
+
+
 def detect(deps: DetectorDependencies, event: RepositoryEvent) -> Detection:
     recorded = record_event(deps, event)
     verified = bool(deps.verify and deps.verify(event))
@@ -199,11 +231,15 @@ def detect(deps: DetectorDependencies, event: RepositoryEvent) -> Detection:
         return Detection(event_recorded=recorded, verification=verified)  # never heal the bot's own branches
     incident = failed_run_incident(event) or record_deployment(deps, event)
     if incident is None:
+        _learn_flakiness(deps, event, None)
         return Detection(event_recorded=recorded, verification=verified)
     stored, is_new = open_or_update(deps.table, incident)
     if is_new:
         if incident.type == "pipeline_failure":
             stored = _diagnosed(deps, event, stored)
+            if _learn_flakiness(deps, event, stored):
+                stored.metadata["known_flaky"] = True
+                deps.table.set_fields(keys.incident_key(stored.tenant_id, stored.id), {"metadata": stored.metadata})
         deps.table.set_fields(
             keys.repository_key(event.tenant_id, incident.repository),
             {},

@@ -160,7 +160,13 @@ def rerun_failed_jobs(session: RepairSession) -> RepairOutcome:
 
 def open_fix_pull_request(session: RepairSession) -> RepairOutcome:
     """Add the missing package on `mlops-bot/<incident>` and open (or update) one pull request."""
-    from mlops_bot.healing.dependency_files import DEPENDENCY_FILE_CANDIDATES, add_dependency, choose_dependency_file
+    from mlops_bot.healing.dependency_files import (
+        DEPENDENCY_FILE_CANDIDATES,
+        add_dependency,
+        canonical_name,
+        choose_dependency_file,
+        declared_packages,
+    )
 
     client = session.client
     if client is None:
@@ -176,10 +182,15 @@ def open_fix_pull_request(session: RepairSession) -> RepairOutcome:
         found = client.get_file(repository, candidate, ref=base)
         if found is not None:
             existing[candidate] = found.text
-    chosen = choose_dependency_file(existing, ecosystem)  # type: ignore[arg-type]
-    edit = add_dependency(chosen, existing[chosen], package) if chosen else None
+    chosen = choose_dependency_file(existing, "node" if ecosystem == "node" else "python")
+    edit = add_dependency(chosen, existing[chosen], package, others=existing) if chosen else None
     if edit is None:
-        reason = f"{package} is already declared in {chosen}" if chosen else f"no dependency file found for {ecosystem}"
+        if chosen is None:
+            reason = f"no dependency file found for {ecosystem}"
+        elif canonical_name(package) in declared_packages(chosen, existing[chosen]):
+            reason = f"{package} is already declared in {chosen}; the environment does not install it"
+        else:
+            reason = f"{chosen} cannot be edited safely (hash-locked, dynamic or unrecognised layout)"
         session.plan = session.plan.model_copy(update={"reason": reason})
         return open_issue(session)
 

@@ -113,3 +113,119 @@ def write_budget_key(tenant_id: str, repository: str, day: str) -> dict[str, str
 def action_key(tenant_id: str, incident_id: str, action_id: str) -> dict[str, str]:
     """One item per write the bot decided to make: its idempotency record."""
     return {"pk": f"{tenant_pk(tenant_id)}#INCIDENT#{incident_id}", "sk": f"ACTION#{action_id}"}
+
+
+# ------------------------------------------------------------------ management API (issue 5)
+# tenant partition `TENANT#t`: `PLAYBOOK#name`, `USER#id`, `PIPELINE#id`, `PROFILE`, `COUNTERS`
+# own partitions: `TENANT#t#REFRESH#jti`, `TENANT#t#TOKENFAMILY#id`, `TENANT#t#USAGE#yyyy-mm`,
+# `TENANT#t#COMPLIANCE` / `AUDIT#sequence`; system: `TENANT#_system#USER#username`, `TENANT#_system#CONFIG`
+
+
+def playbook_setting_key(tenant_id: str, playbook: str) -> dict[str, str]:
+    """A tenant's switch for one playbook (`enabled`); the healer reads it."""
+    return {"pk": tenant_pk(tenant_id), "sk": f"PLAYBOOK#{playbook}"}
+
+
+def user_key(tenant_id: str, user_id: str) -> dict[str, str]:
+    return {"pk": tenant_pk(tenant_id), "sk": f"USER#{user_id}"}
+
+
+def user_route_key(username: str) -> dict[str, str]:
+    """Which tenant a login name belongs to (names are unique across tenants)."""
+    return {"pk": f"{tenant_pk(SYSTEM_TENANT)}#USER#{username.strip().lower()}", "sk": "ROUTE"}
+
+
+def refresh_token_key(tenant_id: str, token_id: str) -> dict[str, str]:
+    return {"pk": f"{tenant_pk(tenant_id)}#REFRESH#{token_id}", "sk": "REFRESH"}
+
+
+def token_family_key(tenant_id: str, family_id: str) -> dict[str, str]:
+    """One login's chain of rotated refresh tokens; revoking it ends them all."""
+    return {"pk": f"{tenant_pk(tenant_id)}#TOKENFAMILY#{family_id}", "sk": "FAMILY"}
+
+
+def tenant_profile_key(tenant_id: str) -> dict[str, str]:
+    return {"pk": tenant_pk(tenant_id), "sk": "PROFILE"}
+
+
+def tenant_counters_key(tenant_id: str) -> dict[str, str]:
+    """Counters quotas are enforced on atomically (pipelines, users)."""
+    return {"pk": tenant_pk(tenant_id), "sk": "COUNTERS"}
+
+
+def usage_counter_key(tenant_id: str, month: str) -> dict[str, str]:
+    return {"pk": f"{tenant_pk(tenant_id)}#USAGE#{month}", "sk": "USAGE"}
+
+
+def pipeline_key(tenant_id: str, pipeline_id: str) -> dict[str, str]:
+    return {"pk": tenant_pk(tenant_id), "sk": f"PIPELINE#{pipeline_id}"}
+
+
+def compliance_pk(tenant_id: str) -> str:
+    return f"{tenant_pk(tenant_id)}#COMPLIANCE"
+
+
+def compliance_record_key(tenant_id: str, sequence: int) -> dict[str, str]:
+    """Compliance audits form a hash chain; the zero-padded sequence orders it."""
+    return {"pk": compliance_pk(tenant_id), "sk": f"AUDIT#{sequence:010d}"}
+
+
+def system_config_key() -> dict[str, str]:
+    return {"pk": f"{tenant_pk(SYSTEM_TENANT)}#CONFIG", "sk": "CONFIG"}
+
+
+# Flaky-test history (mlops_bot.detection.flaky):
+# - per-test day bucket: `TENANT#t#REPO#owner/name#FLAKY` / `TEST#<id>#DAY#<yyyy-mm-dd>`
+# - tests/jobs seen failing per workflow: `TENANT#t#REPO#owner/name#FLAKY` / `TRACK#<workflow>#<id>`
+# - per-commit outcomes: `TENANT#t#REPO#owner/name#SHA#<sha>` / `RUN#<workflow>`, with markers
+#   `SEEN#<workflow>#<run_id>#<attempt>` (each run attempt counted once) and `CREDIT#<workflow>#<id>`
+#   (each test credited flaky at most once per commit)
+
+_MAX_ID_IN_KEY = 200
+
+
+def _bounded_id(test_id: str) -> str:
+    """Parametrised test ids can exceed DynamoDB's 1 KiB sort key: keep a readable prefix and a digest."""
+    if len(test_id.encode()) <= _MAX_ID_IN_KEY:
+        return test_id
+    digest = hashlib.sha256(test_id.encode()).hexdigest()[:16]
+    return f"{test_id.encode()[:_MAX_ID_IN_KEY].decode(errors='ignore')}~{digest}"
+
+
+def flaky_history_pk(tenant_id: str, full_name: str) -> str:
+    return f"{tenant_pk(tenant_id)}#REPO#{full_name.lower()}#FLAKY"
+
+
+def flaky_day_key(tenant_id: str, full_name: str, test_id: str, day: str) -> dict[str, str]:
+    return {"pk": flaky_history_pk(tenant_id, full_name), "sk": f"TEST#{_bounded_id(test_id)}#DAY#{day}"}
+
+
+def flaky_tracked_key(tenant_id: str, full_name: str, workflow: str, test_id: str) -> dict[str, str]:
+    return {
+        "pk": flaky_history_pk(tenant_id, full_name),
+        "sk": f"{flaky_tracked_prefix(workflow)}{_bounded_id(test_id)}",
+    }
+
+
+def flaky_tracked_prefix(workflow: str) -> str:
+    return f"TRACK#{workflow}#"
+
+
+def commit_runs_pk(tenant_id: str, full_name: str, head_sha: str) -> str:
+    return f"{tenant_pk(tenant_id)}#REPO#{full_name.lower()}#SHA#{head_sha.lower()}"
+
+
+def commit_run_key(tenant_id: str, full_name: str, head_sha: str, workflow: str) -> dict[str, str]:
+    return {"pk": commit_runs_pk(tenant_id, full_name, head_sha), "sk": f"RUN#{workflow}"}
+
+
+def commit_run_seen_key(
+    tenant_id: str, full_name: str, head_sha: str, workflow: str, run_id: int, run_attempt: int
+) -> dict[str, str]:
+    return {"pk": commit_runs_pk(tenant_id, full_name, head_sha), "sk": f"SEEN#{workflow}#{run_id}#{run_attempt}"}
+
+
+def commit_flaky_credit_key(
+    tenant_id: str, full_name: str, head_sha: str, workflow: str, test_id: str
+) -> dict[str, str]:
+    return {"pk": commit_runs_pk(tenant_id, full_name, head_sha), "sk": f"CREDIT#{workflow}#{_bounded_id(test_id)}"}
