@@ -211,3 +211,42 @@ def test_an_unfixable_failure_files_one_issue_with_the_evidence(stack: LocalStac
     assert escalated["id"] in issue.json["title"]
     assert "Evidence" in issue.json["body"]
     assert github.calls_to("POST", r"/repos/acme/forecast/pulls$") == []
+
+
+def test_github_rate_limits_and_5xx_delay_the_repair_but_never_duplicate_it(
+    stack: LocalStack, github: GitHubStandIn
+) -> None:
+    repo = "acme/throttled"
+    github.add_repo(repo, files={"requirements.txt": REQUIREMENTS})
+    github.set_run(repo, 9501)
+    github.set_run_logs(repo, 9501, run_logs("py_missing_module_sklearn.log"))
+    github.fail_next("POST", r"^/repos/acme/throttled/pulls$", 429, headers={"Retry-After": "1"})
+    github.fail_next("PUT", r"^/repos/acme/throttled/contents/", 502)
+    assert deliver(stack, repo, 9501, "failure").status_code == 202
+    verifying = wait_status(stack, repo, 9501, "verifying")
+    created = [c for c in github.calls_to("POST", r"^/repos/acme/throttled/pulls$") if c.status == 201]
+    assert len(created) == 1
+    assert len(github.calls_to("POST", r"^/repos/acme/throttled/pulls$")) == 2  # the 429, then the real one
+    assert len([c for c in github.calls_to("POST", r"^/repos/acme/throttled/git/refs$") if c.status == 201]) == 1
+    assert "scikit-learn" in (github.file_text(repo, "requirements.txt", ref=f"mlops-bot/{verifying['id']}") or "")
+
+
+def test_dry_run_repository_gets_a_recorded_plan_and_no_write(stack: LocalStack, github: GitHubStandIn) -> None:
+    repo = "acme/careful"
+    github.add_repo(repo, files={"requirements.txt": REQUIREMENTS})
+    github.set_run(repo, 9601)
+    github.set_run_logs(repo, 9601, run_logs("py_missing_module_sklearn.log"))
+    table = StateTable(stack.table_name())
+    assert deliver(stack, repo, 9601, "failure").status_code == 202
+    eventually(lambda: table.get(keys.repository_key("default", repo)))
+    # auto_fix_enabled false on the repository: the plan is recorded, nothing is written
+    table.set_fields(keys.repository_key("default", repo), {"configuration": {"auto_fix_enabled": False}})
+    github.set_run(repo, 9602)
+    github.set_run_logs(repo, 9602, run_logs("py_missing_module_sklearn.log"))
+    writes_before = len([c for c in github.writes() if "/acme/careful/" in c.path])
+    assert deliver(stack, repo, 9602, "failure").status_code == 202
+    planned = wait_status(stack, repo, 9602, "planned")
+    calls = planned["actions_taken"][-1]["details"]["planned_calls"]
+    assert [c["method"] for c in calls] == ["POST", "PUT", "POST"]  # branch, file (with its diff), pull request
+    assert "+scikit-learn" in calls[1]["details"]["diff"]
+    assert len([c for c in github.writes() if "/acme/careful/" in c.path]) == writes_before
