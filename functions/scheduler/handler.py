@@ -1,4 +1,4 @@
-"""The hourly sweep: queues a scheduled check for every enrolled repository of every tenant."""
+"""Scheduled work: the hourly sweep of scheduled checks, and the webhook-delivery reconciler."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.adapters.github import GitHubAppDeliveries
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.config import get_settings
+from mlops_bot.credentials import github_credentials
+from mlops_bot.reconciliation.service import reconcile
 from mlops_bot.scheduling.service import queue_scheduled_checks
 
 logger = Logger(service="scheduler")
@@ -20,6 +23,20 @@ tracer = Tracer(service="scheduler")
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
-    queued = queue_scheduled_checks(StateTable(settings.table_name), Queue(settings.events_queue_url))
+    table = StateTable(settings.table_name)
+    if (event.get("detail") or {}).get("task") == "reconcile" or event.get("task") == "reconcile":
+        credentials = github_credentials(settings)
+        if not (credentials.get("app_id") and credentials.get("private_key")):
+            logger.info("reconciler skipped: listing webhook deliveries needs GitHub App credentials")
+            return {"reconciled": False}
+        source = GitHubAppDeliveries(
+            str(credentials["app_id"]), str(credentials["private_key"]), settings.github_api_url
+        )
+        report = reconcile(table, source)
+        logger.info(
+            "deliveries reconciled", extra={"examined": report.examined, "redelivered": len(report.redelivered)}
+        )
+        return {"reconciled": True, "redelivered": report.redelivered, "examined": report.examined}
+    queued = queue_scheduled_checks(table, Queue(settings.events_queue_url))
     logger.info("scheduled checks queued", extra={"queued": queued})
     return {"queued": queued}

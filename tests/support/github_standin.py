@@ -163,6 +163,8 @@ class GitHubStandIn:
         self.token_lifetime = token_lifetime
         self.calls: list[Call] = []
         self.issued_tokens: dict[str, datetime] = {}
+        self.hook_deliveries: list[dict[str, Any]] = []
+        self.redelivery_requests: list[int] = []
         self.ref_updates: list[dict[str, Any]] = []
         self.reruns: list[tuple[str, int]] = []
         self.rate_limit_remaining = 4999
@@ -450,6 +452,8 @@ class GitHubStandIn:
         table: list[tuple[str, str, Callable[..., Any]]] = [
             ("GET", r"/rate_limit", self._rate_limit),
             ("POST", r"/app/installations/(?P<iid>\d+)/access_tokens", self._access_token),
+            ("GET", r"/app/hook/deliveries", self._list_hook_deliveries),
+            ("POST", r"/app/hook/deliveries/(?P<delivery_id>\d+)/attempts", self._redeliver_hook_delivery),
             ("GET", repo + r"/installation", self._repo_installation),
             ("GET", repo, self._get_repo),
             ("GET", repo + r"/branches/(?P<branch>.+)", self._get_branch),
@@ -650,6 +654,48 @@ class GitHubStandIn:
             "used": 5000 - self.rate_limit_remaining,
         }
         return 200, {"resources": {"core": core}, "rate": core}
+
+    def add_hook_delivery(
+        self,
+        guid: str,
+        status_code: int,
+        *,
+        event: str = "workflow_run",
+        action: str | None = "completed",
+        installation_id: int = 1,
+        redelivery: bool = False,
+    ) -> int:
+        """Record a webhook delivery attempt GitHub made to the App; returns its numeric id."""
+        delivery_id = next(self._ids)
+        with self._lock:
+            self.hook_deliveries.insert(
+                0,
+                {
+                    "id": delivery_id,
+                    "guid": guid,
+                    "delivered_at": _now(),
+                    "redelivery": redelivery,
+                    "duration": 0.3,
+                    "status": "OK" if 200 <= status_code < 300 else "Failed",
+                    "status_code": status_code,
+                    "event": event,
+                    "action": action,
+                    "installation_id": installation_id,
+                    "repository_id": None,
+                },
+            )
+        return delivery_id
+
+    def _list_hook_deliveries(self, **_: Any) -> tuple[int, Any]:
+        with self._lock:
+            return 200, list(self.hook_deliveries)
+
+    def _redeliver_hook_delivery(self, delivery_id: str, **_: Any) -> tuple[int, Any]:
+        with self._lock:
+            if not any(d["id"] == int(delivery_id) for d in self.hook_deliveries):
+                raise _Reply(404, "Not Found")
+            self.redelivery_requests.append(int(delivery_id))
+        return 202, {}
 
     def _access_token(self, iid: str, **_: Any) -> tuple[int, Any]:
         known = {repo.installation_id for repo in self._repos.values()}

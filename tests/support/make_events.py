@@ -249,6 +249,7 @@ def main() -> None:
                 "dry_run": True,
             },
         },
+        "scheduled_reconcile.json": {"task": "reconcile"},
         "scheduled_event.json": {
             "version": "0",
             "id": "5e9c1b2a-7d3f-4e8a-9b6c-1a2b3c4d5e6f",

@@ -1001,3 +1001,55 @@ class GitHubClient:
         with _github_errors():
             data = _body(self._gh.rest.rate_limit.get())
         return RateLimitInfo.model_validate(data["resources"]["core"])
+
+
+# ----------------------------------------------------------------------------- app webhook deliveries
+
+
+class HookDelivery(_Model):
+    """One attempt GitHub made to deliver a webhook to the App (the deliveries API)."""
+
+    id: int
+    guid: str
+    delivered_at: str | None = None
+    redelivery: bool = False
+    status_code: int = 0
+    event: str | None = None
+    action: str | None = None
+    installation_id: int | None = None
+    repository_id: int | None = None
+
+
+class GitHubAppDeliveries:
+    """The App's own webhook deliveries (App JWT auth): list them, ask GitHub to redeliver one."""
+
+    def __init__(self, app_id: int | str, private_key_pem: str, base_url: str | None = None) -> None:
+        self._gh: GitHub[Any] = GitHub(
+            AppAuthStrategy(app_id, private_key_pem),
+            base_url=resolve_api_url(base_url),
+            http_cache=False,
+            auto_retry=_RetryTransient(3, 0.5),
+        )
+
+    def list_deliveries(self, per_page: int = 100, max_pages: int = 5) -> list[HookDelivery]:
+        """The most recent deliveries, newest first, following GitHub's cursor pagination."""
+        found: list[HookDelivery] = []
+        cursor: str | None = None
+        for _ in range(max_pages):
+            params: dict[str, str | int] = {"per_page": per_page}
+            if cursor:
+                params["cursor"] = cursor
+            with _github_errors():
+                response = self._gh.request("GET", "/app/hook/deliveries", params=params)
+            page = _body(response)
+            found.extend(HookDelivery.model_validate(item) for item in page)
+            link = response.headers.get("link", "")
+            match = re.search(r"[?&]cursor=([^&>]+)[^>]*>;\s*rel=\"next\"", link)
+            if not match or not page:
+                break
+            cursor = match.group(1)
+        return found
+
+    def redeliver(self, delivery_id: int) -> None:
+        with _github_errors():
+            self._gh.request("POST", f"/app/hook/deliveries/{int(delivery_id)}/attempts")

@@ -229,3 +229,8 @@ def commit_flaky_credit_key(
     tenant_id: str, full_name: str, head_sha: str, workflow: str, test_id: str
 ) -> dict[str, str]:
     return {"pk": commit_runs_pk(tenant_id, full_name, head_sha), "sk": f"CREDIT#{workflow}#{_bounded_id(test_id)}"}
+
+
+def reconcile_marker_key(guid: str) -> dict[str, str]:
+    """A redelivery the reconciler requested (GitHub delivery GUIDs are global, not per tenant)."""
+    return {"pk": f"{tenant_pk(SYSTEM_TENANT)}#RECONCILE#{guid}", "sk": "RECONCILE"}

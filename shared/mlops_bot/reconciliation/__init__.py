@@ -1,0 +1,1 @@
+"""Recovering webhook deliveries GitHub gave up on (it never redelivers by itself)."""
