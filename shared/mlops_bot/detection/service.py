@@ -225,6 +225,14 @@ def _learn_flakiness(deps: DetectorDependencies, event: RepositoryEvent, inciden
 
 def detect(deps: DetectorDependencies, event: RepositoryEvent) -> Detection:
     recorded = record_event(deps, event)
+    if event.event == "scheduled_check" and event.repository:
+        from mlops_bot.monitoring.scheduled import run_drift_check
+
+        outcome = run_drift_check(deps.table, deps.healing_queue, event.tenant_id, event.repository)
+        incident_id = outcome.incident_id if outcome else None
+        return Detection(
+            event_recorded=recorded, incident_id=incident_id, new_incident=bool(outcome and outcome.new_incident)
+        )
     verified = bool(deps.verify and deps.verify(event))
     run = event.workflow_run
     if run is not None and run.head_branch and run.head_branch.startswith("mlops-bot/"):
