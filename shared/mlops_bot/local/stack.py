@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import socket
 import threading
 import time
@@ -271,6 +272,7 @@ class LocalStack:
             "AWS::DynamoDB::Table",
             "AWS::SQS::Queue",
             "AWS::SecretsManager::Secret",
+            "AWS::KMS::Key",
             "AWS::Serverless::Function",
             "AWS::Serverless::StateMachine",
         ]
@@ -310,14 +312,23 @@ class LocalStack:
             value = self._secret_value(logical_id, props)
             arn = self.client("secretsmanager").create_secret(Name=name, SecretString=value)["ARN"]
             self.physical[logical_id] = {"Ref": arn, "Id": arn}
+        elif resource_type == "AWS::KMS::Key":
+            key = self.client("kms").create_key(
+                Description=str(props.get("Description", name)),
+                KeySpec=str(props.get("KeySpec", "SYMMETRIC_DEFAULT")),
+                KeyUsage=str(props.get("KeyUsage", "ENCRYPT_DECRYPT")),
+            )["KeyMetadata"]
+            self.physical[logical_id] = {"Ref": key["KeyId"], "Arn": key["Arn"], "KeyId": key["KeyId"]}
         elif resource_type == "AWS::Serverless::Function":
             self._create_function(logical_id, name)
         elif resource_type == "AWS::Serverless::StateMachine":
             self._create_state_machine(logical_id, name, props)
 
     def _secret_value(self, logical_id: str, props: dict[str, Any]) -> str:
-        if "GenerateSecretString" in props:  # the webhook secret: the one GitHub signs with
-            return self.config.webhook_secret
+        if "GenerateSecretString" in props:
+            if logical_id == "WebhookSecret":  # the one GitHub signs with, printed at start
+                return self.config.webhook_secret
+            return secrets.token_urlsafe(48)  # any other generated secret (the JWT signing key)
         if self.config.github_token and logical_id == "GitHubCredentialsSecret":
             return json.dumps({"token": self.config.github_token})
         return str(props.get("SecretString", "{}"))
