@@ -39,6 +39,7 @@ class PlaybookState(BaseModel):
     dry_run: bool = True
     reason: str | None = None
     action: str | None = None
+    force: bool = False
     planned: dict[str, Any] | None = None
     executed: dict[str, Any] | None = None
     verification: dict[str, Any] | None = None
@@ -133,7 +134,7 @@ def plan(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     if refusal:
         return _none(refusal.rule, refusal.reason)
     attempts = int(incident.get("attempts", 0))
-    if attempts >= deps.settings.max_attempts_per_incident and state.action != "force":
+    if attempts >= deps.settings.max_attempts_per_incident and not state.force:
         return _none(
             "attempt_budget", f"{attempts} healing attempts made (limit {deps.settings.max_attempts_per_incident})"
         )

@@ -26,6 +26,7 @@ class HealingRequest(BaseModel):
     reason: str = "detected"
     action: str | None = None
     request_id: str | None = None
+    force: bool = False
 
 
 @dataclass
@@ -64,6 +65,7 @@ def start_playbook(deps: HealerDependencies, request: HealingRequest) -> Playboo
             "playbook": playbook,
             "reason": request.reason,
             "action": request.action,
+            "force": request.force,
             "dry_run": deps.settings.dry_run,
         },
     )
