@@ -52,6 +52,7 @@ def _deps() -> DetectorDependencies:
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     event = RepositoryEvent.model_validate_json(record.body)
+    logger.set_correlation_id(event.delivery_id)
     detection = detect(_deps(), event)
     metrics.add_metric(name="EventsRecorded", unit=MetricUnit.Count, value=1)
     if detection.new_incident:

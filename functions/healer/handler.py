@@ -36,6 +36,7 @@ def _deps() -> HealerDependencies:
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     request = HealingRequest.model_validate_json(record.body)
+    logger.set_correlation_id(request.correlation_id)
     started = start_playbook(_deps(), request)
     metrics.add_metric(name="PlaybooksStarted", unit=MetricUnit.Count, value=1)
     logger.info("playbook started", extra={"incident_id": request.incident_id, "playbook": started.playbook})

@@ -34,6 +34,7 @@ def _deps() -> ActionDependencies:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = PlaybookState.model_validate(event["state"])
+    logger.set_correlation_id(state.correlation_id)
     logger.append_keys(incident_id=state.incident_id, playbook=state.playbook)
     result = run_step(_deps(), str(event["action"]), state, event.get("task_token"))
     logger.info("playbook step done", extra={"step": event["action"], "result_status": result.get("status")})

@@ -255,7 +255,12 @@ def detect(deps: DetectorDependencies, event: RepositoryEvent) -> Detection:
             if_exists=True,
         )
         deps.healing_queue.send(
-            {"tenant_id": stored.tenant_id, "incident_id": stored.id, "reason": "detected"},
+            {
+                "tenant_id": stored.tenant_id,
+                "incident_id": stored.id,
+                "reason": "detected",
+                "correlation_id": event.delivery_id,
+            },
             attributes={"tenant_id": stored.tenant_id},
         )
     return Detection(event_recorded=recorded, incident_id=stored.id, new_incident=is_new, verification=verified)

@@ -40,6 +40,7 @@ class PlaybookState(BaseModel):
     reason: str | None = None
     action: str | None = None
     force: bool = False
+    correlation_id: str | None = None
     planned: dict[str, Any] | None = None
     executed: dict[str, Any] | None = None
     verification: dict[str, Any] | None = None

@@ -27,6 +27,7 @@ class HealingRequest(BaseModel):
     action: str | None = None
     request_id: str | None = None
     force: bool = False
+    correlation_id: str | None = None  # the webhook delivery id that started it all, for the logs
 
 
 @dataclass
@@ -66,6 +67,7 @@ def start_playbook(deps: HealerDependencies, request: HealingRequest) -> Playboo
             "reason": request.reason,
             "action": request.action,
             "force": request.force,
+            "correlation_id": request.correlation_id or incident.metadata.get("delivery_id"),
             "dry_run": deps.settings.dry_run,
         },
     )
