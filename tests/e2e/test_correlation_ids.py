@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 
-from mlops_bot.local.stack import LocalStack
+from mlops_bot.local.stack import LocalStack, StackConfig, free_port
 from mlops_bot.webhooks.signature import sign
 from tests.e2e.conftest import eventually
 
+ROOT = Path(__file__).resolve().parents[2]
 
-def test_delivery_id_is_the_correlation_id_everywhere(stack: LocalStack, capfd: pytest.CaptureFixture[str]) -> None:
+
+def test_delivery_id_is_the_correlation_id_everywhere(capfd: pytest.CaptureFixture[str]) -> None:
+    # A stack of its own: its handlers' log streams are bound inside this test's capture.
+    with LocalStack(StackConfig(template_path=ROOT / "template.yaml", port=free_port())) as stack:
+        _follow_one_delivery(stack, capfd)
+
+
+def _follow_one_delivery(stack: LocalStack, capfd: pytest.CaptureFixture[str]) -> None:
     delivery = str(uuid.uuid4())
     payload = {
         "action": "completed",
