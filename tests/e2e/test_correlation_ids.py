@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from pathlib import Path
 
 import httpx
-import pytest
 
 from mlops_bot.local.stack import LocalStack, StackConfig, free_port
 from mlops_bot.webhooks.signature import sign
 from tests.e2e.conftest import eventually
+from tests.support.logs import service_logs
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_delivery_id_is_the_correlation_id_everywhere(capfd: pytest.CaptureFixture[str]) -> None:
-    # A stack of its own: its handlers' log streams are bound inside this test's capture.
-    with LocalStack(StackConfig(template_path=ROOT / "template.yaml", port=free_port())) as stack:
-        _follow_one_delivery(stack, capfd)
+def test_delivery_id_is_the_correlation_id_everywhere() -> None:
+    with (
+        LocalStack(StackConfig(template_path=ROOT / "template.yaml", port=free_port())) as stack,
+        service_logs() as logs,
+    ):
+        _follow_one_delivery(stack, logs)
 
 
-def _follow_one_delivery(stack: LocalStack, capfd: pytest.CaptureFixture[str]) -> None:
+def _follow_one_delivery(stack: LocalStack, logs: io.StringIO) -> None:
     delivery = str(uuid.uuid4())
     payload = {
         "action": "completed",
@@ -44,8 +47,7 @@ def _follow_one_delivery(stack: LocalStack, capfd: pytest.CaptureFixture[str]) -
     seen: dict[str, set[str]] = {}
 
     def services_logging_it() -> set[str]:
-        out, _ = capfd.readouterr()
-        for line in out.splitlines():
+        for line in logs.getvalue().splitlines():
             if line.startswith("{") and delivery in line:
                 record = json.loads(line)
                 if record.get("correlation_id") == delivery:

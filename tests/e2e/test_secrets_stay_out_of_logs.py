@@ -14,6 +14,7 @@ from mlops_bot.local.stack import LocalStack, StackConfig, free_port
 from mlops_bot.webhooks.signature import sign
 from tests.e2e.conftest import eventually
 from tests.support.github_standin import GitHubStandIn
+from tests.support.logs import service_logs
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_SECRET = "whsec-4f9b1c2e-never-log-me"
@@ -38,7 +39,7 @@ def test_no_secret_reaches_the_logs(capfd: pytest.CaptureFixture[str], caplog: p
             github_token=GITHUB_TOKEN,
             dry_run=False,
         )
-        with LocalStack(config) as stack:
+        with LocalStack(config) as stack, service_logs() as logs:
             payload = {
                 "action": "completed",
                 "repository": {"full_name": "acme/secretive"},
@@ -62,7 +63,7 @@ def test_no_secret_reaches_the_logs(capfd: pytest.CaptureFixture[str], caplog: p
             )
             eventually(lambda: github.calls_to("POST", r"/rerun-failed-jobs$"), timeout=60)
     out, err = capfd.readouterr()
-    everything = out + err + "\n".join(r.getMessage() for r in caplog.records)
+    everything = out + err + logs.getvalue() + "\n".join(r.getMessage() for r in caplog.records)
     assert "webhook answered" in everything  # the logs were captured at all
     for secret in (WEBHOOK_SECRET, GITHUB_TOKEN, API_KEY):
         assert secret not in everything

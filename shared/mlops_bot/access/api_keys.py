@@ -16,21 +16,27 @@ from pydantic import BaseModel, Field
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
-from mlops_bot.errors import Unauthorized
+from mlops_bot.errors import NotFound, Unauthorized
 from mlops_bot.storage import keys
 from mlops_bot.tenancy.service import register_tenant
 
 KEY_PREFIX = "mlb_"
 Permission = Literal["read", "write", "admin"]
+PERMISSIONS: tuple[Permission, ...] = ("read", "write", "admin")
 
 
 class Principal(BaseModel):
-    """The caller behind an API key."""
+    """The caller, whether it sent an API key or a JWT: routes only look at tenant and permissions.
+
+    Permissions are ordered read < write < admin: a write key may read, an admin may do anything
+    in its tenant.
+    """
 
     key_id: str
     tenant_id: str
     name: str
     permissions: list[Permission] = Field(default_factory=list)
+    kind: Literal["api_key", "user"] = "api_key"
 
     def can(self, permission: Permission) -> bool:
         return (
@@ -38,6 +44,24 @@ class Principal(BaseModel):
             or permission in self.permissions
             or (permission == "read" and "write" in self.permissions)
         )
+
+
+class ApiKeyRecord(BaseModel):
+    """What `list-api-keys` shows: never the key, never its digest."""
+
+    id: str
+    name: str
+    permissions: list[Permission]
+    tenant_id: str
+    created_at: str
+    revoked: bool = False
+    revoked_at: str | None = None
+
+
+class IssuedApiKey(ApiKeyRecord):
+    """The answer to `generate-api-key`: the only time the key itself is shown."""
+
+    key: str
 
 
 def digest(api_key: str) -> str:
@@ -70,6 +94,7 @@ def store_key(
         {
             **keys.api_key_key(tenant_id, principal.key_id),
             **principal.model_dump(),
+            "entity": "api_key",
             "key_hash": hashed,
             "created_at": now,
             "revoked": False,
@@ -83,17 +108,75 @@ def generate(table: StateTable, tenant_id: str, name: str, permissions: list[Per
     return api_key, store_key(table, api_key, tenant_id, name, permissions)
 
 
+def issue(table: StateTable, tenant_id: str, name: str, permission: Permission) -> IssuedApiKey:
+    """A new key with one permission level (read < write < admin), shown once."""
+    api_key, principal = generate(table, tenant_id, name, [permission])
+    stored = table.get(keys.api_key_key(tenant_id, principal.key_id)) or {}
+    return IssuedApiKey(
+        id=principal.key_id,
+        name=name,
+        permissions=principal.permissions,
+        tenant_id=tenant_id,
+        created_at=str(stored.get("created_at", iso(utc_now()))),
+        key=api_key,
+    )
+
+
+def _record(item: dict[str, object]) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        id=str(item["key_id"]),
+        name=str(item.get("name", "")),
+        permissions=item.get("permissions", []),
+        tenant_id=str(item["tenant_id"]),
+        created_at=str(item.get("created_at", "")),
+        revoked=bool(item.get("revoked", False)),
+        revoked_at=str(item["revoked_at"]) if item.get("revoked_at") else None,
+    )
+
+
+def list_keys(table: StateTable, tenant_id: str | None = None) -> list[ApiKeyRecord]:
+    """The keys of one tenant, or of every registered tenant when `tenant_id` is None."""
+    tenants = (
+        [tenant_id] if tenant_id else [str(t["tenant_id"]) for t in table.query(keys.tenant_registry_pk(), "TENANT#")]
+    )
+    found: list[ApiKeyRecord] = []
+    for tenant in tenants:
+        found.extend(_record(i) for i in table.query(keys.tenant_pk(tenant), "APIKEY#"))
+    return sorted(found, key=lambda r: (r.tenant_id, r.created_at))
+
+
+def revoke(table: StateTable, key_id: str, tenant_id: str | None = None) -> ApiKeyRecord:
+    """Revoke a key by id (in one tenant, or wherever it is); it stops working at once."""
+    candidates = [r for r in list_keys(table, tenant_id) if r.id == key_id]
+    if not candidates:
+        raise NotFound("API key not found", f"No API key '{key_id}'")
+    record = candidates[0]
+    item = table.get(keys.api_key_key(record.tenant_id, key_id)) or {}
+    now = iso(utc_now())
+    if item.get("key_hash"):
+        table.set_fields(
+            keys.api_key_route_key(str(item["key_hash"])), {"revoked": True, "revoked_at": now}, if_exists=True
+        )
+    updated = table.set_fields(
+        keys.api_key_key(record.tenant_id, key_id), {"revoked": True, "revoked_at": now}, if_exists=True
+    )
+    return _record(updated or {})
+
+
 def ensure_bootstrap_key(table: StateTable, api_key: str) -> Principal:
     """Make `MLOPS_BOT_BOOTSTRAP_API_KEY` an admin key of the `default` tenant (idempotent)."""
     return store_key(table, api_key, keys.DEFAULT_TENANT, "bootstrap", ["admin"], key_id="key-bootstrap")
 
 
-def authenticate(table: StateTable, authorization: str | None) -> Principal:
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise Unauthorized("Authentication required", "Send 'Authorization: Bearer <api-key>'")
-    api_key = authorization[7:].strip()
-    hashed = digest(api_key)
-    found = table.get(keys.api_key_route_key(hashed), consistent=False)
+def authenticate_key(table: StateTable, api_key: str) -> Principal:
+    """The principal of a presented key. Read consistently, so a revocation takes effect at once."""
+    found = table.get(keys.api_key_route_key(digest(api_key)))
     if not found or found.get("revoked"):
         raise Unauthorized("Invalid API key", "The API key is unknown or revoked")
     return Principal.model_validate(found)
+
+
+def authenticate(table: StateTable, authorization: str | None) -> Principal:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthorized("Authentication required", "Send 'Authorization: Bearer <api-key>'")
+    return authenticate_key(table, authorization[7:].strip())

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import boto3
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 Item = dict[str, Any]
@@ -172,3 +172,42 @@ class StateTable:
         except ClientError:
             return False
         return True
+
+    # ---------------------------------------------------------------- dashboard (issue 6)
+    def delete_if(self, key: Mapping[str, str], condition: str, values: Mapping[str, Any]) -> bool:
+        """Delete `key` only while `condition` holds (e.g. it still belongs to the same owner)."""
+        try:
+            self.table.delete_item(
+                Key=dict(key),
+                ConditionExpression=condition,
+                ExpressionAttributeValues={k: _to_dynamo(v) for k, v in values.items()},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def count(self, pk: str, *, by_index: bool = False, excluding: Mapping[str, list[str]] | None = None) -> int:
+        """How many items of one partition, leaving out those whose field has one of the given values.
+
+        DynamoDB still reads every item of the partition (Select COUNT only saves the transfer), so
+        callers bound how often they ask.
+        """
+        pk_name = "gsi1pk" if by_index else "pk"
+        kwargs: dict[str, Any] = {"KeyConditionExpression": Key(pk_name).eq(pk), "Select": "COUNT"}
+        if by_index:
+            kwargs["IndexName"] = self.GSI
+        for name, values in (excluding or {}).items():
+            condition = ~Attr(name).is_in([_to_dynamo(v) for v in values])
+            kwargs["FilterExpression"] = (
+                condition if "FilterExpression" not in kwargs else kwargs["FilterExpression"] & condition
+            )
+        total = 0
+        while True:
+            page = self.table.query(**kwargs)
+            total += int(page.get("Count", 0))
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return total
+            kwargs["ExclusiveStartKey"] = last

@@ -32,3 +32,14 @@ class Queue:
         except (ClientError, BotoCoreError):
             return False
         return True
+
+    # ---------------------------------------------------------------- dashboard (issue 6)
+    def depth(self) -> tuple[int, int]:
+        """(messages waiting, messages in flight), SQS's approximate counts."""
+        attributes = self._client.get_queue_attributes(
+            QueueUrl=self.url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes.get("ApproximateNumberOfMessages", 0)), int(
+            attributes.get("ApproximateNumberOfMessagesNotVisible", 0)
+        )

@@ -1,17 +1,55 @@
-"""The FastAPI application and the one place domain errors become HTTP answers."""
+"""The FastAPI application and the one place errors become HTTP answers.
+
+Every answer that is not a success carries the spec's error body with `request_id` and
+`timestamp`: domain errors, FastAPI's validation errors, unknown routes, and any unexpected
+exception (logged with its stack trace, answered as a bare INTERNAL_ERROR). Every response carries
+`X-Request-ID`, and every rate-limited one `X-RateLimit-Limit/Remaining/Reset/Window`.
+"""
 
 from __future__ import annotations
 
+import importlib
+import logging
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mlops_bot import __version__
-from mlops_bot.api import health, incidents, repositories
+from mlops_bot.api import (
+    analytics,
+    auth,
+    cluster,
+    compliance,
+    failures,
+    health,
+    incidents,
+    pipelines,
+    playbooks,
+    repositories,
+    system_config,
+    tenants,
+    users,
+)
+from mlops_bot.api.dependencies import TimedCache, forget_cached
+from mlops_bot.api.schemas import ERROR_RESPONSES
 from mlops_bot.errors import DomainError, error_body
+from mlops_bot.management.settings import reset_management_settings
+
+logger = logging.getLogger("mlops_bot.api")
+
+# Routers owned by other parts of the bot, included when their module ships in this build
+# (each exposes `router`); add a module name here to serve its routes.
+EXTENSION_ROUTERS = (
+    "mlops_bot.api.signals",
+    "mlops_bot.api.patterns",
+    "mlops_bot.api.prediction",
+    "mlops_bot.api.dashboard_page",
+)
 
 HTTP_CODES = {
     400: "INVALID_REQUEST",
@@ -23,45 +61,110 @@ HTTP_CODES = {
     429: "RATE_LIMITED",
 }
 
+DESCRIPTION = """\
+Management API of mlops-bot (Healing Guard): the routes of the Management API and of the Healing
+Guard API. Authenticate with `Authorization: Bearer <api-key>` (keys from `mlops-bot
+generate-api-key`) or `Bearer <access token>` from `POST /auth/login`. Errors use one format:
+`{"error": {code, message, details, request_id, timestamp}}`.
+"""
+
 
 def _request_id(request: Request) -> str:
+    known = getattr(request.state, "request_id", None)
+    if known:
+        return str(known)
     event = request.scope.get("aws.event") or {}
     context_id = (event.get("requestContext") or {}).get("requestId")
     return str(request.headers.get("x-request-id") or context_id or uuid.uuid4())
 
 
+def _error(
+    request: Request, status: int, code: str, message: str, details: str | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, details, _request_id(request), **extra), status_code=status)
+
+
 def create_app() -> FastAPI:
-    app = FastAPI(title="mlops-bot management API (Healing Guard)", version=__version__)
+    forget_cached()
+    reset_management_settings()
+    app = FastAPI(
+        title="mlops-bot management API (Healing Guard)",
+        version=__version__,
+        description=DESCRIPTION,
+        responses=ERROR_RESPONSES,
+    )
+    app.state.cache = TimedCache(30.0)
+
+    @app.middleware("http")
+    async def envelope(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request.state.request_id = _request_id(request)
+        try:
+            response = await call_next(request)
+        except Exception:
+            logger.exception(
+                "unhandled error",
+                extra={"request_id": request.state.request_id, "path": request.url.path, "method": request.method},
+            )
+            response = _error(request, 500, "INTERNAL_ERROR", "Internal server error")
+        decision = getattr(request.state, "rate_limit", None)
+        if decision is not None:
+            for name, value in decision.headers().items():
+                response.headers[name] = value
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        headers = {"retry-after": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
-        return JSONResponse(
-            error_body(exc.code, exc.message, exc.details, _request_id(request), **exc.extra),
-            status_code=exc.status_code,
-            headers=headers,
-        )
+        response = _error(request, exc.status_code, exc.code, exc.message, exc.details, **exc.extra)
+        if "retry_after" in exc.extra:
+            response.headers["Retry-After"] = str(exc.extra["retry_after"])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": [], "msg": "invalid"}
-        where = ".".join(str(p) for p in first.get("loc", []))
-        return JSONResponse(
-            error_body(
-                "VALIDATION_FAILED",
-                "Request validation failed",
-                f"{where}: {first.get('msg')}",
-                _request_id(request),
-            ),
-            status_code=422,
+        problems = [
+            {"loc": ".".join(str(p) for p in e.get("loc", [])), "msg": str(e.get("msg")), "type": str(e.get("type"))}
+            for e in exc.errors()
+        ]
+        first = problems[0] if problems else {"loc": "", "msg": "invalid"}
+        if any(p["type"] == "json_invalid" for p in problems):
+            return _error(request, 400, "INVALID_REQUEST", "The request is invalid", "The body is not valid JSON")
+        return _error(
+            request,
+            422,
+            "VALIDATION_FAILED",
+            "Request validation failed",
+            f"{first['loc']}: {first['msg']}",
+            fields=problems,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "INTERNAL_ERROR")
-        return JSONResponse(error_body(code, str(exc.detail), None, _request_id(request)), status_code=exc.status_code)
+        return _error(request, exc.status_code, code, str(exc.detail))
 
-    app.include_router(health.router)
-    app.include_router(repositories.router)
-    app.include_router(incidents.router)
+    for module in (
+        health,
+        auth,
+        users,
+        repositories,
+        incidents,
+        playbooks,
+        system_config,
+        analytics,
+        pipelines,
+        failures,
+        tenants,
+        compliance,
+        cluster,
+    ):
+        app.include_router(module.router)
+    for module_name in EXTENSION_ROUTERS:
+        try:
+            extension = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        app.include_router(extension.router)
     return app

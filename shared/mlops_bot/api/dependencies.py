@@ -1,16 +1,35 @@
-"""What every route can ask for: settings, the state table, the caller."""
+"""What every route can ask for: settings, the state table, adapters, and the checked caller.
+
+The caller is authenticated (API key or JWT), counted against its tenant's rate limit for the
+route's category, and checked for the route's permission (read < write < admin), in that order.
+"""
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from mlops_bot.access.api_keys import Principal, authenticate
+from mlops_bot.access import tokens
+from mlops_bot.access.api_keys import Permission, Principal
+from mlops_bot.access.authentication import authenticate
 from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.adapters.fleet import Fleet
+from mlops_bot.adapters.sqs import Queue
 from mlops_bot.config import Settings, get_settings
-from mlops_bot.errors import Forbidden
+from mlops_bot.errors import Forbidden, RateLimited
+from mlops_bot.management import rate_limits, system_config, tenants, usage
+from mlops_bot.management.cluster import FleetLayout, QueuePair
+from mlops_bot.management.settings import ManagementSettings, get_management_settings
+
+CONFIG_CACHE_SECONDS = 30.0
+
+bearer = HTTPBearer(auto_error=False, description="An API key (`mlb_...`) or a JWT access token from /auth/login")
 
 
 @lru_cache(maxsize=1)
@@ -18,21 +37,155 @@ def state_table() -> StateTable:
     return StateTable(get_settings().table_name)
 
 
+@lru_cache(maxsize=4)
+def _queue(url: str) -> Queue:
+    return Queue(url)
+
+
+@lru_cache(maxsize=1)
+def fleet() -> Fleet:
+    return Fleet()
+
+
+def forget_cached() -> None:
+    """A new app (a new cold start, or a new test) builds its clients again."""
+    state_table.cache_clear()
+    _queue.cache_clear()
+    fleet.cache_clear()
+
+
 def settings_dependency() -> Settings:
     return get_settings()
 
 
+def management_settings() -> ManagementSettings:
+    return get_management_settings()
+
+
+def healing_queue(settings: Settings = Depends(settings_dependency)) -> Queue:  # noqa: B008
+    return _queue(settings.healing_queue_url)
+
+
+class TimedCache:
+    """A value per key, recomputed after `seconds` (the system configuration, the GitHub quota)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._values: dict[str, tuple[float, Any]] = {}
+
+    def get(self, key: str, compute: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        found = self._values.get(key)
+        if found is None or now - found[0] > self.seconds:
+            found = (now, compute())
+            self._values[key] = found
+        return found[1]
+
+    def forget(self, key: str) -> None:
+        self._values.pop(key, None)
+
+
+def _cache(request: Request) -> TimedCache:
+    cache: TimedCache = request.app.state.cache
+    return cache
+
+
 def principal(
-    authorization: Annotated[str | None, Header()] = None,
-    table: StateTable = Depends(state_table),  # noqa: B008
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    table: Annotated[StateTable, Depends(state_table)],
+    settings: Annotated[ManagementSettings, Depends(management_settings)],
 ) -> Principal:
-    return authenticate(table, authorization)
+    del credentials  # declared for the OpenAPI security scheme; the header is read as sent
+    caller = authenticate(table, request.headers.get("authorization"), lambda: tokens.signing_secret(settings))
+    request.state.principal = caller
+    return caller
 
 
-def require(permission: str):  # type: ignore[no-untyped-def]
-    def check(caller: Principal = Depends(principal)) -> Principal:  # noqa: B008
-        if not caller.can(permission):  # type: ignore[arg-type]
+def stored_config(request: Request, table: StateTable, settings: ManagementSettings) -> system_config.StoredConfig:
+    stored: system_config.StoredConfig = _cache(request).get(
+        "system_config", lambda: system_config.load(table, settings.management_rate_limit)
+    )
+    return stored
+
+
+def _limited(category: rate_limits.Category) -> Callable[..., Principal]:
+    def dependency(
+        request: Request,
+        caller: Annotated[Principal, Depends(principal)],
+        table: Annotated[StateTable, Depends(state_table)],
+        settings: Annotated[ManagementSettings, Depends(management_settings)],
+    ) -> Principal:
+        if category == "analytics":
+            limit = settings.analytics_rate_limit
+        else:
+            limit = stored_config(request, table, settings).limits.rate_limit_per_minute
+        decision = rate_limits.count_request(table, caller.tenant_id, category, limit, settings.rate_window_seconds)
+        request.state.rate_limit = decision
+        usage.record_api_call(table, caller.tenant_id)
+        if decision.exceeded:
+            raise RateLimited("Rate limit exceeded", retry_after=decision.retry_after)
+        return caller
+
+    return dependency
+
+
+# One callable per category, so FastAPI counts a request once however many dependencies ask.
+limit_management = _limited("management")
+limit_analytics = _limited("analytics")
+_LIMITERS = {"management": limit_management, "analytics": limit_analytics}
+
+
+def require(permission: Permission, category: rate_limits.Category = "management") -> Callable[..., Principal]:
+    limiter = _LIMITERS[category]
+
+    def check(caller: Principal = Depends(limiter)) -> Principal:  # noqa: B008 - closures cannot use Annotated here
+        if not caller.can(permission):
             raise Forbidden("Insufficient permissions", f"This call needs '{permission}'")
         return caller
 
     return check
+
+
+def require_operator(
+    caller: Annotated[Principal, Depends(require("admin"))],
+    settings: Annotated[ManagementSettings, Depends(management_settings)],
+) -> Principal:
+    if not tenants.is_operator(caller, settings.operator_tenant):
+        raise Forbidden("Insufficient permissions", "Only operators (admins of the operator tenant) may do this")
+    return caller
+
+
+def authenticated_unlimited(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+    """Health-category routes that still need a caller: authenticated, never rate limited."""
+    if not caller.can("read"):
+        raise Forbidden("Insufficient permissions", "This call needs 'read'")
+    return caller
+
+
+def fleet_layout(
+    request: Request,
+    settings: Annotated[Settings, Depends(settings_dependency)],
+    management: Annotated[ManagementSettings, Depends(management_settings)],
+) -> FleetLayout:
+    context = request.scope.get("aws.context")
+    own = getattr(context, "function_name", None) or os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+    queues = [
+        QueuePair(role=role, url=url, dead_letter_url=dlq)
+        for role, url, dlq in (
+            ("events", settings.events_queue_url, management.events_dlq_url),
+            ("healing", settings.healing_queue_url, management.healing_dlq_url),
+        )
+        if url and dlq
+    ]
+    return FleetLayout(
+        cluster_id=f"mlops-bot-{settings.environment}",
+        functions=management.fleet_function_names,
+        queues=queues,
+        state_machines=settings.playbook_state_machines,
+        own_function=str(own) if own else None,
+    )
+
+
+def request_id(request: Request) -> str:
+    return str(getattr(request.state, "request_id", "") or "")

@@ -1,15 +1,18 @@
-"""Incidents as the spec's "issues" (/api/v1/issues)."""
+"""Incidents as the spec's "issues" (/api/v1/issues), and manual resolution."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
 
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.api.dependencies import require, state_table
+from mlops_bot.adapters.sqs import Queue
+from mlops_bot.api.dependencies import healing_queue, require, state_table
 from mlops_bot.errors import NotFound
+from mlops_bot.management import healing_requests
 from mlops_bot.storage import keys
 
 router = APIRouter(prefix="/api/v1", tags=["issues"])
@@ -30,24 +33,32 @@ PUBLIC_FIELDS = (
     "actions_taken",
     "occurrences",
     "playbook",
+    "diagnosis",
 )
+
+
+class IssueList(BaseModel):
+    issues: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
 
 
 def public(item: dict[str, Any]) -> dict[str, Any]:
     return {k: item[k] for k in PUBLIC_FIELDS if k in item}
 
 
-@router.get("/issues")
+@router.get("/issues", response_model=IssueList)
 def list_issues(
+    caller: Annotated[Principal, Depends(require("read"))],
+    table: Annotated[StateTable, Depends(state_table)],
     repository: str | None = None,
     type: str | None = None,
     severity: str | None = None,
     status: str | None = None,
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
-    caller: Principal = Depends(require("read")),  # noqa: B008
-    table: StateTable = Depends(state_table),  # noqa: B008
-) -> dict[str, Any]:
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> IssueList:
     items = table.query(keys.incidents_index(caller.tenant_id), by_index=True, newest_first=True)
     wanted = [
         public(i)
@@ -57,16 +68,34 @@ def list_issues(
         and (severity is None or i.get("severity") == severity)
         and (status is None or i.get("status") == status)
     ]
-    return {"issues": wanted[offset : offset + limit], "total": len(wanted), "limit": limit, "offset": offset}
+    return IssueList(issues=wanted[offset : offset + limit], total=len(wanted), limit=limit, offset=offset)
 
 
-@router.get("/issues/{incident_id}")
+@router.get("/issues/{incident_id}", response_model=dict[str, Any])
 def get_issue(
     incident_id: str,
-    caller: Principal = Depends(require("read")),  # noqa: B008
-    table: StateTable = Depends(state_table),  # noqa: B008
+    caller: Annotated[Principal, Depends(require("read"))],
+    table: Annotated[StateTable, Depends(state_table)],
 ) -> dict[str, Any]:
     item = table.get(keys.incident_key(caller.tenant_id, incident_id))
     if item is None:
         raise NotFound("Issue not found", f"No issue '{incident_id}' in this tenant")
     return public(item)
+
+
+@router.post("/issues/{incident_id}/resolve", response_model=healing_requests.ResolutionTriggered, status_code=202)
+def resolve_issue(
+    incident_id: str,
+    caller: Annotated[Principal, Depends(require("write"))],
+    table: Annotated[StateTable, Depends(state_table)],
+    queue: Annotated[Queue, Depends(healing_queue)],
+    body: healing_requests.ResolveRequest | None = None,
+) -> healing_requests.ResolutionTriggered:
+    """Queue a manual healing run (202); 409 while one is running or once resolved, unless `force`."""
+    request = body or healing_requests.ResolveRequest()
+    ticket = healing_requests.request_healing(
+        table, queue, caller.tenant_id, incident_id, request.action, request.force, request.parameters, caller.key_id
+    )
+    return healing_requests.ResolutionTriggered(
+        execution_id=ticket.execution_id, estimated_completion=ticket.estimated_completion
+    )

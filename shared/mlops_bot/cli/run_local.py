@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
             f"  gateway        {stack.url}",
             f"  webhook        POST {stack.webhook_url}",
             f"  health         {stack.url}/health/ready",
+            f"  dashboard      {stack.url}/dashboard (WebSocket {stack.websocket_url})",
             f"  embedded AWS   {stack.moto_url} (moto; AWS_ENDPOINT_URL for the aws CLI / boto3)",
             f"  webhook secret {config.webhook_secret}",
             f"  dry run        {str(settings.dry_run).lower()}   auto-enrol {str(settings.auto_enroll).lower()}",

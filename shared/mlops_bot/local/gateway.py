@@ -6,6 +6,7 @@ import base64
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -13,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 from starlette.routing import Route as StarletteRoute
 
 from mlops_bot.errors import error_body
@@ -89,7 +91,9 @@ def _error(status: int, code: str, message: str, details: str | None = None) -> 
     return Response(json.dumps(error_body(code, message, details)), status_code=status, media_type="application/json")
 
 
-def create_gateway(routes: list[Route], functions: LocalFunctions) -> Starlette:
+def create_gateway(routes: list[Route], functions: LocalFunctions, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The HttpApi routes as one catch-all; `extra_routes` (the WebSocket API's) are matched first."""
+
     async def dispatch(request: Request) -> Response:
         for route in routes:
             params = route.match(request.method, request.url.path)
@@ -108,4 +112,4 @@ def create_gateway(routes: list[Route], functions: LocalFunctions) -> Starlette:
         return http_response(result)
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-    return Starlette(routes=[StarletteRoute("/{path:path}", dispatch, methods=methods)])
+    return Starlette(routes=[*extra_routes, StarletteRoute("/{path:path}", dispatch, methods=methods)])

@@ -20,13 +20,16 @@ import boto3
 
 from mlops_bot.local.pollers import QueuePoller
 from mlops_bot.local.runtime import LocalFunctions, install_moto_hook
+from mlops_bot.local.streams import StreamPoller, stream_sources
 from mlops_bot.local.template import Template
+from mlops_bot.local.websocket import MANAGEMENT_PREFIX, LocalWebSocketApi, websocket_apis
 
 log = logging.getLogger("mlops_bot.local")
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 DEFAULT_WEBHOOK_SECRET = "local-webhook-secret"  # noqa: S105 - printed at start, for local use only
+DASHBOARD_WEBSOCKET_PATH = "/ws/dashboard"  # the spec's path for the dashboard's WebSocket API
 
 
 def free_port() -> int:
@@ -95,6 +98,8 @@ class LocalStack:
         self.physical: dict[str, dict[str, str]] = {}
         self.parameters: dict[str, str] = {}
         self.pollers: list[QueuePoller] = []
+        self.stream_pollers: list[StreamPoller] = []  # DynamoDB stream event sources (issue 6)
+        self.websocket_apis: list[LocalWebSocketApi] = []
         self.moto_port = free_port()
         self._moto: Any = None
         self._gateway: Any = None
@@ -115,6 +120,27 @@ class LocalStack:
     @property
     def webhook_url(self) -> str:
         return f"{self.url}/webhooks/github"
+
+    @property
+    def _loopback_url(self) -> str:
+        host = "127.0.0.1" if self.config.host in ("", "0.0.0.0", "::") else self.config.host  # noqa: S104
+        return f"http://{host}:{self.config.port}"
+
+    @property
+    def websocket_url(self) -> str:
+        """The dashboard WebSocket (the spec's `/ws/dashboard`)."""
+        return self._loopback_url.replace("http://", "ws://", 1) + DASHBOARD_WEBSOCKET_PATH
+
+    @property
+    def websocket_endpoint(self) -> str:
+        """The local stand-in for the WebSocket API's management endpoint (`.../{stage}`)."""
+        specs = websocket_apis(self.template)
+        stage = str(self.resolve(specs[0].stage_name)) if specs and specs[0].stage_name else "local"
+        return f"{self._loopback_url}{MANAGEMENT_PREFIX}/{stage}"
+
+    def _local_environment(self) -> dict[str, str]:
+        """Variables whose template value names resources that exist only in AWS (the WebSocket API)."""
+        return {"MLOPS_BOT_WEBSOCKET_ENDPOINT": self.websocket_endpoint, "MLOPS_BOT_DASHBOARD_WEBSOCKET_URL": ""}
 
     # ---------------------------------------------------------------- lifecycle
     def __enter__(self) -> LocalStack:
@@ -139,6 +165,11 @@ class LocalStack:
         self.started = True
 
     def stop(self) -> None:
+        for stream_poller in self.stream_pollers:
+            stream_poller.stop()
+        for stream_poller in self.stream_pollers:
+            stream_poller.join(timeout=5)
+        self.stream_pollers = []
         for poller in self.pollers:
             poller.stop()
         for poller in self.pollers:
@@ -403,9 +434,10 @@ class LocalStack:
     def function_environment(self) -> dict[str, str]:
         """The union of all functions' variables: they share one process, so names must agree."""
         merged: dict[str, str] = {}
+        local = self._local_environment()
         for spec in self.functions.specs.values():
             for key, raw in spec.environment.items():
-                value = str(self.resolve(raw))
+                value = local[key] if key in local else str(self.resolve(raw))
                 if merged.get(key, value) != value:
                     raise RuntimeError(f"functions disagree on {key}; give it a unique name in template.yaml")
                 merged[key] = value
@@ -450,13 +482,31 @@ class LocalStack:
             )
             poller.start()
             self.pollers.append(poller)
+        streams = self.client("dynamodbstreams")
+        for stream_source in stream_sources(self.template):
+            stream_poller = StreamPoller(
+                streams, self.functions, stream_source, str(self.resolve(stream_source.stream)), REGION
+            )
+            stream_poller.prime()
+            stream_poller.start()
+            self.stream_pollers.append(stream_poller)
 
     def _start_gateway(self) -> None:
         import uvicorn
 
         from mlops_bot.local.gateway import create_gateway
 
-        app = create_gateway(self.template.http_routes(), self.functions)
+        self.websocket_apis = [
+            LocalWebSocketApi(
+                spec,
+                self.functions,
+                stage=str(self.resolve(spec.stage_name)) if spec.stage_name else "local",
+                path=DASHBOARD_WEBSOCKET_PATH if index == 0 else f"/ws/{spec.logical_id}",
+            )
+            for index, spec in enumerate(websocket_apis(self.template))
+        ]
+        extra_routes = [route for api in self.websocket_apis for route in api.starlette_routes()]
+        app = create_gateway(self.template.http_routes(), self.functions, extra_routes)
         config = uvicorn.Config(
             app,
             host=self.config.host,

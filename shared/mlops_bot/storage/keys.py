@@ -234,3 +234,23 @@ def commit_flaky_credit_key(
 def reconcile_marker_key(guid: str) -> dict[str, str]:
     """A redelivery the reconciler requested (GitHub delivery GUIDs are global, not per tenant)."""
     return {"pk": f"{tenant_pk(SYSTEM_TENANT)}#RECONCILE#{guid}", "sk": "RECONCILE"}
+
+
+# ------------------------------------------------------------------ dashboard (issue 6)
+# Live WebSocket connections of the real-time dashboard (mlops_bot.dashboard.connections):
+# - per tenant: `TENANT#t#DASHBOARD` / `CONN#<user>#<slot>`, slots 00..09 per user, so the spec's
+#   limit of 10 connections per user is one conditional write on a slot, never a racy count;
+# - by connection id: `TENANT#_system#WSCONN#<connection id>` / `ROUTE` ($disconnect and
+#   `subscribe` carry only the connection id). Both expire with the connection (TTL).
+
+
+def dashboard_connections_pk(tenant_id: str) -> str:
+    return f"{tenant_pk(tenant_id)}#DASHBOARD"
+
+
+def dashboard_slot_key(tenant_id: str, user: str, slot: int) -> dict[str, str]:
+    return {"pk": dashboard_connections_pk(tenant_id), "sk": f"CONN#{user}#{slot:02d}"}
+
+
+def dashboard_connection_route_key(connection_id: str) -> dict[str, str]:
+    return {"pk": f"{tenant_pk(SYSTEM_TENANT)}#WSCONN#{connection_id}", "sk": "ROUTE"}

@@ -1,0 +1,42 @@
+"""`/metrics` (Prometheus text) and `/api/v1/analytics`: the analytics rate-limit category."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import PlainTextResponse
+
+from mlops_bot.access.api_keys import Principal
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.api.dependencies import require, settings_dependency, state_table
+from mlops_bot.config import Settings
+from mlops_bot.management import analytics as service
+from mlops_bot.management import metrics
+
+router = APIRouter(tags=["metrics and analytics"])
+
+
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {metrics.CONTENT_TYPE: {}}, "description": "Prometheus text format"}},
+)
+def prometheus_metrics(
+    caller: Annotated[Principal, Depends(require("read", "analytics"))],
+    settings: Annotated[Settings, Depends(settings_dependency)],
+    table: Annotated[StateTable, Depends(state_table)],
+) -> PlainTextResponse:
+    text = metrics.render(table, caller.tenant_id, settings.event_ttl_days * 86_400)
+    return PlainTextResponse(text, media_type=metrics.CONTENT_TYPE)
+
+
+@router.get("/api/v1/analytics", response_model=service.Analytics)
+def analytics(
+    caller: Annotated[Principal, Depends(require("read", "analytics"))],
+    table: Annotated[StateTable, Depends(state_table)],
+    period: service.Period = "24h",
+    repository: str | None = None,
+    metric_type: service.MetricType | None = None,
+) -> service.Analytics:
+    return service.analytics(table, caller.tenant_id, period, repository, metric_type)

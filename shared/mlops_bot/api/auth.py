@@ -1,0 +1,59 @@
+"""`/auth/login`, `/auth/refresh`, `/auth/revoke`: JWTs for management users."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from mlops_bot.access import tokens, users
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.api.dependencies import management_settings, state_table
+from mlops_bot.api.schemas import Message
+from mlops_bot.management.settings import ManagementSettings
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=users.MAX_PASSWORD_LENGTH)
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+@router.post("/login", response_model=users.TokenPair)
+def login(
+    body: LoginRequest,
+    table: Annotated[StateTable, Depends(state_table)],
+    settings: Annotated[ManagementSettings, Depends(management_settings)],
+) -> users.TokenPair:
+    return users.login(table, settings, tokens.signing_secret(settings), body.username, body.password)
+
+
+@router.post("/refresh", response_model=users.TokenPair)
+def refresh(
+    body: RefreshRequest,
+    table: Annotated[StateTable, Depends(state_table)],
+    settings: Annotated[ManagementSettings, Depends(management_settings)],
+) -> users.TokenPair:
+    """Rotate: the presented refresh token stops working; reusing it revokes the whole session."""
+    return users.refresh(table, settings, tokens.signing_secret(settings), body.refresh_token)
+
+
+@router.post("/revoke", response_model=Message)
+def revoke(
+    body: RefreshRequest,
+    table: Annotated[StateTable, Depends(state_table)],
+    settings: Annotated[ManagementSettings, Depends(management_settings)],
+) -> Message:
+    """End the session (every refresh token of the login); access tokens expire within the hour."""
+    users.revoke(table, tokens.signing_secret(settings), body.refresh_token)
+    return Message(message="Session revoked")

@@ -1,0 +1,58 @@
+"""Healing Guard failures (/api/failures): the tenant's incidents, and manual healing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from mlops_bot.access.api_keys import Principal
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.adapters.sqs import Queue
+from mlops_bot.api.dependencies import healing_queue, require, state_table
+from mlops_bot.management import healing_requests, pipelines
+
+router = APIRouter(prefix="/api/failures", tags=["failures"])
+
+
+@router.get("", response_model=pipelines.FailureList)
+def list_failures(
+    caller: Annotated[Principal, Depends(require("read"))],
+    table: Annotated[StateTable, Depends(state_table)],
+    pipeline_id: str | None = None,
+    severity: str | None = None,
+    status: str | None = None,
+    from_date: Annotated[datetime | None, Query(description="ISO date or date-time (UTC when no zone)")] = None,
+    to_date: Annotated[datetime | None, Query(description="ISO date or date-time (UTC when no zone)")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> pipelines.FailureList:
+    return pipelines.list_failures(
+        table,
+        caller.tenant_id,
+        pipeline_id=pipeline_id,
+        severity=severity,
+        status=status,
+        start=from_date,
+        end=to_date,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("/{failure_id}/heal", response_model=healing_requests.HealingTriggered, status_code=202)
+def heal_failure(
+    failure_id: str,
+    caller: Annotated[Principal, Depends(require("write"))],
+    table: Annotated[StateTable, Depends(state_table)],
+    queue: Annotated[Queue, Depends(healing_queue)],
+    body: healing_requests.HealRequest | None = None,
+) -> healing_requests.HealingTriggered:
+    request = body or healing_requests.HealRequest()
+    ticket = healing_requests.request_healing(
+        table, queue, caller.tenant_id, failure_id, request.action, request.force, request.parameters, caller.key_id
+    )
+    return healing_requests.HealingTriggered(
+        failure_id=failure_id, execution_id=ticket.execution_id, estimated_completion=ticket.estimated_completion
+    )

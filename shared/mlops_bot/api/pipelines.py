@@ -1,0 +1,58 @@
+"""Healing Guard pipelines (/api/pipelines)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from mlops_bot.access.api_keys import Principal
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.api.dependencies import require, state_table
+from mlops_bot.management import pipelines as service
+
+router = APIRouter(prefix="/api/pipelines", tags=["pipelines"])
+
+
+@router.get("", response_model=service.PipelineList)
+def list_pipelines(
+    caller: Annotated[Principal, Depends(require("read"))],
+    table: Annotated[StateTable, Depends(state_table)],
+    tenant_id: str | None = None,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> service.PipelineList:
+    """`tenant_id` can only narrow to the caller's own tenant; any other tenant lists nothing."""
+    if tenant_id is not None and tenant_id != caller.tenant_id:
+        return service.PipelineList(pipelines=[], total=0, limit=limit, offset=offset)
+    return service.list_pipelines(table, caller.tenant_id, limit, offset, status)
+
+
+@router.post("", response_model=service.PipelineDetails, status_code=201)
+def register_pipeline(
+    body: service.PipelineCreate,
+    caller: Annotated[Principal, Depends(require("write"))],
+    table: Annotated[StateTable, Depends(state_table)],
+) -> service.PipelineDetails:
+    """403 QUOTA_EXCEEDED beyond the tenant's `max_pipelines` or `max_storage_gb`."""
+    return service.register(table, caller.tenant_id, body, caller.key_id)
+
+
+@router.get("/{pipeline_id}", response_model=service.PipelineDetails)
+def get_pipeline(
+    pipeline_id: str,
+    caller: Annotated[Principal, Depends(require("read"))],
+    table: Annotated[StateTable, Depends(state_table)],
+) -> service.PipelineDetails:
+    return service.get_pipeline(table, caller.tenant_id, pipeline_id)
+
+
+@router.delete("/{pipeline_id}", status_code=204, response_class=Response)
+def delete_pipeline(
+    pipeline_id: str,
+    caller: Annotated[Principal, Depends(require("write"))],
+    table: Annotated[StateTable, Depends(state_table)],
+) -> Response:
+    service.remove(table, caller.tenant_id, pipeline_id)
+    return Response(status_code=204)

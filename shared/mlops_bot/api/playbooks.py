@@ -1,0 +1,42 @@
+"""Playbooks (/api/v1/playbooks): the catalog with this tenant's switches and statistics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from mlops_bot.access.api_keys import Principal
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.api.dependencies import require, state_table
+from mlops_bot.management import playbooks as service
+
+router = APIRouter(prefix="/api/v1/playbooks", tags=["playbooks"])
+
+
+@router.get("", response_model=service.PlaybookList)
+def list_playbooks(
+    caller: Annotated[Principal, Depends(require("read"))],
+    table: Annotated[StateTable, Depends(state_table)],
+) -> service.PlaybookList:
+    return service.list_playbooks(table, caller.tenant_id)
+
+
+@router.get("/{name}", response_model=service.PlaybookDetails)
+def get_playbook(
+    name: str,
+    caller: Annotated[Principal, Depends(require("read"))],
+    table: Annotated[StateTable, Depends(state_table)],
+) -> service.PlaybookDetails:
+    return service.playbook_details(table, caller.tenant_id, name)
+
+
+@router.patch("/{name}", response_model=service.PlaybookUpdated)
+def update_playbook(
+    name: str,
+    body: service.PlaybookUpdate,
+    caller: Annotated[Principal, Depends(require("admin"))],
+    table: Annotated[StateTable, Depends(state_table)],
+) -> service.PlaybookUpdated:
+    """Enable or disable the playbook for this tenant; the healer skips a disabled one."""
+    return service.update_playbook(table, caller.tenant_id, name, body, caller.key_id)

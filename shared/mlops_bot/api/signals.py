@@ -1,0 +1,49 @@
+"""Routes where a pipeline reports drift and model metrics (issue: diagnosis of data and models)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from mlops_bot.access.api_keys import Principal
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.adapters.sqs import Queue
+from mlops_bot.api.dependencies import require, state_table
+from mlops_bot.config import get_settings
+from mlops_bot.monitoring.service import DriftReportIn, ModelMetricsIn, report_drift, report_model_metrics
+
+router = APIRouter(prefix="/api/v1/repositories", tags=["signals"])
+
+
+@lru_cache(maxsize=1)
+def healing_queue() -> Queue:
+    return Queue(get_settings().healing_queue_url)
+
+
+def _answer(outcome: Any) -> JSONResponse:
+    return JSONResponse(outcome.model_dump(mode="json"), status_code=201 if outcome.new_incident else 200)
+
+
+@router.post("/{owner}/{repo}/drift")
+def post_drift_report(
+    owner: str,
+    repo: str,
+    report: DriftReportIn,
+    caller: Principal = Depends(require("write")),  # noqa: B008
+    table: StateTable = Depends(state_table),  # noqa: B008
+) -> JSONResponse:
+    return _answer(report_drift(table, healing_queue(), caller.tenant_id, f"{owner}/{repo}", report))
+
+
+@router.post("/{owner}/{repo}/model-metrics")
+def post_model_metrics(
+    owner: str,
+    repo: str,
+    metrics: ModelMetricsIn,
+    caller: Principal = Depends(require("write")),  # noqa: B008
+    table: StateTable = Depends(state_table),  # noqa: B008
+) -> JSONResponse:
+    return _answer(report_model_metrics(table, healing_queue(), caller.tenant_id, f"{owner}/{repo}", metrics))

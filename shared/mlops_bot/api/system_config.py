@@ -1,0 +1,63 @@
+"""System configuration (/api/v1/config): read by any caller, changed by operators."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from mlops_bot.access.api_keys import Principal
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.api.dependencies import (
+    TimedCache,
+    management_settings,
+    require,
+    require_operator,
+    settings_dependency,
+    state_table,
+    stored_config,
+)
+from mlops_bot.api.health import GITHUB_CACHE_KEY
+from mlops_bot.config import Settings
+from mlops_bot.management import health as checks
+from mlops_bot.management import system_config as service
+from mlops_bot.management.settings import ManagementSettings
+
+router = APIRouter(prefix="/api/v1", tags=["configuration"])
+
+
+@router.get("/config", response_model=service.SystemConfig)
+def get_config(
+    request: Request,
+    caller: Annotated[Principal, Depends(require("read"))],
+    settings: Annotated[Settings, Depends(settings_dependency)],
+    management: Annotated[ManagementSettings, Depends(management_settings)],
+    table: Annotated[StateTable, Depends(state_table)],
+) -> service.SystemConfig:
+    cache: TimedCache = request.app.state.cache
+    github = cache.get(GITHUB_CACHE_KEY, lambda: checks.timed(checks.github_probe(settings)))
+    remaining = (github.details or {}).get("rate_limit_remaining")
+    return service.view(
+        service.load(table, management.management_rate_limit),
+        settings.environment,
+        service.GitHubIntegration(
+            enabled=settings.has_github_credentials,
+            dry_run=settings.dry_run,
+            rate_limit_remaining=int(remaining) if remaining is not None else None,
+        ),
+    )
+
+
+@router.put("/config", response_model=service.ConfigUpdated)
+def update_config(
+    request: Request,
+    body: service.ConfigUpdate,
+    caller: Annotated[Principal, Depends(require_operator)],
+    management: Annotated[ManagementSettings, Depends(management_settings)],
+    table: Annotated[StateTable, Depends(state_table)],
+) -> service.ConfigUpdated:
+    updated = service.update(table, body, management.management_rate_limit, caller.key_id)
+    cache: TimedCache = request.app.state.cache
+    cache.forget("system_config")
+    stored_config(request, table, management)
+    return updated

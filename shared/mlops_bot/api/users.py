@@ -1,0 +1,47 @@
+"""`/api/users`: the tenant's management users (admins only), within the `max_users` quota."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from mlops_bot.access import users
+from mlops_bot.access.api_keys import Permission, Principal
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.api.dependencies import require, state_table
+from mlops_bot.management import tenants
+
+router = APIRouter(prefix="/api/users", tags=["users"])
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=3, max_length=128)
+    password: str = Field(min_length=users.MIN_PASSWORD_LENGTH, max_length=users.MAX_PASSWORD_LENGTH)
+    role: Permission = "read"
+
+
+class UserList(BaseModel):
+    users: list[users.User]
+    total: int
+
+
+@router.get("", response_model=UserList)
+def list_users(
+    caller: Annotated[Principal, Depends(require("admin"))],
+    table: Annotated[StateTable, Depends(state_table)],
+) -> UserList:
+    found = users.list_users(table, caller.tenant_id)
+    return UserList(users=found, total=len(found))
+
+
+@router.post("", response_model=users.User, status_code=201)
+def create_user(
+    body: UserCreate,
+    caller: Annotated[Principal, Depends(require("admin"))],
+    table: Annotated[StateTable, Depends(state_table)],
+) -> users.User:
+    return tenants.add_user(table, caller.tenant_id, body.username, body.password, body.role)

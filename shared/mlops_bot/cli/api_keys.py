@@ -1,0 +1,111 @@
+"""API keys and users from the command line, against the table named by `MLOPS_BOT_TABLE_NAME`.
+
+    mlops-bot generate-api-key --name monitoring --permissions read [--tenant default]
+    mlops-bot list-api-keys [--tenant default]
+    mlops-bot revoke-api-key --id key-123
+    mlops-bot api-key generate|list|revoke ...          (the same commands, grouped)
+    mlops-bot create-user --username ops@example.com --role admin [--tenant default] [--password-stdin]
+
+They use boto3's usual configuration, so `AWS_ENDPOINT_URL` pointing at the local stack's moto
+works. A generated key is printed once and stored only as its SHA-256 digest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from typing import Any
+
+from mlops_bot.access import api_keys
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.config import get_settings
+from mlops_bot.errors import DomainError
+from mlops_bot.management import tenants
+from mlops_bot.storage import keys
+
+
+def _table() -> StateTable:
+    return StateTable(get_settings().table_name)
+
+
+def _print(document: Any) -> None:
+    print(json.dumps(document, indent=2))
+
+
+def _fail(exc: DomainError) -> int:
+    print(f"error: {exc.message}" + (f" ({exc.details})" if exc.details else ""), file=sys.stderr)
+    return 1
+
+
+def generate(args: argparse.Namespace) -> int:
+    issued = api_keys.issue(_table(), args.tenant, args.name, args.permissions)
+    _print(issued.model_dump(include={"id", "name", "key", "permissions", "tenant_id", "created_at"}))
+    return 0
+
+
+def list_keys(args: argparse.Namespace) -> int:
+    _print([record.model_dump() for record in api_keys.list_keys(_table(), args.tenant)])
+    return 0
+
+
+def revoke(args: argparse.Namespace) -> int:
+    try:
+        record = api_keys.revoke(_table(), args.id, args.tenant)
+    except DomainError as exc:
+        return _fail(exc)
+    _print(record.model_dump())
+    return 0
+
+
+def create_user(args: argparse.Namespace) -> int:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    try:
+        user = tenants.add_user(_table(), args.tenant, args.username, password, args.role)
+    except DomainError as exc:
+        return _fail(exc)
+    _print(user.model_dump())
+    return 0
+
+
+def _generate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--name", required=True, help="what the key is for, e.g. monitoring-system")
+    parser.add_argument(
+        "--permissions",
+        required=True,
+        choices=api_keys.PERMISSIONS,
+        help="read < write < admin (each includes the lower)",
+    )
+    parser.add_argument("--tenant", default=keys.DEFAULT_TENANT, help="tenant the key acts for (default: default)")
+    parser.set_defaults(func=generate)
+
+
+def _list_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tenant", default=None, help="only this tenant's keys (default: every tenant)")
+    parser.set_defaults(func=list_keys)
+
+
+def _revoke_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--id", required=True, help="the key's id (from list-api-keys), e.g. key-123")
+    parser.add_argument("--tenant", default=None, help="the key's tenant (default: look in every tenant)")
+    parser.set_defaults(func=revoke)
+
+
+def register(subparsers: Any) -> None:
+    _generate_arguments(subparsers.add_parser("generate-api-key", help="create an API key (shown once)"))
+    _list_arguments(subparsers.add_parser("list-api-keys", help="list API keys (never the keys themselves)"))
+    _revoke_arguments(subparsers.add_parser("revoke-api-key", help="revoke an API key at once"))
+
+    group = subparsers.add_parser("api-key", help="manage API keys: generate, list, revoke")
+    actions = group.add_subparsers(dest="api_key_command", required=True)
+    _generate_arguments(actions.add_parser("generate", help="create an API key (shown once)"))
+    _list_arguments(actions.add_parser("list", help="list API keys"))
+    _revoke_arguments(actions.add_parser("revoke", help="revoke an API key"))
+
+    user = subparsers.add_parser("create-user", help="create a management user who logs in at /auth/login")
+    user.add_argument("--username", required=True, help="login name, e.g. an e-mail address")
+    user.add_argument("--role", default="read", choices=api_keys.PERMISSIONS)
+    user.add_argument("--tenant", default=keys.DEFAULT_TENANT)
+    user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    user.set_defaults(func=create_user)

@@ -1,0 +1,138 @@
+"""Pushing the table's changes to the dashboards of the tenant they belong to, and to no other.
+
+One `StreamBatch` serves one invocation of the broadcaster: each tenant's connections are read
+once per batch, messages fan out to them concurrently, and every tenant that saw a change gets
+one `system_metrics` at the end. A connection API Gateway reports gone (410) is forgotten at
+once. Any other failure to reach one socket is logged and counted, never retried: a retry would
+replay the record to every other watcher, and a dashboard that missed a message catches up on
+its next fetch. Failing to read the table does fail the record, so that Lambda retries it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.adapters.websocket import ConnectionGone
+from mlops_bot.clock import utc_now
+from mlops_bot.dashboard import connections
+from mlops_bot.dashboard.connections import DashboardConnection
+from mlops_bot.dashboard.messages import DashboardMessage, MetricsSources, StreamChange, messages_for, system_metrics
+from mlops_bot.dashboard.messages import tenant_of as tenant_of_change
+
+logger = logging.getLogger(__name__)
+FAN_OUT_THREADS = 16
+Outcome = Literal["sent", "failed", "gone"]
+
+
+class ConnectionPoster(Protocol):
+    """What the broadcast needs of API Gateway's management API (`adapters.websocket`)."""
+
+    def post(self, connection_id: str, data: bytes) -> None: ...
+
+
+@dataclass
+class BroadcastDependencies:
+    table: StateTable
+    poster: ConnectionPoster
+    metrics_sources: MetricsSources
+    now: Callable[[], datetime] = utc_now
+
+
+@dataclass
+class BroadcastStats:
+    sent: int = 0
+    gone: int = 0
+    failed: int = 0
+    metrics_sent: int = 0
+
+
+@dataclass
+class StreamBatch:
+    """The broadcast of one stream batch; call `deliver` per record, then `finish` once."""
+
+    deps: BroadcastDependencies
+    stats: BroadcastStats = field(default_factory=BroadcastStats)
+    _watchers: dict[str, list[DashboardConnection]] = field(default_factory=dict)
+    _touched: list[str] = field(default_factory=list)
+    _pool: ThreadPoolExecutor | None = None
+
+    def deliver(self, change: StreamChange) -> int:
+        """Send what `change` means to its tenant's watchers; returns how many messages went out."""
+        tenant_id = tenant_of_change(change)
+        if tenant_id is None:
+            return 0
+        outgoing = messages_for(change)
+        if not outgoing:
+            return 0
+        if tenant_id not in self._touched:
+            self._touched.append(tenant_id)
+        return sum(self.send(tenant_id, m) for m in outgoing)
+
+    def finish(self) -> None:
+        """One `system_metrics` per tenant touched by the batch; then release the threads."""
+        try:
+            for tenant_id in self._touched:
+                try:
+                    if any(c.wants("system_metrics") for c in self._connections(tenant_id)):
+                        metrics = system_metrics(self.deps.metrics_sources, tenant_id)
+                        self.stats.metrics_sent += self.send(tenant_id, metrics)
+                except Exception:  # the batch's own messages went out; metrics come again next batch
+                    logger.exception("system_metrics failed", extra={"tenant_id": tenant_id})
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+
+    def send(self, tenant_id: str, message: DashboardMessage) -> int:
+        """Post `message` to the tenant's connections that want it; returns how many received it."""
+        targets = [c for c in self._connections(tenant_id) if c.wants(message.type)]
+        if not targets:
+            return 0
+        data = message.encode()
+        if len(targets) == 1:
+            outcomes = [self._post(targets[0], data)]
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=FAN_OUT_THREADS, thread_name_prefix="broadcast")
+            outcomes = list(self._pool.map(lambda c: self._post(c, data), targets))
+        gone = [c for c, outcome in zip(targets, outcomes, strict=True) if outcome == "gone"]
+        for connection in gone:  # on this thread: the table's boto3 resource is not thread-safe
+            self._forget(connection)
+        if gone:
+            ids = {c.connection_id for c in gone}
+            self._watchers[tenant_id] = [c for c in self._watchers[tenant_id] if c.connection_id not in ids]
+        delivered = outcomes.count("sent")
+        self.stats.sent += delivered
+        self.stats.gone += len(gone)
+        self.stats.failed += outcomes.count("failed")
+        return delivered
+
+    def _connections(self, tenant_id: str) -> list[DashboardConnection]:
+        if tenant_id not in self._watchers:
+            self._watchers[tenant_id] = connections.tenant_connections(self.deps.table, tenant_id, self.deps.now())
+        return self._watchers[tenant_id]
+
+    def _post(self, connection: DashboardConnection, data: bytes) -> Outcome:
+        """Runs on the fan-out threads: only the (thread-safe) management API client is used here."""
+        try:
+            self.deps.poster.post(connection.connection_id, data)
+        except ConnectionGone:
+            return "gone"
+        except Exception:
+            logger.warning(
+                "dashboard message not delivered", exc_info=True, extra={"connection_id": connection.connection_id}
+            )
+            return "failed"
+        return "sent"
+
+    def _forget(self, connection: DashboardConnection) -> None:
+        try:
+            connections.remove(self.deps.table, connection)
+        except Exception:  # its items expire with the TTL anyway
+            logger.exception("could not forget a gone connection", extra={"connection_id": connection.connection_id})

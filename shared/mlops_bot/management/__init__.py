@@ -1,0 +1,1 @@
+"""The management API's services: the rules behind each route, without AWS or HTTP."""

@@ -1,0 +1,131 @@
+"""Manual healing: `POST /api/v1/issues/{id}/resolve` and `POST /api/failures/{id}/heal`.
+
+The request goes to the healing queue as a `HealingRequest` (reason `manual`), exactly like the
+detector's, so the healer treats both the same way. The answer carries an `execution_id` that is
+also written on the incident's timeline, so the operator can find their request there.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from statistics import mean
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.clock import utc_now
+from mlops_bot.detection.incidents import add_timeline
+from mlops_bot.errors import Conflict, NotFound, ServiceUnavailable
+from mlops_bot.healing import catalog
+from mlops_bot.healing.service import HealingRequest
+from mlops_bot.management import records
+from mlops_bot.storage import keys
+
+IN_PROGRESS = frozenset({"healing", "verifying"})
+DEFAULT_ESTIMATE_SECONDS = 300
+
+
+class MessageSender(Protocol):
+    url: str
+
+    def send(self, body: dict[str, Any], attributes: dict[str, str] | None = None) -> str: ...
+
+
+class ResolveRequest(BaseModel):
+    """The spec's body for `/resolve`; `action` may name a specific repair, `force` overrides state checks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: str | None = Field(default=None, max_length=100, pattern=r"^[a-z0-9_\-]+$")
+    force: bool = False
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class HealRequest(BaseModel):
+    """The Healing Guard body for `/heal`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: str | None = Field(default=None, max_length=100, pattern=r"^[a-z0-9_\-]+$")
+    force: bool = False
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class ResolutionTriggered(BaseModel):
+    message: str = "Issue resolution triggered"
+    execution_id: str
+    estimated_completion: str
+
+
+class HealingTriggered(BaseModel):
+    failure_id: str
+    execution_id: str
+    status: str = "queued"
+    message: str = "Healing triggered"
+    estimated_completion: str
+
+
+class Ticket(BaseModel):
+    incident_id: str
+    execution_id: str
+    estimated_completion: str
+
+
+def _estimate_seconds(table: StateTable, tenant_id: str, playbook: str) -> int:
+    times = [
+        float(i["resolution_time"])
+        for i in records.incidents(table, tenant_id)
+        if i.get("playbook") == playbook and i.get("status") == "resolved" and i.get("resolution_time") is not None
+    ]
+    return int(mean(times)) if times else DEFAULT_ESTIMATE_SECONDS
+
+
+def request_healing(
+    table: StateTable,
+    queue: MessageSender,
+    tenant_id: str,
+    incident_id: str,
+    action: str | None,
+    force: bool,
+    parameters: dict[str, Any],
+    requested_by: str,
+) -> Ticket:
+    incident = table.get(keys.incident_key(tenant_id, incident_id))
+    if incident is None:
+        raise NotFound("Issue not found", f"No issue '{incident_id}' in this tenant")
+    status = str(incident.get("status", "open"))
+    if not force and status in IN_PROGRESS:
+        raise Conflict("Healing already in progress", f"The issue is '{status}'; send force=true to queue another run")
+    if not force and status == "resolved":
+        raise Conflict("Issue already resolved", "Send force=true to heal it again")
+    if not queue.url:
+        raise ServiceUnavailable("Healing queue not configured", "MLOPS_BOT_HEALING_QUEUE_URL is empty")
+    execution_id = str(uuid.uuid4())
+    # The request id names the playbook execution: each manual request runs once, even if SQS
+    # delivers it twice, and a second request is not mistaken for the first.
+    request = HealingRequest(
+        tenant_id=tenant_id,
+        incident_id=incident_id,
+        reason="manual",
+        action=action,
+        request_id=execution_id,
+        force=force,
+    )
+    queue.send(request.model_dump(), attributes={"tenant_id": tenant_id})
+    details: dict[str, Any] = {
+        "execution_id": execution_id,
+        "action": action,
+        "force": force,
+        "requested_by": requested_by,
+    }
+    if parameters:
+        details["parameters"] = parameters
+    add_timeline(table, tenant_id, incident_id, "manual_heal_requested", json.dumps(details, default=str)[:1000])
+    playbook = str(incident.get("playbook") or catalog.for_issue_type(str(incident.get("type", ""))).name)
+    eta = utc_now() + timedelta(seconds=_estimate_seconds(table, tenant_id, playbook))
+    return Ticket(
+        incident_id=incident_id, execution_id=execution_id, estimated_completion=eta.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )

@@ -1,0 +1,303 @@
+"""Healing Guard pipelines and failures, on top of the bot's repositories, events and incidents.
+
+A pipeline is a registered CI workflow: `repository` (and optionally `workflow`) tie it to the
+`workflow_run` events the bot records, from which its metrics come; the incidents of that
+repository (and workflow) are its failures. Registration is bounded by the tenant's
+`max_pipelines` and `max_storage_gb` quotas.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from statistics import mean
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.clock import iso, utc_now
+from mlops_bot.errors import NotFound
+from mlops_bot.management import quotas, records, usage
+from mlops_bot.storage import keys
+
+NotificationChannel = Literal["slack", "email", "github", "webhook"]
+REPOSITORY_PATTERN = r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$"
+RECENT_FAILURES = 10
+
+
+class PipelineNotFound(NotFound):
+    code = "PIPELINE_NOT_FOUND"
+
+
+class PipelineConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    retry_attempts: int = Field(default=3, ge=0, le=10)
+    timeout: int = Field(default=300, ge=1, le=86_400)
+    notification_channels: list[NotificationChannel] = Field(default_factory=list, max_length=10)
+
+
+class PipelineCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    webhook_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://[^\s]+$")
+    config: PipelineConfig = Field(default_factory=PipelineConfig)
+    repository: str | None = Field(default=None, pattern=REPOSITORY_PATTERN, description="owner/name it runs in")
+    workflow: str | None = Field(default=None, max_length=200, description="workflow name; all when omitted")
+
+
+class HealingAction(BaseModel):
+    action: str
+    result: str
+    duration: float | None = None
+    executed_at: str | None = None
+
+
+class Failure(BaseModel):
+    id: str
+    pipeline_id: str | None
+    repository: str
+    type: str
+    severity: str
+    status: str
+    description: str | None = None
+    detected_at: str
+    resolved_at: str | None = None
+    healing_actions: list[HealingAction]
+
+
+class FailureList(BaseModel):
+    failures: list[Failure]
+    total: int
+    limit: int
+    offset: int
+
+
+class PipelineMetrics(BaseModel):
+    success_rate: float | None = Field(description="Percent of completed runs that succeeded")
+    avg_duration: float | None = Field(description="Seconds, when the runs' start and end are known")
+    total_runs: int
+
+
+class PipelineSummary(BaseModel):
+    id: str
+    name: str
+    status: str
+    last_run: str | None
+    failure_count: int
+    tenant_id: str
+
+
+class PipelineList(BaseModel):
+    pipelines: list[PipelineSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class PipelineDetails(PipelineSummary):
+    webhook_url: str | None = None
+    repository: str | None = None
+    workflow: str | None = None
+    created_at: str
+    config: PipelineConfig
+    metrics: PipelineMetrics
+    recent_failures: list[Failure]
+
+
+def _matches(pipeline: dict[str, Any], incident: dict[str, Any]) -> bool:
+    repository = str(pipeline.get("repository") or "").lower()
+    if not repository or str(incident.get("repository", "")).lower() != repository:
+        return False
+    workflow = pipeline.get("workflow")
+    return not workflow or (incident.get("metadata") or {}).get("workflow_name") == workflow
+
+
+def _pipeline_of(pipelines: list[dict[str, Any]], incident: dict[str, Any]) -> str | None:
+    matching = [p for p in pipelines if _matches(p, incident)]
+    matching.sort(key=lambda p: p.get("workflow") is None)  # the most specific pipeline first
+    return str(matching[0]["id"]) if matching else None
+
+
+def failure(incident: dict[str, Any], pipeline_id: str | None) -> Failure:
+    return Failure(
+        id=str(incident["id"]),
+        pipeline_id=pipeline_id,
+        repository=str(incident.get("repository", "")),
+        type=str(incident.get("type", "")),
+        severity=str(incident.get("severity", "")),
+        status=str(incident.get("status", "open")),
+        description=incident.get("description"),
+        detected_at=str(incident.get("detected_at", "")),
+        resolved_at=incident.get("resolved_at"),
+        healing_actions=[
+            HealingAction(
+                action=str(a.get("action", "")),
+                result=str(a.get("status", "")),
+                duration=a.get("duration"),
+                executed_at=a.get("timestamp") or a.get("executed_at"),
+            )
+            for a in incident.get("actions_taken") or []
+        ],
+    )
+
+
+def _pipelines(table: StateTable, tenant_id: str) -> list[dict[str, Any]]:
+    return table.query(keys.tenant_pk(tenant_id), "PIPELINE#")
+
+
+def _runs(table: StateTable, tenant_id: str, pipeline: dict[str, Any]) -> list[dict[str, Any]]:
+    if not pipeline.get("repository"):
+        return []
+    found = table.query(keys.repository_events_pk(tenant_id, str(pipeline["repository"])), "EVENT#")
+    runs = []
+    for event in found:
+        summary = event.get("summary") or {}
+        if summary.get("event") != "workflow_run" or summary.get("action") != "completed":
+            continue
+        if pipeline.get("workflow") and summary.get("workflow") != pipeline["workflow"]:
+            continue
+        runs.append({**summary, "received_at": event.get("received_at")})
+    return runs
+
+
+def _duration(run: dict[str, Any]) -> float | None:
+    if run.get("duration_seconds") is not None:
+        return float(run["duration_seconds"])
+    started = records.parse_time(run.get("run_started_at") or run.get("created_at"))
+    ended = records.parse_time(run.get("updated_at"))
+    return (ended - started).total_seconds() if started and ended and ended >= started else None
+
+
+def _metrics(runs: list[dict[str, Any]]) -> PipelineMetrics:
+    succeeded = sum(1 for r in runs if r.get("conclusion") == "success")
+    durations = [d for d in (_duration(r) for r in runs) if d is not None]
+    return PipelineMetrics(
+        success_rate=round(100 * succeeded / len(runs), 1) if runs else None,
+        avg_duration=round(mean(durations), 1) if durations else None,
+        total_runs=len(runs),
+    )
+
+
+def _status(runs: list[dict[str, Any]], failures: list[dict[str, Any]]) -> str:
+    if not runs:
+        return "unknown" if not failures else "failing"
+    latest = max(runs, key=lambda r: str(r.get("received_at", "")))
+    if latest.get("conclusion") == "success":
+        return "healthy" if not any(f.get("status") not in {"resolved"} for f in failures) else "degraded"
+    return "failing"
+
+
+def _summary(pipeline: dict[str, Any], runs: list[dict[str, Any]], failures: list[dict[str, Any]]) -> PipelineSummary:
+    last = max((str(r.get("received_at")) for r in runs if r.get("received_at")), default=None)
+    return PipelineSummary(
+        id=str(pipeline["id"]),
+        name=str(pipeline["name"]),
+        status=_status(runs, failures),
+        last_run=last,
+        failure_count=len(failures),
+        tenant_id=str(pipeline["tenant_id"]),
+    )
+
+
+def register(table: StateTable, tenant_id: str, request: PipelineCreate, created_by: str) -> PipelineDetails:
+    quota = quotas.quota_of(table, tenant_id)
+    quotas.check_storage(usage.storage_gb(table, tenant_id), quota)
+    quotas.reserve(table, tenant_id, "pipeline_count", quota.max_pipelines)
+    pipeline_id = f"pipeline-{uuid.uuid4().hex[:12]}"
+    item = {
+        "id": pipeline_id,
+        "tenant_id": tenant_id,
+        "name": request.name,
+        "webhook_url": request.webhook_url,
+        "repository": request.repository,
+        "workflow": request.workflow,
+        "config": request.config.model_dump(),
+        "created_at": iso(utc_now()),
+        "created_by": created_by,
+    }
+    try:
+        table.put({**keys.pipeline_key(tenant_id, pipeline_id), "entity": "pipeline", **item})
+    except Exception:
+        quotas.release(table, tenant_id, "pipeline_count")
+        raise
+    return get_pipeline(table, tenant_id, pipeline_id)
+
+
+def remove(table: StateTable, tenant_id: str, pipeline_id: str) -> None:
+    if table.get(keys.pipeline_key(tenant_id, pipeline_id)) is None:
+        raise NotFound("Pipeline not found", f"No pipeline '{pipeline_id}' in this tenant")
+    table.delete(keys.pipeline_key(tenant_id, pipeline_id))
+    quotas.release(table, tenant_id, "pipeline_count")
+
+
+def list_pipelines(
+    table: StateTable, tenant_id: str, limit: int, offset: int, status: str | None = None
+) -> PipelineList:
+    incidents = records.incidents(table, tenant_id)
+    summaries = []
+    for pipeline in _pipelines(table, tenant_id):
+        failures = [i for i in incidents if _matches(pipeline, i)]
+        summaries.append(_summary(pipeline, _runs(table, tenant_id, pipeline), failures))
+    if status:
+        summaries = [s for s in summaries if s.status == status]
+    return PipelineList(pipelines=summaries[offset : offset + limit], total=len(summaries), limit=limit, offset=offset)
+
+
+def get_pipeline(table: StateTable, tenant_id: str, pipeline_id: str) -> PipelineDetails:
+    pipeline = table.get(keys.pipeline_key(tenant_id, pipeline_id))
+    if pipeline is None:
+        raise PipelineNotFound(
+            f"Pipeline with ID '{pipeline_id}' not found", f"No pipeline '{pipeline_id}' in this tenant"
+        )
+    runs = _runs(table, tenant_id, pipeline)
+    failures = [i for i in records.incidents(table, tenant_id) if _matches(pipeline, i)]
+    return PipelineDetails(
+        **_summary(pipeline, runs, failures).model_dump(),
+        webhook_url=pipeline.get("webhook_url"),
+        repository=pipeline.get("repository"),
+        workflow=pipeline.get("workflow"),
+        created_at=str(pipeline.get("created_at", "")),
+        config=PipelineConfig.model_validate(pipeline.get("config") or {}),
+        metrics=_metrics(runs),
+        recent_failures=[failure(i, pipeline_id) for i in failures[:RECENT_FAILURES]],
+    )
+
+
+def list_failures(
+    table: StateTable,
+    tenant_id: str,
+    *,
+    pipeline_id: str | None = None,
+    severity: str | None = None,
+    status: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> FailureList:
+    start, end = records.aware(start), records.aware(end)
+    pipelines = _pipelines(table, tenant_id)
+    found = []
+    for incident in records.incidents(table, tenant_id):
+        owner = _pipeline_of(pipelines, incident)
+        if pipeline_id is not None:
+            chosen = next((p for p in pipelines if p["id"] == pipeline_id), None)
+            if chosen is None or not _matches(chosen, incident):
+                continue
+            owner = pipeline_id
+        if severity and incident.get("severity") != severity:
+            continue
+        if status and incident.get("status") != status:
+            continue
+        detected = records.parse_time(incident.get("detected_at"))
+        if (start and (detected is None or detected < start)) or (end and (detected is None or detected > end)):
+            continue
+        found.append(failure(incident, owner))
+    return FailureList(failures=found[offset : offset + limit], total=len(found), limit=limit, offset=offset)
+
+
+def failure_exists(table: StateTable, tenant_id: str, failure_id: str) -> bool:
+    return table.get(keys.incident_key(tenant_id, failure_id)) is not None
