@@ -98,3 +98,47 @@ def test_crash_mid_batch_then_dlq_then_redrive_processes_once(
     assert len(eventually(lambda: events(stack, "acme/crashy"), timeout=60)) == 1
     assert eventually(lambda: in_dlq() == 0 or None, timeout=30) is True
     assert len(events(stack, "acme/crashy")) == 1  # processed once
+
+
+def test_dynamodb_throttling_on_the_stack_answers_5xx_and_the_redelivery_is_processed_once(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from mlops_bot.adapters.dynamodb import StateTable as Table
+
+    real_put_new = Table.put_new
+
+    def throttled(self: Table, item: dict[str, Any]) -> bool:
+        if str(item.get("sk")) == "DELIVERY":
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}}, "PutItem"
+            )
+        return real_put_new(self, item)
+
+    body = json.dumps(
+        {
+            "action": "completed",
+            "repository": {"full_name": "acme/throttled-db"},
+            "workflow_run": {
+                "id": 99,
+                "name": "CI",
+                "conclusion": "success",
+                "head_branch": "main",
+                "head_sha": "cd" * 20,
+            },
+        }
+    ).encode()
+    headers = {
+        "content-type": "application/json",
+        "x-github-event": "workflow_run",
+        "x-github-delivery": str(uuid.uuid4()),
+        "x-hub-signature-256": sign("fault-secret", body),
+    }
+    monkeypatch.setattr(Table, "put_new", throttled)
+    refused = httpx.post(stack.webhook_url, content=body, headers=headers)
+    assert refused.status_code == 500  # not stored, so not acknowledged: GitHub records a failed delivery
+    monkeypatch.setattr(Table, "put_new", real_put_new)
+    assert httpx.post(stack.webhook_url, content=body, headers=headers).status_code == 202  # the redelivery
+    assert len(eventually(lambda: events(stack, "acme/throttled-db"))) == 1
+    assert httpx.post(stack.webhook_url, content=body, headers=headers).status_code == 200  # and once only
