@@ -456,13 +456,13 @@ def test_server_errors_are_retried_then_succeed(gh: GitHubStandIn, client: GitHu
 
 
 def test_server_errors_give_up_after_three_attempts(gh: GitHubStandIn, client: GitHubClient) -> None:
-    gh.fail_next("POST", r"/issues$", 503, times=5)
+    gh.fail_next("GET", rf"^/repos/{REPO}/issues$", 503, times=5)
 
     with pytest.raises(GitHubError) as info:
-        client.create_issue(REPO, "t", "b")
+        client.find_open_issue(REPO, "mlops-bot")
 
     assert info.value.status == 503
-    assert len(gh.calls_to("POST", r"/issues$")) == 3
+    assert len(gh.calls_to("GET", rf"^/repos/{REPO}/issues$")) == 3
 
 
 def test_token_minting_errors_are_retried_and_translated(gh: GitHubStandIn, app_key: tuple[str, str]) -> None:
@@ -544,3 +544,13 @@ def test_enterprise_base_url_with_a_path_prefix(tmp_path: Path, app_key: tuple[s
         first = gh.calls_to("GET", rf"^/repos/{REPO}$")[0]
         assert first.headers["x-github-api-version"] == "2022-11-28"
         assert gh.calls_to("POST", r"^/app/installations/\d+/access_tokens$")
+
+
+def test_a_5xx_on_a_post_is_not_blindly_retried(gh: GitHubStandIn, client: GitHubClient) -> None:
+    """A POST answered 502 may still have been applied: the adapter leaves the retry to the caller,
+    whose step re-checks (find the open issue or PR) before writing again."""
+    gh.fail_next("POST", rf"^/repos/{REPO}/issues$", 502)
+    with pytest.raises(GitHubError) as failure:
+        client.create_issue(REPO, "CI broke", "details")
+    assert failure.value.status == 502
+    assert len(gh.calls_to("POST", rf"^/repos/{REPO}/issues$")) == 1

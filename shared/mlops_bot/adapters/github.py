@@ -354,6 +354,15 @@ def _github_errors() -> Iterator[None]:
         raise _translate_error(exc) from exc
 
 
+NON_IDEMPOTENT = frozenset({"POST", "PATCH"})
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _safe_to_repeat(method: str, path: str) -> bool:
+    """Reads, PUT/DELETE (idempotent by HTTP), and minting an installation token (a spare is harmless)."""
+    return method not in NON_IDEMPOTENT or path.endswith("/access_tokens")
+
+
 class _RetryTransient:
     """githubkit retry hook: retry 5xx and transport errors only, with short exponential backoff.
 
@@ -376,9 +385,18 @@ class _RetryTransient:
         if isinstance(inner, RateLimitExceeded):
             return RetryOption(False)
         if isinstance(inner, RequestFailed):
-            transient = inner.response.status_code >= 500
+            request = inner.response.raw_request
+            transient = inner.response.status_code >= 500 and _safe_to_repeat(request.method, request.url.path)
+        elif isinstance(inner, RequestError) and isinstance(inner.exc, httpx.TransportError):
+            request_ = inner.exc._request
+            # A POST/PATCH may have been applied even though the answer was lost: retry it only
+            # when the request never left (connection refused or not established). The playbook
+            # step above retries with its own idempotency checks (find the PR/issue first).
+            transient = isinstance(inner.exc, NEVER_SENT) or (
+                request_ is not None and _safe_to_repeat(request_.method, request_.url.path)
+            )
         else:
-            transient = isinstance(inner, RequestError) and isinstance(inner.exc, httpx.TransportError)
+            transient = False
         if not transient:
             return RetryOption(False)
         return RetryOption(True, timedelta(seconds=self.delay(retry_count)))
