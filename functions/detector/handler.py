@@ -45,6 +45,7 @@ def _deps() -> DetectorDependencies:
             healing_queue=Queue(settings.healing_queue_url),
             diagnose=diagnose,
             verify=lambda event: verify(verification, event),
+            github=lambda repository, installation_id: github_client(settings, repository, installation_id),
         )
     return _dependencies
 

@@ -23,6 +23,10 @@ class DriftSettings(BaseModel):
     test: Literal["auto", "ks", "psi", "wasserstein", "jensenshannon", "chisquare"] = "auto"
     drift_share: float = Field(default=0.5, ge=0, le=1)
     retrain_workflow: str | None = Field(default=None, description="workflow file or id to dispatch on drift")
+    check_workflow: str | None = Field(
+        default=None,
+        description="workflow that runs `mlops-bot drift` and posts the report, where the bot cannot compute it",
+    )
 
 
 class RepositoryFileConfig(BaseModel):

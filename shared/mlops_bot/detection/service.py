@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.adapters.github import GitHubClient
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.config import Settings
@@ -36,6 +37,7 @@ class DetectorDependencies:
     healing_queue: Queue
     diagnose: Callable[[str, int, int | None], Problem] = field(default=_no_logs)
     verify: Callable[[RepositoryEvent], bool] | None = None
+    github: Callable[[str, int | None], GitHubClient | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,15 @@ def detect(deps: DetectorDependencies, event: RepositoryEvent) -> Detection:
     if event.event == "scheduled_check" and event.repository:
         from mlops_bot.monitoring.scheduled import run_drift_check
 
-        outcome = run_drift_check(deps.table, deps.healing_queue, event.tenant_id, event.repository)
+        client = deps.github(event.repository, event.installation_id) if deps.github else None
+        outcome = run_drift_check(
+            deps.table,
+            deps.healing_queue,
+            event.tenant_id,
+            event.repository,
+            github=client,
+            dry_run=deps.settings.dry_run,
+        )
         incident_id = outcome.incident_id if outcome else None
         return Detection(
             event_recorded=recorded, incident_id=incident_id, new_incident=bool(outcome and outcome.new_incident)

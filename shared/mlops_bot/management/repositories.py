@@ -11,6 +11,7 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound, ValidationFailed
 from mlops_bot.management import records
+from mlops_bot.repository_config import DriftSettings
 from mlops_bot.storage import keys
 
 RepositoryStatus = Literal["active", "paused", "error"]
@@ -71,6 +72,11 @@ class RepositoryConfigUpdate(BaseModel):
     notification_channels: list[NotificationChannel] | None = Field(default=None, max_length=10)
     detection_sensitivity: Sensitivity | None = None
     custom_playbooks: list[CustomPlaybookName] | None = Field(default=None, max_length=20)
+    # The same settings `.github/mlops-bot.yml` may carry (the API's win over the file's).
+    slack_webhook_url: str | None = Field(default=None, pattern=r"^https://", max_length=500)
+    email_recipients: list[str] | None = Field(default=None, max_length=20)
+    drift: DriftSettings | None = None
+    model_thresholds: dict[str, Any] | None = None
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

@@ -1,8 +1,11 @@
 """The scheduled drift check of one repository: load its reference and current data, compare.
 
-Locations come from the repository's `drift` configuration (`s3://bucket/key` or a local path).
-The numeric stack (numpy, scipy, pyarrow) is imported only here: a deployment whose detector
-ships without it reports the check as unavailable instead of failing the event.
+Locations come from the repository's `drift` settings (`.github/mlops-bot.yml` under the
+management API's; `s3://bucket/key` or a local path). The numeric stack (numpy, scipy, pyarrow)
+is imported only here. Where it is not deployed — the Lambda layer cannot hold it (see
+docs/operations.md) — the check runs where the data-science stack lives instead: the bot dispatches
+the repository's `drift.check_workflow` with the locations as inputs, and that workflow posts the
+report of `mlops-bot drift --json` back to `POST /api/v1/repositories/{owner}/{repo}/drift`.
 """
 
 from __future__ import annotations
@@ -10,23 +13,85 @@ from __future__ import annotations
 from typing import Any
 
 from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.adapters.github import GitHubClient
 from mlops_bot.adapters.sqs import Queue
+from mlops_bot.healing import audit
 from mlops_bot.monitoring.service import DriftReportIn, SignalOutcome, report_drift
+from mlops_bot.repository_config import CONFIG_PATH, RepositoryFileConfig, merged, parse
 from mlops_bot.storage import keys
 
 
-def run_drift_check(
-    table: StateTable, healing_queue: Queue, tenant_id: str, repository: str, s3_client: Any | None = None
-) -> SignalOutcome | None:
-    """None when the repository has no drift configuration; otherwise the check's outcome."""
+def drift_settings(table: StateTable, tenant_id: str, repository: str, github: GitHubClient | None) -> dict[str, Any]:
     item = table.get(keys.repository_key(tenant_id, repository)) or {}
-    drift = (item.get("configuration") or {}).get("drift") or {}
+    api_config = dict(item.get("configuration") or {})
+    file_config: RepositoryFileConfig | None = None
+    if github is not None:
+        found = github.get_file(repository, CONFIG_PATH)
+        parsed = parse(found.text) if found else None
+        file_config = parsed if isinstance(parsed, RepositoryFileConfig) else None
+    return dict(merged(file_config, api_config).get("drift") or {})
+
+
+def _dispatch_check(
+    table: StateTable,
+    tenant_id: str,
+    repository: str,
+    drift: dict[str, Any],
+    github: GitHubClient | None,
+    dry_run: bool,
+    reason: str,
+) -> SignalOutcome:
+    workflow = drift.get("check_workflow")
+    if not workflow or github is None:
+        return SignalOutcome(incident_id=None, summary=f"drift check unavailable: {reason}")
+    inputs = {
+        "reference": str(drift["reference"]),
+        "current": str(drift["current"]),
+        "test": str(drift.get("test", "auto")),
+        "drift_share": str(drift.get("drift_share", 0.5)),
+    }
+    ref = str(drift.get("ref") or github.get_repository(repository).default_branch)
+    path = f"/repos/{repository}/actions/workflows/{workflow}/dispatches"
+    if not dry_run:
+        github.dispatch_workflow(repository, str(workflow), ref, inputs)
+    audit.record(
+        table,
+        audit.AuditRecord(
+            tenant_id=tenant_id,
+            repository=repository,
+            method="POST",
+            path=path,
+            summary=f"dispatch drift check {workflow} on {ref}",
+            rule="drift:scheduled_check",
+            dry_run=dry_run,
+            result="planned" if dry_run else "done",
+            details={"inputs": inputs},
+        ),
+    )
+    return SignalOutcome(
+        incident_id=None,
+        summary=f"drift check dispatched to {workflow}",
+        details={"workflow": workflow, "dry_run": dry_run},
+    )
+
+
+def run_drift_check(
+    table: StateTable,
+    healing_queue: Queue,
+    tenant_id: str,
+    repository: str,
+    github: GitHubClient | None = None,
+    dry_run: bool = True,
+    s3_client: Any | None = None,
+) -> SignalOutcome | None:
+    """None when the repository has no drift settings; otherwise the check's outcome."""
+    drift = drift_settings(table, tenant_id, repository, github)
     if not drift.get("reference") or not drift.get("current"):
         return None
     try:
         from mlops_bot.drift import DriftOptions, compute_drift, load_table
     except ImportError as exc:
-        return SignalOutcome(incident_id=None, summary=f"drift check unavailable: {exc.name} is not deployed")
+        return _dispatch_check(table, tenant_id, repository, drift, github, dry_run, f"{exc.name} is not deployed")
     options = DriftOptions(test=drift.get("test", "auto"), drift_share_threshold=float(drift.get("drift_share", 0.5)))
     report = compute_drift(
         load_table(str(drift["reference"]), s3_client), load_table(str(drift["current"]), s3_client), options
