@@ -41,6 +41,7 @@ class Settings(BaseModel):
     webhook_secret_name: str = Field(default="", alias="MLOPS_BOT_WEBHOOK_SECRET_NAME")
     github_credentials_secret_name: str = Field(default="", alias="MLOPS_BOT_GITHUB_SECRET_NAME")
     github_api_url: str = Field(default=DEFAULT_GITHUB_API_URL, alias="GITHUB_API_URL")
+    github_timeout_seconds: float = Field(default=15.0, alias="MLOPS_BOT_GITHUB_TIMEOUT_SECONDS")
     github_token: str | None = Field(default=None, alias="GITHUB_TOKEN")
     github_app_id: str | None = Field(default=None, alias="GITHUB_APP_ID")
     github_app_private_key: str | None = Field(default=None, alias="GITHUB_APP_PRIVATE_KEY")

@@ -15,7 +15,7 @@ def github_client(
     settings: Settings, repository: str | None = None, installation_id: int | None = None
 ) -> GitHubClient | None:
     found = github_credentials(settings)
-    options = {"protected_branches": settings.protected_branches}
+    options = {"protected_branches": settings.protected_branches, "timeout": settings.github_timeout_seconds}
     if found.get("token"):
         return GitHubClient.from_token(str(found["token"]), settings.github_api_url, **options)  # type: ignore[arg-type]
     if found.get("app_id") and found.get("private_key"):

@@ -170,6 +170,7 @@ class GitHubStandIn:
         self.rate_limit_remaining = 4999
         self._repos: dict[str, _Repo] = {}
         self._faults: list[_Fault] = []
+        self._slow: list[list[Any]] = []
         self._blobs: dict[str, bytes] = {}
         self._lock = threading.RLock()
         self._ids = itertools.count(1000)
@@ -242,6 +243,22 @@ class GitHubStandIn:
             self._faults.append(
                 _Fault(method.upper(), re.compile(path_regex), status, dict(headers or {}), body, times)
             )
+
+    def slow_next(self, method: str, path_regex: str, seconds: float, times: int = 1) -> None:
+        """Apply the next matching requests but answer only after `seconds`: the write happens,
+        the client's read times out — the case where a blind retry would write twice."""
+        with self._lock:
+            self._slow.append([method.upper(), re.compile(path_regex), seconds, times])
+
+    def _take_slow(self, method: str, path: str) -> float:
+        with self._lock:
+            for entry in self._slow:
+                if entry[0] == method and entry[1].search(path):
+                    entry[3] -= 1
+                    if entry[3] <= 0:
+                        self._slow.remove(entry)
+                    return float(entry[2])
+        return 0.0
 
     # ---------------------------------------------------------------- seeding
 
@@ -546,6 +563,9 @@ class GitHubStandIn:
                     self._check_auth(method, path, headers)
                     with self._lock:
                         result = handler(query=query, body=payload or {}, **match.groupdict())
+                    delay = self._take_slow(method, path)
+                    if delay:
+                        time.sleep(delay)
                     break
             else:
                 raise _Reply(404, "Not Found")
