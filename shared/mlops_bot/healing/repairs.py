@@ -88,6 +88,26 @@ class RepairSession:
         )
 
 
+def _flaky_section(session: RepairSession) -> list[str]:
+    """The repository's flaky tests and jobs with their flake rate (flaky successes / successes)."""
+    from mlops_bot.clock import utc_now
+    from mlops_bot.detection.flaky import flake_rates
+
+    rates = flake_rates(session.table, session.tenant_id, session.repository, utc_now())
+    flaky = sorted((r for r in rates.values() if r.flaky_successes), key=lambda r: -r.flake_rate)
+    if not flaky:
+        return []
+    lines = [
+        "",
+        "Flaky tests and jobs (last 14 days):",
+        "",
+        "| test or job | flake rate | flaky passes / passes |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| `{r.test_id}` | {r.flake_rate:.0%} | {r.flaky_successes} / {r.successes} |" for r in flaky[:30]]
+    return lines
+
+
 def _issue_body(incident: dict[str, Any], plan: RepairPlan) -> str:
     diagnosis = incident.get("diagnosis") or {}
     metadata = incident.get("metadata") or {}
@@ -113,6 +133,9 @@ def open_issue(session: RepairSession) -> RepairOutcome:
     incident, client = session.incident, session.client
     title = f"[mlops-bot] {incident.get('description', 'Pipeline failure')} ({incident['id']})"
     body = _issue_body(incident, session.plan)
+    if session.playbook == "flaky_test_response":
+        title = f"[mlops-bot] Flaky tests in {session.repository}"
+        body = "\n".join([body, *_flaky_section(session)])
     path = f"/repos/{session.repository}/issues"
     existing = client.find_open_issue(session.repository, BOT_LABEL, title_prefix=title) if client else None
     if existing is not None:
