@@ -200,14 +200,19 @@ def open_fix_pull_request(session: RepairSession) -> RepairOutcome:
     repository = session.repository
     info = client.get_repository(repository)
     base = info.default_branch
-    existing = {}
+    branch = f"{client.bot_branch_prefix}{session.incident['id']}"
+    branch_sha = client.get_branch_sha(repository, branch)
+    # Later rounds (and a retried step) build on the bot's branch, so earlier fixes are kept.
+    read_ref = branch if branch_sha else base
+    existing: dict[str, str] = {}
     for candidate in DEPENDENCY_FILE_CANDIDATES:
-        found = client.get_file(repository, candidate, ref=base)
+        found = client.get_file(repository, candidate, ref=read_ref)
         if found is not None:
             existing[candidate] = found.text
     chosen = choose_dependency_file(existing, "node" if ecosystem == "node" else "python")
-    edit = add_dependency(chosen, existing[chosen], package, others=existing) if chosen else None
-    if edit is None:
+    on_branch = bool(branch_sha and chosen and canonical_name(package) in declared_packages(chosen, existing[chosen]))
+    edit = None if on_branch or not chosen else add_dependency(chosen, existing[chosen], package, others=existing)
+    if edit is None and not on_branch:
         if chosen is None:
             reason = f"no dependency file found for {ecosystem}"
         elif canonical_name(package) in declared_packages(chosen, existing[chosen]):
@@ -217,15 +222,22 @@ def open_fix_pull_request(session: RepairSession) -> RepairOutcome:
         session.plan = session.plan.model_copy(update={"reason": reason})
         return open_issue(session)
 
-    branch = f"{client.bot_branch_prefix}{session.incident['id']}"
     title = f"Add missing dependency {package}"
-    body = (
-        f"CI failed because `{session.plan.details.get('module') or package}` could not be imported "
-        f"(incident `{session.incident['id']}`).\n\nThis adds `{edit.added_line.strip()}` to `{edit.path}`.\n\n"
-        f"```diff\n{edit.diff}\n```\n\nOpened by mlops-bot; it will not merge this pull request."
-    )
-    change = {"type": "file_modified", "path": edit.path, "added": edit.added_line.strip(), "diff": edit.diff}
-    branch_sha = client.get_branch_sha(repository, branch)
+    module = session.plan.details.get("module") or package
+    if edit is not None:
+        body = (
+            f"CI failed because `{module}` could not be imported (incident `{session.incident['id']}`).\n\n"
+            f"This adds `{edit.added_line.strip()}` to `{edit.path}`.\n\n"
+            f"```diff\n{edit.diff}\n```\n\nOpened by mlops-bot; it will not merge this pull request."
+        )
+        change = {"type": "file_modified", "path": edit.path, "added": edit.added_line.strip(), "diff": edit.diff}
+    else:
+        body = (
+            f"CI failed because `{module}` could not be imported (incident `{session.incident['id']}`); "
+            f"`{package}` is declared in `{chosen}` on this branch.\n\nOpened by mlops-bot; it will not merge "
+            "this pull request."
+        )
+        change = {"type": "file_already_updated", "path": str(chosen), "added": package}
     if branch_sha is None:
         base_sha = client.get_branch_sha(repository, base)
         session.write(
@@ -235,15 +247,16 @@ def open_fix_pull_request(session: RepairSession) -> RepairOutcome:
             lambda: client.create_branch(repository, branch, str(base_sha)),
             {"from": base},
         )
-    current = client.get_file(repository, edit.path, ref=branch) if branch_sha else None
-    file_sha = current.sha if current else existing_sha(client, repository, edit.path, base)
-    session.write(
-        "PUT",
-        f"/repos/{repository}/contents/{edit.path}",
-        f"add {package} to {edit.path}",
-        lambda: client.put_file(repository, edit.path, edit.new_content, title, branch, file_sha),
-        {"branch": branch, "diff": edit.diff},
-    )
+    if edit is not None:
+        current = client.get_file(repository, edit.path, ref=branch) if branch_sha else None
+        file_sha = current.sha if current else existing_sha(client, repository, edit.path, base)
+        session.write(
+            "PUT",
+            f"/repos/{repository}/contents/{edit.path}",
+            f"add {package} to {edit.path}",
+            lambda: client.put_file(repository, edit.path, edit.new_content, title, branch, file_sha),
+            {"branch": branch, "diff": edit.diff},
+        )
     open_pr = client.find_open_pull_request(repository, branch)
     if open_pr is not None:
         session.write(
