@@ -21,3 +21,10 @@ def test_every_task_retries_transient_errors_and_failures_are_caught() -> None:
                     assert state["Catch"][0]["Next"] == "MarkFailed", name
         assert states["AwaitVerification"]["Resource"].endswith(".waitForTaskToken")
         assert states["AwaitVerification"]["TimeoutSeconds"] <= 24 * 3600
+
+
+def test_the_catalog_the_state_machines_and_the_planner_name_the_same_playbooks() -> None:
+    from mlops_bot.healing import catalog
+    from mlops_bot.healing.planner import PLAYBOOK_FOR_INCIDENT
+
+    assert set(catalog.NAMES) == set(PLAYBOOKS) == set(PLAYBOOK_FOR_INCIDENT.values())

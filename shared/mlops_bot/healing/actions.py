@@ -128,7 +128,7 @@ def plan(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     repository = str(incident["repository"])
     if incident.get("status") in CLOSED and state.reason != "manual":
         return _none("incident_closed", f"incident is already {incident['status']}")
-    setting = deps.table.get({"pk": keys.tenant_pk(state.tenant_id), "sk": f"PLAYBOOK#{state.playbook}"}) or {}
+    setting = deps.table.get(keys.playbook_setting_key(state.tenant_id, state.playbook)) or {}
     if setting.get("enabled") is False:
         return _none("playbook_disabled", f"playbook {state.playbook} is disabled")
     refusal = budgets.circuit_open(deps.table, state.tenant_id, repository)
