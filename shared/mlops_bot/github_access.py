@@ -6,14 +6,20 @@ or a GitHub App id and private key. Returns None when the bot has no way to talk
 
 from __future__ import annotations
 
-from mlops_bot.adapters.github import GitHubClient
+from typing import TYPE_CHECKING
+
 from mlops_bot.config import Settings
 from mlops_bot.credentials import github_credentials
+
+if TYPE_CHECKING:
+    from mlops_bot.adapters.github import GitHubClient
 
 
 def github_client(
     settings: Settings, repository: str | None = None, installation_id: int | None = None
 ) -> GitHubClient | None:
+    from mlops_bot.adapters.github import GitHubClient  # githubkit costs ~100 ms: load it when first needed
+
     found = github_credentials(settings)
     options = {"protected_branches": settings.protected_branches, "timeout": settings.github_timeout_seconds}
     if found.get("token"):

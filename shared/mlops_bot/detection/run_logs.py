@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mlops_bot.adapters.github import GitHubClient, GitHubError, LogsUnavailable
 from mlops_bot.diagnosis import Problem, diagnose_path
+
+if TYPE_CHECKING:
+    from mlops_bot.adapters.github import GitHubClient
 
 
 def diagnose_run(client: GitHubClient | None, repository: str, run_id: int) -> Problem:
     if client is None:
         return Problem.unknown("no GitHub credentials to read the run's logs")
+    from mlops_bot.adapters.github import GitHubError, LogsUnavailable  # loaded with the first failed run
+
     with tempfile.TemporaryDirectory(prefix="mlops-bot-logs-") as folder:
         archive = Path(folder) / f"run-{run_id}.zip"
         try:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.adapters.github import GitHubClient
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.config import Settings
@@ -22,6 +21,9 @@ from mlops_bot.detection.incidents import Incident, TimelineEntry, open_or_updat
 from mlops_bot.diagnosis import Problem
 from mlops_bot.storage import keys
 from mlops_bot.webhooks.models import RepositoryEvent
+
+if TYPE_CHECKING:
+    from mlops_bot.adapters.github import GitHubClient
 
 FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
 

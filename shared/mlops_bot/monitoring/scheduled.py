@@ -10,15 +10,17 @@ report of `mlops-bot drift --json` back to `POST /api/v1/repositories/{owner}/{r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.adapters.github import GitHubClient
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.healing import audit
 from mlops_bot.monitoring.service import DriftReportIn, SignalOutcome, report_drift
 from mlops_bot.repository_config import CONFIG_PATH, RepositoryFileConfig, merged, parse
 from mlops_bot.storage import keys
+
+if TYPE_CHECKING:
+    from mlops_bot.adapters.github import GitHubClient
 
 
 def drift_settings(table: StateTable, tenant_id: str, repository: str, github: GitHubClient | None) -> dict[str, Any]:
