@@ -8,11 +8,9 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.adapters.github import GitHubAppDeliveries
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.config import get_settings
 from mlops_bot.credentials import github_credentials
-from mlops_bot.reconciliation.service import reconcile
 from mlops_bot.scheduling.service import queue_scheduled_checks
 
 logger = Logger(service="scheduler")
@@ -29,6 +27,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if not (credentials.get("app_id") and credentials.get("private_key")):
             logger.info("reconciler skipped: listing webhook deliveries needs GitHub App credentials")
             return {"reconciled": False}
+        # The GitHub client (githubkit) is loaded only by the reconciler's runs, not the hourly sweep.
+        from mlops_bot.adapters.github import GitHubAppDeliveries
+        from mlops_bot.reconciliation.service import reconcile
+
         source = GitHubAppDeliveries(
             str(credentials["app_id"]), str(credentials["private_key"]), settings.github_api_url
         )
