@@ -11,13 +11,13 @@ from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mlops_bot.config import Settings
 from mlops_bot.storage import keys
 
 
-class ManagementSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+class ManagementSettings(Settings):
+    """The shared settings plus the management API's own (read from the environment the same way)."""
 
     # JWT (HS256). The secret comes from Secrets Manager; MLOPS_BOT_JWT_SECRET overrides it locally.
     jwt_secret: str | None = Field(default=None, alias="MLOPS_BOT_JWT_SECRET")

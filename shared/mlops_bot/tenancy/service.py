@@ -25,7 +25,8 @@ def resolve_tenant(
     if installation_id is not None:
         tenant = _route_tenant(table.get(keys.installation_route_key(installation_id), consistent=False))
         if tenant:
-            if repository:
+            # Enrol the repository the first time it shows up (one read on the webhook path after that).
+            if repository and table.get(keys.repository_route_key(repository), consistent=False) is None:
                 enroll_repository(table, tenant, repository, source="installation")
             return tenant
     if repository:
