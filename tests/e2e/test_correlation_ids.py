@@ -7,12 +7,10 @@ import json
 import uuid
 from pathlib import Path
 
-import httpx
-
 from mlops_bot.local.stack import LocalStack, StackConfig, free_port
-from mlops_bot.webhooks.signature import sign
 from tests.e2e.conftest import eventually
 from tests.support.logs import service_logs
+from tests.support.webhooks import post_webhook, workflow_run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,22 +25,7 @@ def test_delivery_id_is_the_correlation_id_everywhere() -> None:
 
 def _follow_one_delivery(stack: LocalStack, logs: io.StringIO) -> None:
     delivery = str(uuid.uuid4())
-    payload = {
-        "action": "completed",
-        "repository": {"full_name": "acme/traced"},
-        "workflow_run": {"id": 777001, "name": "CI", "conclusion": "failure", "head_branch": "main"},
-    }
-    body = json.dumps(payload).encode()
-    response = httpx.post(
-        stack.webhook_url,
-        content=body,
-        headers={
-            "content-type": "application/json",
-            "x-github-event": "workflow_run",
-            "x-github-delivery": delivery,
-            "x-hub-signature-256": sign(stack.config.webhook_secret, body),
-        },
-    )
+    response = post_webhook(stack, workflow_run(777001, "acme/traced"), delivery=delivery)
     assert response.status_code == 202
     seen: dict[str, set[str]] = {}
 

@@ -3,7 +3,6 @@ in the DLQ after maxReceiveCount, and `POST /api/cluster/rebalance` redrives it 
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +15,8 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.detection import service as detection
 from mlops_bot.local.stack import LocalStack, StackConfig, free_port
 from mlops_bot.storage import keys
-from mlops_bot.webhooks.signature import sign
 from tests.e2e.conftest import eventually
+from tests.support.webhooks import post_webhook, workflow_run
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = "mlb_fault-admin"
@@ -37,30 +36,7 @@ def stack() -> Iterator[LocalStack]:
 
 
 def post(stack: LocalStack, repository: str, run_id: int) -> None:
-    body = json.dumps(
-        {
-            "action": "completed",
-            "repository": {"full_name": repository},
-            "workflow_run": {
-                "id": run_id,
-                "name": "CI",
-                "conclusion": "success",
-                "head_branch": "main",
-                "head_sha": "ab" * 20,
-            },
-        }
-    ).encode()
-    response = httpx.post(
-        stack.webhook_url,
-        content=body,
-        headers={
-            "content-type": "application/json",
-            "x-github-event": "workflow_run",
-            "x-github-delivery": str(uuid.uuid4()),
-            "x-hub-signature-256": sign("fault-secret", body),
-        },
-    )
-    assert response.status_code == 202
+    assert post_webhook(stack, workflow_run(run_id, repository, "success")).status_code == 202
 
 
 def events(stack: LocalStack, repository: str) -> list[dict[str, Any]]:
@@ -116,29 +92,12 @@ def test_dynamodb_throttling_on_the_stack_answers_5xx_and_the_redelivery_is_proc
             )
         return real_put_new(self, item)
 
-    body = json.dumps(
-        {
-            "action": "completed",
-            "repository": {"full_name": "acme/throttled-db"},
-            "workflow_run": {
-                "id": 99,
-                "name": "CI",
-                "conclusion": "success",
-                "head_branch": "main",
-                "head_sha": "cd" * 20,
-            },
-        }
-    ).encode()
-    headers = {
-        "content-type": "application/json",
-        "x-github-event": "workflow_run",
-        "x-github-delivery": str(uuid.uuid4()),
-        "x-hub-signature-256": sign("fault-secret", body),
-    }
+    payload = workflow_run(99, "acme/throttled-db", "success")
+    delivery = str(uuid.uuid4())
     monkeypatch.setattr(Table, "put_new", throttled)
-    refused = httpx.post(stack.webhook_url, content=body, headers=headers)
+    refused = post_webhook(stack, payload, delivery=delivery)
     assert refused.status_code == 500  # not stored, so not acknowledged: GitHub records a failed delivery
     monkeypatch.setattr(Table, "put_new", real_put_new)
-    assert httpx.post(stack.webhook_url, content=body, headers=headers).status_code == 202  # the redelivery
+    assert post_webhook(stack, payload, delivery=delivery).status_code == 202  # the redelivery
     assert len(eventually(lambda: events(stack, "acme/throttled-db"))) == 1
-    assert httpx.post(stack.webhook_url, content=body, headers=headers).status_code == 200  # and once only
+    assert post_webhook(stack, payload, delivery=delivery).status_code == 200  # and once only

@@ -7,7 +7,6 @@ a failing one ends it as failed, without a loop.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +18,9 @@ import pytest
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.local.stack import LocalStack, StackConfig, free_port
 from mlops_bot.storage import keys
-from mlops_bot.webhooks.signature import sign
 from tests.e2e.conftest import eventually
 from tests.support.github_standin import GitHubStandIn
+from tests.support.webhooks import post_webhook, workflow_run
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / "tests" / "data" / "logs"
@@ -66,34 +65,8 @@ def deliver(
     attempt: int = 1,
     delivery: str | None = None,
 ) -> httpx.Response:
-    payload = {
-        "action": "completed",
-        "workflow_run": {
-            "id": run_id,
-            "name": "CI",
-            "status": "completed",
-            "conclusion": conclusion,
-            "head_branch": branch,
-            "head_sha": "c0ffee" * 6 + "abcd",
-            "run_attempt": attempt,
-            "html_url": f"https://github.example/{repository}/actions/runs/{run_id}",
-        },
-        "repository": {"full_name": repository, "default_branch": "main"},
-        "installation": {"id": 1},
-        "sender": {"login": "dana"},
-    }
-    body = json.dumps(payload).encode()
-    return httpx.post(
-        stack.webhook_url,
-        content=body,
-        timeout=30,
-        headers={
-            "content-type": "application/json",
-            "x-github-event": "workflow_run",
-            "x-github-delivery": delivery or str(uuid.uuid4()),
-            "x-hub-signature-256": sign(stack.config.webhook_secret, body),
-        },
-    )
+    payload = workflow_run(run_id, repository, conclusion, branch=branch, attempt=attempt, installation_id=1)
+    return post_webhook(stack, payload, delivery=delivery)
 
 
 def incident(stack: LocalStack, repository: str, run_id: int) -> dict[str, Any] | None:

@@ -16,8 +16,8 @@ from mlops_bot.clock import iso, utc_now
 from mlops_bot.local.stack import LocalStack
 from mlops_bot.storage import keys
 from mlops_bot.webhooks.models import RepositoryEvent
-from mlops_bot.webhooks.signature import sign
 from tests.e2e.conftest import ADMIN_KEY, eventually
+from tests.support.webhooks import post_webhook, workflow_run
 
 ADMIN = {"authorization": f"Bearer {ADMIN_KEY}"}
 
@@ -28,29 +28,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
 
 
 def _failed_run(stack: LocalStack, run_id: int, repository: str = "acme/e2e-mgmt") -> str:
-    payload = {
-        "action": "completed",
-        "workflow_run": {
-            "id": run_id,
-            "name": "CI",
-            "conclusion": "failure",
-            "status": "completed",
-            "head_branch": "dev",
-        },
-        "repository": {"full_name": repository},
-    }
-    body = json.dumps(payload).encode()
-    response = httpx.post(
-        stack.webhook_url,
-        content=body,
-        headers={
-            "content-type": "application/json",
-            "x-github-event": "workflow_run",
-            "x-github-delivery": str(uuid.uuid4()),
-            "x-hub-signature-256": sign(stack.config.webhook_secret, body),
-        },
-        timeout=30,
-    )
+    response = post_webhook(stack, workflow_run(run_id, repository, branch="dev"))
     assert response.status_code == 202
     return keys.incident_id_for_run(repository, run_id)
 

@@ -12,43 +12,19 @@ import pytest
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.local.stack import LocalStack
 from mlops_bot.storage import keys
-from mlops_bot.webhooks.signature import sign
 from tests.e2e.conftest import ADMIN_KEY, eventually
+from tests.support.webhooks import post_webhook as signed_post
+from tests.support.webhooks import workflow_run
 
 
 def post_webhook(
     stack: LocalStack, payload: dict[str, Any], event: str = "workflow_run", delivery: str | None = None
 ) -> httpx.Response:
-    body = json.dumps(payload).encode()
-    return httpx.post(
-        stack.webhook_url,
-        content=body,
-        headers={
-            "content-type": "application/json",
-            "x-github-event": event,
-            "x-github-delivery": delivery or str(uuid.uuid4()),
-            "x-hub-signature-256": sign(stack.config.webhook_secret, body),
-        },
-        timeout=30,
-    )
+    return signed_post(stack, payload, event, delivery)
 
 
 def failed_run(run_id: int, repository: str = "acme/e2e-model") -> dict[str, Any]:
-    return {
-        "action": "completed",
-        "workflow_run": {
-            "id": run_id,
-            "name": "CI",
-            "conclusion": "failure",
-            "status": "completed",
-            "head_branch": "main",
-            "head_sha": "f00d",
-            "run_attempt": 1,
-            "html_url": f"https://github.com/{repository}/actions/runs/{run_id}",
-        },
-        "repository": {"full_name": repository},
-        "sender": {"login": "dana"},
-    }
+    return workflow_run(run_id, repository)
 
 
 def test_health_is_ready_once_the_stack_has_started(stack: LocalStack) -> None:
