@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,25 @@ ROOT = Path(__file__).resolve().parents[2]
 class MockState:
     table_name: str
     queues: dict[str, str]  # logical id -> URL
+    # Resources a test module builds once on top of the table and queues (functions, keys, machines).
+    extras: dict[str, Any] = field(default_factory=dict)
+    generation: int = 0
+
+    def empty(self) -> None:
+        """Forget every item and message, keeping the table and queues: the next test starts clean."""
+        table = boto3.resource("dynamodb").Table(self.table_name)
+        scan: dict[str, Any] = {"ProjectionExpression": "pk, sk"}
+        with table.batch_writer() as batch:
+            while True:
+                page = table.scan(**scan)
+                for item in page.get("Items", []):
+                    batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+                if "LastEvaluatedKey" not in page:
+                    break
+                scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        # SQS allows one purge a minute per queue: the next test gets new queues instead.
+        self.generation += 1
+        self.queues.update(_create_queues(f"{self.table_name.removesuffix('-state')}-{self.generation}"))
 
     def messages(self, logical_id: str, max_messages: int = 10) -> list[dict[str, Any]]:
         sqs = boto3.client("sqs")
@@ -27,9 +47,14 @@ class MockState:
         return [json.loads(m["Body"]) for m in found]
 
 
+@cache
+def _template() -> Template:
+    return Template.load(ROOT / "template.yaml")
+
+
 def create_state(prefix: str = "test") -> MockState:
     """Create the template's DynamoDB table and SQS queues (with redrive) in the active mock."""
-    template = Template.load(ROOT / "template.yaml")
+    template = _template()
     table = template.resources["StateTable"]["Properties"]
     table_name = f"{prefix}-state"
     boto3.client("dynamodb").create_table(
@@ -39,6 +64,12 @@ def create_state(prefix: str = "test") -> MockState:
         GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
         BillingMode="PAY_PER_REQUEST",
     )
+    return MockState(table_name=table_name, queues=_create_queues(prefix))
+
+
+def _create_queues(prefix: str) -> dict[str, str]:
+    """The template's queues, each with its dead-letter queue and redrive policy."""
+    template = _template()
     sqs = boto3.client("sqs")
     queues: dict[str, str] = {}
     for logical_id in ("EventsDeadLetterQueue", "HealingDeadLetterQueue"):
@@ -57,4 +88,4 @@ def create_state(prefix: str = "test") -> MockState:
                 )
             },
         )["QueueUrl"]
-    return MockState(table_name=table_name, queues=queues)
+    return queues

@@ -120,24 +120,29 @@ def _lambda_functions() -> list[str]:
     return names
 
 
-def _state_machine() -> str:
-    role = boto3.client("iam").create_role(RoleName="api-test-sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+def _state_machine(role: str) -> str:
+    """A new machine per test: its executions are that test's alone."""
     definition = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600, "End": True}}}
     return str(
         boto3.client("stepfunctions").create_state_machine(
-            name="test-pipeline-fix", definition=json.dumps(definition), roleArn=role
+            name=f"test-pipeline-fix-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition), roleArn=role
         )["stateMachineArn"]
     )
 
 
 @pytest.fixture
 def api(aws: MockState, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
-    key_id = boto3.client("kms").create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-    functions = _lambda_functions()
-    machine = _state_machine()
-    boto3.client("dynamodb").update_time_to_live(
-        TableName=aws.table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-    )
+    if "api" not in aws.extras:  # built once per module, on the module's account
+        boto3.client("dynamodb").update_time_to_live(
+            TableName=aws.table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+        )
+        aws.extras["api"] = (
+            boto3.client("kms").create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"],
+            _lambda_functions(),
+            boto3.client("iam").create_role(RoleName="api-test-sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"],
+        )
+    key_id, functions, machine_role = aws.extras["api"]
+    machine = _state_machine(machine_role)
     for name, value in {
         "MLOPS_BOT_JWT_SECRET": JWT_SECRET,
         "MLOPS_BOT_COMPLIANCE_KEY_ID": key_id,
