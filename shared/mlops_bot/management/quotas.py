@@ -43,6 +43,14 @@ def counters(table: StateTable, tenant_id: str) -> dict[str, int]:
     return {name: int(item.get(name, 0)) for name in RESOURCE_OF}
 
 
+def exceeded(resource: str, maximum: int) -> QuotaExceeded:
+    return QuotaExceeded(
+        "Quota exceeded",
+        f"The tenant may have at most {maximum} {resource}",
+        quota={"resource": resource, "limit": maximum},
+    )
+
+
 def reserve(table: StateTable, tenant_id: str, counter: Counter, maximum: int) -> int:
     """Take one slot of `counter` or raise QuotaExceeded (403); returns the new count."""
     updated = table.set_fields(
