@@ -170,7 +170,8 @@ def test_a_tampered_token_is_refused(api: Api) -> None:
 def test_tokens_with_another_algorithm_are_refused(api: Api, algorithm: str) -> None:
     _user(api)
     [user] = api.table.query(keys.tenant_pk("default"), "USER#")
-    claims = _claims(sub=user["id"])
+    session = jwt.decode(_login(api).json()["access_token"], options={"verify_signature": False})["fam"]
+    claims = _claims(sub=user["id"], fam=session)
     if algorithm == "none":
         token = jwt.encode(claims, None, algorithm="none")
     elif algorithm == "HS512":
@@ -221,6 +222,25 @@ def test_a_revoked_session_cannot_refresh(api: Api) -> None:
     pair = _login(api).json()
     assert api.client.post("/auth/revoke", json={"refresh_token": pair["refresh_token"]}).status_code == 200
     assert api.client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401
+
+
+def test_revoking_a_session_ends_its_access_tokens_too(api: Api) -> None:
+    _user(api)
+    pair = _login(api).json()
+    assert api.client.get("/api/v1/issues", headers=_bearer(pair["access_token"])).status_code == 200
+    assert api.client.post("/auth/revoke", json={"refresh_token": pair["refresh_token"]}).status_code == 200
+    refused = api.client.get("/api/v1/issues", headers=_bearer(pair["access_token"]))
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_a_reused_refresh_token_ends_every_access_token_of_that_login(api: Api) -> None:
+    _user(api)
+    first = _login(api).json()
+    rotated = api.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]}).json()
+    assert api.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]}).status_code == 401
+    for token in (first["access_token"], rotated["access_token"]):
+        assert api.client.get("/api/v1/issues", headers=_bearer(token)).status_code == 401
 
 
 def test_a_disabled_user_is_refused_even_with_a_valid_token(api: Api) -> None:
