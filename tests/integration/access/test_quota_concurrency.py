@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.errors import NotFound
-from mlops_bot.management import pipelines, quotas
+from mlops_bot.management import pipelines, quotas, tenants
 from mlops_bot.management.pipelines import PipelineCreate
 from mlops_bot.storage import keys
 from tests.support.aws import MockState
@@ -75,3 +75,21 @@ def test_concurrent_creates_never_pass_the_quota(aws: MockState) -> None:
     assert _race(tables, create).count(True) == 2
     assert _pipelines_stored(tables[0]) == 2
     assert quotas.counters(tables[0], TENANT)["pipeline_count"] == 2
+
+
+def test_concurrent_user_creations_never_pass_the_user_quota(aws: MockState) -> None:
+    tables = [StateTable(aws.table_name) for _ in range(6)]
+    tables[0].put({**keys.tenant_profile_key(TENANT), "name": TENANT, "resource_quota": {"max_users": 2}})
+    names = iter(f"user{n}@race.example" for n in range(len(tables)))
+    wanted = {id(t): next(names) for t in tables}
+
+    def create(table: StateTable) -> bool:
+        try:
+            tenants.add_user(table, TENANT, wanted[id(table)], "a long enough password", "read")
+        except quotas.QuotaExceeded:
+            return False
+        return True
+
+    assert _race(tables, create).count(True) == 2
+    assert len(tables[0].query(keys.tenant_pk(TENANT), "USER#")) == 2
+    assert quotas.counters(tables[0], TENANT)["user_count"] == 2

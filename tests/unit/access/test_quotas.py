@@ -1,13 +1,18 @@
-"""The pipeline quota on the in-memory store: slots are taken and freed exactly once."""
+"""Quotas on the in-memory stores: slots are taken and freed exactly once."""
 
 from __future__ import annotations
 
 import pytest
 
+from mlops_bot.access import users
+from mlops_bot.access.users import AccessStores
 from mlops_bot.errors import NotFound
 from mlops_bot.management import quotas
 from mlops_bot.management.pipelines import PipelineCreate, create_pipeline, delete_pipeline
+from mlops_bot.stores.login_attempts import InMemoryLoginAttemptStore
 from mlops_bot.stores.pipelines import InMemoryPipelineStore
+from mlops_bot.stores.sessions import InMemorySessionStore
+from mlops_bot.stores.users import InMemoryUserStore
 
 REQUEST = PipelineCreate(name="Production Deployment", repository="acme/model")
 
@@ -39,3 +44,12 @@ def test_another_tenants_pipeline_cannot_be_deleted() -> None:
     with pytest.raises(NotFound):
         delete_pipeline(store, "t", theirs.id)
     assert store.get("other", theirs.id) == theirs
+
+
+def test_the_user_quota_and_per_tenant_names_on_the_in_memory_store() -> None:
+    store = AccessStores(InMemoryUserStore(), InMemorySessionStore(), InMemoryLoginAttemptStore(), "memory")
+    users.create_user(store, "t", "one@example.com", "a long enough password", "read", max_users=1)
+    with pytest.raises(users.QuotaFull):
+        users.create_user(store, "t", "two@example.com", "a long enough password", "read", max_users=1)
+    users.create_user(store, "other", "one@example.com", "a long enough password", "read", max_users=1)
+    assert [u.username for u in users.list_users(store, "t")] == ["one@example.com"]
