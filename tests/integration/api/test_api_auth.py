@@ -11,6 +11,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi.testclient import TestClient
 
 from mlops_bot.access import api_keys, passwords, tokens
 from mlops_bot.management import tenants
@@ -145,6 +146,24 @@ def test_repeated_failed_logins_are_throttled(api: Api, monkeypatch: pytest.Monk
     throttled = _login(api)
     assert throttled.status_code == 429
     assert throttled.json()["error"]["retry_after"] > 0
+
+
+def test_someone_guessing_from_another_address_never_locks_the_user_out(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLOPS_BOT_LOGIN_ATTEMPTS", "2")
+    from mlops_bot.management.settings import reset_management_settings
+
+    reset_management_settings()
+    _user(api)
+    attacker = TestClient(api.client.app, raise_server_exceptions=False, client=("203.0.113.66", 40000))
+    owner = TestClient(api.client.app, raise_server_exceptions=False, client=("198.51.100.7", 40000))
+    guesses = [
+        attacker.post("/auth/login", json={"username": "dana@example.com", "password": f"guess {n}"}).status_code
+        for n in range(6)
+    ]
+    assert guesses == [401, 401, 429, 429, 429, 429]
+    assert owner.post("/auth/login", json={"username": "dana@example.com", "password": PASSWORD}).status_code == 200
 
 
 def test_an_expired_access_token_is_refused(api: Api) -> None:
