@@ -66,6 +66,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     batch.finish()
     metrics.add_metric(name="DashboardMessagesSent", unit=MetricUnit.Count, value=batch.stats.sent)
     metrics.add_metric(name="DashboardConnectionsGone", unit=MetricUnit.Count, value=batch.stats.gone)
+    if batch.stats.closed:
+        logger.info("revoked dashboard connections closed", extra={"closed": batch.stats.closed})
     if batch.stats.failed:
         logger.warning("dashboard messages not delivered", extra={"failed": batch.stats.failed})
     return response

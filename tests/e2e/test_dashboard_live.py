@@ -143,3 +143,16 @@ def test_closing_the_socket_frees_its_slot_and_unknown_ids_are_gone(stack: Local
     eventually(lambda: connections.tenant_connections(table, "umbrella") == [])  # $disconnect ran
     with pytest.raises(ConnectionGone):
         WebSocketConnections(stack.websocket_endpoint).post(live.connection_id, b"{}")
+
+
+def test_revoking_the_key_closes_its_open_socket_within_a_minute(stack: LocalStack) -> None:
+    table = StateTable(stack.table_name())
+    key, principal = api_keys.generate(table, "initech", "wallboard", ["read"])
+    with dashboard(stack, key) as socket:
+        next_message(socket, is_type("system_metrics"))
+        api_keys.revoke(table, principal.key_id, "initech")
+        deadline = time.monotonic() + 60
+        with pytest.raises(ConnectionClosed):  # the server closes it: the broadcaster saw the revocation
+            while time.monotonic() < deadline:
+                socket.recv(timeout=max(0.1, deadline - time.monotonic()))
+    eventually(lambda: connections.tenant_connections(table, "initech") == [])

@@ -18,10 +18,11 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound, Unauthorized
 from mlops_bot.storage import keys
+from mlops_bot.stores.api_keys import ApiKeyItem, ApiKeyStore, DynamoApiKeyStore
+from mlops_bot.stores.api_keys import Permission as Permission
 from mlops_bot.tenancy.service import register_tenant
 
 KEY_PREFIX = "mlb_"
-Permission = Literal["read", "write", "admin"]
 PERMISSIONS: tuple[Permission, ...] = ("read", "write", "admin")
 
 
@@ -37,6 +38,7 @@ class Principal(BaseModel):
     name: str
     permissions: list[Permission] = Field(default_factory=list)
     kind: Literal["api_key", "user"] = "api_key"
+    session_id: str | None = Field(default=None, description="the login (token family) of a user's access token")
 
     def can(self, permission: Permission) -> bool:
         return (
@@ -79,6 +81,7 @@ def store_key(
     name: str,
     permissions: list[Permission],
     key_id: str | None = None,
+    store: ApiKeyStore | None = None,
 ) -> Principal:
     principal = Principal(
         key_id=key_id or f"key-{uuid.uuid4().hex[:12]}",
@@ -86,19 +89,16 @@ def store_key(
         name=name,
         permissions=permissions,
     )
-    hashed = digest(api_key)
-    now = iso(utc_now())
     register_tenant(table, tenant_id)
-    table.put({**keys.api_key_route_key(hashed), **principal.model_dump(), "created_at": now})
-    table.put(
-        {
-            **keys.api_key_key(tenant_id, principal.key_id),
-            **principal.model_dump(),
-            "entity": "api_key",
-            "key_hash": hashed,
-            "created_at": now,
-            "revoked": False,
-        }
+    (store or DynamoApiKeyStore(table)).save(
+        ApiKeyItem(
+            key_id=principal.key_id,
+            tenant_id=tenant_id,
+            name=name,
+            permissions=permissions,
+            key_hash=digest(api_key),
+            created_at=iso(utc_now()),
+        )
     )
     return principal
 
@@ -111,26 +111,26 @@ def generate(table: StateTable, tenant_id: str, name: str, permissions: list[Per
 def issue(table: StateTable, tenant_id: str, name: str, permission: Permission) -> IssuedApiKey:
     """A new key with one permission level (read < write < admin), shown once."""
     api_key, principal = generate(table, tenant_id, name, [permission])
-    stored = table.get(keys.api_key_key(tenant_id, principal.key_id)) or {}
+    stored = DynamoApiKeyStore(table).get(tenant_id, principal.key_id)
     return IssuedApiKey(
         id=principal.key_id,
         name=name,
         permissions=principal.permissions,
         tenant_id=tenant_id,
-        created_at=str(stored.get("created_at", iso(utc_now()))),
+        created_at=stored.created_at if stored else iso(utc_now()),
         key=api_key,
     )
 
 
-def _record(item: dict[str, object]) -> ApiKeyRecord:
+def _record(item: ApiKeyItem) -> ApiKeyRecord:
     return ApiKeyRecord(
-        id=str(item["key_id"]),
-        name=str(item.get("name", "")),
-        permissions=item.get("permissions", []),
-        tenant_id=str(item["tenant_id"]),
-        created_at=str(item.get("created_at", "")),
-        revoked=bool(item.get("revoked", False)),
-        revoked_at=str(item["revoked_at"]) if item.get("revoked_at") else None,
+        id=item.key_id,
+        name=item.name,
+        permissions=item.permissions,
+        tenant_id=item.tenant_id,
+        created_at=item.created_at,
+        revoked=item.revoked,
+        revoked_at=item.revoked_at,
     )
 
 
@@ -139,28 +139,23 @@ def list_keys(table: StateTable, tenant_id: str | None = None) -> list[ApiKeyRec
     tenants = (
         [tenant_id] if tenant_id else [str(t["tenant_id"]) for t in table.query(keys.tenant_registry_pk(), "TENANT#")]
     )
+    store = DynamoApiKeyStore(table)
     found: list[ApiKeyRecord] = []
     for tenant in tenants:
-        found.extend(_record(i) for i in table.query(keys.tenant_pk(tenant), "APIKEY#"))
+        found.extend(_record(i) for i in store.list(tenant))
     return sorted(found, key=lambda r: (r.tenant_id, r.created_at))
 
 
 def revoke(table: StateTable, key_id: str, tenant_id: str | None = None) -> ApiKeyRecord:
-    """Revoke a key by id (in one tenant, or wherever it is); it stops working at once."""
+    """Revoke a key by id (in one tenant, or wherever it is); it stops working at once, and the
+    dashboard connections it opened are closed by the broadcaster (`dashboard.revocation`)."""
     candidates = [r for r in list_keys(table, tenant_id) if r.id == key_id]
     if not candidates:
         raise NotFound("API key not found", f"No API key '{key_id}'")
-    record = candidates[0]
-    item = table.get(keys.api_key_key(record.tenant_id, key_id)) or {}
-    now = iso(utc_now())
-    if item.get("key_hash"):
-        table.set_fields(
-            keys.api_key_route_key(str(item["key_hash"])), {"revoked": True, "revoked_at": now}, if_exists=True
-        )
-    updated = table.set_fields(
-        keys.api_key_key(record.tenant_id, key_id), {"revoked": True, "revoked_at": now}, if_exists=True
-    )
-    return _record(updated or {})
+    updated = DynamoApiKeyStore(table).revoke(candidates[0].tenant_id, key_id, iso(utc_now()))
+    if updated is None:
+        raise NotFound("API key not found", f"No API key '{key_id}'")
+    return _record(updated)
 
 
 def ensure_bootstrap_key(table: StateTable, api_key: str) -> Principal:
@@ -168,12 +163,12 @@ def ensure_bootstrap_key(table: StateTable, api_key: str) -> Principal:
     return store_key(table, api_key, keys.DEFAULT_TENANT, "bootstrap", ["admin"], key_id="key-bootstrap")
 
 
-def authenticate_key(table: StateTable, api_key: str) -> Principal:
+def authenticate_key(table: StateTable, api_key: str, store: ApiKeyStore | None = None) -> Principal:
     """The principal of a presented key. Read consistently, so a revocation takes effect at once."""
-    found = table.get(keys.api_key_route_key(digest(api_key)))
-    if not found or found.get("revoked"):
+    found = (store or DynamoApiKeyStore(table)).by_digest(digest(api_key))
+    if found is None or found.revoked:
         raise Unauthorized("Invalid API key", "The API key is unknown or revoked")
-    return Principal.model_validate(found)
+    return Principal(key_id=found.key_id, tenant_id=found.tenant_id, name=found.name, permissions=found.permissions)
 
 
 def authenticate(table: StateTable, authorization: str | None) -> Principal:

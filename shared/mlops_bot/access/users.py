@@ -1,28 +1,34 @@
 """Management users: login with a password, JWT access tokens, rotated and revocable refresh tokens.
 
-A login opens a token *family*. Each refresh consumes its refresh token (a conditional write, so a
-token works once) and issues the next one in the family. Presenting a consumed refresh token
-again means it was copied: the whole family is revoked and every token of that login stops
-refreshing. Access tokens live an hour; each request re-reads the user, so disabling a user takes
-effect at once.
+A login opens a token *family* (a session). Each refresh consumes its refresh token (a
+conditional write, so a token works once) and issues the next one in the family. Presenting a
+consumed refresh token again means it was copied: the whole family is revoked. A revoked family
+ends its access tokens too: every request checks the token's family (`fam`), read at most every
+60 s per process (`access.sessions`). Each request also re-reads the user, so disabling a user
+takes effect at once.
+
+Login names are unique within a tenant; a login names its tenant (`tenant_id`, the operator
+tenant when omitted), so creating a user never reveals what names other tenants use.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
-from typing import Any
+from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from mlops_bot.access import passwords, tokens
+from mlops_bot.access import passwords, throttle, tokens
 from mlops_bot.access.api_keys import Permission, Principal
+from mlops_bot.access.sessions import SessionCheck, session_check
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, iso, utc_now
-from mlops_bot.errors import Conflict, RateLimited, Unauthorized, ValidationFailed
+from mlops_bot.errors import Conflict, Unauthorized, ValidationFailed
 from mlops_bot.management.settings import ManagementSettings
-from mlops_bot.storage import keys
+from mlops_bot.stores.login_attempts import DynamoLoginAttemptStore, LoginAttemptStore
+from mlops_bot.stores.sessions import DynamoSessionStore, RefreshToken, SessionStore, TokenFamily
+from mlops_bot.stores.users import DynamoUserStore, UserCreation, UserRecord, UserStore
 from mlops_bot.tenancy.service import register_tenant
 
 USERNAME = re.compile(r"^[A-Za-z0-9._%+@-]{3,128}$")
@@ -57,6 +63,33 @@ class TokenPair(BaseModel):
     user_info: UserInfo
 
 
+@dataclass(frozen=True)
+class AccessStores:
+    """What the user services read and write; `scope` names them for the session cache."""
+
+    users: UserStore
+    sessions: SessionStore
+    attempts: LoginAttemptStore
+    scope: str
+    check: SessionCheck = session_check
+
+    @classmethod
+    def of(cls, table: StateTable) -> AccessStores:
+        return cls(DynamoUserStore(table), DynamoSessionStore(table), DynamoLoginAttemptStore(table), table.name)
+
+
+def _stores(where: StateTable | AccessStores) -> AccessStores:
+    return where if isinstance(where, AccessStores) else AccessStores.of(where)
+
+
+def _public(user: UserRecord) -> User:
+    return User.model_validate(user.model_dump(exclude={"password_hash"}))
+
+
+def normalized(username: str) -> str:
+    return username.strip().lower()
+
+
 def validate_credentials(username: str, password: str) -> None:
     if not USERNAME.match(username):
         raise ValidationFailed("Invalid username", "3-128 characters: letters, digits and . _ % + @ -")
@@ -64,160 +97,171 @@ def validate_credentials(username: str, password: str) -> None:
         raise ValidationFailed("Invalid password", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters")
 
 
-def create_user(table: StateTable, tenant_id: str, username: str, password: str, role: Permission) -> User:
-    """Store a user with a scrypt hash. Login names are unique across tenants (409 otherwise).
+class QuotaFull(Exception):
+    """The tenant has `max_users` users (the management layer turns this into QUOTA_EXCEEDED)."""
 
-    Quotas are the caller's business (`mlops_bot.management.tenants.add_user`).
-    """
+
+def create_user(
+    where: StateTable | AccessStores,
+    tenant_id: str,
+    username: str,
+    password: str,
+    role: Permission,
+    *,
+    max_users: int = 1_000_000,
+) -> User:
+    """Store a user with a scrypt hash, within `max_users`. 409 only when this tenant has the name."""
     validate_credentials(username, password)
-    user = User(
+    stores = _stores(where)
+    user = UserRecord(
         id=f"user-{uuid.uuid4().hex[:12]}",
-        username=username.strip().lower(),
+        username=normalized(username),
         role=role,
         tenant_id=tenant_id,
         created_at=iso(utc_now()),
+        password_hash=passwords.hash_password(password),
     )
-    route = {**keys.user_route_key(user.username), "tenant_id": tenant_id, "user_id": user.id}
-    if not table.put_new(route):
-        raise Conflict("User already exists", f"The login name '{user.username}' is taken")
-    register_tenant(table, tenant_id)
-    table.put(
-        {
-            **keys.user_key(tenant_id, user.id),
-            "entity": "user",
-            **user.model_dump(),
-            "password_hash": passwords.hash_password(password),
-        }
-    )
-    return user
+    outcome = stores.users.create(user, max_users=max_users)
+    if outcome is UserCreation.NAME_TAKEN:
+        raise Conflict("User already exists", f"This tenant already has a user '{user.username}'")
+    if outcome is UserCreation.TENANT_FULL:
+        raise QuotaFull(tenant_id)
+    if isinstance(where, StateTable):
+        register_tenant(where, tenant_id)
+    return _public(user)
 
 
-def list_users(table: StateTable, tenant_id: str) -> list[User]:
-    return [User.model_validate(i) for i in table.query(keys.tenant_pk(tenant_id), "USER#")]
+def list_users(where: StateTable | AccessStores, tenant_id: str) -> list[User]:
+    return [_public(u) for u in _stores(where).users.list(tenant_id)]
 
 
-def _throttle_login(table: StateTable, settings: ManagementSettings, username: str) -> None:
-    window_seconds = settings.login_window_seconds
-    now = epoch_seconds(utc_now())
-    window = now // window_seconds
-    scope = "login:" + hashlib.sha256(username.encode()).hexdigest()[:32]
-    attempts = table.increment(
-        keys.rate_window_key(keys.SYSTEM_TENANT, scope, window), "count", expires_at=(window + 2) * window_seconds
-    )
-    if attempts > settings.login_attempts_per_window:
-        raise RateLimited("Too many login attempts", retry_after=max(1, (window + 1) * window_seconds - now))
-
-
-def _issue(
-    table: StateTable, settings: ManagementSettings, secret: str, user: dict[str, Any], family: str
-) -> TokenPair:
+def _issue(stores: AccessStores, settings: ManagementSettings, secret: str, user: UserRecord, family: str) -> TokenPair:
     access, _ = tokens.encode(
         secret,
-        subject=str(user["id"]),
-        tenant_id=str(user["tenant_id"]),
+        subject=user.id,
+        tenant_id=user.tenant_id,
         token_type="access",  # noqa: S106
         lifetime_seconds=settings.access_token_seconds,
-        role=str(user["role"]),
+        role=user.role,
         family=family,
     )
     refresh, claims = tokens.encode(
         secret,
-        subject=str(user["id"]),
-        tenant_id=str(user["tenant_id"]),
+        subject=user.id,
+        tenant_id=user.tenant_id,
         token_type="refresh",  # noqa: S106
         lifetime_seconds=settings.refresh_token_seconds,
         family=family,
     )
-    table.put(
-        {
-            **keys.refresh_token_key(str(user["tenant_id"]), claims.jti),
-            "entity": "refresh_token",
-            "tenant_id": user["tenant_id"],
-            "user_id": user["id"],
-            "family_id": family,
-            "issued_at": iso(utc_now()),
-            "expires_at": claims.exp,
-        }
+    stores.sessions.record_refresh(
+        RefreshToken(
+            tenant_id=user.tenant_id,
+            token_id=claims.jti,
+            user_id=user.id,
+            family_id=family,
+            issued_at=iso(utc_now()),
+            expires_at=claims.exp,
+        )
     )
     return TokenPair(
         access_token=access,
         refresh_token=refresh,
         expires_in=settings.access_token_seconds,
         refresh_expires_in=settings.refresh_token_seconds,
-        user_info=UserInfo(
-            id=str(user["id"]), username=str(user["username"]), role=user["role"], tenant_id=str(user["tenant_id"])
-        ),
+        user_info=UserInfo(id=user.id, username=user.username, role=user.role, tenant_id=user.tenant_id),
     )
 
 
-def login(table: StateTable, settings: ManagementSettings, secret: str, username: str, password: str) -> TokenPair:
-    name = username.strip().lower()
-    _throttle_login(table, settings, name)
-    route = table.get(keys.user_route_key(name)) if USERNAME.match(name) else None
-    user = table.get(keys.user_key(str(route["tenant_id"]), str(route["user_id"]))) if route else None
-    stored = str(user.get("password_hash", "")) if user else passwords.dummy_hash()
+def throttle_policy(settings: ManagementSettings) -> throttle.ThrottlePolicy:
+    """`MLOPS_BOT_LOGIN_ATTEMPTS` is how many failures one address may have for one user before back-off."""
+    policy = throttle.ThrottlePolicy()
+    return policy.model_copy(
+        update={"pair": policy.pair.model_copy(update={"free_failures": max(1, settings.login_attempts_per_window)})}
+    )
+
+
+def login(
+    where: StateTable | AccessStores,
+    settings: ManagementSettings,
+    secret: str,
+    username: str,
+    password: str,
+    *,
+    tenant_id: str | None = None,
+    address: str = "unknown",
+) -> TokenPair:
+    """Tokens for the right password; 401 otherwise, the same for unknown users; 429 while throttled."""
+    stores = _stores(where)
+    tenant = tenant_id or settings.operator_tenant
+    name = normalized(username)
+    policy = throttle_policy(settings)
+    scopes = throttle.LoginScopes.of(tenant, name, address)
+    now = epoch_seconds(utc_now())
+    throttle.check(stores.attempts, policy, scopes, now)
+    user = stores.users.find_login(tenant, name) if USERNAME.match(name) else None
+    stored = user.password_hash if user else passwords.dummy_hash()
     valid = passwords.verify_password(password[:MAX_PASSWORD_LENGTH], stored)
-    if user is None or not valid or user.get("disabled"):
+    if user is None or not valid or user.disabled:
+        throttle.failed(stores.attempts, policy, scopes, now)
         raise Unauthorized("Invalid credentials", "Unknown user or wrong password")
+    throttle.succeeded(stores.attempts, scopes)
     if passwords.needs_rehash(stored):
-        table.set_fields(
-            keys.user_key(str(user["tenant_id"]), str(user["id"])),
-            {"password_hash": passwords.hash_password(password)},
-        )
+        stores.users.set_password_hash(user.tenant_id, user.id, passwords.hash_password(password))
     family = f"fam-{uuid.uuid4().hex}"
-    table.put(
-        {
-            **keys.token_family_key(str(user["tenant_id"]), family),
-            "entity": "token_family",
-            "user_id": user["id"],
-            "created_at": iso(utc_now()),
-            "revoked": False,
-            "expires_at": epoch_seconds(utc_now()) + settings.refresh_token_seconds,
-        }
+    stores.sessions.open(
+        TokenFamily(
+            tenant_id=user.tenant_id,
+            family_id=family,
+            user_id=user.id,
+            created_at=iso(utc_now()),
+            expires_at=now + settings.refresh_token_seconds,
+        )
     )
-    return _issue(table, settings, secret, user, family)
+    return _issue(stores, settings, secret, user, family)
 
 
-def refresh(table: StateTable, settings: ManagementSettings, secret: str, refresh_token: str) -> TokenPair:
+def _end_session(stores: AccessStores, tenant_id: str, family: str, reason: str) -> None:
+    stores.sessions.revoke(tenant_id, family, reason, iso(utc_now()))
+    stores.check.closed(stores.scope, tenant_id, family)
+
+
+def refresh(
+    where: StateTable | AccessStores, settings: ManagementSettings, secret: str, refresh_token: str
+) -> TokenPair:
+    stores = _stores(where)
     claims = tokens.decode(secret, refresh_token, "refresh")
-    family_key = keys.token_family_key(claims.tenant_id, claims.fam or "-")
-    family = table.get(family_key)
-    if not family or family.get("revoked"):
+    family = stores.sessions.get(claims.tenant_id, claims.fam or "-")
+    if family is None or family.revoked:
         raise Unauthorized("Invalid token", "The session was revoked")
-    consumed = table.set_fields(
-        keys.refresh_token_key(claims.tenant_id, claims.jti),
-        {"rotated_at": iso(utc_now())},
-        if_exists=True,
-        condition="attribute_not_exists(rotated_at)",
-    )
-    if consumed is None:
-        table.set_fields(family_key, {"revoked": True, "revoked_reason": "refresh token reuse"})
+    if not stores.sessions.consume_refresh(claims.tenant_id, claims.jti, iso(utc_now())):
+        _end_session(stores, claims.tenant_id, family.family_id, "refresh token reuse")
         raise Unauthorized("Invalid token", "Refresh token already used; the session was revoked")
-    user = table.get(keys.user_key(claims.tenant_id, claims.sub))
-    if not user or user.get("disabled"):
+    user = stores.users.get(claims.tenant_id, claims.sub)
+    if user is None or user.disabled:
         raise Unauthorized("Invalid token", "The user no longer exists or is disabled")
-    return _issue(table, settings, secret, user, str(claims.fam))
+    return _issue(stores, settings, secret, user, family.family_id)
 
 
-def revoke(table: StateTable, secret: str, refresh_token: str) -> None:
-    """End the login the refresh token belongs to (all its refresh tokens)."""
+def revoke(where: StateTable | AccessStores, secret: str, refresh_token: str) -> None:
+    """End the login the refresh token belongs to: its refresh tokens and its access tokens."""
+    stores = _stores(where)
     claims = tokens.decode(secret, refresh_token, "refresh")
-    table.set_fields(
-        keys.token_family_key(claims.tenant_id, claims.fam or "-"),
-        {"revoked": True, "revoked_reason": "revoked by the user", "revoked_at": iso(utc_now())},
-        if_exists=True,
-    )
+    _end_session(stores, claims.tenant_id, claims.fam or "-", "revoked by the user")
 
 
-def authenticate_access_token(table: StateTable, secret: str, token: str) -> Principal:
+def authenticate_access_token(where: StateTable | AccessStores, secret: str, token: str) -> Principal:
+    stores = _stores(where)
     claims = tokens.decode(secret, token, "access")
-    user = table.get(keys.user_key(claims.tenant_id, claims.sub))
-    if not user or user.get("disabled"):
+    if not claims.fam or not stores.check.is_open(stores.sessions, stores.scope, claims.tenant_id, claims.fam):
+        raise Unauthorized("Invalid token", "The session was revoked; log in again")
+    user = stores.users.get(claims.tenant_id, claims.sub)
+    if user is None or user.disabled:
         raise Unauthorized("Invalid token", "The user no longer exists or is disabled")
     return Principal(
-        key_id=str(user["id"]),
-        tenant_id=str(user["tenant_id"]),
-        name=str(user["username"]),
-        permissions=[user["role"]],
+        key_id=user.id,
+        tenant_id=user.tenant_id,
+        name=user.username,
+        permissions=[user.role],
         kind="user",
+        session_id=claims.fam,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.access import tokens, users
@@ -21,6 +21,12 @@ class LoginRequest(BaseModel):
 
     username: str = Field(min_length=1, max_length=254)
     password: str = Field(min_length=1, max_length=users.MAX_PASSWORD_LENGTH)
+    tenant_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The tenant of the login name (names are unique per tenant); the operator tenant when omitted",
+    )
 
 
 class RefreshRequest(BaseModel):
@@ -32,10 +38,20 @@ class RefreshRequest(BaseModel):
 @router.post("/login", response_model=users.TokenPair)
 def login(
     body: LoginRequest,
+    request: Request,
     table: Annotated[StateTable, Depends(state_table)],
     settings: Annotated[ManagementSettings, Depends(management_settings)],
 ) -> users.TokenPair:
-    return users.login(table, settings, tokens.signing_secret(settings), body.username, body.password)
+    """401 for a wrong password and an unknown user alike; 429 with `retry_after` while throttled."""
+    return users.login(
+        table,
+        settings,
+        tokens.signing_secret(settings),
+        body.username,
+        body.password,
+        tenant_id=body.tenant_id,
+        address=request.client.host if request.client else "unknown",
+    )
 
 
 @router.post("/refresh", response_model=users.TokenPair)
@@ -54,6 +70,6 @@ def revoke(
     table: Annotated[StateTable, Depends(state_table)],
     settings: Annotated[ManagementSettings, Depends(management_settings)],
 ) -> Message:
-    """End the session (every refresh token of the login); access tokens expire within the hour."""
+    """End the session: every refresh token of the login now, its access tokens within 60 s."""
     users.revoke(table, tokens.signing_secret(settings), body.refresh_token)
     return Message(message="Session revoked")

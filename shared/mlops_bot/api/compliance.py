@@ -33,7 +33,7 @@ def environment(settings: Annotated[Settings, Depends(settings_dependency)]) -> 
 
 @router.get("/audits", response_model=service.AuditList)
 def list_audits(
-    caller: Annotated[Principal, Depends(require("read"))],
+    caller: Annotated[Principal, Depends(require("admin"))],
     table: Annotated[StateTable, Depends(state_table)],
     standard: service.Standard | None = None,
     status: str | None = None,
@@ -57,7 +57,7 @@ def create_audit(
 
 @router.get("/audits/verify", response_model=service.ChainVerification)
 def verify_audits(
-    caller: Annotated[Principal, Depends(require("read"))],
+    caller: Annotated[Principal, Depends(require("admin"))],
     table: Annotated[StateTable, Depends(state_table)],
     kms: Annotated[KmsSigner | None, Depends(signer)],
 ) -> service.ChainVerification:

@@ -1,4 +1,7 @@
-"""`/api/users`: the tenant's management users (admins only), within the `max_users` quota."""
+"""`/api/users`: the tenant's management users (admins only), within the `max_users` quota.
+
+Login names are unique per tenant: 409 only when this tenant has the name, never because another does.
+"""
 
 from __future__ import annotations
 

@@ -6,6 +6,9 @@ one `system_metrics` at the end. A connection API Gateway reports gone (410) is 
 once. Any other failure to reach one socket is logged and counted, never retried: a retry would
 replay the record to every other watcher, and a dashboard that missed a message catches up on
 its next fetch. Failing to read the table does fail the record, so that Lambda retries it.
+
+A change that revokes a credential (an API key, a login, a user) closes the connections it
+opened; before broadcasting, every watcher's credential is re-checked (`dashboard.revocation`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Literal, Protocol
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.websocket import ConnectionGone
 from mlops_bot.clock import utc_now
-from mlops_bot.dashboard import connections
+from mlops_bot.dashboard import connections, revocation
 from mlops_bot.dashboard.connections import DashboardConnection
 from mlops_bot.dashboard.messages import DashboardMessage, MetricsSources, StreamChange, messages_for, system_metrics
 from mlops_bot.dashboard.messages import tenant_of as tenant_of_change
@@ -34,6 +37,7 @@ class ConnectionPoster(Protocol):
     """What the broadcast needs of API Gateway's management API (`adapters.websocket`)."""
 
     def post(self, connection_id: str, data: bytes) -> None: ...
+    def close(self, connection_id: str) -> None: ...
 
 
 @dataclass
@@ -42,6 +46,11 @@ class BroadcastDependencies:
     poster: ConnectionPoster
     metrics_sources: MetricsSources
     now: Callable[[], datetime] = utc_now
+    credentials: revocation.CredentialCheck | None = None
+
+    def __post_init__(self) -> None:
+        if self.credentials is None:
+            self.credentials = revocation.CredentialCheck(self.table)
 
 
 @dataclass
@@ -50,6 +59,7 @@ class BroadcastStats:
     gone: int = 0
     failed: int = 0
     metrics_sent: int = 0
+    closed: int = 0
 
 
 @dataclass
@@ -66,6 +76,10 @@ class StreamBatch:
         """Send what `change` means to its tenant's watchers; returns how many messages went out."""
         tenant_id = tenant_of_change(change)
         if tenant_id is None:
+            return 0
+        revoked = revocation.revoked_by(change)
+        if revoked is not None:
+            self._close([c for c in self._connections(tenant_id) if revoked.opened(c)], tenant_id)
             return 0
         outgoing = messages_for(change)
         if not outgoing:
@@ -115,8 +129,27 @@ class StreamBatch:
 
     def _connections(self, tenant_id: str) -> list[DashboardConnection]:
         if tenant_id not in self._watchers:
-            self._watchers[tenant_id] = connections.tenant_connections(self.deps.table, tenant_id, self.deps.now())
+            found = connections.tenant_connections(self.deps.table, tenant_id, self.deps.now())
+            check = self.deps.credentials
+            self._watchers[tenant_id] = found
+            if check is not None:
+                self._close([c for c in found if not check.stands(c)], tenant_id)
         return self._watchers[tenant_id]
+
+    def _close(self, revoked: list[DashboardConnection], tenant_id: str) -> None:
+        """Close and forget connections whose credential was revoked; they receive nothing more."""
+        for connection in revoked:
+            try:
+                self.deps.poster.close(connection.connection_id)
+            except Exception:  # forgetting it still stops every further broadcast to it
+                logger.exception(
+                    "could not close a revoked connection", extra={"connection_id": connection.connection_id}
+                )
+            self._forget(connection)
+            self.stats.closed += 1
+        ids = {c.connection_id for c in revoked}
+        if ids:
+            self._watchers[tenant_id] = [c for c in self._watchers.get(tenant_id, []) if c.connection_id not in ids]
 
     def _post(self, connection: DashboardConnection, data: bytes) -> Outcome:
         """Runs on the fan-out threads: only the (thread-safe) management API client is used here."""

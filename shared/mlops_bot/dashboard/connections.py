@@ -40,6 +40,7 @@ class DashboardConnection(BaseModel):
     expires_at: int
     subscribed: bool = False
     types: list[MessageType] = Field(default_factory=lambda: list(MESSAGE_TYPES))
+    session_id: str | None = Field(default=None, description="the login a user's access token belongs to")
 
     def wants(self, kind: MessageType) -> bool:
         """Broadcasts go to connections that subscribed, and only of the types they asked for."""
@@ -101,6 +102,7 @@ def register(
             slot=slot,
             connected_at=iso(moment),
             expires_at=expires_at,
+            session_id=principal.session_id,
         )
         slot_key = keys.dashboard_slot_key(principal.tenant_id, user, slot)
         claimed = table.set_fields(

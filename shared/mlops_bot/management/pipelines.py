@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from statistics import mean
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,22 +20,15 @@ from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound
 from mlops_bot.management import quotas, records, usage
 from mlops_bot.storage import keys
+from mlops_bot.stores.pipelines import DynamoPipelineStore, Pipeline, PipelineConfig, PipelineStore
 
-NotificationChannel = Literal["slack", "email", "github", "webhook"]
+__all__ = ["PipelineConfig", "PipelineCreate", "create_pipeline", "delete_pipeline"]
 REPOSITORY_PATTERN = r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$"
 RECENT_FAILURES = 10
 
 
 class PipelineNotFound(NotFound):
     code = "PIPELINE_NOT_FOUND"
-
-
-class PipelineConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    retry_attempts: int = Field(default=3, ge=0, le=10)
-    timeout: int = Field(default=300, ge=1, le=86_400)
-    notification_channels: list[NotificationChannel] = Field(default_factory=list, max_length=10)
 
 
 class PipelineCreate(BaseModel):
@@ -107,18 +100,18 @@ class PipelineDetails(PipelineSummary):
     recent_failures: list[Failure]
 
 
-def _matches(pipeline: dict[str, Any], incident: dict[str, Any]) -> bool:
-    repository = str(pipeline.get("repository") or "").lower()
+def _matches(pipeline: Pipeline, incident: dict[str, Any]) -> bool:
+    repository = (pipeline.repository or "").lower()
     if not repository or str(incident.get("repository", "")).lower() != repository:
         return False
-    workflow = pipeline.get("workflow")
+    workflow = pipeline.workflow
     return not workflow or (incident.get("metadata") or {}).get("workflow_name") == workflow
 
 
-def _pipeline_of(pipelines: list[dict[str, Any]], incident: dict[str, Any]) -> str | None:
+def _pipeline_of(pipelines: list[Pipeline], incident: dict[str, Any]) -> str | None:
     matching = [p for p in pipelines if _matches(p, incident)]
-    matching.sort(key=lambda p: p.get("workflow") is None)  # the most specific pipeline first
-    return str(matching[0]["id"]) if matching else None
+    matching.sort(key=lambda p: p.workflow is None)  # the most specific pipeline first
+    return matching[0].id if matching else None
 
 
 def failure(incident: dict[str, Any], pipeline_id: str | None) -> Failure:
@@ -144,20 +137,20 @@ def failure(incident: dict[str, Any], pipeline_id: str | None) -> Failure:
     )
 
 
-def _pipelines(table: StateTable, tenant_id: str) -> list[dict[str, Any]]:
-    return table.query(keys.tenant_pk(tenant_id), "PIPELINE#")
+def _pipelines(table: StateTable, tenant_id: str) -> list[Pipeline]:
+    return DynamoPipelineStore(table).list(tenant_id)
 
 
-def _runs(table: StateTable, tenant_id: str, pipeline: dict[str, Any]) -> list[dict[str, Any]]:
-    if not pipeline.get("repository"):
+def _runs(table: StateTable, tenant_id: str, pipeline: Pipeline) -> list[dict[str, Any]]:
+    if not pipeline.repository:
         return []
-    found = table.query(keys.repository_events_pk(tenant_id, str(pipeline["repository"])), "EVENT#")
+    found = table.query(keys.repository_events_pk(tenant_id, pipeline.repository), "EVENT#")
     runs = []
     for event in found:
         summary = event.get("summary") or {}
         if summary.get("event") != "workflow_run" or summary.get("action") != "completed":
             continue
-        if pipeline.get("workflow") and summary.get("workflow") != pipeline["workflow"]:
+        if pipeline.workflow and summary.get("workflow") != pipeline.workflow:
             continue
         runs.append({**summary, "received_at": event.get("received_at")})
     return runs
@@ -190,47 +183,57 @@ def _status(runs: list[dict[str, Any]], failures: list[dict[str, Any]]) -> str:
     return "failing"
 
 
-def _summary(pipeline: dict[str, Any], runs: list[dict[str, Any]], failures: list[dict[str, Any]]) -> PipelineSummary:
+def _summary(pipeline: Pipeline, runs: list[dict[str, Any]], failures: list[dict[str, Any]]) -> PipelineSummary:
     last = max((str(r.get("received_at")) for r in runs if r.get("received_at")), default=None)
     return PipelineSummary(
-        id=str(pipeline["id"]),
-        name=str(pipeline["name"]),
+        id=pipeline.id,
+        name=pipeline.name,
         status=_status(runs, failures),
         last_run=last,
         failure_count=len(failures),
-        tenant_id=str(pipeline["tenant_id"]),
+        tenant_id=pipeline.tenant_id,
     )
 
 
-def register(table: StateTable, tenant_id: str, request: PipelineCreate, created_by: str) -> PipelineDetails:
+def create_pipeline(
+    store: PipelineStore, tenant_id: str, request: PipelineCreate, created_by: str, *, max_pipelines: int
+) -> Pipeline:
+    """Store a new pipeline in one of the tenant's `max_pipelines` slots (403 QUOTA_EXCEEDED when none is free)."""
+    pipeline = Pipeline(
+        id=f"pipeline-{uuid.uuid4().hex[:12]}",
+        tenant_id=tenant_id,
+        name=request.name,
+        webhook_url=request.webhook_url,
+        repository=request.repository,
+        workflow=request.workflow,
+        config=request.config,
+        created_at=iso(utc_now()),
+        created_by=created_by,
+    )
+    if not store.create(pipeline, max_pipelines=max_pipelines):
+        raise quotas.exceeded("pipelines", max_pipelines)
+    return pipeline
+
+
+def delete_pipeline(store: PipelineStore, tenant_id: str, pipeline_id: str) -> None:
+    """Exactly one of any number of concurrent deletes succeeds and frees the slot; the others get 404."""
+    if not store.delete(tenant_id, pipeline_id):
+        raise NotFound("Pipeline not found", f"No pipeline '{pipeline_id}' in this tenant")
+
+
+def register(
+    table: StateTable, tenant_id: str, request: PipelineCreate, created_by: str, store: PipelineStore | None = None
+) -> PipelineDetails:
     quota = quotas.quota_of(table, tenant_id)
     quotas.check_storage(usage.storage_gb(table, tenant_id), quota)
-    quotas.reserve(table, tenant_id, "pipeline_count", quota.max_pipelines)
-    pipeline_id = f"pipeline-{uuid.uuid4().hex[:12]}"
-    item = {
-        "id": pipeline_id,
-        "tenant_id": tenant_id,
-        "name": request.name,
-        "webhook_url": request.webhook_url,
-        "repository": request.repository,
-        "workflow": request.workflow,
-        "config": request.config.model_dump(),
-        "created_at": iso(utc_now()),
-        "created_by": created_by,
-    }
-    try:
-        table.put({**keys.pipeline_key(tenant_id, pipeline_id), "entity": "pipeline", **item})
-    except Exception:
-        quotas.release(table, tenant_id, "pipeline_count")
-        raise
-    return get_pipeline(table, tenant_id, pipeline_id)
+    pipeline = create_pipeline(
+        store or DynamoPipelineStore(table), tenant_id, request, created_by, max_pipelines=quota.max_pipelines
+    )
+    return get_pipeline(table, tenant_id, pipeline.id)
 
 
-def remove(table: StateTable, tenant_id: str, pipeline_id: str) -> None:
-    if table.get(keys.pipeline_key(tenant_id, pipeline_id)) is None:
-        raise NotFound("Pipeline not found", f"No pipeline '{pipeline_id}' in this tenant")
-    table.delete(keys.pipeline_key(tenant_id, pipeline_id))
-    quotas.release(table, tenant_id, "pipeline_count")
+def remove(table: StateTable, tenant_id: str, pipeline_id: str, store: PipelineStore | None = None) -> None:
+    delete_pipeline(store or DynamoPipelineStore(table), tenant_id, pipeline_id)
 
 
 def list_pipelines(
@@ -247,7 +250,7 @@ def list_pipelines(
 
 
 def get_pipeline(table: StateTable, tenant_id: str, pipeline_id: str) -> PipelineDetails:
-    pipeline = table.get(keys.pipeline_key(tenant_id, pipeline_id))
+    pipeline = DynamoPipelineStore(table).get(tenant_id, pipeline_id)
     if pipeline is None:
         raise PipelineNotFound(
             f"Pipeline with ID '{pipeline_id}' not found", f"No pipeline '{pipeline_id}' in this tenant"
@@ -256,11 +259,11 @@ def get_pipeline(table: StateTable, tenant_id: str, pipeline_id: str) -> Pipelin
     failures = [i for i in records.incidents(table, tenant_id) if _matches(pipeline, i)]
     return PipelineDetails(
         **_summary(pipeline, runs, failures).model_dump(),
-        webhook_url=pipeline.get("webhook_url"),
-        repository=pipeline.get("repository"),
-        workflow=pipeline.get("workflow"),
-        created_at=str(pipeline.get("created_at", "")),
-        config=PipelineConfig.model_validate(pipeline.get("config") or {}),
+        webhook_url=pipeline.webhook_url,
+        repository=pipeline.repository,
+        workflow=pipeline.workflow,
+        created_at=pipeline.created_at,
+        config=pipeline.config,
         metrics=_metrics(runs),
         recent_failures=[failure(i, pipeline_id) for i in failures[:RECENT_FAILURES]],
     )
@@ -284,7 +287,7 @@ def list_failures(
     for incident in records.incidents(table, tenant_id):
         owner = _pipeline_of(pipelines, incident)
         if pipeline_id is not None:
-            chosen = next((p for p in pipelines if p["id"] == pipeline_id), None)
+            chosen = next((p for p in pipelines if p.id == pipeline_id), None)
             if chosen is None or not _matches(chosen, incident):
                 continue
             owner = pipeline_id

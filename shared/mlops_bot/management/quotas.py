@@ -1,8 +1,9 @@
-"""Tenant quotas: `max_pipelines`, `max_users` (atomic counters) and `max_storage_gb` (measured).
+"""Tenant quotas: `max_pipelines`, `max_users` (counters) and `max_storage_gb` (measured).
 
-Pipelines and users are reserved with a conditional `ADD` on the tenant's counters item, so two
-concurrent creations cannot both take the last slot. Storage is measured from the tenant's records
-when something would add to it.
+The counters live on the tenant's `COUNTERS` item and move in the same DynamoDB transaction as
+the pipeline or user they count (`stores.pipelines`, `stores.users`): a slot is taken only with a
+creation and given back only by the one delete that removed the thing, however many race. Storage
+is measured from the tenant's records when something would add to it.
 """
 
 from __future__ import annotations
@@ -43,27 +44,12 @@ def counters(table: StateTable, tenant_id: str) -> dict[str, int]:
     return {name: int(item.get(name, 0)) for name in RESOURCE_OF}
 
 
-def reserve(table: StateTable, tenant_id: str, counter: Counter, maximum: int) -> int:
-    """Take one slot of `counter` or raise QuotaExceeded (403); returns the new count."""
-    updated = table.set_fields(
-        keys.tenant_counters_key(tenant_id),
-        {"tenant_id": tenant_id},
-        increments={counter: 1},
-        condition=f"attribute_not_exists({counter}) OR {counter} < :maximum",
-        condition_values={":maximum": maximum},
+def exceeded(resource: str, maximum: int) -> QuotaExceeded:
+    return QuotaExceeded(
+        "Quota exceeded",
+        f"The tenant may have at most {maximum} {resource}",
+        quota={"resource": resource, "limit": maximum},
     )
-    if updated is None:
-        resource = RESOURCE_OF[counter]
-        raise QuotaExceeded(
-            "Quota exceeded",
-            f"The tenant may have at most {maximum} {resource}",
-            quota={"resource": resource, "limit": maximum},
-        )
-    return int(updated.get(counter, 0))
-
-
-def release(table: StateTable, tenant_id: str, counter: Counter) -> None:
-    table.set_fields(keys.tenant_counters_key(tenant_id), {}, increments={counter: -1})
 
 
 def check_storage(used_gb: float, quota: ResourceQuota) -> None:

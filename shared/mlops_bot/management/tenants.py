@@ -115,14 +115,16 @@ def list_tenants(table: StateTable, caller: Principal, operator_tenant: str) -> 
 
 
 def add_user(table: StateTable, tenant_id: str, username: str, password: str, role: Permission) -> users.User:
-    """Create a user within the tenant's `max_users` quota (403 QUOTA_EXCEEDED above it)."""
-    users.validate_credentials(username, password)
-    quotas.reserve(table, tenant_id, "user_count", quotas.quota_of(table, tenant_id).max_users)
+    """Create a user within the tenant's `max_users` quota (403 QUOTA_EXCEEDED above it).
+
+    The name, the user and the counted slot are written together (`stores.users`), so concurrent
+    creations can never pass the quota. 409 only when this tenant already has the name.
+    """
+    maximum = quotas.quota_of(table, tenant_id).max_users
     try:
-        return users.create_user(table, tenant_id, username, password, role)
-    except Exception:
-        quotas.release(table, tenant_id, "user_count")
-        raise
+        return users.create_user(table, tenant_id, username, password, role, max_users=maximum)
+    except users.QuotaFull as full:
+        raise quotas.exceeded("users", maximum) from full
 
 
 def create_tenant(table: StateTable, caller: Principal, operator_tenant: str, request: TenantCreate) -> TenantCreated:

@@ -135,6 +135,11 @@ def user_route_key(username: str) -> dict[str, str]:
     return {"pk": f"{tenant_pk(SYSTEM_TENANT)}#USER#{username.strip().lower()}", "sk": "ROUTE"}
 
 
+def login_route_key(tenant_id: str, username: str) -> dict[str, str]:
+    """A login name within its tenant (names are unique per tenant; `user_route_key` is the old, global route)."""
+    return {"pk": f"{tenant_pk(tenant_id)}#LOGIN#{username.strip().lower()}", "sk": "ROUTE"}
+
+
 def refresh_token_key(tenant_id: str, token_id: str) -> dict[str, str]:
     return {"pk": f"{tenant_pk(tenant_id)}#REFRESH#{token_id}", "sk": "REFRESH"}
 

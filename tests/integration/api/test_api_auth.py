@@ -11,6 +11,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi.testclient import TestClient
 
 from mlops_bot.access import api_keys, passwords, tokens
 from mlops_bot.management import tenants
@@ -147,6 +148,24 @@ def test_repeated_failed_logins_are_throttled(api: Api, monkeypatch: pytest.Monk
     assert throttled.json()["error"]["retry_after"] > 0
 
 
+def test_someone_guessing_from_another_address_never_locks_the_user_out(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLOPS_BOT_LOGIN_ATTEMPTS", "2")
+    from mlops_bot.management.settings import reset_management_settings
+
+    reset_management_settings()
+    _user(api)
+    attacker = TestClient(api.client.app, raise_server_exceptions=False, client=("203.0.113.66", 40000))
+    owner = TestClient(api.client.app, raise_server_exceptions=False, client=("198.51.100.7", 40000))
+    guesses = [
+        attacker.post("/auth/login", json={"username": "dana@example.com", "password": f"guess {n}"}).status_code
+        for n in range(6)
+    ]
+    assert guesses == [401, 401, 429, 429, 429, 429]
+    assert owner.post("/auth/login", json={"username": "dana@example.com", "password": PASSWORD}).status_code == 200
+
+
 def test_an_expired_access_token_is_refused(api: Api) -> None:
     now = int(time.time())
     token = jwt.encode(_claims(iat=now - 7200, exp=now - 3600), JWT_SECRET, algorithm="HS256")
@@ -170,7 +189,8 @@ def test_a_tampered_token_is_refused(api: Api) -> None:
 def test_tokens_with_another_algorithm_are_refused(api: Api, algorithm: str) -> None:
     _user(api)
     [user] = api.table.query(keys.tenant_pk("default"), "USER#")
-    claims = _claims(sub=user["id"])
+    session = jwt.decode(_login(api).json()["access_token"], options={"verify_signature": False})["fam"]
+    claims = _claims(sub=user["id"], fam=session)
     if algorithm == "none":
         token = jwt.encode(claims, None, algorithm="none")
     elif algorithm == "HS512":
@@ -221,6 +241,25 @@ def test_a_revoked_session_cannot_refresh(api: Api) -> None:
     pair = _login(api).json()
     assert api.client.post("/auth/revoke", json={"refresh_token": pair["refresh_token"]}).status_code == 200
     assert api.client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401
+
+
+def test_revoking_a_session_ends_its_access_tokens_too(api: Api) -> None:
+    _user(api)
+    pair = _login(api).json()
+    assert api.client.get("/api/v1/issues", headers=_bearer(pair["access_token"])).status_code == 200
+    assert api.client.post("/auth/revoke", json={"refresh_token": pair["refresh_token"]}).status_code == 200
+    refused = api.client.get("/api/v1/issues", headers=_bearer(pair["access_token"]))
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_a_reused_refresh_token_ends_every_access_token_of_that_login(api: Api) -> None:
+    _user(api)
+    first = _login(api).json()
+    rotated = api.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]}).json()
+    assert api.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]}).status_code == 401
+    for token in (first["access_token"], rotated["access_token"]):
+        assert api.client.get("/api/v1/issues", headers=_bearer(token)).status_code == 401
 
 
 def test_a_disabled_user_is_refused_even_with_a_valid_token(api: Api) -> None:

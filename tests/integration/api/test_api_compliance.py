@@ -108,7 +108,7 @@ def test_audits_chain_and_list_with_filters(api: Api) -> None:
     second = _audit(api, "gdpr").json()
     assert second["sequence"] == 2
     assert second["previous_hash"] == first["record_hash"]
-    headers = api.key("read")
+    headers = api.key("admin")
     listed = api.client.get("/api/compliance/audits", headers=headers).json()
     assert [a["id"] for a in listed["audits"]] == [second["id"], first["id"]]
     only_sox = api.client.get("/api/compliance/audits", headers=headers, params={"standard": "sox"}).json()
@@ -131,7 +131,7 @@ def test_altering_a_stored_audit_record_is_detected(api: Api) -> None:
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":zero": Decimal("0"), ":ok": "compliant"},
     )
-    verified = api.client.get("/api/compliance/audits/verify", headers=api.key("read")).json()
+    verified = api.client.get("/api/compliance/audits/verify", headers=api.key("admin")).json()
     assert verified["verified"] is False
     assert verified["first_broken_sequence"] == 1
     assert {p["problem"] for p in verified["problems"]} == {"content does not match its hash", "signature invalid"}
@@ -153,7 +153,7 @@ def test_a_rehashed_forgery_still_fails_the_signature(api: Api) -> None:
     stored["risk_score"] = 9.9
     stored["record_hash"] = "sha256:" + compliance._digest(stored).hex()  # the forger can hash, not sign
     api.table.put(stored)
-    verified = api.client.get("/api/compliance/audits/verify", headers=api.key("read")).json()
+    verified = api.client.get("/api/compliance/audits/verify", headers=api.key("admin")).json()
     assert [p["problem"] for p in verified["problems"]] == ["signature invalid"]
 
 
@@ -161,7 +161,7 @@ def test_deleting_an_audit_record_breaks_the_chain(api: Api) -> None:
     for _ in range(3):
         _audit(api)
     api.table.delete(keys.compliance_record_key("default", 2))
-    verified = api.client.get("/api/compliance/audits/verify", headers=api.key("read")).json()
+    verified = api.client.get("/api/compliance/audits/verify", headers=api.key("admin")).json()
     assert verified["verified"] is False
     assert verified["first_broken_sequence"] == 2
 

@@ -168,8 +168,9 @@ def test_an_operator_creates_a_tenant_whose_admin_can_log_in(api: Api) -> None:
     tenant = created.json()
     assert tenant["resource_quota"] == {"max_pipelines": 50, "max_storage_gb": 250.0, "max_users": 25}
     assert tenant["current_usage"]["users"] == 1
+    password = tenant["admin_user"]["initial_password"]
     login = api.client.post(
-        "/auth/login", json={"username": "admin@newcompany.com", "password": tenant["admin_user"]["initial_password"]}
+        "/auth/login", json={"username": "admin@newcompany.com", "password": password, "tenant_id": tenant["id"]}
     )
     assert login.status_code == 200
     assert login.json()["user_info"]["tenant_id"] == tenant["id"]
@@ -205,9 +206,14 @@ def test_the_user_quota_is_enforced(api: Api) -> None:
     assert second.status_code == 403
     assert second.json()["error"]["code"] == "QUOTA_EXCEEDED"
     taken = api.client.post(
-        "/api/users", headers=api.key(), json={"username": "one@q.example", "password": "a long enough password"}
+        "/api/users", headers=admin, json={"username": "ONE@q.example", "password": "a long enough password"}
     )
     assert taken.status_code == 409
+    # another tenant may use the same name: creating it reveals nothing about tenant-q
+    elsewhere = api.client.post(
+        "/api/users", headers=api.key(), json={"username": "one@q.example", "password": "a long enough password"}
+    )
+    assert elsewhere.status_code == 201
     assert [u["username"] for u in api.client.get("/api/users", headers=admin).json()["users"]] == ["one@q.example"]
 
 

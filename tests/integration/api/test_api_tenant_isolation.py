@@ -50,7 +50,8 @@ def test_every_id_route_answers_404_to_another_tenant(api: Api, owned: dict[str,
     else:
         users.create_user(api.table, INTRUDER, "mallory@b.example", "a long enough password", "admin")
         token = api.client.post(
-            "/auth/login", json={"username": "mallory@b.example", "password": "a long enough password"}
+            "/auth/login",
+            json={"username": "mallory@b.example", "password": "a long enough password", "tenant_id": INTRUDER},
         ).json()["access_token"]
         intruder = {"authorization": f"Bearer {token}"}
     for method, path, body in _routes(owned):
