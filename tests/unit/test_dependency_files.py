@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import configparser
 import json
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
@@ -707,3 +710,27 @@ def test_poetry_ranges_only_go_into_poetry_tables() -> None:
         add_dependency("requirements.txt", "numpy\n", "structlog", "^24.1")
     with pytest.raises(ValueError):
         add_dependency("pyproject.toml", SORTED_PYPROJECT, "structlog", "~24.1")
+
+
+# --------------------------------------------------------------------------------------------------
+# The editing libraries stay off the webhook's cold start
+
+ROOT = Path(__file__).resolve().parents[2]
+INGRESS_IMPORTS = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("ingress", "functions/webhook_ingress/handler.py")
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+import mlops_bot.webhooks.service
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_webhook_ingress_never_loads_healing_or_the_file_editing_libraries() -> None:
+    loaded = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", INGRESS_IMPORTS], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+    )
+    heavy = [m for m in loaded if m.startswith(("mlops_bot.healing", "tomlkit", "ruamel"))]
+    assert heavy == []

@@ -1,0 +1,123 @@
+"""GitHub Actions workflow files: raising a job's own `timeout-minutes`, round-trip with ruamel.yaml.
+
+The file is loaded and dumped by ruamel.yaml's round-trip mode with the file's own indentation
+(guessed from the file), quotes and line width kept, so comments and layout survive. The result is
+accepted only when the re-parsed document equals the original with the one value changed and the
+text differs from the original on that value's line alone; anything else is no edit at all.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.util import load_yaml_guess_indent
+
+from mlops_bot.healing.dependency_files._core import DependencyEdit, _edit, _eol
+
+GITHUB_MAX_JOB_MINUTES = 360
+
+
+# A top-level key and the first key nested under it (blank and comment lines between allowed).
+_NESTED_KEY = re.compile(r"^[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*( +)[^\s#-]", re.M)
+
+
+class _Layout:
+    """The file's own indentation: of mappings, of block sequences, and of their dashes."""
+
+    def __init__(self, content: str) -> None:
+        _, sequence, offset = load_yaml_guess_indent(content)
+        nested = re.search(
+            r"^[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*( +)[^\s#-]", content, re.M
+        )
+        self.mapping = len(nested.group(1)) if nested else 2
+        self.offset = int(offset or 0)
+        self.sequence = max(int(sequence or 2), self.offset + 2)
+
+    def yaml(self) -> YAML:
+        yaml = YAML(typ="rt")
+        yaml.preserve_quotes = True
+        yaml.width = 4096
+        yaml.indent(mapping=self.mapping, sequence=self.sequence, offset=self.offset)
+        return yaml
+
+
+def _load(content: str) -> tuple[Any, _Layout] | None:
+    try:
+        layout = _Layout(content)
+        return layout.yaml().load(content), layout
+    except YAMLError:
+        return None
+
+
+def _plain(document: Any) -> Any:
+    """The document as plain Python values (what a comparison should look at)."""
+    if isinstance(document, dict):
+        return {str(k): _plain(v) for k, v in document.items()}
+    if isinstance(document, list):
+        return [_plain(v) for v in document]
+    return document
+
+
+def _only_line_changed(old: str, new: str, line: int) -> bool:
+    before, after = old.splitlines(), new.splitlines()
+    return len(before) == len(after) and all(
+        a == b for i, (a, b) in enumerate(zip(before, after, strict=True)) if i != line
+    )
+
+
+def jobs_with_timeout(content: str, minutes: int) -> list[str]:
+    """The ids of the jobs whose own `timeout-minutes` is `minutes`."""
+    loaded = _load(content)
+    if loaded is None or not isinstance(loaded[0], dict) or not isinstance(loaded[0].get("jobs"), dict):
+        return []
+    return [
+        str(job_id)
+        for job_id, job in loaded[0]["jobs"].items()
+        if isinstance(job, dict) and job.get("timeout-minutes") == minutes
+    ]
+
+
+def raise_job_timeout(
+    path: str, content: str, *, minutes: int, raise_to: int, job: str | None = None
+) -> DependencyEdit | None:
+    """Set `timeout-minutes` of the job that ran out of time from `minutes` to `raise_to` (≤ 360).
+
+    The job is `job` when the caller knows it, else the one job whose own limit is `minutes`; two
+    jobs with that limit and no name to tell them apart is no edit (the wrong job must not change).
+    """
+    raise_to = min(raise_to, GITHUB_MAX_JOB_MINUTES)
+    if raise_to <= minutes:
+        return None
+    loaded = _load(content)
+    if loaded is None:
+        return None
+    document, layout = loaded
+    candidates = jobs_with_timeout(content, minutes)
+    chosen = job if job in candidates else (candidates[0] if len(candidates) == 1 and job is None else None)
+    if chosen is None:
+        return None
+    jobs: CommentedMap = document["jobs"]
+    key = next(k for k in jobs if str(k) == chosen)
+    line = jobs[key].lc.key("timeout-minutes")[0]
+    expected = _plain(document)
+    expected["jobs"][chosen]["timeout-minutes"] = raise_to
+    jobs[key]["timeout-minutes"] = raise_to
+    stream = io.StringIO()
+    layout.yaml().dump(document, stream)
+    new_content = stream.getvalue()
+    eol = _eol(content)
+    if eol != "\n":
+        new_content = new_content.replace("\n", eol)
+    if not content.endswith(("\n", "\r")):
+        new_content = new_content.rstrip("\r\n")
+    reloaded = _load(new_content)
+    if reloaded is None or _plain(reloaded[0]) != expected:
+        return None
+    if not _only_line_changed(content, new_content, line):
+        return None
+    return _edit(path, content, new_content, f"timeout-minutes: {raise_to}")
