@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -734,3 +735,212 @@ def test_the_webhook_ingress_never_loads_healing_or_the_file_editing_libraries()
     )
     heavy = [m for m in loaded if m.startswith(("mlops_bot.healing", "tomlkit", "ruamel"))]
     assert heavy == []
+
+
+# --------------------------------------------------------------------------------------------------
+# Moving a pin to a version that exists (golden before/after)
+
+from mlops_bot.adapters.pypi import Release  # noqa: E402
+from mlops_bot.healing.dependency_files import pinned_file  # noqa: E402
+from mlops_bot.healing.dependency_files.pins import installable, move_pin, nearest_version, newest  # noqa: E402
+from mlops_bot.healing.dependency_files.workflow import jobs_with_timeout, raise_job_timeout  # noqa: E402
+
+TORCH_VERSIONS = ["2.12.0", "2.12.1", "2.13.0", "2.14.0", "2.14.1", "2.15.0", "2.16.0rc1"]
+
+
+@pytest.mark.parametrize(
+    ("requested", "expected"),
+    [
+        pytest.param("9.9.9", "2.15.0", id="beyond-the-newest-takes-the-newest-final"),
+        pytest.param("2.14.3", "2.14.1", id="between-takes-the-one-below"),
+        pytest.param("1.0", "2.12.0", id="below-all-takes-the-oldest"),
+        pytest.param("2.16.0rc2", "2.16.0rc1", id="a-pre-release-pin-may-move-to-a-pre-release"),
+    ],
+)
+def test_nearest_version_the_log_lists(requested: str, expected: str) -> None:
+    assert nearest_version(requested, TORCH_VERSIONS) == expected
+
+
+def test_installable_versions_follow_requires_python_and_skip_yanked_and_pre_releases() -> None:
+    releases = [
+        Release(version="1.26.4", requires_python=">=3.9"),
+        Release(version="2.0.0", requires_python=">=3.9"),
+        Release(version="2.1.0", requires_python=">=3.10", yanked=True),
+        Release(version="2.2.0", requires_python=">=3.10"),
+        Release(version="2.3.0rc1", requires_python=">=3.10"),
+        Release(version="2.4.0", requires_python=">=3.12"),
+        Release(version="2.5.0", has_files=False),
+    ]
+    assert newest(installable(releases, "3.11")) == "2.2.0"
+    assert newest(installable(releases, "3.9")) == "2.0.0"
+    assert newest(installable(releases, None)) == "2.4.0"
+
+
+PINNED_WITH_STYLE = """\
+# Training image (keep pinned)
+numpy==1.26.4
+Torch == 9.9.9 ; platform_system != "Darwin"  # GPU build
+torchvision==0.17.1
+"""
+
+
+def test_a_pin_moves_on_its_own_line_keeping_spelling_spacing_marker_and_comment() -> None:
+    edit = move_pin("requirements.txt", PINNED_WITH_STYLE, "torch", "9.9.9", "2.15.0")
+    assert edit is not None
+    assert edit.new_content == PINNED_WITH_STYLE.replace("Torch == 9.9.9 ;", "Torch == 2.15.0 ;")
+    assert added_lines(edit.diff) == ['Torch == 2.15.0 ; platform_system != "Darwin"  # GPU build']
+
+
+@pytest.mark.parametrize(
+    ("path", "before", "after"),
+    [
+        pytest.param(
+            "pyproject.toml",
+            SORTED_PYPROJECT.replace('"pandas>=2.1"', '"pandas==9.9.9"'),
+            SORTED_PYPROJECT.replace('"pandas>=2.1"', '"pandas==2.2.2"'),
+            id="pep621",
+        ),
+        pytest.param(
+            "pyproject.toml",
+            POETRY_PYPROJECT.replace('pydantic = "^2.6.4"', 'pydantic = "9.9.9"'),
+            POETRY_PYPROJECT.replace('pydantic = "^2.6.4"', 'pydantic = "2.2.2"'),
+            id="poetry-bare-version",
+        ),
+        pytest.param(
+            "environment.yml",
+            CONDA_ENVIRONMENT.replace("mlflow==2.11.1", "mlflow==9.9.9"),
+            CONDA_ENVIRONMENT.replace("mlflow==2.11.1", "mlflow==2.2.2"),
+            id="conda-pip-section",
+        ),
+        pytest.param(
+            ".github/workflows/ci.yml",
+            "jobs:\n  test:\n    steps:\n      - run: pip install ruff==9.9.9 pytest  # lint first\n",
+            "jobs:\n  test:\n    steps:\n      - run: pip install ruff==2.2.2 pytest  # lint first\n",
+            id="workflow-pip-install",
+        ),
+    ],
+)
+def test_a_pin_moves_in_every_format_keeping_the_rest(path: str, before: str, after: str) -> None:
+    package = {"pandas==9": "pandas", "pydantic = ": "pydantic", "mlflow==9": "mlflow", "ruff==9": "ruff"}
+    name = next(v for k, v in package.items() if k in before)
+    edit = move_pin(path, before, name, "9.9.9", "2.2.2")
+    assert edit is not None and edit.new_content == after
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param("# torch==9.9.9\nnumpy\n", id="only-in-a-comment"),
+        pytest.param("torch==9.9.9\n-r other.txt\ntorch==9.9.9\n", id="twice"),
+        pytest.param("torch>=9.9.9\n", id="not-an-exact-pin"),
+        pytest.param("torchvision==9.9.9\n", id="another-package"),
+    ],
+)
+def test_a_pin_that_is_absent_or_ambiguous_is_not_moved(content: str) -> None:
+    assert move_pin("requirements.txt", content, "torch", "9.9.9", "2.15.0") is None
+
+
+def test_a_file_pins_everything_only_when_every_requirement_is_exact() -> None:
+    assert pinned_file("requirements.txt", PINNED_REQUIREMENTS)
+    assert not pinned_file("requirements.txt", PINNED_REQUIREMENTS + "seaborn\n")
+    assert not pinned_file("requirements.txt", "# nothing\n")
+    assert not pinned_file("pyproject.toml", SORTED_PYPROJECT)
+    assert pinned_file("pyproject.toml", '[project]\nname = "x"\ndependencies = ["a==1", "b[x]==2.0"]\n')
+    assert pinned_file("environment.yml", CONDA_ENVIRONMENT.replace("- wandb", "- wandb==0.16.4"))
+
+
+def test_a_pinned_file_gets_the_new_package_pinned_in_its_sorted_place() -> None:
+    edit = add_dependency("requirements.txt", PINNED_REQUIREMENTS, "scipy", "==1.13.1")
+    assert edit is not None
+    assert edit.new_content == PINNED_REQUIREMENTS.replace("xgboost==", "scipy==1.13.1\nxgboost==")
+
+
+# --------------------------------------------------------------------------------------------------
+# Raising a job's timeout-minutes in a workflow (golden before/after, round-trip)
+
+TRAIN_WORKFLOW = """\
+# Nightly training: keep under the 6 h runner limit.
+name: Train
+on:
+  push:
+    branches: [main]
+  workflow_dispatch: {}
+
+env:
+  PYTHONUNBUFFERED: "1"   # stream logs
+
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: ruff check .
+  train:
+    runs-on: ubuntu-latest
+    # the GPU box is slow on Mondays
+    timeout-minutes: 30
+    strategy:
+      matrix:
+        python: ['3.11', "3.12"]
+    steps:
+      - uses: actions/checkout@v4
+      - name: Train
+        run: |
+          python train.py \\
+            --epochs 50
+"""
+
+
+def test_the_job_that_hit_its_timeout_gets_it_raised_and_nothing_else_changes() -> None:
+    edit = raise_job_timeout(".github/workflows/train.yml", TRAIN_WORKFLOW, minutes=30, raise_to=60)
+    assert edit is not None
+    assert edit.new_content == TRAIN_WORKFLOW.replace("timeout-minutes: 30", "timeout-minutes: 60")
+    assert added_lines(edit.diff) == ["    timeout-minutes: 60"]
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        pytest.param(
+            lambda t: t.replace("      - ", "    - ").replace("        run:", "      run:"), id="flush-dashes"
+        ),
+        pytest.param(lambda t: t.replace("\n", "\r\n"), id="crlf"),
+        pytest.param(
+            lambda _: (
+                "jobs:\n    build:\n        runs-on: ubuntu-latest\n        timeout-minutes: 30\n"
+                "        steps:\n        -   uses: actions/checkout@v4\n        -   run: make   # all\n"
+            ),
+            id="four-space-flush-dashes",
+        ),
+        pytest.param(
+            lambda _: "jobs: {build: {runs-on: ubuntu-latest, timeout-minutes: 30, steps: [{run: make}]}}\n",
+            id="flow-style",
+        ),
+    ],
+)
+def test_timeout_edit_keeps_each_layout(layout: Any) -> None:
+    content = layout(TRAIN_WORKFLOW)
+    edit = raise_job_timeout(".github/workflows/train.yml", content, minutes=30, raise_to=60)
+    assert edit is not None
+    assert edit.new_content == content.replace("timeout-minutes: 30", "timeout-minutes: 60")
+
+
+def test_timeout_is_never_raised_past_githubs_360_minutes() -> None:
+    content = TRAIN_WORKFLOW.replace("timeout-minutes: 30", "timeout-minutes: 240")
+    edit = raise_job_timeout(".github/workflows/train.yml", content, minutes=240, raise_to=480)
+    assert edit is not None and "timeout-minutes: 360" in edit.new_content
+    at_limit = TRAIN_WORKFLOW.replace("timeout-minutes: 30", "timeout-minutes: 360")
+    assert raise_job_timeout(".github/workflows/train.yml", at_limit, minutes=360, raise_to=720) is None
+
+
+def test_two_jobs_with_the_same_limit_need_the_job_name() -> None:
+    content = TRAIN_WORKFLOW.replace("timeout-minutes: 10", "timeout-minutes: 30")
+    assert jobs_with_timeout(content, 30) == ["lint", "train"]
+    assert raise_job_timeout(".github/workflows/train.yml", content, minutes=30, raise_to=60) is None
+    edit = raise_job_timeout(".github/workflows/train.yml", content, minutes=30, raise_to=60, job="train")
+    assert edit is not None and edit.new_content.count("timeout-minutes: 60") == 1
+
+
+def test_a_broken_workflow_is_not_edited() -> None:
+    assert raise_job_timeout(".github/workflows/x.yml", "jobs: [\n", minutes=30, raise_to=60) is None

@@ -61,6 +61,7 @@ __all__ = [
     "canonical_name",
     "choose_dependency_file",
     "declared_packages",
+    "pinned_file",
 ]
 
 Ecosystem = Literal["python", "node"]
@@ -252,3 +253,35 @@ def choose_dependency_file(existing: Mapping[str, str], ecosystem: Ecosystem) ->
         return requirement_files[0]
     present = [p for p in PYTHON_DEPENDENCY_FILES if p in files]
     return _DEV_REQUIREMENTS if present == [_DEV_REQUIREMENTS] else None
+
+
+def _declared_requirements(path: str, content: str) -> list[str] | None:
+    """The requirement strings a Python dependency file lists (None: a file kind without them)."""
+    name = posixpath.basename(path)
+    if name == "pyproject.toml":
+        document = _toml_document(content) or {}
+        listed = _pep621_dependencies(document)
+        if listed is not None:
+            return [str(r) for r in listed]
+        poetry = _poetry_dependencies(document) or {}
+        return [
+            f"{k}=={v}" if isinstance(v, str) and re.fullmatch(r"=?=?\s*\d[\w.+!-]*", v) else f"{k}{v}"
+            for k, v in poetry.items()
+            if k != "python"
+        ]
+    if name == "setup.cfg":
+        parser = _setup_cfg(content)
+        return _cfg_requirements(parser.get("options", "install_requires", fallback="")) if parser else None
+    if name.endswith((".yml", ".yaml")):
+        document = _conda_document(content) or {"dependencies": []}
+        pip = next((d["pip"] for d in document["dependencies"] if isinstance(d, dict) and "pip" in d), None)
+        return [str(r) for r in pip if not str(r).startswith("-")] if isinstance(pip, list) else None
+    if name.endswith((".txt", ".in")):
+        return ["==" if e.pinned else e.name for e in _parse_requirements(content).entries]
+    return None
+
+
+def pinned_file(path: str, content: str) -> bool:
+    """True when every requirement the file lists is an exact pin (`==`): a new one must be pinned too."""
+    listed = _declared_requirements(path, content)
+    return bool(listed) and all("==" in r for r in listed or [])

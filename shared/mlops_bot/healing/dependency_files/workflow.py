@@ -103,10 +103,24 @@ def raise_job_timeout(
         return None
     jobs: CommentedMap = document["jobs"]
     key = next(k for k in jobs if str(k) == chosen)
-    line = jobs[key].lc.key("timeout-minutes")[0]
+    line, column = jobs[key].lc.value("timeout-minutes")
     expected = _plain(document)
     expected["jobs"][chosen]["timeout-minutes"] = raise_to
     jobs[key]["timeout-minutes"] = raise_to
+    dumped, in_place = _dumped(content, document, layout), _in_place(content, line, column, minutes, raise_to)
+    # The dump is taken when it changes nothing but the value; else the value is rewritten where the
+    # parser found it (a layout the dumper would normalise, such as flow style).
+    for new_content in (dumped, in_place) if in_place is None or dumped == in_place else (in_place,):
+        if new_content is None or not _only_line_changed(content, new_content, line):
+            continue
+        reloaded = _load(new_content)
+        if reloaded is not None and _plain(reloaded[0]) == expected:
+            return _edit(path, content, new_content, f"timeout-minutes: {raise_to}", note=f"job {chosen}")
+    return None
+
+
+def _dumped(content: str, document: Any, layout: _Layout) -> str:
+    """The document dumped round-trip in the file's layout and line endings."""
     stream = io.StringIO()
     layout.yaml().dump(document, stream)
     new_content = stream.getvalue()
@@ -115,9 +129,14 @@ def raise_job_timeout(
         new_content = new_content.replace("\n", eol)
     if not content.endswith(("\n", "\r")):
         new_content = new_content.rstrip("\r\n")
-    reloaded = _load(new_content)
-    if reloaded is None or _plain(reloaded[0]) != expected:
+    return new_content
+
+
+def _in_place(content: str, line: int, column: int, minutes: int, raise_to: int) -> str | None:
+    """The value rewritten where the round-trip parser located it, for layouts its dumper would change."""
+    lines = content.split("\n")
+    text = lines[line]
+    if not re.match(rf"{minutes}(?!\d)", text[column:]):
         return None
-    if not _only_line_changed(content, new_content, line):
-        return None
-    return _edit(path, content, new_content, f"timeout-minutes: {raise_to}")
+    lines[line] = text[:column] + str(raise_to) + text[column + len(str(minutes)) :]
+    return "\n".join(lines)
