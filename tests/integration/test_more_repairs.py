@@ -82,13 +82,21 @@ def diagnosed(log: str) -> dict[str, Any]:
     return diagnose_path(LOGS / log).model_dump(mode="json")
 
 
-def heal(table: StateTable, github: GitHubStandIn, *, dry_run: bool, incident_id: str = "inc-1") -> dict[str, Any]:
+def heal(
+    table: StateTable,
+    github: GitHubStandIn,
+    *,
+    dry_run: bool,
+    incident_id: str = "inc-1",
+    playbook: str = "pipeline_failure_fix",
+    **settings: Any,
+) -> dict[str, Any]:
     deps = ActionDependencies(
-        Settings(MLOPS_BOT_TABLE_NAME=table.name),  # type: ignore[call-arg]
+        Settings(MLOPS_BOT_TABLE_NAME=table.name, **settings),  # type: ignore[call-arg]
         table,
         lambda repository, installation: GitHubClient.from_token(TOKEN, github.url),
     )
-    state = PlaybookState(tenant_id="default", incident_id=incident_id, dry_run=dry_run)
+    state = PlaybookState(tenant_id="default", incident_id=incident_id, dry_run=dry_run, playbook=playbook)
     state.planned = {"value": plan(deps, state)}
     return execute(deps, state)
 
@@ -283,3 +291,67 @@ def test_a_diagnosis_below_the_repositorys_threshold_opens_an_issue_not_a_pull_r
     assert github.calls_to("POST", r"/pulls$") == [] and github.calls_to("PUT", r"/contents/") == []
     [issue] = github.calls_to("POST", rf"^/repos/{REPO}/issues$")
     assert "0.85" in issue.json["body"] and "low" in issue.json["body"]
+
+
+# --------------------------------------------------------------------------------------------------
+# flaky_test: quarantine by pull request, released when stable
+
+TEST_API = """\
+import pytest
+
+
+@pytest.mark.parametrize("device", ["cpu", "gpu"])
+def test_predict_endpoint(device):
+    assert device
+"""
+
+
+def test_flaky_tests_get_the_issue_and_a_quarantine_pull_request_once_reruns_are_spent(
+    table: StateTable, github: GitHubStandIn
+) -> None:
+    github.add_repo(
+        REPO, files={"tests/test_api.py": TEST_API, "requirements-dev.txt": "pytest==8.2.0\n", "requirements.txt": ""}
+    )
+    add_incident(table, diagnosed("pytest_retry_flaky.log"))
+    outcome = heal(table, github, dry_run=False, playbook="flaky_test_response", MLOPS_BOT_FLAKY_RERUN_BUDGET=0)
+    assert (outcome["status"], outcome["action"], outcome["verify"]) == ("done", "quarantine_flaky_tests", True)
+    assert outcome["issue"] is not None
+    [issue] = github.calls_to("POST", rf"^/repos/{REPO}/issues$")
+    assert issue.json["title"] == f"[mlops-bot] Flaky tests in {REPO}"
+    branch = "mlops-bot/inc-1"
+    assert github.file_text(REPO, "tests/test_api.py", ref=branch) == TEST_API.replace(
+        "@pytest.mark.parametrize", "@pytest.mark.flaky(reruns=3)\n@pytest.mark.parametrize"
+    )
+    assert github.file_text(REPO, "requirements-dev.txt", ref=branch) == "pytest==8.2.0\npytest-rerunfailures\n"
+    [pull] = github.calls_to("POST", r"/pulls$")
+    assert pull.json["title"] == "Quarantine flaky tests: test_predict_endpoint"
+    assert "+@pytest.mark.flaky(reruns=3)" in pull.json["body"]
+
+
+def test_a_quarantine_in_dry_run_writes_nothing(table: StateTable, github: GitHubStandIn) -> None:
+    github.add_repo(REPO, files={"tests/test_api.py": TEST_API, "requirements-dev.txt": "pytest\n"})
+    add_incident(table, diagnosed("pytest_retry_flaky.log"))
+    outcome = heal(table, github, dry_run=True, playbook="flaky_test_response", MLOPS_BOT_FLAKY_RERUN_BUDGET=0)
+    assert (outcome["status"], outcome["action"]) == ("planned", "quarantine_flaky_tests")
+    assert github.writes() == []
+    methods = [c["method"] for c in outcome["planned_calls"]]
+    assert methods == ["POST", "POST", "PUT", "PUT", "POST"]  # issue, branch, test file, plugin, pull request
+
+
+def test_stable_tests_are_released_by_pull_request(table: StateTable, github: GitHubStandIn) -> None:
+    quarantined = TEST_API.replace("@pytest.mark.parametrize", "@pytest.mark.flaky(reruns=3)\n@pytest.mark.parametrize")
+    github.add_repo(REPO, files={"tests/test_api.py": quarantined})
+    incident = Incident(
+        id="inc-stable",
+        tenant_id="default",
+        repository=REPO,
+        type="flaky_test_stable",
+        severity="low",
+        description="quarantined tests stable for 14 days",
+        detected_at="2026-11-27T10:00:00.000000Z",
+        metadata={"tests": ["tests/test_api.py::test_predict_endpoint[cpu]"], "installation_id": 1},
+    )
+    table.put(incident_item(incident))
+    outcome = heal(table, github, dry_run=False, incident_id="inc-stable", playbook="flaky_test_response")
+    assert (outcome["status"], outcome["action"]) == ("done", "release_flaky_tests")
+    assert github.file_text(REPO, "tests/test_api.py", ref="mlops-bot/inc-stable") == TEST_API

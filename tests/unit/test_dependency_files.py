@@ -944,3 +944,119 @@ def test_two_jobs_with_the_same_limit_need_the_job_name() -> None:
 
 def test_a_broken_workflow_is_not_edited() -> None:
     assert raise_job_timeout(".github/workflows/x.yml", "jobs: [\n", minutes=30, raise_to=60) is None
+
+
+# --------------------------------------------------------------------------------------------------
+# Quarantining flaky tests (golden before/after)
+
+from mlops_bot.healing.dependency_files import add_test_dependency  # noqa: E402
+from mlops_bot.healing.dependency_files.flaky_markers import NodeId, mark_flaky, unmark_flaky  # noqa: E402
+
+TEST_API = '''\
+"""The prediction endpoint."""
+
+from __future__ import annotations
+
+import httpx
+
+from service import app
+
+
+@pytest.fixture
+def client():
+    return httpx.Client(app=app)
+
+
+class TestPredict:
+    @pytest.mark.parametrize("device", ["cpu", "gpu"])
+    def test_batch(self, client, device):
+        assert client.post("/predict", json={"device": device}).status_code == 200
+
+
+async def test_predict_endpoint(client):  # hits the model server
+    assert (await client.get("/health")).status_code == 200
+'''
+
+
+def node(node_id: str) -> NodeId:
+    parsed = NodeId.parse(node_id)
+    assert parsed is not None
+    return parsed
+
+
+def test_flaky_tests_get_the_rerun_marker_above_their_decorators_and_pytest_is_imported() -> None:
+    tests = [node("tests/test_api.py::TestPredict::test_batch[gpu]"), node("tests/test_api.py::test_predict_endpoint")]
+    edit = mark_flaky("tests/test_api.py", TEST_API, tests, 3)
+    assert edit is not None
+    assert edit.new_content == (
+        TEST_API.replace("import httpx\n", "import pytest\nimport httpx\n")
+        .replace(
+            '    @pytest.mark.parametrize("device"',
+            '    @pytest.mark.flaky(reruns=3)\n    @pytest.mark.parametrize("device"',
+        )
+        .replace("async def test_predict_endpoint", "@pytest.mark.flaky(reruns=3)\nasync def test_predict_endpoint")
+    )
+    assert edit.added_line == "@pytest.mark.flaky(reruns=3) on TestPredict::test_batch, test_predict_endpoint"
+
+
+def test_a_marked_test_is_not_marked_twice_and_the_marker_comes_off_again() -> None:
+    tests = [node("tests/test_api.py::test_predict_endpoint")]
+    marked = mark_flaky(
+        "tests/test_api.py", TEST_API.replace("import httpx\n", "import httpx\nimport pytest\n"), tests, 2
+    )
+    assert marked is not None
+    assert mark_flaky("tests/test_api.py", marked.new_content, tests, 2) is None
+    released = unmark_flaky("tests/test_api.py", marked.new_content, tests)
+    assert released is not None
+    assert released.new_content == TEST_API.replace("import httpx\n", "import httpx\nimport pytest\n")
+
+
+@pytest.mark.parametrize(
+    "node_id",
+    ["tests/test_api.py::test_missing", "tests/test_api.py::TestOther::test_batch", "tests/test_api.py::test_batch"],
+)
+def test_a_test_that_is_not_in_the_file_is_not_marked(node_id: str) -> None:
+    assert mark_flaky("tests/test_api.py", TEST_API, [node(node_id)], 3) is None
+
+
+def test_node_ids_that_are_not_pytest_functions_are_refused() -> None:
+    assert NodeId.parse("CI / test (3.11)") is None
+    assert NodeId.parse("tests/test_x.py::test_a[1-2]") == NodeId("tests/test_x.py", (), "test_a")
+
+
+@pytest.mark.parametrize(
+    ("existing", "path", "expected"),
+    [
+        pytest.param(
+            {"requirements-dev.txt": "pytest==8.1.1\nruff==0.4.1\n", "requirements.txt": "numpy\n"},
+            "requirements-dev.txt",
+            "pytest==8.1.1\npytest-rerunfailures\nruff==0.4.1\n",
+            id="dev-requirements",
+        ),
+        pytest.param(
+            {"pyproject.toml": SKLEARN_PYPROJECT},
+            "pyproject.toml",
+            SKLEARN_PYPROJECT.replace(
+                '    "pytest-cov>=2.9.0",\n', '    "pytest-cov>=2.9.0",\n    "pytest-rerunfailures",\n'
+            ),
+            id="pyproject-tests-extra",
+        ),
+        pytest.param(
+            {"pyproject.toml": POETRY_PYPROJECT},
+            "pyproject.toml",
+            POETRY_PYPROJECT.replace('pytest = "^8.1.1"\n', 'pytest = "^8.1.1"\npytest-rerunfailures = "*"\n'),
+            id="poetry-dev-group",
+        ),
+    ],
+)
+def test_the_rerun_plugin_goes_where_the_project_keeps_its_test_tools(
+    existing: dict[str, str], path: str, expected: str
+) -> None:
+    edit = add_test_dependency(existing, "pytest-rerunfailures")
+    assert edit is not None and edit.path == path
+    assert edit.new_content == expected
+
+
+def test_no_test_dependency_list_means_no_plugin_edit() -> None:
+    assert add_test_dependency({"requirements.txt": "numpy\n"}, "pytest-rerunfailures") is None
+    assert add_test_dependency({"pyproject.toml": SORTED_PYPROJECT}, "pytest-rerunfailures") is None

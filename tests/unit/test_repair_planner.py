@@ -9,6 +9,7 @@ from mlops_bot.healing.planner import (
     plan_repair,
     playbook_for,
     problem_signature,
+    stable_quarantined_tests,
     write_threshold,
 )
 
@@ -190,3 +191,17 @@ def test_flaky_pytest_tests_are_quarantined_once_the_rerun_budget_is_spent() -> 
     plan = plan_repair(flaky, PlanningContext(reruns_done=2))
     assert (plan.action, plan.verify) == ("quarantine_flaky_tests", True)
     assert plan.details == {"tests": ["tests/test_api.py::test_predict[cpu]"], "reruns": 3}
+
+
+def test_quarantined_tests_stable_for_the_flake_window_are_released() -> None:
+    assert stable_quarantined_tests(["t.py::a", "t.py::b", "t.py::a"], ["t.py::b"]) == ["t.py::a"]
+    stable = incident("flaky_test_stable")
+    stable.metadata["tests"] = ["t.py::a"]
+    plan = plan_repair(stable, PlanningContext())
+    assert (plan.action, plan.details, plan.verify) == ("release_flaky_tests", {"tests": ["t.py::a"]}, True)
+    assert playbook_for("flaky_test_stable") == "flaky_test_response"
+
+
+def test_flaky_jobs_without_pytest_ids_still_get_the_issue() -> None:
+    flaky = failed("flaky_test", "inconsistent-outcome", tests=["CI / test (3.11)"])
+    assert plan_repair(flaky, PlanningContext(reruns_done=2)).action == "open_issue"

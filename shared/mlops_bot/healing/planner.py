@@ -10,6 +10,7 @@ diagnosis confidence reaches the repository's write threshold, set by its `detec
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -56,6 +57,7 @@ GITHUB_MAX_JOB_MINUTES = 360  # GitHub-hosted runners stop every job at 6 hours,
 PLAYBOOK_FOR_INCIDENT = {
     "pipeline_failure": "pipeline_failure_fix",
     "flaky_test": "flaky_test_response",
+    "flaky_test_stable": "flaky_test_response",
     "data_drift": "data_drift_response",
     "model_degradation": "model_degradation_response",
     "deployment_failure": "deployment_failure_response",
@@ -109,7 +111,8 @@ def playbook_for(incident_type: str, category: str | None = None, known_flaky: b
 def plan_repair(incident: Incident, context: PlanningContext) -> RepairPlan:
     """The repair for an incident in the given round (1 = first attempt), gated by confidence."""
     plan = _choose(incident, context)
-    if plan.action not in FILE_CHANGING_ACTIONS:
+    # Releasing a quarantine rests on the flake history, not on a log diagnosis: it is not gated.
+    if plan.action not in FILE_CHANGING_ACTIONS or plan.action == "release_flaky_tests":
         return plan
     diagnosis = incident.diagnosis or {}
     confidence = float(diagnosis.get("confidence") or 0.0)
@@ -164,6 +167,13 @@ def _choose(incident: Incident, context: PlanningContext) -> RepairPlan:
             reason="no earlier successful deployment to roll back to",
         )
 
+    if incident_type == "flaky_test_stable":
+        stable = [str(t) for t in incident.metadata.get("tests") or []]
+        if stable:
+            return RepairPlan(
+                action="release_flaky_tests", rule="flaky:release_stable", verify=True, details={"tests": stable}
+            )
+        return RepairPlan(action="none", rule="flaky:nothing_to_release", reason="no quarantined test is stable")
     if category == "flaky_test" or context.known_flaky:
         tests = [str(t) for t in (details.get("flaky_tests") or details.get("tests") or [])]
         if context.reruns_done < context.flaky_rerun_budget:
@@ -248,6 +258,16 @@ def _plan_resolution(kind: str, details: dict[str, Any]) -> RepairPlan:
     return RepairPlan(
         action="open_issue", rule="dependency_resolution:escalate", reason="no automatic fix for dependency_resolution"
     )
+
+
+def stable_quarantined_tests(quarantined: Iterable[str], flaky_in_window: Iterable[str]) -> list[str]:
+    """Quarantined tests with no flaky pass in the flake window (`detection.flaky`'s decay): release them.
+
+    `flaky_in_window` is every test `flake_rates` reports with a flaky success over its window; the
+    window's TTL is the decay, so a test absent from it has been stable for the whole window.
+    """
+    still_flaky = set(flaky_in_window)
+    return [t for t in dict.fromkeys(quarantined) if t not in still_flaky]
 
 
 def problem_signature(diagnosis: dict[str, Any] | None) -> tuple[str, str, str]:

@@ -20,6 +20,7 @@ from mlops_bot.healing.planner import RepairPlan
 
 if TYPE_CHECKING:
     from mlops_bot.healing.dependency_files import DependencyEdit
+    from mlops_bot.healing.dependency_files.flaky_markers import NodeId
 
 BOT_LABEL = "mlops-bot"
 
@@ -514,6 +515,96 @@ def raise_job_timeout(session: RepairSession) -> RepairOutcome:
     return _propose(session, client, branch, [edit], title, body, changes)
 
 
+def _test_files(session: RepairSession, client: GitHubClient, branch: _FixBranch) -> dict[str, str]:
+    from mlops_bot.healing.dependency_files import DEPENDENCY_FILE_CANDIDATES, TEST_REQUIREMENT_FILES
+
+    existing: dict[str, str] = {}
+    for path in dict.fromkeys((*TEST_REQUIREMENT_FILES, *DEPENDENCY_FILE_CANDIDATES)):
+        found = client.get_file(branch.repository, path, ref=branch.read_ref)
+        if found is not None:
+            existing[path] = found.text
+    return existing
+
+
+def _marker_edits(
+    client: GitHubClient,
+    branch: _FixBranch,
+    tests: list[str],
+    edit: Callable[[str, str, list[NodeId]], DependencyEdit | None],
+) -> list[DependencyEdit]:
+    from mlops_bot.healing.dependency_files.flaky_markers import NodeId
+
+    by_file: dict[str, list[NodeId]] = {}
+    for test in tests:
+        if (node := NodeId.parse(test)) is not None:
+            by_file.setdefault(node.path, []).append(node)
+    edits: list[DependencyEdit] = []
+    for path, nodes in by_file.items():
+        found = client.get_file(branch.repository, path, ref=branch.read_ref)
+        if found is not None and (made := edit(path, found.text, nodes)) is not None:
+            edits.append(made)
+    return edits
+
+
+def quarantine_flaky_tests(session: RepairSession) -> RepairOutcome:
+    """Today's flaky-tests issue, plus a pull request marking the tests for reruns (pytest-rerunfailures)."""
+    from mlops_bot.healing.dependency_files import add_test_dependency, test_dependency_declared
+    from mlops_bot.healing.dependency_files.flaky_markers import RERUN_PLUGIN, mark_flaky
+
+    issue = open_issue(session)
+    client = session.client
+    if client is None:
+        return issue
+    tests = [str(t) for t in session.plan.details.get("tests") or []]
+    reruns = int(session.plan.details.get("reruns", 3))
+    branch = _fix_branch(session, client)
+    edits = _marker_edits(client, branch, tests, lambda path, text, nodes: mark_flaky(path, text, nodes, reruns))
+    if not edits:
+        return issue  # the tests are not found, or already marked: the issue says what is flaky
+    existing = _test_files(session, client, branch)
+    plugin_note = f"`{RERUN_PLUGIN}` is already a test dependency."
+    if test_dependency_declared(existing, RERUN_PLUGIN) is None:
+        dependency = add_test_dependency(existing, RERUN_PLUGIN)
+        if dependency is None:
+            return issue  # no test dependency list to add the plugin to: the marker alone would do nothing
+        edits.append(dependency)
+        plugin_note = f"Adds `{RERUN_PLUGIN}` (which provides the marker) to `{dependency.path}`."
+    names = [e.added_line.split(" on ", 1)[-1] for e in edits if e.added_line.startswith("@pytest.mark.flaky")]
+    title = f"Quarantine flaky tests: {', '.join(names)}"[:250]
+    body = (
+        f"These tests failed and then passed on the same commit (incident `{session.incident['id']}`): "
+        f"they are marked `@pytest.mark.flaky(reruns={reruns})` so a flake no longer fails CI, while the "
+        f"issue tracks them. {plugin_note}\n\nThe markers come off again (a pull request by mlops-bot) once "
+        f"the tests have had no flaky pass for the flake window.\n\n{_diff_block(edits)}"
+    )
+    changes: list[dict[str, Any]] = [{"type": "quarantine", "tests": tests, "reruns": reruns}]
+    changes += [{"type": "file_modified", "path": e.path, "diff": e.diff} for e in edits]
+    outcome = _propose(session, client, branch, edits, title, body, changes)
+    outcome.issue = issue.issue
+    return outcome
+
+
+def release_flaky_tests(session: RepairSession) -> RepairOutcome:
+    """Take the quarantine markers off tests that have been stable for the flake window."""
+    from mlops_bot.healing.dependency_files.flaky_markers import unmark_flaky
+
+    client = session.client
+    if client is None:
+        return _escalate(session, "no GitHub access to read the tests")
+    tests = [str(t) for t in session.plan.details.get("tests") or []]
+    branch = _fix_branch(session, client)
+    edits = _marker_edits(client, branch, tests, unmark_flaky)
+    if not edits:
+        return _escalate(session, "the quarantined tests carry no one-line flaky marker to remove")
+    title = "Release quarantined tests that are stable again"
+    body = (
+        f"These tests have had no flaky pass for the flake window (incident `{session.incident['id']}`): "
+        f"their `@pytest.mark.flaky` markers are removed.\n\n{_diff_block(edits)}"
+    )
+    changes = [{"type": "file_modified", "path": e.path, "diff": e.diff} for e in edits]
+    return _propose(session, client, branch, edits, title, body, changes)
+
+
 def existing_sha(client: GitHubClient, repository: str, path: str, ref: str) -> str | None:
     try:
         found = client.get_file(repository, path, ref=ref)
@@ -564,6 +655,8 @@ REPAIRS: dict[str, Callable[[RepairSession], RepairOutcome]] = {
     "open_fix_pr": open_fix_pull_request,
     "fix_version_pin": fix_version_pin,
     "raise_job_timeout": raise_job_timeout,
+    "quarantine_flaky_tests": quarantine_flaky_tests,
+    "release_flaky_tests": release_flaky_tests,
     "rerun_failed_jobs": rerun_failed_jobs,
     "open_issue": open_issue,
     "dispatch_retrain": dispatch_retrain,

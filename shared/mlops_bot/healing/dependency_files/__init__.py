@@ -41,6 +41,9 @@ from mlops_bot.healing.dependency_files.pyproject import (
     _pyproject_declared,
     _toml_document,
 )
+from mlops_bot.healing.dependency_files.pyproject import (
+    add_test_dependency as _add_test_dependency_to_pyproject,
+)
 from mlops_bot.healing.dependency_files.requirements import (
     _add_to_requirements,
     _included_path,
@@ -58,10 +61,12 @@ __all__ = [
     "DEPENDENCY_FILE_CANDIDATES",
     "DependencyEdit",
     "add_dependency",
+    "add_test_dependency",
     "canonical_name",
     "choose_dependency_file",
     "declared_packages",
     "pinned_file",
+    "test_dependency_declared",
 ]
 
 Ecosystem = Literal["python", "node"]
@@ -285,3 +290,40 @@ def pinned_file(path: str, content: str) -> bool:
     """True when every requirement the file lists is an exact pin (`==`): a new one must be pinned too."""
     listed = _declared_requirements(path, content)
     return bool(listed) and all("==" in r for r in listed or [])
+
+
+TEST_REQUIREMENT_FILES: tuple[str, ...] = (
+    "requirements-dev.txt",
+    "requirements-test.txt",
+    "requirements/test.txt",
+    "requirements/dev.txt",
+    "test-requirements.txt",
+    "dev-requirements.txt",
+)
+
+
+def test_dependency_declared(existing: Mapping[str, str], package: str) -> str | None:
+    """The file (of `existing`, `{path: content}`) that already declares `package`, if any."""
+    wanted = canonical_name(package)
+    for path, content in existing.items():
+        try:
+            if wanted in declared_packages(path, content):
+                return path
+        except ValueError:
+            continue
+    return None
+
+
+def add_test_dependency(existing: Mapping[str, str], package: str) -> DependencyEdit | None:
+    """Declare a test-only dependency where the project keeps its test tools.
+
+    The first of a test/dev requirements file, else pyproject's test group (`[dependency-groups]`,
+    `[project.optional-dependencies]` test/tests/testing/dev, or a Poetry test/dev group). None when
+    the project has no such place: a test tool must not become a runtime dependency.
+    """
+    for path in TEST_REQUIREMENT_FILES:
+        if path in existing:
+            return add_dependency(path, existing[path], package, others=existing)
+    if "pyproject.toml" in existing:
+        return _add_test_dependency_to_pyproject("pyproject.toml", existing["pyproject.toml"], package)
+    return None

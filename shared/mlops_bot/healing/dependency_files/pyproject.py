@@ -9,6 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+
 from mlops_bot.healing.dependency_files._core import (
     DependencyEdit,
     _attached_start,
@@ -23,6 +26,7 @@ from mlops_bot.healing.dependency_files._core import (
     _line_start,
     _lines,
     _next_line_start,
+    _python_request,
     _Requested,
     _splice,
     canonical_name,
@@ -314,3 +318,48 @@ def _add_to_poetry(
     if _toml_document(new_content) != expected:
         return None
     return _edit(path, content, new_content, entry)
+
+
+TEST_GROUPS = ("test", "tests", "testing", "dev")
+
+
+def add_test_dependency(path: str, content: str, package: str) -> DependencyEdit | None:
+    """Add `package` to the project's test dependencies (dependency group, extra, or Poetry group).
+
+    A tomlkit round trip: comments, quoting and the array's layout stay. None when the file has no
+    test group, already declares the package, or the result is not the original plus that entry.
+    """
+    requested = _python_request(package, None)
+    old = _toml_document(content)
+    if old is None or requested.canonical in _pyproject_declared(old):
+        return None
+    try:
+        document = tomlkit.parse(content)
+    except TOMLKitError:
+        return None
+    expected = copy.deepcopy(old)
+    tables: list[tuple[tuple[str, ...], Any]] = [
+        (("dependency-groups",), document.get("dependency-groups")),
+        (("project", "optional-dependencies"), document.get("project", {}).get("optional-dependencies")),
+    ]
+    for keys, table in tables:
+        group = next((g for g in TEST_GROUPS if table is not None and isinstance(table.get(g), list)), None)
+        if group is None:
+            continue
+        table[group].append(requested.requirement)
+        target = expected
+        for key in keys:
+            target = target[key]
+        target[group].append(requested.requirement)
+        break
+    else:
+        poetry_groups = document.get("tool", {}).get("poetry", {}).get("group", {})
+        group = next((g for g in TEST_GROUPS if isinstance(poetry_groups.get(g, {}).get("dependencies"), dict)), None)
+        if group is None:
+            return None
+        poetry_groups[group]["dependencies"][requested.name] = "*"
+        expected["tool"]["poetry"]["group"][group]["dependencies"][requested.name] = "*"
+    new_content = tomlkit.dumps(document)
+    if _toml_document(new_content) != expected:
+        return None
+    return _edit(path, content, new_content, f'"{requested.requirement}"')
