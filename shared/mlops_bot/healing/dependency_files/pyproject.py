@@ -1,177 +1,49 @@
-"""pyproject.toml: PEP 621 `[project]` dependencies and Poetry tables."""
+"""pyproject.toml: PEP 621 `[project]` dependencies and Poetry tables, edited with tomlkit.
+
+tomlkit round-trips the file (comments, quoting, array layout, line endings); what it decides alone
+is kept to its public API except one call, `Container._insert_after`, for an alphabetical position
+in a Poetry table. Every result is re-parsed with `tomllib` and must equal the original document
+plus exactly the new entry.
+"""
 
 from __future__ import annotations
 
 import copy
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import Array, SingleKey, Table
+from tomlkit.toml_document import TOMLDocument
 
 from mlops_bot.healing.dependency_files._core import (
     DependencyEdit,
-    _attached_start,
-    _bare,
     _edit,
     _eol,
-    _first_on_line,
-    _indent_before,
-    _insert_line,
     _is_sorted,
-    _last_content_index,
-    _line_start,
-    _lines,
-    _next_line_start,
     _python_request,
     _Requested,
-    _splice,
     canonical_name,
 )
-from mlops_bot.healing.dependency_files.requirements import (
-    _requirement_name,
-)
-
-# --------------------------------------------------------------------------------------------------
-# pyproject.toml
+from mlops_bot.healing.dependency_files.requirements import _requirement_name
 
 
-_TOML_KEY = r"(?:[A-Za-z0-9_-]+|\"[^\"\n]*\"|'[^'\n]*')"
-_TOML_HEADER = re.compile(rf"^[ \t]*\[(?P<name>[ \t]*{_TOML_KEY}(?:[ \t]*\.[ \t]*{_TOML_KEY})*)[ \t]*\][ \t]*(?:#.*)?$")
-_TOML_ARRAY_HEADER = re.compile(rf"^[ \t]*\[\[[ \t]*{_TOML_KEY}(?:[ \t]*\.[ \t]*{_TOML_KEY})*[ \t]*\]\]")
-_TOML_KEY_LINE = re.compile(rf"^(?P<indent>[ \t]*)(?P<key>{_TOML_KEY})(?P<gap>[ \t]*)=[ \t]*(?P<value>.*)$")
+def _tomlkit(content: str) -> TOMLDocument | None:
+    try:
+        return tomlkit.parse(content)
+    except TOMLKitError:
+        return None
 
 
-@dataclass(frozen=True)
-class _Table:
-    name: tuple[str, ...]
-    body_start: int  # first line after the header
-    body_end: int  # the next header's line (or len(lines))
-
-
-def _toml_tables(lines: Sequence[str]) -> list[_Table]:
-    headers: list[tuple[int, tuple[str, ...]]] = []
-    for index, line in enumerate(lines):
-        text = _bare(line)
-        if match := _TOML_HEADER.match(text):
-            keys = re.findall(_TOML_KEY, match["name"])
-            headers.append((index, tuple(k.strip("\"'") for k in keys)))
-        elif _TOML_ARRAY_HEADER.match(text):
-            headers.append((index, ("[[array]]",)))
-    return [
-        _Table(name, start + 1, headers[i + 1][0] if i + 1 < len(headers) else len(lines))
-        for i, (start, name) in enumerate(headers)
-    ]
-
-
-def _table(lines: Sequence[str], name: tuple[str, ...]) -> _Table | None:
-    return next((t for t in _toml_tables(lines) if t.name == name), None)
-
-
-@dataclass(frozen=True)
-class _ArrayItem:
-    start: int
-    end: int
-    value: str
-
-
-def _toml_string_end(content: str, start: int) -> int | None:
-    quote = content[start]
-    if content.startswith(quote * 3, start):
-        return None  # multi-line strings never hold a dependency
-    index = start + 1
-    while index < len(content):
-        char = content[index]
-        if char == "\n":
-            return None
-        if char == "\\" and quote == '"':
-            index += 2
-            continue
-        if char == quote:
-            return index + 1
-        index += 1
-    return None
-
-
-def _toml_string_array(content: str, open_index: int) -> tuple[list[_ArrayItem], int] | None:
-    """The string items of the TOML array opening at `open_index`, and the offset of its `]`."""
-    items: list[_ArrayItem] = []
-    index = open_index + 1
-    while index < len(content):
-        char = content[index]
-        if char in " \t\r\n,":
-            index += 1
-        elif char == "#":
-            index = _next_line_start(content, index)
-        elif char == "]":
-            return items, index
-        elif char in "\"'":
-            end = _toml_string_end(content, index)
-            if end is None:
-                return None
-            value = tomllib.loads(f"v = {content[index:end]}")["v"]
-            items.append(_ArrayItem(index, end, str(value)))
-            index = end
-        else:
-            return None  # not an array of strings
-    return None
-
-
-def _insert_into_string_array(
-    content: str, open_index: int, items: list[_ArrayItem], close: int, position: int, entry: str, key_indent: str
-) -> str:
-    """Insert `entry` (already quoted) as item `position`, following the array's own layout."""
-    eol = _eol(content)
-    if not items:
-        inner = content[open_index + 1 : close]
-        if "\n" not in inner:
-            return content[: open_index + 1] + entry + content[close:] if not inner.strip() else content
-        return _splice(content, (_line_start(content, close), f"{key_indent}    {entry},{eol}"))
-    if position < len(items):
-        successor = items[position]
-        if _first_on_line(content, successor.start):
-            indent = _indent_before(content, successor.start)
-            start = _line_start(content, successor.start)
-            while start > open_index + 1:  # comments right after the previous item describe this one
-                above = _line_start(content, start - 1)
-                if not content[above:start].strip().startswith("#"):
-                    break
-                start = above
-            if start < _line_start(content, successor.start) and position > 0:
-                previous_line = _line_start(content, start - 1)
-                if previous_line <= items[position - 1].start:
-                    return _splice(content, (start, f"{indent}{entry},{eol}"))
-            return _splice(content, (successor.start, f"{entry},{eol}{indent}"))
-        separator = ", "
-        if position > 0:
-            between = content[items[position - 1].end : successor.start]
-            separator = between[between.index(",") :] if "," in between and "\n" not in between else ", "
-        return _splice(content, (successor.start, f"{entry}{separator}"))
-    last = items[-1]
-    after = last.end
-    while after < close and content[after] in " \t":
-        after += 1
-    has_comma = content[after] == ","
-    multi_line = "\n" in content[open_index:close]
-    if "\n" not in content[last.end : close]:  # `]` closes the last item's line
-        if multi_line and _first_on_line(content, last.start):  # hanging: one item per line, `]` on the last
-            indent = _indent_before(content, last.start)
-            if has_comma:
-                return _splice(content, (after + 1, f"{eol}{indent}{entry},"))
-            return _splice(content, (last.end, f",{eol}{indent}{entry}"))
-        if has_comma:
-            return _splice(content, (after + 1, f" {entry},"))
-        between = content[items[-2].end : last.start] if len(items) > 1 else ", "
-        separator = between if "\n" not in between and "," in between else ", "
-        return _splice(content, (last.end, f"{separator}{entry}"))
-    indent = _indent_before(content, last.start) if _first_on_line(content, last.start) else f"{key_indent}    "
-    line_after = _next_line_start(content, last.end)
-    if has_comma:
-        return _splice(content, (line_after, f"{indent}{entry},{eol}"))
-    return _splice(content, (last.end, ","), (line_after, f"{indent}{entry}{eol}"))
+def _dumped(document: TOMLDocument, content: str) -> str:
+    """tomlkit's text, in the file's line endings (new lines it writes use `\\n`)."""
+    new_content = tomlkit.dumps(document)
+    if _eol(content) == "\r\n":
+        new_content = re.sub(r"(?<!\r)\n", "\r\n", new_content)
+    return new_content
 
 
 def _pyproject_declared(document: Mapping[str, Any]) -> set[str]:
@@ -214,45 +86,61 @@ def _add_to_pyproject(path: str, content: str, requested: _Requested) -> Depende
     document = _toml_document(content)
     if document is None or requested.canonical in _pyproject_declared(document):
         return None
-    lines = _lines(content)
+    editable = _tomlkit(content)
+    if editable is None:
+        return None
     if _pep621_dependencies(document) is not None:
-        return _add_to_pep621(path, content, lines, document, requested)
+        return _add_to_pep621(path, content, editable, document, requested)
     if _poetry_dependencies(document) is not None:
-        return _add_to_poetry(path, content, lines, document, requested)
+        return _add_to_poetry(path, content, editable, document, requested)
     project = document.get("project")
     if isinstance(project, dict) and "dependencies" not in project.get("dynamic", []):
-        return _create_pep621(path, content, lines, document, requested)
+        return _create_pep621(path, content, editable, document, requested)
     return None
 
 
+def _comment_line(line: str) -> bool:
+    return line.strip().startswith("#")
+
+
+def _before_describing_comments(old: str, new: str, entry: str) -> str:
+    """Move the new array line above comment lines that tomlkit left it under.
+
+    tomlkit keeps a comment line with the item before it; here, comments right after an item
+    describe the next one (`# 2.x changed the pickle format` above `"lightgbm<5"`), so an entry
+    inserted before that next item goes above its comments.
+    """
+    lines = new.splitlines(keepends=True)
+    index = next((i for i, line in enumerate(lines) if line.strip().rstrip(",") == entry), None)
+    if index is None or len(lines) != len(old.splitlines(keepends=True)) + 1:
+        return new
+    top = index
+    while top > 0 and _comment_line(lines[top - 1]):
+        top -= 1
+    if top == index or top == 0 or lines[top - 1].rstrip().endswith("["):
+        return new
+    return "".join([*lines[:top], lines[index], *lines[top:index], *lines[index + 1 :]])
+
+
 def _add_to_pep621(
-    path: str, content: str, lines: list[str], document: dict[str, Any], requested: _Requested
+    path: str, content: str, editable: TOMLDocument, document: dict[str, Any], requested: _Requested
 ) -> DependencyEdit | None:
-    table = _table(lines, ("project",))
-    if table is None:
+    array = editable["project"]["dependencies"]
+    if not isinstance(array, Array) or any(not isinstance(v, str) for v in array):
         return None
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
-    for index in range(table.body_start, table.body_end):
-        match = _TOML_KEY_LINE.match(_bare(lines[index]))
-        if match and match["key"].strip("\"'") == "dependencies" and match["value"].startswith("["):
-            open_index = offsets[index] + match.start("value")
-            key_indent = match["indent"]
-            break
-    else:
-        return None
-    found = _toml_string_array(content, open_index)
-    if found is None:
-        return None
-    items, close = found
-    quote = content[items[0].start] if items else '"'
-    entry = f"{quote}{requested.requirement}{quote}"
-    names = [_requirement_name(i.value) or "" for i in items]
-    position = len(items)
+    raw = tomlkit.dumps(editable)
+    quote = "'" if re.search(r"dependencies\s*=\s*\[\s*'", raw) else '"'
+    names = [_requirement_name(str(v)) or "" for v in array]
+    position = len(names)
     if _is_sorted(names):
-        position = next((i for i, n in enumerate(names) if n > requested.canonical), len(items))
-    new_content = _insert_into_string_array(content, open_index, items, close, position, entry, key_indent)
+        position = next((i for i, n in enumerate(names) if n > requested.canonical), len(names))
+    item = tomlkit.string(requested.requirement, literal=quote == "'")
+    if position < len(names):
+        array.insert(position, item)
+    else:
+        array.append(item)
+    entry = f"{quote}{requested.requirement}{quote}"
+    new_content = _before_describing_comments(content, _dumped(editable, content), entry)
     expected = copy.deepcopy(document)
     expected["project"]["dependencies"].insert(position, requested.requirement)
     if _toml_document(new_content) != expected:
@@ -261,62 +149,70 @@ def _add_to_pep621(
 
 
 def _create_pep621(
-    path: str, content: str, lines: list[str], document: dict[str, Any], requested: _Requested
+    path: str, content: str, editable: TOMLDocument, document: dict[str, Any], requested: _Requested
 ) -> DependencyEdit | None:
-    table = _table(lines, ("project",))
-    if table is None:
+    project = editable["project"]
+    if not isinstance(project, Table):
         return None
-    eol = _eol(content)
-    index = _last_content_index(lines, table.body_start, table.body_end) + 1
-    entry = f'"{requested.requirement}"'
-    block = f"dependencies = [{eol}    {entry},{eol}]"
-    new_content = _insert_line(lines, index, block, eol)
+    array = tomlkit.array()
+    array.append(requested.requirement)
+    project.add("dependencies", array.multiline(True))
+    new_content = _dumped(editable, content)
     expected = copy.deepcopy(document)
     expected["project"]["dependencies"] = [requested.requirement]
     if _toml_document(new_content) != expected:
         return None
-    return _edit(path, content, new_content, entry)
+    return _edit(path, content, new_content, f'"{requested.requirement}"')
+
+
+def _aligned_key(table: Table, name: str) -> SingleKey | str:
+    """The new key, padded like the table's when every `=` in it sits in one column."""
+    lines = [line for line in table.as_string().splitlines() if re.match(r"\s*[\w\"'.-]+\s*=", line)]
+    columns = {line.index("=") for line in lines}
+    padded = any(re.search(r"\S\s{2,}=", line) for line in lines)
+    if len(lines) < 2 or len(columns) != 1 or not padded:
+        return name
+    width = columns.pop()
+    key = name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else f'"{name}"'
+    return SingleKey(name, sep=" " * max(1, width - len(key)) + "= ")
 
 
 def _add_to_poetry(
-    path: str, content: str, lines: list[str], document: dict[str, Any], requested: _Requested
+    path: str, content: str, editable: TOMLDocument, document: dict[str, Any], requested: _Requested
 ) -> DependencyEdit | None:
-    table = _table(lines, ("tool", "poetry", "dependencies"))
-    if table is None:
+    table = editable["tool"]["poetry"]["dependencies"]
+    if not isinstance(table, Table):
         return None
-    keyed = [
-        (index, match)
-        for index in range(table.body_start, table.body_end)
-        if (match := _TOML_KEY_LINE.match(_bare(lines[index])))
-    ]
-    quote = next((m["value"][0] for _, m in keyed if m["value"][:1] in ('"', "'")), '"')
+    literal = bool(re.search(r"^\s*[\w\"'.-]+\s*=\s*'", table.as_string(), re.M))
     version = requested.spec or "*"
+    value: Any
     if requested.extras:
-        extras = ", ".join(f"{quote}{e}{quote}" for e in requested.extras)
-        value = f"{{version = {quote}{version}{quote}, extras = [{extras}]}}"
+        value = tomlkit.inline_table()
+        value.update({"version": tomlkit.string(version, literal=literal), "extras": list(requested.extras)})
     else:
-        value = f"{quote}{version}{quote}"
-    key = requested.name if re.fullmatch(r"[A-Za-z0-9_-]+", requested.name) else f'"{requested.name}"'
-    indent = keyed[0][1]["indent"] if keyed else ""
-    columns = {len(m["indent"]) + len(m["key"]) + len(m["gap"]) for _, m in keyed}
-    aligned = len(keyed) >= 2 and len(columns) == 1 and any(len(m["gap"]) > 1 for _, m in keyed)
-    gap = " " * max(1, columns.pop() - len(indent) - len(key)) if aligned else " "
-    entry = f"{key}{gap}= {value}"
-    packages = [(index, canonical_name(m["key"].strip("\"'"))) for index, m in keyed if m["key"] != "python"]
-    successor = None
+        value = tomlkit.string(version, literal=literal)
+    key = _aligned_key(table, requested.name)
+    packages = [(str(k), canonical_name(str(k))) for k in table if k != "python"]
+    after = None
     if _is_sorted([name for _, name in packages]):
-        successor = next((index for index, name in packages if name > requested.canonical), None)
-    if successor is not None:
-        index = _attached_start(lines, successor, {i for i, _ in keyed})
+        successor = next((i for i, (_, name) in enumerate(packages) if name > requested.canonical), None)
+        if successor is not None:
+            after = packages[successor - 1][0] if successor > 0 else ("python" if "python" in table else None)
+    if after is not None:
+        table.value._insert_after(after, key, value)  # tomlkit's own positional insert (no public one)
     else:
-        index = _last_content_index(lines, table.body_start, table.body_end) + 1
-    new_content = _insert_line(lines, index, f"{indent}{entry}", _eol(content))
+        table.add(key, value)
+    new_content = _dumped(editable, content)
     expected = copy.deepcopy(document)
     expected["tool"]["poetry"]["dependencies"][requested.name] = (
         {"version": version, "extras": list(requested.extras)} if requested.extras else version
     )
     if _toml_document(new_content) != expected:
         return None
+    entry = next(
+        (line.strip() for line in new_content.splitlines() if line not in content.splitlines() and "=" in line),
+        f"{requested.name} = {value.as_string()}",
+    )
     return _edit(path, content, new_content, entry)
 
 
