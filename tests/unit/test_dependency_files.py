@@ -667,6 +667,18 @@ def test_minified_package_json_stays_minified() -> None:
     assert edit.new_content == '{"name":"x","dependencies":{"b":"1","a":"2","lodash":"*"}}'
 
 
+def test_package_json_npm_would_not_write_is_not_reformatted_by_a_fix() -> None:
+    hand_aligned = '{\n  "name": "x",\n  "files": ["dist", "lib"],\n  "dependencies": {\n    "a": "1"\n  }\n}\n'
+    assert add_dependency("package.json", hand_aligned, "lodash") is None
+
+
+def test_package_json_keeps_non_ascii_text() -> None:
+    content = '{\n  "description": "Modèle de prévision",\n  "dependencies": {}\n}\n'
+    edit = add_dependency("package.json", content, "d3", "^7.9.0")
+    assert edit is not None
+    assert edit.new_content == '{\n  "description": "Modèle de prévision",\n  "dependencies": {\n    "d3": "^7.9.0"\n  }\n}\n'
+
+
 @pytest.mark.parametrize("package", ["react", "React", "@testing-library/react"])
 def test_package_json_already_declared(package: str) -> None:
     assert add_dependency("package.json", CRA_PACKAGE_JSON, package) is None

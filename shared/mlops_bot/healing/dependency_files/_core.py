@@ -114,40 +114,6 @@ def _insert_line(lines: Sequence[str], index: int, text: str, eol: str) -> str:
     return "".join(new)
 
 
-def _last_content_index(lines: Sequence[str], start: int = 0, stop: int | None = None) -> int:
-    """Index of the last line in [start, stop) that is neither blank nor a comment; start - 1 if none."""
-    stop = len(lines) if stop is None else stop
-    for index in range(stop - 1, start - 1, -1):
-        text = _bare(lines[index]).strip()
-        if text and not text.startswith("#"):
-            return index
-    return start - 1
-
-
-def _line_start(content: str, offset: int) -> int:
-    return content.rfind("\n", 0, offset) + 1
-
-
-def _next_line_start(content: str, offset: int) -> int:
-    end = content.find("\n", offset)
-    return len(content) if end < 0 else end + 1
-
-
-def _first_on_line(content: str, offset: int) -> bool:
-    return content[_line_start(content, offset) : offset].strip() == ""
-
-
-def _indent_before(content: str, offset: int) -> str:
-    prefix = content[_line_start(content, offset) : offset]
-    return prefix[: len(prefix) - len(prefix.lstrip())]
-
-
-def _splice(content: str, *inserts: tuple[int, str]) -> str:
-    for offset, text in sorted(inserts, reverse=True):
-        content = content[:offset] + text + content[offset:]
-    return content
-
-
 def _attached_start(lines: Sequence[str], index: int, entry_lines: set[int]) -> int:
     """Where to insert "before line `index`" so that comments describing that entry stay on it.
 
