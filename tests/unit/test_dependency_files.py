@@ -676,7 +676,10 @@ def test_package_json_keeps_non_ascii_text() -> None:
     content = '{\n  "description": "Modèle de prévision",\n  "dependencies": {}\n}\n'
     edit = add_dependency("package.json", content, "d3", "^7.9.0")
     assert edit is not None
-    assert edit.new_content == '{\n  "description": "Modèle de prévision",\n  "dependencies": {\n    "d3": "^7.9.0"\n  }\n}\n'
+    assert (
+        edit.new_content
+        == '{\n  "description": "Modèle de prévision",\n  "dependencies": {\n    "d3": "^7.9.0"\n  }\n}\n'
+    )
 
 
 @pytest.mark.parametrize("package", ["react", "React", "@testing-library/react"])
