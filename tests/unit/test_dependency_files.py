@@ -594,6 +594,17 @@ def test_conda_environment_without_pip_section_gets_a_conda_dependency() -> None
     assert yaml.safe_load(edit.new_content)["dependencies"] == ["matplotlib", "numpy", "pandas", "scipy"]
 
 
+def test_conda_pip_section_with_its_own_deeper_indentation_keeps_it() -> None:
+    content = "dependencies:\n  - python=3.11\n  - pip:\n      - mlflow==2.11.1  # tracking\n      - wandb\n"
+    edit = add_dependency("environment.yml", content, "optuna")
+    assert edit is not None
+    assert edit.new_content == content.replace("      - wandb", "      - optuna\n      - wandb")
+
+
+def test_conda_environment_with_another_mapping_in_dependencies_is_not_edited() -> None:
+    assert add_dependency("environment.yml", "dependencies:\n  - numpy\n  - other: [x]\n", "pandas") is None
+
+
 @pytest.mark.parametrize("package", ["Pandas", "pytorch", "MLflow", "numpy"])
 def test_conda_packages_already_declared_are_not_added(package: str) -> None:
     assert add_dependency("environment.yml", CONDA_ENVIRONMENT, package) is None

@@ -21,7 +21,6 @@ from typing import Literal
 
 from mlops_bot.healing.dependency_files._core import (
     DependencyEdit,
-    _lines,
     _python_request,
     canonical_name,
 )
@@ -151,7 +150,7 @@ def declared_packages(path: str, content: str) -> frozenset[str]:
         parser = _setup_cfg(content)
         return frozenset(_setup_cfg_declared(parser)) if parser else frozenset()
     if name.endswith((".yml", ".yaml")):
-        layout = _conda_layout(_lines(content))
+        layout = _conda_layout(content)
         return frozenset(i.name for i in layout.conda + layout.pip if i.name) if layout else frozenset()
     return frozenset(_parse_requirements(content).names)
 

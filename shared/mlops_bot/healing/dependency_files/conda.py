@@ -1,4 +1,10 @@
-"""environment.yml: conda dependencies and their pip section."""
+"""environment.yml: conda dependencies and their pip section, located and checked with ruamel.yaml.
+
+ruamel.yaml's round-trip loader says where each entry sits (line and indentation, also for the
+nested `pip:` list, whose indentation often differs from the outer list's and which a dumper would
+normalise); the new entry is inserted as one line there, and the result must load (ruamel.yaml
+again) as the original plus exactly that entry.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
 
 from mlops_bot.healing.dependency_files._core import (
     DependencyEdit,
@@ -52,73 +60,77 @@ class _CondaLayout:
     pip_installs_project: bool = False
 
 
-def _yaml_scalar(text: str) -> str:
-    text = re.sub(r"\s+#.*$", "", text).strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-        text = text[1:-1]
-    return text
-
-
 def _conda_name(spec: str) -> str:
     match = re.match(r"(?:[\w./-]+::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9._-]*)", spec)
     return canonical_name(match["name"]) if match else ""
 
 
-def _conda_layout(lines: Sequence[str]) -> _CondaLayout | None:
-    key_index = next(
-        (i for i, line in enumerate(lines) if re.match(r"^dependencies\s*:\s*(?:#.*)?$", _bare(line))), None
-    )
-    if key_index is None:
+def _round_trip(content: str) -> Any:
+    """The document as ruamel.yaml's round-trip loader sees it (with each node's line and column)."""
+    try:
+        return YAML(typ="rt").load(content)
+    except YAMLError:
         return None
-    layout = _CondaLayout(key_index)
-    for index in range(key_index + 1, len(lines)):
-        raw = _bare(lines[index])
-        stripped = raw.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if raw[0] == "\t":
-            return None
-        indent = len(raw) - len(raw.lstrip(" "))
-        is_item = stripped.startswith("- ") or stripped == "-"
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def _indent_of(lines: Sequence[str], index: int) -> int:
+    text = _bare(lines[index])
+    return len(text) - len(text.lstrip(" "))
+
+
+def _conda_layout(content: str) -> _CondaLayout | None:
+    """Where the conda and pip entries sit, as ruamel.yaml located them (None: not a layout to edit)."""
+    document = _round_trip(content)
+    if not isinstance(document, CommentedMap) or not isinstance(document.get("dependencies"), CommentedSeq):
+        return None
+    lines = _lines(content)
+    if any(_bare(line).startswith("\t") for line in lines):
+        return None
+    dependencies: CommentedSeq = document["dependencies"]
+    layout = _CondaLayout(document.lc.key("dependencies")[0])
+    for position, item in enumerate(dependencies):
+        line = dependencies.lc.item(position)[0]
         if layout.conda_indent is None:
-            if not is_item:
-                break
-            layout.conda_indent = indent
-        if indent < layout.conda_indent or (indent == layout.conda_indent and not is_item):
-            break
-        body = _yaml_scalar(stripped[1:])
-        if indent == layout.conda_indent:
-            if re.fullmatch(r"pip\s*:", body):
-                layout.pip_index = index
-                layout.conda.append(_YamlItem(index, ""))
-            elif body.endswith(":") or ": " in body:
+            layout.conda_indent = _indent_of(lines, line)
+        if isinstance(item, CommentedMap):
+            pip = item.get("pip")
+            if list(item) != ["pip"] or not isinstance(pip, CommentedSeq):
                 return None  # some other mapping: not a layout this edit understands
-            else:
-                layout.conda.append(_YamlItem(index, _conda_name(body)))
-        elif layout.pip_index is not None and is_item:
-            if layout.pip_indent is None:
-                layout.pip_indent = indent
-            if indent != layout.pip_indent:
-                continue
-            if body.startswith("-"):
-                option = _OPTION.match(body)
-                if option and option["flag"] in ("-r", "--requirement"):
-                    layout.pip_includes.append(option["value"] or "")
-                elif option and _PROJECT_ITSELF.match(option["value"] or ""):
-                    layout.pip_installs_project = True
-                layout.pip.append(_YamlItem(index, ""))
-            else:
-                layout.pip.append(_YamlItem(index, _requirement_name(body) or ""))
+            layout.pip_index = line
+            layout.conda.append(_YamlItem(line, ""))
+            for pip_position, requirement in enumerate(pip):
+                pip_line = pip.lc.item(pip_position)[0]
+                if layout.pip_indent is None:
+                    layout.pip_indent = _indent_of(lines, pip_line)
+                text = str(requirement)
+                if text.startswith("-"):
+                    option = _OPTION.match(text)
+                    if option and option["flag"] in ("-r", "--requirement"):
+                        layout.pip_includes.append(option["value"] or "")
+                    elif option and _PROJECT_ITSELF.match(option["value"] or ""):
+                        layout.pip_installs_project = True
+                    layout.pip.append(_YamlItem(pip_line, ""))
+                else:
+                    layout.pip.append(_YamlItem(pip_line, _requirement_name(text) or ""))
+        elif isinstance(item, str):
+            layout.conda.append(_YamlItem(line, _conda_name(item)))
+        else:
+            return None
     return layout
 
 
 def _conda_document(content: str | None) -> dict[str, Any] | None:
     if content is None:
         return None
-    try:
-        document = yaml.safe_load(content)
-    except yaml.YAMLError:
-        return None
+    document = _plain(_round_trip(content))
     return document if isinstance(document, dict) and isinstance(document.get("dependencies"), list) else None
 
 
@@ -134,7 +146,7 @@ def _add_to_environment(
 ) -> DependencyEdit | None:
     document = _conda_document(content)
     lines = _lines(content)
-    layout = _conda_layout(lines)
+    layout = _conda_layout(content)
     if document is None or layout is None:
         return None
     declared = {i.name for i in layout.conda + layout.pip if i.name}
