@@ -7,6 +7,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 from pydantic import BaseModel, ConfigDict
 
 
@@ -24,7 +27,7 @@ class DependencyEdit(BaseModel):
 
 def canonical_name(name: str) -> str:
     """PEP 503 normalisation: `Scikit_Learn`, `scikit.learn` and `scikit-learn` are one project."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    return str(canonicalize_name(name))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -34,9 +37,7 @@ def canonical_name(name: str) -> str:
 _PY_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 _PY_PACKAGE = re.compile(rf"\s*(?P<name>{_PY_NAME})\s*(?:\[(?P<extras>[^\]]*)\])?\s*(?P<spec>[^;#]*?)\s*")
 _PY_VERSION = r"[A-Za-z0-9.*+!_-]+"
-_PY_CLAUSE = rf"(?:===|==|!=|~=|<=|>=|<|>)\s*{_PY_VERSION}"
 _POETRY_RANGE = re.compile(rf"[\^~]\s*{_PY_VERSION}")  # caret/tilde: Poetry's own syntax, not PEP 440
-_PY_SPEC = re.compile(rf"{_PY_CLAUSE}(?:\s*,\s*{_PY_CLAUSE})*")
 _NPM_NAME = re.compile(r"(?:@[a-z0-9~-][a-z0-9._~-]*/)?[a-z0-9~-][a-z0-9._~-]*", re.IGNORECASE)
 _NPM_SPEC = re.compile(r"[A-Za-z0-9.*^~<>=|+ _-]+")
 
@@ -65,20 +66,30 @@ class _Requested:
 
 
 def _python_request(package: str, version_spec: str | None) -> _Requested:
-    """Parse `pkg`, `pkg[extra]` or `pkg>=1`; a bare version means that exact version."""
+    """Parse `pkg`, `pkg[extra]` or `pkg>=1` with `packaging`; a bare version means that exact version.
+
+    Poetry's caret/tilde ranges (`^1.2`) are kept as written (only a Poetry table takes them);
+    anything else must be a PEP 508 name with a PEP 440 specifier, or ValueError.
+    """
     match = _PY_PACKAGE.fullmatch(package)
     if match is None:
         raise ValueError(f"not a Python package name: {package!r}")
-    extras = tuple(e.strip() for e in (match["extras"] or "").split(",") if e.strip())
-    if any(not re.fullmatch(_PY_NAME, e) for e in extras):
-        raise ValueError(f"invalid extras in {package!r}")
     spec = (version_spec if version_spec is not None else match["spec"]).strip()
     if spec and spec[0].isdigit():
         spec = f"=={spec}"
     spec = re.sub(r"\s+", "", spec)
-    if spec and not (_PY_SPEC.fullmatch(spec) or _POETRY_RANGE.fullmatch(spec)):
-        raise ValueError(f"not a PEP 440 version specifier: {spec!r}")
-    return _Requested(match["name"], extras, spec)
+    poetry = bool(_POETRY_RANGE.fullmatch(spec))
+    extras_text = f"[{match['extras']}]" if match["extras"] is not None else ""
+    try:
+        requirement = Requirement(f"{match['name']}{extras_text}{'' if poetry else spec}")
+        if not poetry and spec:
+            SpecifierSet(spec)
+    except (InvalidRequirement, InvalidSpecifier) as exc:
+        raise ValueError(f"not a Python requirement: {package!r} {spec!r}") from exc
+    if requirement.url or requirement.marker:
+        raise ValueError(f"not a plain Python requirement: {package!r}")
+    extras = tuple(e.strip() for e in (match["extras"] or "").split(",") if e.strip())
+    return _Requested(requirement.name, extras, spec)
 
 
 # --------------------------------------------------------------------------------------------------

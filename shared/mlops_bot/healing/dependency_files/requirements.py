@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from mlops_bot.healing.dependency_files._core import (
     _PY_NAME,
     DependencyEdit,
@@ -78,6 +80,10 @@ def _requirement_name(text: str) -> str | None:
     """Canonical project name of one PEP 508 requirement or pip URL/path line; None if it has none."""
     if re.match(r"[\w.+-]+://|[./~]", text):
         return _reference_name(text)
+    try:
+        return canonical_name(Requirement(text).name)
+    except InvalidRequirement:
+        pass  # pip options on the line (`--hash`), a bare URL or path: pip's own syntax, not PEP 508
     match = re.match(_PY_NAME, text)
     if match is None:
         return None
@@ -85,6 +91,14 @@ def _requirement_name(text: str) -> str | None:
     if rest and rest[0] not in "[;<>=!~@(,-":
         return _reference_name(text)
     return canonical_name(match[0])
+
+
+def _is_pinned(text: str) -> bool:
+    """An exact pin (`==` / `===`), read with `packaging` where the line is plain PEP 508."""
+    try:
+        return any(s.operator in ("==", "===") for s in Requirement(text).specifier)
+    except InvalidRequirement:
+        return bool(re.search(r"===?\s*\w", text))
 
 
 def _parse_requirements(content: str) -> _RequirementsFile:
@@ -113,7 +127,7 @@ def _parse_requirements(content: str) -> _RequirementsFile:
             continue
         name = _requirement_name(text)
         if name:
-            parsed.entries.append(_RequirementEntry(first, last, name, pinned=bool(re.search(r"===?\s*\w", text))))
+            parsed.entries.append(_RequirementEntry(first, last, name, pinned=_is_pinned(text)))
     return parsed
 
 
