@@ -4,10 +4,19 @@ When CI fails on a missing import, the fix pull request must touch the file the 
 step reads (otherwise CI stays red) and must look like a maintainer wrote it: every existing line,
 comment, quote style, indentation, key order and line ending stays as it was, and the new entry goes
 where the maintainers would have put it (in alphabetical position when the list is sorted, at the
-end otherwise). Edits are therefore textual; a TOML/YAML/JSON library round-trip would reformat the
-file and drop comments. Every edit is then re-parsed and compared with the original document: the
-result must equal the original plus exactly the new entry, or no edit is proposed at all (a pull
-request that breaks the file is worse than none).
+end otherwise). One module per format, each on the library made for it:
+
+- `requirements` — pip's line format (no library edits it); names, specifiers and markers are read
+  with `packaging`, pip's own options (`-r`, `-e`, `--hash`) by hand;
+- `pyproject` — `tomlkit` round trip (PEP 621 arrays, optional dependencies, Poetry tables);
+- `conda` — `ruamel.yaml` round-trip loader locates the entries of environment.yml;
+- `setup_cfg` — `configparser`;
+- `package_json` — `json`, rendered in the file's detected indentation as npm writes it;
+- `workflow`, `pins`, `flaky_markers` — a job's `timeout-minutes`, exact pins, pytest quarantine.
+
+Every edit is re-parsed and compared with the original document: the result must equal the
+original plus exactly the new entry, or no edit is proposed at all (a pull request that breaks the
+file is worse than none).
 """
 
 from __future__ import annotations
