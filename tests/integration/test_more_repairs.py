@@ -246,6 +246,24 @@ def test_a_fully_pinned_file_gets_the_newest_release_for_the_runners_python_and_
     assert "1.5.2 is the newest release on PyPI" in pull.json["body"] and "Python 3.11" in pull.json["body"]
 
 
+def test_without_a_python_in_the_diagnosis_the_workflows_setup_python_matrix_decides(
+    table: StateTable, github: GitHubStandIn, pypi: PyPIStandIn
+) -> None:
+    pypi.add_project("scikit-learn", {"1.5.2": ">=3.9", "1.6.1": ">=3.10", "1.7.0": ">=3.11"})
+    workflow = (
+        "jobs:\n  test:\n    strategy:\n      matrix:\n        python: ['3.10', '3.12']\n    steps:\n"
+        "      - uses: actions/setup-python@v5\n        with:\n          python-version: ${{ matrix.python }}\n"
+    )
+    github.add_repo(REPO, files={"requirements.txt": "numpy==1.26.4\n", ".github/workflows/train.yml": workflow})
+    diagnosis = missing("scikit-learn", "sklearn")
+    del diagnosis["details"]["python_version"]
+    add_incident(table, diagnosis)
+    heal(table, github, dry_run=False)
+    assert github.file_text(REPO, "requirements.txt", ref="mlops-bot/inc-1") == "numpy==1.26.4\nscikit-learn==1.6.1\n"
+    [pull] = github.calls_to("POST", r"/pulls$")
+    assert "admits Python 3.10, 3.12" in pull.json["body"]
+
+
 def test_a_lock_file_beside_the_edit_is_refreshed_by_the_configured_workflow(
     table: StateTable, github: GitHubStandIn, pypi: PyPIStandIn
 ) -> None:

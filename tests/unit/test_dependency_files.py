@@ -1086,3 +1086,26 @@ def test_the_rerun_plugin_goes_where_the_project_keeps_its_test_tools(
 def test_no_test_dependency_list_means_no_plugin_edit() -> None:
     assert add_test_dependency({"requirements.txt": "numpy\n"}, "pytest-rerunfailures") is None
     assert add_test_dependency({"pyproject.toml": SORTED_PYPROJECT}, "pytest-rerunfailures") is None
+
+
+def test_the_runners_python_is_read_from_setup_python_with_the_matrix_resolved() -> None:
+    from mlops_bot.healing.dependency_files.workflow import python_versions
+
+    workflow = """\
+jobs:
+  test:
+    strategy:
+      matrix:
+        py: ["3.10", "3.12"]
+    steps:
+      - uses: actions/setup-python@v5
+        with:
+          python-version: ${{ matrix.py }}
+  lint:
+    steps:
+      - uses: actions/setup-python@v5
+        with: {python-version: "3.11.x"}
+"""
+    assert python_versions(workflow) == ["3.10", "3.12", "3.11"]
+    assert python_versions(workflow, "lint") == ["3.11"]
+    assert python_versions("jobs: {a: {steps: [{run: make}]}}\n") == []

@@ -279,14 +279,31 @@ def _diff_block(edits: list[DependencyEdit]) -> str:
     return "\n".join(f"```diff\n{e.diff}```" for e in edits)
 
 
-def _pinned_version(session: RepairSession, package: str, path: str, content: str) -> tuple[str | None, str]:
+def _runner_pythons(session: RepairSession, client: GitHubClient, branch: _FixBranch) -> list[str]:
+    """The runner's Python: the diagnosis's when it read one, else what the workflow's setup-python installs."""
+    from mlops_bot.healing.dependency_files.workflow import python_versions
+
+    if session.plan.details.get("python_version"):
+        return [str(session.plan.details["python_version"])]
+    path = _workflow_path(session)
+    found = client.get_file(branch.repository, path, ref=branch.read_ref) if path else None
+    job = (session.incident.get("metadata") or {}).get("job_name")
+    return python_versions(found.text, job) if found else []
+
+
+def _pythons_text(pythons: list[str]) -> str:
+    return "Python " + ", ".join(pythons) if pythons else "any Python (the runner's is unknown)"
+
+
+def _pinned_version(
+    session: RepairSession, package: str, path: str, content: str, pythons: list[str]
+) -> tuple[str | None, str]:
     """The version to pin a new requirement to when the file pins everything, and why (empty: unpinned)."""
     from mlops_bot.healing.dependency_files import pinned_file
     from mlops_bot.healing.dependency_files.pins import installable, newest
 
     if not pinned_file(path, content):
         return None, ""
-    python_version = session.plan.details.get("python_version")
     try:
         with session.pypi() as pypi:
             project = pypi.project(package)
@@ -296,13 +313,13 @@ def _pinned_version(session: RepairSession, package: str, path: str, content: st
             f"`{path}` pins every requirement, but PyPI did not answer for `{package}` ({exc}): "
             "added unpinned; pin it once CI passes.",
         )
-    version = newest(installable(project.releases, python_version))
+    version = newest(installable(project.releases, pythons))
     if version is None:
         return None, f"`{path}` pins every requirement, but PyPI lists no installable release of `{package}`."
-    runner = f"Python {python_version}" if python_version else "any Python"
     return version, (
         f"`{path}` pins every requirement with `==`, so this pins `{package}` too: {version} is the newest "
-        f"release on PyPI that is not yanked or a pre-release and whose `requires_python` admits {runner}."
+        f"release on PyPI that is not yanked or a pre-release and whose `requires_python` admits "
+        f"{_pythons_text(pythons)}."
     )
 
 
@@ -383,7 +400,9 @@ def open_fix_pull_request(session: RepairSession) -> RepairOutcome:
     on_branch = bool(branch.sha and chosen and canonical_name(package) in declared_packages(chosen, existing[chosen]))
     version, why = (None, "")
     if chosen and not on_branch and ecosystem != "node":
-        version, why = _pinned_version(session, package, chosen, existing[chosen])
+        version, why = _pinned_version(
+            session, package, chosen, existing[chosen], _runner_pythons(session, client, branch)
+        )
     edit = (
         None
         if on_branch or not chosen
@@ -444,19 +463,17 @@ def fix_version_pin(session: RepairSession) -> RepairOutcome:
     listed = [str(v) for v in details.get("available_versions") or []]
     new = nearest_version(old, listed)
     source = "the versions pip listed in the failing log (those available for the runner's Python)"
+    branch = _fix_branch(session, client)
     if new is None:
-        python_version = details.get("python_version")
+        pythons = _runner_pythons(session, client, branch)
         try:
             with session.pypi() as pypi:
-                new = nearest_version(old, installable(pypi.project(package).releases, python_version))
+                new = nearest_version(old, installable(pypi.project(package).releases, pythons))
         except PyPIError as exc:
             return _escalate(session, f"no version of {package} to move the pin to: PyPI did not answer ({exc})")
-        source = "PyPI's releases of the project that support " + (
-            f"Python {python_version}" if python_version else "the runner's Python"
-        )
+        source = f"PyPI's releases of the project that support {_pythons_text(pythons)}"
     if new is None or new == old:
         return _escalate(session, f"no installable version of {package} near {old} to move the pin to")
-    branch = _fix_branch(session, client)
     paths = [*DEPENDENCY_FILE_CANDIDATES, "requirements-test.txt", "requirements/test.txt"]
     if (workflow := _workflow_path(session)) is not None:
         paths.append(workflow)

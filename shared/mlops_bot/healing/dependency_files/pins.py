@@ -46,17 +46,22 @@ def nearest_version(requested: str, available: Iterable[str]) -> str | None:
     return str(chosen)
 
 
-def supports(release: Release, python_version: str | None) -> bool:
-    """True when the release declares no Python limit or its `requires_python` admits `python_version`."""
-    if python_version is None or not release.requires_python:
+PythonVersions = str | Sequence[str] | None
+
+
+def supports(release: Release, python_versions: PythonVersions) -> bool:
+    """True when the release declares no Python limit or its `requires_python` admits every runner Python."""
+    wanted = [python_versions] if isinstance(python_versions, str) else list(python_versions or [])
+    if not wanted or not release.requires_python:
         return True
     try:
-        return Version(python_version) in SpecifierSet(release.requires_python)
+        allowed = SpecifierSet(release.requires_python)
+        return all(allowed.contains(Version(v), prereleases=True) for v in wanted)
     except (InvalidSpecifier, InvalidVersion):
         return True
 
 
-def installable(releases: Sequence[Release], python_version: str | None) -> list[str]:
+def installable(releases: Sequence[Release], python_version: PythonVersions) -> list[str]:
     """Versions with files, not yanked, not pre-releases, that support the runner's Python."""
     found: list[str] = []
     for release in releases:

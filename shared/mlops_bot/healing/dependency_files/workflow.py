@@ -140,3 +140,33 @@ def _in_place(content: str, line: int, column: int, minutes: int, raise_to: int)
         return None
     lines[line] = text[:column] + str(raise_to) + text[column + len(str(minutes)) :]
     return "\n".join(lines)
+
+
+def _version_text(value: Any) -> str | None:
+    text = str(value).strip().removesuffix(".x")
+    return text if re.fullmatch(r"3\.\d+(?:\.\d+)?", text) else None
+
+
+def python_versions(content: str, job: str | None = None) -> list[str]:
+    """The Pythons `actions/setup-python` installs in the workflow (one job's when named), matrix resolved.
+
+    What the runner's Python is, for choosing a release that supports it; empty when unknown.
+    """
+    loaded = _load(content)
+    if loaded is None or not isinstance(loaded[0], dict) or not isinstance(loaded[0].get("jobs"), dict):
+        return []
+    found: list[str] = []
+    for job_id, body in loaded[0]["jobs"].items():
+        if not isinstance(body, dict) or (job is not None and str(job_id) != job):
+            continue
+        matrix = (body.get("strategy") or {}).get("matrix") or {}
+        for step in body.get("steps") or []:
+            if not isinstance(step, dict) or not str(step.get("uses", "")).startswith("actions/setup-python"):
+                continue
+            value = (step.get("with") or {}).get("python-version")
+            expression = re.fullmatch(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}", str(value or "").strip())
+            values = matrix.get(expression.group(1)) if expression and isinstance(matrix, dict) else [value]
+            for candidate in values if isinstance(values, list) else [values]:
+                if (version := _version_text(candidate)) is not None:
+                    found.append(version)
+    return list(dict.fromkeys(found))
