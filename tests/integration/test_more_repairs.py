@@ -17,6 +17,7 @@ from mlops_bot.adapters.github import GitHubClient
 from mlops_bot.config import Settings
 from mlops_bot.detection.incidents import Incident, incident_item
 from mlops_bot.diagnosis import diagnose_path
+from mlops_bot.healing import budgets
 from mlops_bot.healing.actions import ActionDependencies, PlaybookState, execute, plan
 from mlops_bot.storage import keys
 from mlops_bot.tenancy.service import enroll_repository
@@ -373,3 +374,35 @@ def test_stable_tests_are_released_by_pull_request(table: StateTable, github: Gi
     outcome = heal(table, github, dry_run=False, incident_id="inc-stable", playbook="flaky_test_response")
     assert (outcome["status"], outcome["action"]) == ("done", "release_flaky_tests")
     assert github.file_text(REPO, "tests/test_api.py", ref="mlops-bot/inc-stable") == TEST_API
+
+
+# --------------------------------------------------------------------------------------------------
+# The never-harm rules hold for every new repair
+
+
+@pytest.mark.parametrize(
+    ("files", "diagnosis", "action"),
+    [
+        pytest.param({"requirements.txt": PINNED}, "pip_no_matching_version.log", "fix_version_pin", id="pin"),
+        pytest.param({".github/workflows/train.yml": TRAIN_WORKFLOW}, None, "raise_job_timeout", id="timeout"),
+    ],
+)
+def test_the_daily_write_budget_and_the_breaker_stop_the_new_repairs(
+    table: StateTable, github: GitHubStandIn, files: dict[str, str], diagnosis: str | None, action: str
+) -> None:
+    github.add_repo(REPO, files=files)
+    add_incident(table, diagnosed(diagnosis) if diagnosis else job_timeout(30))
+    refused = heal(table, github, dry_run=False, MLOPS_BOT_MAX_WRITES_PER_REPO_PER_DAY=0)
+    assert (refused["status"], refused["rule"]) == ("refused", "write_budget")
+    assert github.writes() == []
+    for _ in range(3):
+        budgets.record_outcome(table, Settings(), "default", REPO, healed=False)  # type: ignore[call-arg]
+    add_incident(table, diagnosed(diagnosis) if diagnosis else job_timeout(30), incident_id="inc-2")
+    deps = ActionDependencies(
+        Settings(MLOPS_BOT_TABLE_NAME=table.name),  # type: ignore[call-arg]
+        table,
+        lambda repository, installation: GitHubClient.from_token(TOKEN, github.url),
+    )
+    planned = plan(deps, PlaybookState(tenant_id="default", incident_id="inc-2", dry_run=False))
+    assert (planned["action"], planned["rule"]) == ("none", "circuit_breaker")
+    assert github.writes() == []
