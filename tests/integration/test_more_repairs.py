@@ -406,3 +406,15 @@ def test_the_daily_write_budget_and_the_breaker_stop_the_new_repairs(
     planned = plan(deps, PlaybookState(tenant_id="default", incident_id="inc-2", dry_run=False))
     assert (planned["action"], planned["rule"]) == ("none", "circuit_breaker")
     assert github.writes() == []
+
+
+def test_a_repository_that_uses_the_flaky_package_keeps_its_mechanism(table: StateTable, github: GitHubStandIn) -> None:
+    github.add_repo(REPO, files={"tests/test_api.py": TEST_API, "requirements-dev.txt": "flaky==3.8.1\npytest\n"})
+    add_incident(table, diagnosed("pytest_retry_flaky.log"))
+    outcome = heal(table, github, dry_run=False, playbook="flaky_test_response", MLOPS_BOT_FLAKY_RERUN_BUDGET=0)
+    assert outcome["action"] == "quarantine_flaky_tests"
+    marked = github.file_text(REPO, "tests/test_api.py", ref="mlops-bot/inc-1")
+    assert marked == "from flaky import flaky\n" + TEST_API.replace(
+        "@pytest.mark.parametrize", "@flaky(max_runs=4)\n@pytest.mark.parametrize"
+    )
+    assert github.calls_to("PUT", r"/contents/requirements-dev\.txt$") == []

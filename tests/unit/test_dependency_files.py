@@ -1109,3 +1109,14 @@ jobs:
     assert python_versions(workflow) == ["3.10", "3.12", "3.11"]
     assert python_versions(workflow, "lint") == ["3.11"]
     assert python_versions("jobs: {a: {steps: [{run: make}]}}\n") == []
+
+
+def test_a_repository_on_the_flaky_package_gets_its_own_decorator() -> None:
+    from mlops_bot.healing.dependency_files.flaky_markers import FLAKY
+
+    content = "from flaky import flaky\n\n\ndef test_download():\n    assert True\n"
+    edit = mark_flaky("tests/test_io.py", content, [node("tests/test_io.py::test_download")], 2, FLAKY)
+    assert edit is not None
+    assert edit.new_content == content.replace("def test_download", "@flaky(max_runs=3)\ndef test_download")
+    released = unmark_flaky("tests/test_io.py", edit.new_content, [node("tests/test_io.py::test_download")])
+    assert released is not None and released.new_content == content

@@ -564,9 +564,14 @@ def _marker_edits(
 
 
 def quarantine_flaky_tests(session: RepairSession) -> RepairOutcome:
-    """Today's flaky-tests issue, plus a pull request marking the tests for reruns (pytest-rerunfailures)."""
+    """Today's flaky-tests issue, plus a pull request marking the tests for reruns.
+
+    The repository's own mechanism when it has one (pytest-rerunfailures, or the `flaky` package's
+    `@flaky(max_runs=N)`), else `@pytest.mark.flaky(reruns=N)` with pytest-rerunfailures added to
+    the test dependencies.
+    """
     from mlops_bot.healing.dependency_files import add_test_dependency, test_dependency_declared
-    from mlops_bot.healing.dependency_files.flaky_markers import RERUN_PLUGIN, mark_flaky
+    from mlops_bot.healing.dependency_files.flaky_markers import FLAKY, RERUNFAILURES, mark_flaky
 
     issue = open_issue(session)
     client = session.client
@@ -575,26 +580,33 @@ def quarantine_flaky_tests(session: RepairSession) -> RepairOutcome:
     tests = [str(t) for t in session.plan.details.get("tests") or []]
     reruns = int(session.plan.details.get("reruns", 3))
     branch = _fix_branch(session, client)
-    edits = _marker_edits(client, branch, tests, lambda path, text, nodes: mark_flaky(path, text, nodes, reruns))
+    existing = _test_files(session, client, branch)
+    has_rerunfailures = test_dependency_declared(existing, RERUNFAILURES.plugin) is not None
+    uses_flaky = not has_rerunfailures and test_dependency_declared(existing, FLAKY.plugin) is not None
+    mechanism = FLAKY if uses_flaky else RERUNFAILURES
+    edits = _marker_edits(
+        client, branch, tests, lambda path, text, nodes: mark_flaky(path, text, nodes, reruns, mechanism)
+    )
     if not edits:
         return issue  # the tests are not found, or already marked: the issue says what is flaky
-    existing = _test_files(session, client, branch)
-    plugin_note = f"`{RERUN_PLUGIN}` is already a test dependency."
-    if test_dependency_declared(existing, RERUN_PLUGIN) is None:
-        dependency = add_test_dependency(existing, RERUN_PLUGIN)
+    names = [e.added_line.split(" on ", 1)[-1] for e in edits]
+    plugin_note = f"`{mechanism.plugin}` is already a test dependency of the repository."
+    if not (has_rerunfailures or uses_flaky):
+        dependency = add_test_dependency(existing, RERUNFAILURES.plugin)
         if dependency is None:
             return issue  # no test dependency list to add the plugin to: the marker alone would do nothing
         edits.append(dependency)
-        plugin_note = f"Adds `{RERUN_PLUGIN}` (which provides the marker) to `{dependency.path}`."
-    names = [e.added_line.split(" on ", 1)[-1] for e in edits if e.added_line.startswith("@pytest.mark.flaky")]
+        plugin_note = f"Adds `{RERUNFAILURES.plugin}` (which provides the marker) to `{dependency.path}`."
     title = f"Quarantine flaky tests: {', '.join(names)}"[:250]
     body = (
         f"These tests failed and then passed on the same commit (incident `{session.incident['id']}`): "
-        f"they are marked `@pytest.mark.flaky(reruns={reruns})` so a flake no longer fails CI, while the "
+        f"they are marked `{mechanism.marker(reruns)}` so a flake no longer fails CI, while the "
         f"issue tracks them. {plugin_note}\n\nThe markers come off again (a pull request by mlops-bot) once "
         f"the tests have had no flaky pass for the flake window.\n\n{_diff_block(edits)}"
     )
-    changes: list[dict[str, Any]] = [{"type": "quarantine", "tests": tests, "reruns": reruns}]
+    changes: list[dict[str, Any]] = [
+        {"type": "quarantine", "tests": tests, "reruns": reruns, "mechanism": mechanism.plugin}
+    ]
     changes += [{"type": "file_modified", "path": e.path, "diff": e.diff} for e in edits]
     outcome = _propose(session, client, branch, edits, title, body, changes)
     outcome.issue = issue.issue

@@ -14,7 +14,24 @@ from dataclasses import dataclass
 from mlops_bot.healing.dependency_files._core import DependencyEdit, _edit, _eol, _insert_line, _lines
 
 RERUN_PLUGIN = "pytest-rerunfailures"
-_MARKER = re.compile(r"^\s*@pytest\.mark\.flaky\b")
+FLAKY_PLUGIN = "flaky"  # the `flaky` package: `@flaky(max_runs=N)`, a repository's existing mechanism
+_MARKER = re.compile(r"^\s*@(?:pytest\.mark\.flaky|flaky)\b")
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """How the repository marks a test for reruns: the decorator and the import it needs."""
+
+    plugin: str
+    decorator: str  # with `{reruns}` to fill
+    import_line: str
+
+    def marker(self, reruns: int) -> str:
+        return self.decorator.format(reruns=reruns, runs=reruns + 1)
+
+
+RERUNFAILURES = Mechanism(RERUN_PLUGIN, "@pytest.mark.flaky(reruns={reruns})", "import pytest")
+FLAKY = Mechanism(FLAKY_PLUGIN, "@flaky(max_runs={runs})", "from flaky import flaky")
 
 
 @dataclass(frozen=True)
@@ -71,10 +88,19 @@ def _parse(content: str) -> ast.Module | None:
         return None
 
 
-def _imports_pytest(tree: ast.Module) -> bool:
-    return any(
-        isinstance(n, ast.Import) and any(a.name == "pytest" and a.asname is None for a in n.names) for n in tree.body
-    )
+def _is_import(node: ast.stmt, import_line: str) -> bool:
+    return isinstance(node, ast.Import | ast.ImportFrom) and ast.unparse(node) == import_line
+
+
+def _imports(tree: ast.Module, import_line: str) -> bool:
+    return any(_is_import(n, import_line) for n in tree.body)
+
+
+def _without_import(tree: ast.Module, import_line: str) -> ast.Module:
+    tree.body = [
+        n for n in tree.body if not (isinstance(n, ast.Import | ast.ImportFrom) and ast.unparse(n) == import_line)
+    ]
+    return tree
 
 
 def _import_line(tree: ast.Module) -> int:
@@ -90,8 +116,11 @@ def _import_line(tree: ast.Module) -> int:
     return index
 
 
-def mark_flaky(path: str, content: str, tests: list[NodeId], reruns: int) -> DependencyEdit | None:
-    """Put `@pytest.mark.flaky(reruns=N)` on each test of this file that does not carry one yet."""
+def mark_flaky(
+    path: str, content: str, tests: list[NodeId], reruns: int, mechanism: Mechanism = RERUNFAILURES
+) -> DependencyEdit | None:
+    """Put the rerun marker (`@pytest.mark.flaky(reruns=N)`, or the repository's `@flaky(max_runs=N+1)`)
+    on each test of this file that does not carry one yet."""
     tree = _parse(content)
     if tree is None:
         return None
@@ -104,12 +133,12 @@ def mark_flaky(path: str, content: str, tests: list[NodeId], reruns: int) -> Dep
             continue
         indent = re.match(r"[ \t]*", lines[function.lineno - 1]).group(0)  # type: ignore[union-attr]
         first = min([d.lineno for d in function.decorator_list] + [function.lineno]) - 1
-        inserts.append((first, f"{indent}@pytest.mark.flaky(reruns={reruns})"))
+        inserts.append((first, f"{indent}{mechanism.marker(reruns)}"))
         marked.append(test)
     if not inserts:
         return None
-    if not _imports_pytest(tree):
-        inserts.append((_import_line(tree), "import pytest"))
+    if not _imports(tree, mechanism.import_line):
+        inserts.append((_import_line(tree), mechanism.import_line))
     new_lines = list(lines)
     for index, text in sorted(inserts, key=lambda i: i[0], reverse=True):
         new_lines = _lines(_insert_line(new_lines, index, text, eol))
@@ -121,18 +150,14 @@ def mark_flaky(path: str, content: str, tests: list[NodeId], reruns: int) -> Dep
         function = _find(new_tree, test)
         if function is None or sum(_is_flaky_marker(d) for d in function.decorator_list) != 1:
             return None
-    reduced = _parse(new_content)
-    assert reduced is not None
-    reduced.body = [n for n in reduced.body if not (isinstance(n, ast.Import) and ast.unparse(n) == "import pytest")]
-    original = _parse(content)
-    assert original is not None
-    original.body = [n for n in original.body if not (isinstance(n, ast.Import) and ast.unparse(n) == "import pytest")]
+    reduced = _without_import(new_tree, mechanism.import_line)
+    original = _without_import(tree, mechanism.import_line)
     for test in marked:
         _without_marker(reduced, test)
     if ast.dump(reduced) != ast.dump(original):
         return None
     names = ", ".join(t.name for t in marked)
-    return _edit(path, content, new_content, f"@pytest.mark.flaky(reruns={reruns}) on {names}")
+    return _edit(path, content, new_content, f"{mechanism.marker(reruns)} on {names}")
 
 
 def unmark_flaky(path: str, content: str, tests: list[NodeId]) -> DependencyEdit | None:
