@@ -418,3 +418,25 @@ def test_a_repository_that_uses_the_flaky_package_keeps_its_mechanism(table: Sta
         "@pytest.mark.parametrize", "@flaky(max_runs=4)\n@pytest.mark.parametrize"
     )
     assert github.calls_to("PUT", r"/contents/requirements-dev\.txt$") == []
+
+
+def test_of_two_jobs_with_the_same_limit_the_run_says_which_one_ran_out_of_time(
+    table: StateTable, github: GitHubStandIn
+) -> None:
+    two = TRAIN_WORKFLOW.replace("jobs:\n", "jobs:\n  lint:\n    runs-on: ubuntu-latest\n    timeout-minutes: 30\n")
+    two = two.replace("  train:\n", "  train:\n    name: Train model\n")
+    github.add_repo(REPO, files={".github/workflows/train.yml": two})
+    github.set_run(
+        REPO,
+        77,
+        path=".github/workflows/train.yml",
+        jobs=[{"name": "lint", "conclusion": "success"}, {"name": "Train model (3.11)", "conclusion": "cancelled"}],
+    )
+    add_incident(table, job_timeout(30))
+    outcome = heal(table, github, dry_run=False)
+    assert outcome["action"] == "raise_job_timeout" and outcome["status"] == "done"
+    raised = github.file_text(REPO, ".github/workflows/train.yml", ref="mlops-bot/inc-1")
+    assert raised == two.replace(
+        "    name: Train model\n    runs-on: ubuntu-latest\n    # the GPU box is slow on Mondays\n    timeout-minutes: 30",
+        "    name: Train model\n    runs-on: ubuntu-latest\n    # the GPU box is slow on Mondays\n    timeout-minutes: 60",
+    )

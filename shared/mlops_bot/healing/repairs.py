@@ -495,6 +495,23 @@ def fix_version_pin(session: RepairSession) -> RepairOutcome:
     return _propose(session, client, branch, edits, title, body, changes)
 
 
+def _timed_out_job(session: RepairSession, client: GitHubClient, workflow: str, minutes: int) -> str | None:
+    """Which of several jobs with the same limit ran out of time: the run's jobs that did not finish."""
+    from mlops_bot.healing.dependency_files import workflow as workflow_file
+
+    run_id = (session.incident.get("metadata") or {}).get("run_id")
+    if not run_id:
+        return None
+    stopped = [
+        j.name
+        for j in client.list_run_jobs(session.repository, int(run_id))
+        if j.conclusion in {"failure", "cancelled", "timed_out"}
+    ]
+    candidates = set(workflow_file.jobs_with_timeout(workflow, minutes))
+    named = [j for j in workflow_file.job_ids_named(workflow, stopped) if j in candidates]
+    return named[0] if len(named) == 1 else None
+
+
 def raise_job_timeout(session: RepairSession) -> RepairOutcome:
     """Double the `timeout-minutes` of the job that ran out of time (capped at GitHub's 360)."""
     from mlops_bot.healing.dependency_files import workflow as workflow_file
@@ -509,6 +526,8 @@ def raise_job_timeout(session: RepairSession) -> RepairOutcome:
     branch = _fix_branch(session, client)
     found = client.get_file(branch.repository, path, ref=branch.read_ref)
     job = (session.incident.get("metadata") or {}).get("job_name")
+    if found is not None and job is None and len(workflow_file.jobs_with_timeout(found.text, minutes)) > 1:
+        job = _timed_out_job(session, client, found.text, minutes)
     edit = (
         workflow_file.raise_job_timeout(path, found.text, minutes=minutes, raise_to=raise_to, job=job)
         if found

@@ -170,3 +170,19 @@ def python_versions(content: str, job: str | None = None) -> list[str]:
                 if (version := _version_text(candidate)) is not None:
                     found.append(version)
     return list(dict.fromkeys(found))
+
+
+def job_ids_named(content: str, display_names: list[str]) -> list[str]:
+    """The job ids whose display name (`name:`, else the id) is one of `display_names`.
+
+    The Actions API names a job by its display name, with ` (matrix values)` appended for a matrix job.
+    """
+    loaded = _load(content)
+    if loaded is None or not isinstance(loaded[0], dict) or not isinstance(loaded[0].get("jobs"), dict):
+        return []
+    found: list[str] = []
+    for job_id, body in loaded[0]["jobs"].items():
+        display = str(body.get("name") or job_id) if isinstance(body, dict) else str(job_id)
+        if any(name == display or name.startswith(f"{display} (") for name in display_names):
+            found.append(str(job_id))
+    return found
