@@ -436,7 +436,5 @@ def test_of_two_jobs_with_the_same_limit_the_run_says_which_one_ran_out_of_time(
     outcome = heal(table, github, dry_run=False)
     assert outcome["action"] == "raise_job_timeout" and outcome["status"] == "done"
     raised = github.file_text(REPO, ".github/workflows/train.yml", ref="mlops-bot/inc-1")
-    assert raised == two.replace(
-        "    name: Train model\n    runs-on: ubuntu-latest\n    # the GPU box is slow on Mondays\n    timeout-minutes: 30",
-        "    name: Train model\n    runs-on: ubuntu-latest\n    # the GPU box is slow on Mondays\n    timeout-minutes: 60",
-    )
+    train = "    name: Train model\n    runs-on: ubuntu-latest\n    # the GPU box is slow on Mondays\n"
+    assert raised == two.replace(f"{train}    timeout-minutes: 30", f"{train}    timeout-minutes: 60")
