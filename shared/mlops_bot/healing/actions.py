@@ -171,7 +171,7 @@ def plan(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
 
 
 def _sensitivity(configuration: dict[str, Any]) -> Sensitivity:
-    """The repository's `detection_sensitivity` (file over management API, as `merged` decides)."""
+    """The repository's `detection_sensitivity` (management API over `.github/mlops-bot.yml`, as `merged` decides)."""
     try:
         return Sensitivity(str(configuration.get("detection_sensitivity") or "medium").lower())
     except ValueError:
