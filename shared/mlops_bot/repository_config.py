@@ -42,6 +42,9 @@ class RepositoryFileConfig(BaseModel):
     custom_playbooks: list[str] | None = None
     drift: DriftSettings | None = None
     model_thresholds: dict[str, Any] | None = None
+    lock_refresh_workflow: str | None = Field(
+        default=None, description="workflow dispatched on a fix branch to refresh lock files beside an edited file"
+    )
 
 
 class ConfigProblem(BaseModel):

@@ -20,6 +20,7 @@ from mlops_bot.local.stack import LocalStack, StackConfig, free_port
 from mlops_bot.storage import keys
 from tests.e2e.conftest import eventually
 from tests.support.github_standin import GitHubStandIn
+from tests.support.pypi_standin import PyPIStandIn
 from tests.support.webhooks import post_webhook, workflow_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,8 +36,16 @@ def github() -> Iterator[GitHubStandIn]:
 
 
 @pytest.fixture(scope="module")
-def stack(github: GitHubStandIn) -> Iterator[LocalStack]:
+def pypi() -> Iterator[PyPIStandIn]:
+    with PyPIStandIn() as standin:
+        standin.add_project("scikit-learn", {"1.5.2": ">=3.9", "1.6.1": ">=3.9"})
+        yield standin
+
+
+@pytest.fixture(scope="module")
+def stack(github: GitHubStandIn, pypi: PyPIStandIn) -> Iterator[LocalStack]:
     config = StackConfig(
+        extra_environment={"MLOPS_BOT_PYPI_URL": pypi.url},
         template_path=ROOT / "template.yaml",
         port=free_port(),
         webhook_secret="heal-secret",
@@ -108,7 +117,7 @@ def test_missing_module_gets_one_fix_pr_and_a_green_run_resolves_it(stack: Local
     assert len(pulls) == 1
     assert pulls[0].json["head"] == branch and pulls[0].json["base"] == "main"
     fixed = github.file_text(repo, "requirements.txt", ref=branch)
-    assert fixed is not None and fixed.startswith(REQUIREMENTS) and "scikit-learn" in fixed
+    assert fixed == REQUIREMENTS + "scikit-learn==1.6.1\n"  # the file pins everything: so does the fix
     assert github.file_text(repo, "requirements.txt") == REQUIREMENTS  # default branch untouched
     assert verifying["diagnosis"]["details"]["package"] == "scikit-learn"
     action = verifying["actions_taken"][-1]

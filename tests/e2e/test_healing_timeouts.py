@@ -13,6 +13,7 @@ import pytest
 from mlops_bot.local.stack import LocalStack, StackConfig, free_port
 from tests.e2e.test_healing import REQUIREMENTS, ROOT, TOKEN, deliver, run_logs, wait_status
 from tests.support.github_standin import GitHubStandIn
+from tests.support.pypi_standin import PyPIStandIn
 
 
 @pytest.fixture
@@ -21,8 +22,15 @@ def github() -> Iterator[GitHubStandIn]:
         yield standin
 
 
+@pytest.fixture
+def pypi() -> Iterator[PyPIStandIn]:
+    with PyPIStandIn() as standin:
+        standin.add_project("scikit-learn", {"1.6.1": ">=3.9"})
+        yield standin
+
+
 def test_github_timeouts_delay_the_repair_and_a_lost_answer_never_duplicates_the_pull_request(
-    github: GitHubStandIn,
+    github: GitHubStandIn, pypi: PyPIStandIn
 ) -> None:
     config = StackConfig(
         template_path=ROOT / "template.yaml",
@@ -32,7 +40,7 @@ def test_github_timeouts_delay_the_repair_and_a_lost_answer_never_duplicates_the
         github_token=TOKEN,
         dry_run=False,
         visibility_timeout=1,
-        extra_environment={"MLOPS_BOT_GITHUB_TIMEOUT_SECONDS": "1"},
+        extra_environment={"MLOPS_BOT_GITHUB_TIMEOUT_SECONDS": "1", "MLOPS_BOT_PYPI_URL": pypi.url},
     )
     repo = "acme/slowpoke"
     github.add_repo(repo, files={"requirements.txt": REQUIREMENTS})

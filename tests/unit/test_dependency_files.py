@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import configparser
 import json
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -590,6 +594,17 @@ def test_conda_environment_without_pip_section_gets_a_conda_dependency() -> None
     assert yaml.safe_load(edit.new_content)["dependencies"] == ["matplotlib", "numpy", "pandas", "scipy"]
 
 
+def test_conda_pip_section_with_its_own_deeper_indentation_keeps_it() -> None:
+    content = "dependencies:\n  - python=3.11\n  - pip:\n      - mlflow==2.11.1  # tracking\n      - wandb\n"
+    edit = add_dependency("environment.yml", content, "optuna")
+    assert edit is not None
+    assert edit.new_content == content.replace("      - wandb", "      - optuna\n      - wandb")
+
+
+def test_conda_environment_with_another_mapping_in_dependencies_is_not_edited() -> None:
+    assert add_dependency("environment.yml", "dependencies:\n  - numpy\n  - other: [x]\n", "pandas") is None
+
+
 @pytest.mark.parametrize("package", ["Pandas", "pytorch", "MLflow", "numpy"])
 def test_conda_packages_already_declared_are_not_added(package: str) -> None:
     assert add_dependency("environment.yml", CONDA_ENVIRONMENT, package) is None
@@ -663,6 +678,21 @@ def test_minified_package_json_stays_minified() -> None:
     assert edit.new_content == '{"name":"x","dependencies":{"b":"1","a":"2","lodash":"*"}}'
 
 
+def test_package_json_npm_would_not_write_is_not_reformatted_by_a_fix() -> None:
+    hand_aligned = '{\n  "name": "x",\n  "files": ["dist", "lib"],\n  "dependencies": {\n    "a": "1"\n  }\n}\n'
+    assert add_dependency("package.json", hand_aligned, "lodash") is None
+
+
+def test_package_json_keeps_non_ascii_text() -> None:
+    content = '{\n  "description": "Modèle de prévision",\n  "dependencies": {}\n}\n'
+    edit = add_dependency("package.json", content, "d3", "^7.9.0")
+    assert edit is not None
+    assert (
+        edit.new_content
+        == '{\n  "description": "Modèle de prévision",\n  "dependencies": {\n    "d3": "^7.9.0"\n  }\n}\n'
+    )
+
+
 @pytest.mark.parametrize("package", ["react", "React", "@testing-library/react"])
 def test_package_json_already_declared(package: str) -> None:
     assert add_dependency("package.json", CRA_PACKAGE_JSON, package) is None
@@ -707,3 +737,386 @@ def test_poetry_ranges_only_go_into_poetry_tables() -> None:
         add_dependency("requirements.txt", "numpy\n", "structlog", "^24.1")
     with pytest.raises(ValueError):
         add_dependency("pyproject.toml", SORTED_PYPROJECT, "structlog", "~24.1")
+
+
+# --------------------------------------------------------------------------------------------------
+# The editing libraries stay off the webhook's cold start
+
+ROOT = Path(__file__).resolve().parents[2]
+INGRESS_IMPORTS = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("ingress", "functions/webhook_ingress/handler.py")
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+import mlops_bot.webhooks.service
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_webhook_ingress_never_loads_healing_or_the_file_editing_libraries() -> None:
+    loaded = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", INGRESS_IMPORTS], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+    )
+    heavy = [m for m in loaded if m.startswith(("mlops_bot.healing", "tomlkit", "ruamel"))]
+    assert heavy == []
+
+
+# --------------------------------------------------------------------------------------------------
+# Moving a pin to a version that exists (golden before/after)
+
+from mlops_bot.adapters.pypi import Release  # noqa: E402
+from mlops_bot.healing.dependency_files import pinned_file  # noqa: E402
+from mlops_bot.healing.dependency_files.pins import installable, move_pin, nearest_version, newest  # noqa: E402
+from mlops_bot.healing.dependency_files.workflow import jobs_with_timeout, raise_job_timeout  # noqa: E402
+
+TORCH_VERSIONS = ["2.12.0", "2.12.1", "2.13.0", "2.14.0", "2.14.1", "2.15.0", "2.16.0rc1"]
+
+
+@pytest.mark.parametrize(
+    ("requested", "expected"),
+    [
+        pytest.param("9.9.9", "2.15.0", id="beyond-the-newest-takes-the-newest-final"),
+        pytest.param("2.14.3", "2.14.1", id="between-takes-the-one-below"),
+        pytest.param("1.0", "2.12.0", id="below-all-takes-the-oldest"),
+        pytest.param("2.16.0rc2", "2.16.0rc1", id="a-pre-release-pin-may-move-to-a-pre-release"),
+    ],
+)
+def test_nearest_version_the_log_lists(requested: str, expected: str) -> None:
+    assert nearest_version(requested, TORCH_VERSIONS) == expected
+
+
+def test_installable_versions_follow_requires_python_and_skip_yanked_and_pre_releases() -> None:
+    releases = [
+        Release(version="1.26.4", requires_python=">=3.9"),
+        Release(version="2.0.0", requires_python=">=3.9"),
+        Release(version="2.1.0", requires_python=">=3.10", yanked=True),
+        Release(version="2.2.0", requires_python=">=3.10"),
+        Release(version="2.3.0rc1", requires_python=">=3.10"),
+        Release(version="2.4.0", requires_python=">=3.12"),
+        Release(version="2.5.0", has_files=False),
+    ]
+    assert newest(installable(releases, "3.11")) == "2.2.0"
+    assert newest(installable(releases, "3.9")) == "2.0.0"
+    assert newest(installable(releases, None)) == "2.4.0"
+
+
+PINNED_WITH_STYLE = """\
+# Training image (keep pinned)
+numpy==1.26.4
+Torch == 9.9.9 ; platform_system != "Darwin"  # GPU build
+torchvision==0.17.1
+"""
+
+
+def test_a_pin_moves_on_its_own_line_keeping_spelling_spacing_marker_and_comment() -> None:
+    edit = move_pin("requirements.txt", PINNED_WITH_STYLE, "torch", "9.9.9", "2.15.0")
+    assert edit is not None
+    assert edit.new_content == PINNED_WITH_STYLE.replace("Torch == 9.9.9 ;", "Torch == 2.15.0 ;")
+    assert added_lines(edit.diff) == ['Torch == 2.15.0 ; platform_system != "Darwin"  # GPU build']
+
+
+@pytest.mark.parametrize(
+    ("path", "before", "after"),
+    [
+        pytest.param(
+            "pyproject.toml",
+            SORTED_PYPROJECT.replace('"pandas>=2.1"', '"pandas==9.9.9"'),
+            SORTED_PYPROJECT.replace('"pandas>=2.1"', '"pandas==2.2.2"'),
+            id="pep621",
+        ),
+        pytest.param(
+            "pyproject.toml",
+            POETRY_PYPROJECT.replace('pydantic = "^2.6.4"', 'pydantic = "9.9.9"'),
+            POETRY_PYPROJECT.replace('pydantic = "^2.6.4"', 'pydantic = "2.2.2"'),
+            id="poetry-bare-version",
+        ),
+        pytest.param(
+            "environment.yml",
+            CONDA_ENVIRONMENT.replace("mlflow==2.11.1", "mlflow==9.9.9"),
+            CONDA_ENVIRONMENT.replace("mlflow==2.11.1", "mlflow==2.2.2"),
+            id="conda-pip-section",
+        ),
+        pytest.param(
+            ".github/workflows/ci.yml",
+            "jobs:\n  test:\n    steps:\n      - run: pip install ruff==9.9.9 pytest  # lint first\n",
+            "jobs:\n  test:\n    steps:\n      - run: pip install ruff==2.2.2 pytest  # lint first\n",
+            id="workflow-pip-install",
+        ),
+    ],
+)
+def test_a_pin_moves_in_every_format_keeping_the_rest(path: str, before: str, after: str) -> None:
+    package = {"pandas==9": "pandas", "pydantic = ": "pydantic", "mlflow==9": "mlflow", "ruff==9": "ruff"}
+    name = next(v for k, v in package.items() if k in before)
+    edit = move_pin(path, before, name, "9.9.9", "2.2.2")
+    assert edit is not None and edit.new_content == after
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param("# torch==9.9.9\nnumpy\n", id="only-in-a-comment"),
+        pytest.param("torch==9.9.9\n-r other.txt\ntorch==9.9.9\n", id="twice"),
+        pytest.param("torch>=9.9.9\n", id="not-an-exact-pin"),
+        pytest.param("torchvision==9.9.9\n", id="another-package"),
+    ],
+)
+def test_a_pin_that_is_absent_or_ambiguous_is_not_moved(content: str) -> None:
+    assert move_pin("requirements.txt", content, "torch", "9.9.9", "2.15.0") is None
+
+
+def test_a_file_pins_everything_only_when_every_requirement_is_exact() -> None:
+    assert pinned_file("requirements.txt", PINNED_REQUIREMENTS)
+    assert not pinned_file("requirements.txt", PINNED_REQUIREMENTS + "seaborn\n")
+    assert not pinned_file("requirements.txt", "# nothing\n")
+    assert not pinned_file("pyproject.toml", SORTED_PYPROJECT)
+    assert pinned_file("pyproject.toml", '[project]\nname = "x"\ndependencies = ["a==1", "b[x]==2.0"]\n')
+    assert pinned_file("environment.yml", CONDA_ENVIRONMENT.replace("- wandb", "- wandb==0.16.4"))
+
+
+def test_a_pinned_file_gets_the_new_package_pinned_in_its_sorted_place() -> None:
+    edit = add_dependency("requirements.txt", PINNED_REQUIREMENTS, "scipy", "==1.13.1")
+    assert edit is not None
+    assert edit.new_content == PINNED_REQUIREMENTS.replace("xgboost==", "scipy==1.13.1\nxgboost==")
+
+
+# --------------------------------------------------------------------------------------------------
+# Raising a job's timeout-minutes in a workflow (golden before/after, round-trip)
+
+TRAIN_WORKFLOW = """\
+# Nightly training: keep under the 6 h runner limit.
+name: Train
+on:
+  push:
+    branches: [main]
+  workflow_dispatch: {}
+
+env:
+  PYTHONUNBUFFERED: "1"   # stream logs
+
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: ruff check .
+  train:
+    runs-on: ubuntu-latest
+    # the GPU box is slow on Mondays
+    timeout-minutes: 30
+    strategy:
+      matrix:
+        python: ['3.11', "3.12"]
+    steps:
+      - uses: actions/checkout@v4
+      - name: Train
+        run: |
+          python train.py \\
+            --epochs 50
+"""
+
+
+def test_the_job_that_hit_its_timeout_gets_it_raised_and_nothing_else_changes() -> None:
+    edit = raise_job_timeout(".github/workflows/train.yml", TRAIN_WORKFLOW, minutes=30, raise_to=60)
+    assert edit is not None
+    assert edit.new_content == TRAIN_WORKFLOW.replace("timeout-minutes: 30", "timeout-minutes: 60")
+    assert added_lines(edit.diff) == ["    timeout-minutes: 60"]
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        pytest.param(
+            lambda t: t.replace("      - ", "    - ").replace("        run:", "      run:"), id="flush-dashes"
+        ),
+        pytest.param(lambda t: t.replace("\n", "\r\n"), id="crlf"),
+        pytest.param(
+            lambda _: (
+                "jobs:\n    build:\n        runs-on: ubuntu-latest\n        timeout-minutes: 30\n"
+                "        steps:\n        -   uses: actions/checkout@v4\n        -   run: make   # all\n"
+            ),
+            id="four-space-flush-dashes",
+        ),
+        pytest.param(
+            lambda _: "jobs: {build: {runs-on: ubuntu-latest, timeout-minutes: 30, steps: [{run: make}]}}\n",
+            id="flow-style",
+        ),
+    ],
+)
+def test_timeout_edit_keeps_each_layout(layout: Any) -> None:
+    content = layout(TRAIN_WORKFLOW)
+    edit = raise_job_timeout(".github/workflows/train.yml", content, minutes=30, raise_to=60)
+    assert edit is not None
+    assert edit.new_content == content.replace("timeout-minutes: 30", "timeout-minutes: 60")
+
+
+def test_timeout_is_never_raised_past_githubs_360_minutes() -> None:
+    content = TRAIN_WORKFLOW.replace("timeout-minutes: 30", "timeout-minutes: 240")
+    edit = raise_job_timeout(".github/workflows/train.yml", content, minutes=240, raise_to=480)
+    assert edit is not None and "timeout-minutes: 360" in edit.new_content
+    at_limit = TRAIN_WORKFLOW.replace("timeout-minutes: 30", "timeout-minutes: 360")
+    assert raise_job_timeout(".github/workflows/train.yml", at_limit, minutes=360, raise_to=720) is None
+
+
+def test_two_jobs_with_the_same_limit_need_the_job_name() -> None:
+    content = TRAIN_WORKFLOW.replace("timeout-minutes: 10", "timeout-minutes: 30")
+    assert jobs_with_timeout(content, 30) == ["lint", "train"]
+    assert raise_job_timeout(".github/workflows/train.yml", content, minutes=30, raise_to=60) is None
+    edit = raise_job_timeout(".github/workflows/train.yml", content, minutes=30, raise_to=60, job="train")
+    assert edit is not None and edit.new_content.count("timeout-minutes: 60") == 1
+
+
+def test_a_broken_workflow_is_not_edited() -> None:
+    assert raise_job_timeout(".github/workflows/x.yml", "jobs: [\n", minutes=30, raise_to=60) is None
+
+
+# --------------------------------------------------------------------------------------------------
+# Quarantining flaky tests (golden before/after)
+
+from mlops_bot.healing.dependency_files import add_test_dependency  # noqa: E402
+from mlops_bot.healing.dependency_files.flaky_markers import NodeId, mark_flaky, unmark_flaky  # noqa: E402
+
+TEST_API = '''\
+"""The prediction endpoint."""
+
+from __future__ import annotations
+
+import httpx
+
+from service import app
+
+
+@pytest.fixture
+def client():
+    return httpx.Client(app=app)
+
+
+class TestPredict:
+    @pytest.mark.parametrize("device", ["cpu", "gpu"])
+    def test_batch(self, client, device):
+        assert client.post("/predict", json={"device": device}).status_code == 200
+
+
+async def test_predict_endpoint(client):  # hits the model server
+    assert (await client.get("/health")).status_code == 200
+'''
+
+
+def node(node_id: str) -> NodeId:
+    parsed = NodeId.parse(node_id)
+    assert parsed is not None
+    return parsed
+
+
+def test_flaky_tests_get_the_rerun_marker_above_their_decorators_and_pytest_is_imported() -> None:
+    tests = [node("tests/test_api.py::TestPredict::test_batch[gpu]"), node("tests/test_api.py::test_predict_endpoint")]
+    edit = mark_flaky("tests/test_api.py", TEST_API, tests, 3)
+    assert edit is not None
+    assert edit.new_content == (
+        TEST_API.replace("import httpx\n", "import pytest\nimport httpx\n")
+        .replace(
+            '    @pytest.mark.parametrize("device"',
+            '    @pytest.mark.flaky(reruns=3)\n    @pytest.mark.parametrize("device"',
+        )
+        .replace("async def test_predict_endpoint", "@pytest.mark.flaky(reruns=3)\nasync def test_predict_endpoint")
+    )
+    assert edit.added_line == "@pytest.mark.flaky(reruns=3) on TestPredict::test_batch, test_predict_endpoint"
+
+
+def test_a_marked_test_is_not_marked_twice_and_the_marker_comes_off_again() -> None:
+    tests = [node("tests/test_api.py::test_predict_endpoint")]
+    marked = mark_flaky(
+        "tests/test_api.py", TEST_API.replace("import httpx\n", "import httpx\nimport pytest\n"), tests, 2
+    )
+    assert marked is not None
+    assert mark_flaky("tests/test_api.py", marked.new_content, tests, 2) is None
+    released = unmark_flaky("tests/test_api.py", marked.new_content, tests)
+    assert released is not None
+    assert released.new_content == TEST_API.replace("import httpx\n", "import httpx\nimport pytest\n")
+
+
+@pytest.mark.parametrize(
+    "node_id",
+    ["tests/test_api.py::test_missing", "tests/test_api.py::TestOther::test_batch", "tests/test_api.py::test_batch"],
+)
+def test_a_test_that_is_not_in_the_file_is_not_marked(node_id: str) -> None:
+    assert mark_flaky("tests/test_api.py", TEST_API, [node(node_id)], 3) is None
+
+
+def test_node_ids_that_are_not_pytest_functions_are_refused() -> None:
+    assert NodeId.parse("CI / test (3.11)") is None
+    assert NodeId.parse("tests/test_x.py::test_a[1-2]") == NodeId("tests/test_x.py", (), "test_a")
+
+
+@pytest.mark.parametrize(
+    ("existing", "path", "expected"),
+    [
+        pytest.param(
+            {"requirements-dev.txt": "pytest==8.1.1\nruff==0.4.1\n", "requirements.txt": "numpy\n"},
+            "requirements-dev.txt",
+            "pytest==8.1.1\npytest-rerunfailures\nruff==0.4.1\n",
+            id="dev-requirements",
+        ),
+        pytest.param(
+            {"pyproject.toml": SKLEARN_PYPROJECT},
+            "pyproject.toml",
+            SKLEARN_PYPROJECT.replace(
+                '    "pytest-cov>=2.9.0",\n', '    "pytest-cov>=2.9.0",\n    "pytest-rerunfailures",\n'
+            ),
+            id="pyproject-tests-extra",
+        ),
+        pytest.param(
+            {"pyproject.toml": POETRY_PYPROJECT},
+            "pyproject.toml",
+            POETRY_PYPROJECT.replace('pytest = "^8.1.1"\n', 'pytest = "^8.1.1"\npytest-rerunfailures = "*"\n'),
+            id="poetry-dev-group",
+        ),
+    ],
+)
+def test_the_rerun_plugin_goes_where_the_project_keeps_its_test_tools(
+    existing: dict[str, str], path: str, expected: str
+) -> None:
+    edit = add_test_dependency(existing, "pytest-rerunfailures")
+    assert edit is not None and edit.path == path
+    assert edit.new_content == expected
+
+
+def test_no_test_dependency_list_means_no_plugin_edit() -> None:
+    assert add_test_dependency({"requirements.txt": "numpy\n"}, "pytest-rerunfailures") is None
+    assert add_test_dependency({"pyproject.toml": SORTED_PYPROJECT}, "pytest-rerunfailures") is None
+
+
+def test_the_runners_python_is_read_from_setup_python_with_the_matrix_resolved() -> None:
+    from mlops_bot.healing.dependency_files.workflow import python_versions
+
+    workflow = """\
+jobs:
+  test:
+    strategy:
+      matrix:
+        py: ["3.10", "3.12"]
+    steps:
+      - uses: actions/setup-python@v5
+        with:
+          python-version: ${{ matrix.py }}
+  lint:
+    steps:
+      - uses: actions/setup-python@v5
+        with: {python-version: "3.11.x"}
+"""
+    assert python_versions(workflow) == ["3.10", "3.12", "3.11"]
+    assert python_versions(workflow, "lint") == ["3.11"]
+    assert python_versions("jobs: {a: {steps: [{run: make}]}}\n") == []
+
+
+def test_a_repository_on_the_flaky_package_gets_its_own_decorator() -> None:
+    from mlops_bot.healing.dependency_files.flaky_markers import FLAKY
+
+    content = "from flaky import flaky\n\n\ndef test_download():\n    assert True\n"
+    edit = mark_flaky("tests/test_io.py", content, [node("tests/test_io.py::test_download")], 2, FLAKY)
+    assert edit is not None
+    assert edit.new_content == content.replace("def test_download", "@flaky(max_runs=3)\ndef test_download")
+    released = unmark_flaky("tests/test_io.py", edit.new_content, [node("tests/test_io.py::test_download")])
+    assert released is not None and released.new_content == content

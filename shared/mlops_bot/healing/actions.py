@@ -20,7 +20,7 @@ from mlops_bot.config import Settings
 from mlops_bot.detection.incidents import Incident, TimelineEntry, open_or_update
 from mlops_bot.errors import Invalid, NotFound
 from mlops_bot.healing import budgets, notifications
-from mlops_bot.healing.planner import PlanningContext, RepairPlan, plan_repair
+from mlops_bot.healing.planner import FILE_CHANGING_ACTIONS, PlanningContext, RepairPlan, Sensitivity, plan_repair
 from mlops_bot.healing.repairs import REPAIRS, RepairSession
 from mlops_bot.repository_config import CONFIG_PATH, ConfigProblem, merged, parse
 from mlops_bot.storage import keys
@@ -158,12 +158,24 @@ def plan(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
         known_flaky=bool((incident.get("metadata") or {}).get("known_flaky")),
         last_good_ref=(repo.get("last_good_deployment") or {}).get("ref"),
         retrain_workflow=(configuration.get("drift") or {}).get("retrain_workflow"),
+        sensitivity=_sensitivity(configuration),
     )
-    chosen = plan_repair(incident, context)
+    chosen = plan_repair(Incident.model_validate(incident), context)
+    lock_refresh = configuration.get("lock_refresh_workflow")
+    if chosen.action in FILE_CHANGING_ACTIONS and lock_refresh:
+        chosen = chosen.model_copy(update={"details": {**chosen.details, "lock_refresh_workflow": str(lock_refresh)}})
     if state.action and state.action not in {"force", "retry_failed_action"} and state.action in REPAIRS:
         chosen = chosen.model_copy(update={"action": state.action, "rule": f"manual:{state.action}"})
     dry_run = state.dry_run or configuration.get("auto_fix_enabled") is False
     return {**chosen.model_dump(), "attempt": attempts + 1, "dry_run": dry_run}
+
+
+def _sensitivity(configuration: dict[str, Any]) -> Sensitivity:
+    """The repository's `detection_sensitivity` (management API over `.github/mlops-bot.yml`, as `merged` decides)."""
+    try:
+        return Sensitivity(str(configuration.get("detection_sensitivity") or "medium").lower())
+    except ValueError:
+        return Sensitivity.MEDIUM
 
 
 def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:

@@ -51,7 +51,9 @@ PLAYBOOKS: tuple[Playbook, ...] = (
         configuration=PlaybookConfiguration(timeout=21600, retry_count=3, rollback_on_failure=False),
         actions=_actions(
             ("code_analysis", "Analyze failure logs and error messages"),
-            ("dependency_fix", "Fix missing dependencies on a bot branch"),
+            ("dependency_fix", "Fix missing dependencies on a bot branch, in the file's pinning style"),
+            ("fix_version_pin", "Move a pin to a version that exists for the runner's Python (log or PyPI)"),
+            ("raise_job_timeout", "Double a job's own timeout-minutes (never past GitHub's 360)"),
             ("create_pull_request", "Create PR with fixes (never pushed to a default branch, never merged)"),
             ("rerun_failed_jobs", "Re-run the failed jobs of a transient failure once"),
             OPEN_ISSUE,
@@ -61,12 +63,15 @@ PLAYBOOKS: tuple[Playbook, ...] = (
     Playbook(
         name="flaky_test_response",
         version="1.0.0",
-        description="Re-run flaky tests within a budget, then open one issue listing the flaky tests",
+        description="Re-run flaky tests within a budget, then open one issue listing the flaky tests and a "
+        "pull request quarantining them (reruns) until they are stable again",
         supported_issues=["flaky_test"],
         configuration=PlaybookConfiguration(timeout=21600, retry_count=2, rollback_on_failure=False),
         actions=_actions(
             ("rerun_failed_jobs", "Re-run the failed jobs while the flaky-rerun budget lasts"),
             OPEN_ISSUE,
+            ("quarantine_flaky_tests", "Mark the flaky tests @pytest.mark.flaky(reruns=N) by pull request"),
+            ("release_flaky_tests", "Remove the marker once the tests are stable for the flake window"),
             VERIFY,
         ),
     ),
@@ -115,6 +120,7 @@ _FOR_TYPE = {
     "test_failure": "pipeline_failure_fix",
     "dependency_error": "pipeline_failure_fix",
     "flaky_test": "flaky_test_response",
+    "flaky_test_stable": "flaky_test_response",
     "data_drift": "data_drift_response",
     "model_degradation": "model_degradation_response",
     "deployment_failure": "deployment_failure_response",
