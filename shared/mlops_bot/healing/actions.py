@@ -24,6 +24,9 @@ from mlops_bot.healing.planner import PlanningContext, RepairPlan, plan_repair
 from mlops_bot.healing.repairs import REPAIRS, RepairSession
 from mlops_bot.repository_config import CONFIG_PATH, ConfigProblem, merged, parse
 from mlops_bot.storage import keys
+from mlops_bot.stores.actions import ActionRecord, ActionStatus, DynamoActionLog
+from mlops_bot.stores.events import ActivityCounter, DynamoEventStore
+from mlops_bot.stores.incidents import DynamoIncidentStore, IncidentStatus
 
 CLOSED = frozenset({"resolved", "failed"})
 
@@ -176,20 +179,28 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     )
     dry_run = bool(planned.get("dry_run", True))
     incident = _incident(deps, state)
+    repository = str(incident["repository"])
     action_id = f"{planned.get('attempt', 1)}-{repair_plan.action}"
-    action_key = keys.action_key(state.tenant_id, state.incident_id, action_id)
-    previous = deps.table.get(action_key)
-    if previous and previous.get("status") == "done":
-        return dict(previous["outcome"])  # a retried step never writes twice
-    if not previous:
-        deps.table.put({**action_key, "status": "started", "started_at": iso(utc_now()), "rule": repair_plan.rule})
-        if not dry_run:
-            refusal = budgets.take_write(deps.table, deps.settings, state.tenant_id, str(incident["repository"]))
-            if refusal:
-                refused = {"status": "refused", "verify": False, "reason": refusal.reason, "rule": refusal.rule}
-                deps.table.set_fields(action_key, {"status": "done", "outcome": refused})
-                _record_action(deps, state, repair_plan.action, refused, "awaiting_human")
-                return refused
+    action_log = DynamoActionLog(deps.table)
+    previous = action_log.get(state.tenant_id, state.incident_id, action_id)
+    if previous and previous.status == ActionStatus.DONE and previous.outcome is not None:
+        if not previous.recorded:  # the step died after acting, before the incident heard of it
+            _record_outcome(deps, state, action_id, repair_plan.action, dict(previous.outcome), repository)
+        return dict(previous.outcome)  # a retried step never writes twice
+    action_log.start(
+        ActionRecord(
+            tenant_id=state.tenant_id, incident_id=state.incident_id, action_id=action_id, rule=repair_plan.rule
+        )
+    )
+    if not dry_run:
+        # Counted once per action, so a step retried at any point spends the budget once.
+        write_id = f"{state.incident_id}/{action_id}"
+        refusal = budgets.take_write(deps.table, deps.settings, state.tenant_id, repository, write_id=write_id)
+        if refusal:
+            refused = {"status": "refused", "verify": False, "reason": refusal.reason, "rule": refusal.rule}
+            action_log.finish(state.tenant_id, state.incident_id, action_id, refused)
+            _record_outcome(deps, state, action_id, repair_plan.action, refused, repository)
+            return refused
     metadata = incident.get("metadata") or {}
     installation_id = metadata.get("installation_id")
     client = deps.github(str(incident["repository"]), int(installation_id) if installation_id else None)
@@ -207,7 +218,7 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
         result = REPAIRS[repair_plan.action](session)
     except GitHubRateLimited as limited:
         wait = max(1, min(int(limited.retry_after_seconds) + 1, 3600))
-        deps.table.set_fields(action_key, {"status": "rate_limited", "retry_after": wait})
+        action_log.rate_limited(state.tenant_id, state.incident_id, action_id, wait)
         return {"status": "rate_limited", "retry_after": wait, "verify": False}
     verify = repair_plan.verify and not dry_run and result.status == "done"
     outcome: dict[str, Any] = {
@@ -223,22 +234,28 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
         "planned_calls": result.planned_calls,
         "dry_run": dry_run,
     }
-    deps.table.set_fields(action_key, {"status": "done", "outcome": outcome, "finished_at": iso(utc_now())})
-    status = "verifying" if verify else {"planned": "planned", "escalated": "escalated"}.get(result.status, "healing")
-    _record_action(deps, state, repair_plan.action, outcome, status)
-    if not dry_run:
-        deps.table.set_fields(
-            keys.repository_key(state.tenant_id, str(incident["repository"])),
-            {},
-            increments={"repairs_attempted": 1},
-            if_exists=True,
-        )
+    action_log.finish(state.tenant_id, state.incident_id, action_id, outcome)
+    _record_outcome(deps, state, action_id, repair_plan.action, outcome, repository)
     return outcome
 
 
-def _record_action(
-    deps: ActionDependencies, state: PlaybookState, action: str, outcome: dict[str, Any], status: str
+def _record_outcome(
+    deps: ActionDependencies,
+    state: PlaybookState,
+    action_id: str,
+    action: str,
+    outcome: dict[str, Any],
+    repository: str,
 ) -> None:
+    """Put the action's outcome on the incident (once) and count the attempt; then note it is there."""
+    if outcome["status"] == "refused":
+        status = IncidentStatus.AWAITING_HUMAN
+    elif outcome.get("verify"):
+        status = IncidentStatus.VERIFYING
+    else:
+        status = {"planned": IncidentStatus.PLANNED, "escalated": IncidentStatus.ESCALATED}.get(
+            outcome["status"], IncidentStatus.HEALING
+        )
     details = {
         k: outcome[k] for k in ("changes_made", "pull_request", "issue", "planned_calls", "reason") if outcome.get(k)
     }
@@ -249,12 +266,10 @@ def _record_action(
         "rule": outcome.get("rule"),
         "details": details,
     }
-    deps.table.set_fields(
-        keys.incident_key(state.tenant_id, state.incident_id),
-        {"status": status},
-        append={"actions_taken": [entry], "timeline": [_timeline("action_executed", f"{action}: {outcome['status']}")]},
-        if_exists=True,
-    )
+    first = DynamoIncidentStore(deps.table).record_action(state.tenant_id, state.incident_id, action_id, entry, status)
+    if first and outcome["status"] != "refused" and not outcome.get("dry_run", True):
+        DynamoEventStore(deps.table).count(state.tenant_id, repository, ActivityCounter.REPAIRS_ATTEMPTED)
+    DynamoActionLog(deps.table).mark_recorded(state.tenant_id, state.incident_id, action_id)
 
 
 def await_verification(deps: ActionDependencies, state: PlaybookState, task_token: str) -> dict[str, Any]:

@@ -254,3 +254,17 @@ def dashboard_slot_key(tenant_id: str, user: str, slot: int) -> dict[str, str]:
 
 def dashboard_connection_route_key(connection_id: str) -> dict[str, str]:
     return {"pk": f"{tenant_pk(SYSTEM_TENANT)}#WSCONN#{connection_id}", "sk": "ROUTE"}
+
+
+# ------------------------------------------------------------------ durable healing (issue 11)
+# - audit idempotency marker: `TENANT#t#AUDIT` / `ONCE#<key>` (written in one transaction with the
+#   record it guards, so a retried write is audited once; `AUDIT#` listings never see it)
+
+
+def audit_once_key(tenant_id: str, idempotency_key: str) -> dict[str, str]:
+    return {"pk": audit_pk(tenant_id), "sk": f"ONCE#{_bounded_id(idempotency_key)}"}
+
+
+def actions_prefix() -> str:
+    """Sort-key prefix of an incident's action records (`action_key`)."""
+    return "ACTION#"
