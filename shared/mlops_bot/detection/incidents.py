@@ -65,7 +65,7 @@ def request_healing(
         request_id=DETECTED_REQUEST_ID,
         correlation_id=correlation_id or incident.metadata.get("delivery_id"),
     )
-    queue.send(request.model_dump(mode="json", exclude_none=True), attributes=request.attributes())
+    queue.send(request.model_dump(mode="json"), attributes=request.attributes())
     marked = incidents.mark_healing_requested(incident.tenant_id, incident.id)
     if marked:
         activity.count(incident.tenant_id, incident.repository, ActivityCounter.ISSUES_DETECTED)

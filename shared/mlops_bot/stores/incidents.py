@@ -8,17 +8,20 @@ or the scheduler's sweep, sends it — so a repair is never silently lost.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.storage import keys
 from mlops_bot.stores.base import MemoryTable, Page, StoredItem, page_of, query_page, stored_fields, to_dynamo
+
+logger = logging.getLogger(__name__)
 
 
 class IncidentStatus(StrEnum):
@@ -186,6 +189,17 @@ def _model(item: dict[str, Any]) -> Incident:
     return Incident.model_validate(stored_fields(item))
 
 
+def _listed(items: list[dict[str, Any]]) -> list[Incident]:
+    """The items that are incidents; a malformed one is logged and skipped, never fails the listing."""
+    found: list[Incident] = []
+    for item in items:
+        try:
+            found.append(_model(item))
+        except ValidationError as exc:
+            logger.warning("skipped a malformed incident %s: %s", item.get("pk"), exc.errors(include_input=False)[:3])
+    return found
+
+
 class DynamoIncidentStore:
     def __init__(self, table: StateTable) -> None:
         self.table = table
@@ -215,11 +229,10 @@ class DynamoIncidentStore:
         items, next_cursor = query_page(
             self.table, keys.incidents_index(tenant_id), by_index=True, newest_first=True, limit=limit, cursor=cursor
         )
-        return Page(items=[_model(i) for i in items], cursor=next_cursor)
+        return Page(items=_listed(items), cursor=next_cursor)
 
     def all(self, tenant_id: str) -> list[Incident]:
-        items = self.table.query(keys.incidents_index(tenant_id), by_index=True, newest_first=True)
-        return [_model(i) for i in items]
+        return _listed(self.table.query(keys.incidents_index(tenant_id), by_index=True, newest_first=True))
 
     def add_timeline(self, tenant_id: str, incident_id: str, entry: TimelineEntry) -> None:
         self.table.set_fields(
@@ -252,10 +265,14 @@ class DynamoIncidentStore:
                 sk_at_least=iso(detected_since),
             )
             found.extend(
-                _model(i)
-                for i in items
-                if i.get("healing_request") == HealingRequestState.PENDING.value
-                and str(i.get("detected_at", "")) < iso(detected_before)
+                _listed(
+                    [
+                        i
+                        for i in items
+                        if i.get("healing_request") == HealingRequestState.PENDING.value
+                        and str(i.get("detected_at", "")) < iso(detected_before)
+                    ]
+                )
             )
             if cursor is None:
                 return found
