@@ -66,10 +66,9 @@ def request_healing(
         correlation_id=correlation_id or incident.metadata.get("delivery_id"),
     )
     queue.send(request.model_dump(mode="json"), attributes=request.attributes())
-    marked = incidents.mark_healing_requested(incident.tenant_id, incident.id)
-    if marked:
-        activity.count(incident.tenant_id, incident.repository, ActivityCounter.ISSUES_DETECTED)
-    return marked
+    # Each step may be repeated after a crash and still counts once; the mark comes last.
+    activity.count(incident.tenant_id, incident.repository, ActivityCounter.ISSUES_DETECTED, once=incident.id)
+    return incidents.mark_healing_requested(incident.tenant_id, incident.id)
 
 
 def raise_incident(

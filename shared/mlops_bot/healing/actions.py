@@ -266,9 +266,12 @@ def _record_outcome(
         "rule": outcome.get("rule"),
         "details": details,
     }
-    first = DynamoIncidentStore(deps.table).record_action(state.tenant_id, state.incident_id, action_id, entry, status)
-    if first and outcome["status"] != "refused" and not outcome.get("dry_run", True):
-        DynamoEventStore(deps.table).count(state.tenant_id, repository, ActivityCounter.REPAIRS_ATTEMPTED)
+    # Each write below counts once even when a crash repeats it; the log's note comes last.
+    if outcome["status"] != "refused" and not outcome.get("dry_run", True):
+        DynamoEventStore(deps.table).count(
+            state.tenant_id, repository, ActivityCounter.REPAIRS_ATTEMPTED, once=f"{state.incident_id}/{action_id}"
+        )
+    DynamoIncidentStore(deps.table).record_action(state.tenant_id, state.incident_id, action_id, entry, status)
     DynamoActionLog(deps.table).mark_recorded(state.tenant_id, state.incident_id, action_id)
 
 

@@ -12,12 +12,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
 from pydantic import Field
 
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.clock import epoch_seconds
+from mlops_bot.clock import epoch_seconds, utc_now
 from mlops_bot.storage import keys
 from mlops_bot.stores.base import MemoryTable, StoredItem, stored_fields
+
+ONCE_MARKER_TTL = timedelta(days=30)  # long after any retry or sweep could count the same thing again
 
 
 class ActivityCounter(StrEnum):
@@ -48,8 +51,11 @@ class EventStore(Protocol):
 
     def list(self, tenant_id: str, repository: str) -> list[EventRecord]: ...
 
-    def count(self, tenant_id: str, repository: str, counter: ActivityCounter) -> None:
-        """Add one to a counter of an enrolled repository (nothing for one that is not enrolled)."""
+    def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
+        """Add one to a counter of an enrolled repository (nothing for one that is not enrolled).
+
+        With `once` (an incident or action id), a second call for the same id adds nothing.
+        """
         ...
 
     def record_good_deployment(self, tenant_id: str, repository: str, deployment: GoodDeployment) -> None: ...
@@ -83,10 +89,41 @@ class DynamoEventStore:
         items = self.table.query(keys.repository_events_pk(tenant_id, repository), "EVENT#")
         return [EventRecord.model_validate(stored_fields(i)) for i in items]
 
-    def count(self, tenant_id: str, repository: str, counter: ActivityCounter) -> None:
-        self.table.set_fields(
-            keys.repository_key(tenant_id, repository), {}, increments={counter.value: 1}, if_exists=True
-        )
+    def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
+        key = keys.repository_key(tenant_id, repository)
+        if once is None:
+            self.table.set_fields(key, {}, increments={counter.value: 1}, if_exists=True)
+            return
+        marker: dict[str, Any] = {
+            **keys.activity_once_key(tenant_id, repository, counter.value, once),
+            "entity": "activity_once",
+            "expires_at": epoch_seconds(utc_now() + ONCE_MARKER_TTL),
+        }
+        try:
+            self.table.table.meta.client.transact_write_items(  # the resource's client serialises values
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table.name,
+                            "Item": marker,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table.name,
+                            "Key": key,
+                            "UpdateExpression": "ADD #counter :one",
+                            "ConditionExpression": "attribute_exists(pk)",
+                            "ExpressionAttributeNames": {"#counter": counter.value},
+                            "ExpressionAttributeValues": {":one": 1},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise  # cancelled: counted before, or the repository is not enrolled
 
     def record_good_deployment(self, tenant_id: str, repository: str, deployment: GoodDeployment) -> None:
         self.table.set_fields(
@@ -102,6 +139,7 @@ class InMemoryEventStore:
         self.repositories = {(t, r.lower()) for t, r in repositories or set()}
         self.counters: Counter[tuple[str, str, str]] = Counter()
         self.good_deployments: dict[tuple[str, str], GoodDeployment] = {}
+        self.counted_once: set[tuple[str, str, str]] = set()
 
     def record(self, event: EventRecord, *, expires: datetime) -> bool:
         stored = self.events.put_new((event.tenant_id, event.repository.lower(), event.delivery_id), event)
@@ -113,9 +151,15 @@ class InMemoryEventStore:
         found = self.events.values(lambda k: k[:2] == (tenant_id, repository.lower()))
         return sorted(found, key=lambda e: (e.received_at, e.delivery_id))
 
-    def count(self, tenant_id: str, repository: str, counter: ActivityCounter) -> None:
-        if (tenant_id, repository.lower()) in self.repositories:
-            self.counters[(tenant_id, repository.lower(), counter.value)] += 1
+    def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
+        if (tenant_id, repository.lower()) not in self.repositories:
+            return
+        if once is not None:
+            marker = (tenant_id, repository.lower(), f"{counter.value}#{once}")
+            if marker in self.counted_once:
+                return
+            self.counted_once.add(marker)
+        self.counters[(tenant_id, repository.lower(), counter.value)] += 1
 
     def record_good_deployment(self, tenant_id: str, repository: str, deployment: GoodDeployment) -> None:
         if (tenant_id, repository.lower()) in self.repositories:
