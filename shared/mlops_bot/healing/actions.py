@@ -75,10 +75,7 @@ def _incident(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
 
 
 def _timeline(event: str, details: str | None = None) -> dict[str, Any]:
-    entry = {"event": event, "timestamp": iso(utc_now())}
-    if details:
-        entry["details"] = details
-    return entry
+    return TimelineEntry.now(event, details).model_dump(exclude_none=True)
 
 
 def _none(rule: str, reason: str) -> dict[str, Any]:
