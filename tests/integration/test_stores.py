@@ -244,7 +244,8 @@ def test_an_audited_write_with_a_key_is_recorded_once(stores: Stores) -> None:
     first = stores.audit.record(audit_entry(stores.tenant, "one"), idempotency_key="inc-1/1-open_fix_pr")
     again = stores.audit.record(audit_entry(stores.tenant, "one"), idempotency_key="inc-1/1-open_fix_pr")
     stores.audit.record(audit_entry(stores.tenant, "two"))
-    assert first == again
+    assert first == again == stores.audit.recorded(stores.tenant, "inc-1/1-open_fix_pr")
+    assert stores.audit.recorded(stores.tenant, "never-used") is None
     page = stores.audit.page(stores.tenant, limit=10)
     assert sorted(r.summary for r in page.items) == ["one", "two"] and page.cursor is None
 

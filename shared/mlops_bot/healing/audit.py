@@ -45,8 +45,12 @@ def audited_write(
     """Make one GitHub write within the day's budget, audited once per `write_id`; the result recorded.
 
     Returns "planned" (dry run), "done", "refused: <reason>" or raises what the write raised (after
-    auditing the error).
+    auditing the error). A write already recorded under `write_id` is not made again; one that
+    crashed between GitHub's answer and its record is made again on the retry (GitHub offers no
+    idempotency key), but is budgeted and recorded once.
     """
+    if _log(log).recorded(entry.tenant_id, write_id) is not None:
+        return "planned" if entry.dry_run else "done"
     if entry.dry_run:
         record(log, entry.model_copy(update={"result": "planned"}), idempotency_key=write_id)
         return "planned"

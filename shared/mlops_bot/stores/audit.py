@@ -51,6 +51,10 @@ class AuditLog(Protocol):
         """Newest first."""
         ...
 
+    def recorded(self, tenant_id: str, idempotency_key: str) -> str | None:
+        """The id of the record written with this key, if there is one."""
+        ...
+
 
 class DynamoAuditLog:
     def __init__(self, table: StateTable) -> None:
@@ -98,6 +102,10 @@ class DynamoAuditLog:
         )
         return Page(items=[AuditRecord.model_validate(stored_fields(i)) for i in items], cursor=next_cursor)
 
+    def recorded(self, tenant_id: str, idempotency_key: str) -> str | None:
+        found = self.table.get(keys.audit_once_key(tenant_id, idempotency_key))
+        return str(found["audit_id"]) if found else None
+
 
 class InMemoryAuditLog:
     def __init__(self) -> None:
@@ -118,3 +126,6 @@ class InMemoryAuditLog:
     def page(self, tenant_id: str, *, limit: int = 100, cursor: str | None = None) -> Page[AuditRecord]:
         mine = sorted((r for r in self.records if r.tenant_id == tenant_id), key=lambda r: (r.at, r.id), reverse=True)
         return page_of(mine, limit, cursor, lambda r: f"{r.at}#{r.id}")
+
+    def recorded(self, tenant_id: str, idempotency_key: str) -> str | None:
+        return self.once.get((tenant_id, idempotency_key))
