@@ -26,9 +26,9 @@ from mlops_bot.repository_config import CONFIG_PATH, ConfigProblem, merged, pars
 from mlops_bot.storage import keys
 from mlops_bot.stores.actions import ActionRecord, ActionStatus, DynamoActionLog
 from mlops_bot.stores.events import ActivityCounter, DynamoEventStore
-from mlops_bot.stores.incidents import DynamoIncidentStore, IncidentStatus
+from mlops_bot.stores.incidents import CLOSED_STATUSES, DynamoIncidentStore, IncidentStatus
 
-CLOSED = frozenset({"resolved", "failed"})
+CLOSED = CLOSED_STATUSES
 
 
 class PlaybookState(BaseModel):
