@@ -15,11 +15,11 @@ from mlops_bot.adapters.sqs import Queue
 from mlops_bot.adapters.stepfunctions import PlaybookRunner
 from mlops_bot.config import get_settings
 from mlops_bot.detection.run_logs import diagnose_run
-from mlops_bot.detection.service import DetectorDependencies, detect
+from mlops_bot.detection.service import DetectorDependencies, ScheduledCheckOutcome, detect
 from mlops_bot.diagnosis import Problem
 from mlops_bot.github_access import github_client
 from mlops_bot.healing.verification import VerificationDependencies, verify
-from mlops_bot.webhooks.models import RepositoryEvent
+from mlops_bot.messages import RepositoryEvent
 
 logger = Logger(service="detector")
 tracer = Tracer(service="detector")
@@ -39,13 +39,32 @@ def _deps() -> DetectorDependencies:
             return diagnose_run(github_client(settings, repository, installation_id), repository, run_id)
 
         verification = VerificationDependencies(settings, table, PlaybookRunner(), diagnose)
+        healing_queue = Queue(settings.healing_queue_url)
+
+        def scheduled_check(event: RepositoryEvent) -> ScheduledCheckOutcome | None:
+            from mlops_bot.monitoring.scheduled import run_drift_check  # the drift check's stack, when first needed
+
+            assert event.repository is not None
+            client = github_client(settings, event.repository, event.installation_id)
+            outcome = run_drift_check(
+                table,
+                healing_queue,
+                event.tenant_id,
+                event.repository,
+                github=client,
+                dry_run=settings.dry_run,
+                settings=settings,
+                check_id=event.delivery_id,
+            )
+            return ScheduledCheckOutcome(outcome.incident_id, outcome.new_incident) if outcome else None
+
         _dependencies = DetectorDependencies(
             settings=settings,
             table=table,
-            healing_queue=Queue(settings.healing_queue_url),
+            healing_queue=healing_queue,
             diagnose=diagnose,
             verify=lambda event: verify(verification, event),
-            github=lambda repository, installation_id: github_client(settings, repository, installation_id),
+            scheduled_check=scheduled_check,
         )
     return _dependencies
 

@@ -13,7 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.stepfunctions import PlaybookRunner
 from mlops_bot.config import get_settings
-from mlops_bot.healing.service import HealerDependencies, HealingRequest, start_playbook
+from mlops_bot.healing.service import HealerDependencies, start_playbook
+from mlops_bot.messages import HealingRequest
 
 logger = Logger(service="healer")
 tracer = Tracer(service="healer")

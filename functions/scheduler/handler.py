@@ -1,4 +1,4 @@
-"""Scheduled work: the hourly sweep of scheduled checks, and the webhook-delivery reconciler."""
+"""Scheduled work: the hourly sweep (scheduled checks, unsent healing requests) and the delivery reconciler."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.config import get_settings
 from mlops_bot.credentials import github_credentials
-from mlops_bot.scheduling.service import queue_scheduled_checks
+from mlops_bot.detection.incidents import sweep_pending_healing
+from mlops_bot.scheduling.service import queue_scheduled_checks, tenants
+from mlops_bot.stores.events import DynamoEventStore
+from mlops_bot.stores.incidents import DynamoIncidentStore
 
 logger = Logger(service="scheduler")
 tracer = Tracer(service="scheduler")
@@ -41,4 +44,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return {"reconciled": True, "redelivered": report.redelivered, "examined": report.examined}
     queued = queue_scheduled_checks(table, Queue(settings.events_queue_url))
     logger.info("scheduled checks queued", extra={"queued": queued})
-    return {"queued": queued}
+    # Healing requests a crashed detector (or signal route) stored but never sent.
+    requested = sweep_pending_healing(
+        DynamoIncidentStore(table), DynamoEventStore(table), Queue(settings.healing_queue_url), tenants(table)
+    )
+    if requested:
+        logger.warning("pending healing requests sent", extra={"incident_ids": requested})
+    return {"queued": queued, "healing_requested": requested}

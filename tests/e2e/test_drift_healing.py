@@ -60,7 +60,7 @@ def test_scheduled_drift_check_dispatches_the_retrain_workflow(github: GitHubSta
         table.set_fields(
             keys.repository_key("default", "acme/churn"), {"configuration": {"auto_fix_enabled": True, "drift": drift}}
         )
-        assert stack.functions.invoke("SchedulerFunction", {"source": "aws.scheduler"}) == {"queued": 1}
+        assert stack.functions.invoke("SchedulerFunction", {"source": "aws.scheduler"})["queued"] == 1
         incidents = eventually(
             lambda: [
                 i for i in table.query(keys.incidents_index("default"), by_index=True) if i["type"] == "data_drift"

@@ -46,6 +46,8 @@ from githubkit.utils import UNSET
 from pydantic import AliasPath, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from typing_extensions import Unpack
 
+from mlops_bot.messages import BOT_BRANCH_PREFIX
+
 if TYPE_CHECKING:
     from mlops_bot.config import Settings
 
@@ -77,7 +79,6 @@ __all__ = [
 ]
 
 DEFAULT_API_URL = "https://api.github.com"
-BOT_BRANCH_PREFIX = "mlops-bot/"
 DEFAULT_PROTECTED_BRANCHES: tuple[str, ...] = ("main", "master", "trunk", "release/*", "production")
 DeploymentState = Literal["error", "failure", "inactive", "in_progress", "queued", "pending", "success"]
 

@@ -44,6 +44,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from mlops_bot.analytics.patterns import Recurrence, Signature, parse_time, signature_of, stamp
+from mlops_bot.messages import BOT_BRANCH_PREFIX, FAILED_CONCLUSIONS
 
 MODEL_NAME = "decayed-failure-rate-cloglog"
 MODEL_VERSION = "1"
@@ -68,9 +69,7 @@ FEATURES = (
     "known_flaky",
 )
 NAIVE = (0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
 PASSED_CONCLUSIONS = frozenset({"success"})
-BOT_BRANCH_PREFIX = "mlops-bot/"
 
 # What a responder can do about each failure category (names of remedies, not model numbers).
 ACTIONS: dict[str, tuple[str, ...]] = {

@@ -13,7 +13,7 @@ from mlops_bot.adapters.sqs import Queue
 from mlops_bot.api.dependencies import healing_queue, require, state_table
 from mlops_bot.errors import NotFound
 from mlops_bot.management import healing_requests
-from mlops_bot.storage import keys
+from mlops_bot.stores.incidents import DynamoIncidentStore, Incident, IncidentStore
 
 router = APIRouter(prefix="/api/v1", tags=["issues"])
 
@@ -44,14 +44,19 @@ class IssueList(BaseModel):
     offset: int
 
 
-def public(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: item[k] for k in PUBLIC_FIELDS if k in item}
+def public(incident: Incident) -> dict[str, Any]:
+    shown = incident.model_dump(mode="json", exclude_none=True, include=set(PUBLIC_FIELDS))
+    return {k: shown[k] for k in PUBLIC_FIELDS if k in shown}
+
+
+def incident_store(table: Annotated[StateTable, Depends(state_table)]) -> IncidentStore:
+    return DynamoIncidentStore(table)
 
 
 @router.get("/issues", response_model=IssueList)
 def list_issues(
     caller: Annotated[Principal, Depends(require("read"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    incidents: Annotated[IncidentStore, Depends(incident_store)],
     repository: str | None = None,
     type: str | None = None,
     severity: str | None = None,
@@ -59,14 +64,13 @@ def list_issues(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> IssueList:
-    items = table.query(keys.incidents_index(caller.tenant_id), by_index=True, newest_first=True)
     wanted = [
         public(i)
-        for i in items
-        if (repository is None or i.get("repository", "").lower() == repository.lower())
-        and (type is None or i.get("type") == type)
-        and (severity is None or i.get("severity") == severity)
-        and (status is None or i.get("status") == status)
+        for i in incidents.all(caller.tenant_id)
+        if (repository is None or i.repository.lower() == repository.lower())
+        and (type is None or i.type == type)
+        and (severity is None or i.severity == severity)
+        and (status is None or i.status == status)
     ]
     return IssueList(issues=wanted[offset : offset + limit], total=len(wanted), limit=limit, offset=offset)
 
@@ -75,26 +79,33 @@ def list_issues(
 def get_issue(
     incident_id: str,
     caller: Annotated[Principal, Depends(require("read"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    incidents: Annotated[IncidentStore, Depends(incident_store)],
 ) -> dict[str, Any]:
-    item = table.get(keys.incident_key(caller.tenant_id, incident_id))
-    if item is None:
+    incident = incidents.get(caller.tenant_id, incident_id)
+    if incident is None:
         raise NotFound("Issue not found", f"No issue '{incident_id}' in this tenant")
-    return public(item)
+    return public(incident)
 
 
 @router.post("/issues/{incident_id}/resolve", response_model=healing_requests.ResolutionTriggered, status_code=202)
 def resolve_issue(
     incident_id: str,
     caller: Annotated[Principal, Depends(require("write"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    incidents: Annotated[IncidentStore, Depends(incident_store)],
     queue: Annotated[Queue, Depends(healing_queue)],
     body: healing_requests.ResolveRequest | None = None,
 ) -> healing_requests.ResolutionTriggered:
     """Queue a manual healing run (202); 409 while one is running or once resolved, unless `force`."""
     request = body or healing_requests.ResolveRequest()
     ticket = healing_requests.request_healing(
-        table, queue, caller.tenant_id, incident_id, request.action, request.force, request.parameters, caller.key_id
+        incidents,
+        queue,
+        caller.tenant_id,
+        incident_id,
+        request.action,
+        request.force,
+        request.parameters,
+        caller.key_id,
     )
     return healing_requests.ResolutionTriggered(
         execution_id=ticket.execution_id, estimated_completion=ticket.estimated_completion

@@ -2,7 +2,9 @@
 
 Every event is recorded as repository activity. A completed `workflow_run` that did not succeed
 opens an incident (or adds an occurrence to the one already open for that run) and, when new,
-queues it for healing. Diagnosis proper (logs, drift, flakiness) refines the incident later.
+queues it for healing. A new incident is diagnosed (logs, flakiness) before it is stored, so it
+is stored whole in one write; its healing request then goes through `raise_incident`, which a
+retry of the same delivery (or the scheduler's sweep) completes if the detector died half-way.
 """
 
 from __future__ import annotations
@@ -10,36 +12,62 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.adapters.sqs import Queue
-from mlops_bot.clock import epoch_seconds, iso, utc_now
+from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.detection import flaky
-from mlops_bot.detection.incidents import Incident, TimelineEntry, open_or_update
+from mlops_bot.detection.incidents import raise_incident
 from mlops_bot.diagnosis import Problem
+from mlops_bot.messages import BOT_BRANCH_PREFIX, FAILED_CONCLUSIONS, MessageQueue, RepositoryEvent
 from mlops_bot.storage import keys
-from mlops_bot.webhooks.models import RepositoryEvent
-
-if TYPE_CHECKING:
-    from mlops_bot.adapters.github import GitHubClient
-
-FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
+from mlops_bot.stores.events import DynamoEventStore, EventRecord, EventStore, GoodDeployment
+from mlops_bot.stores.incidents import (
+    DynamoIncidentStore,
+    Incident,
+    IncidentStore,
+    IncidentType,
+    Severity,
+    TimelineEntry,
+    TimelineEvent,
+)
 
 
 def _no_logs(repository: str, run_id: int, installation_id: int | None) -> Problem:
     return Problem.unknown("log diagnosis not configured")
 
 
+@dataclass(frozen=True)
+class ScheduledCheckOutcome:
+    incident_id: str | None = None
+    new_incident: bool = False
+
+
 @dataclass
 class DetectorDependencies:
+    """What `detect` works with. The stores default to DynamoDB on `table`; unit tests pass in-memory ones.
+
+    `scheduled_check` runs a repository's scheduled checks (drift); the handler wires it to
+    `monitoring`, which sits above detection, so detection never imports it.
+    """
+
     settings: Settings
-    table: StateTable
-    healing_queue: Queue
+    table: StateTable | None
+    healing_queue: MessageQueue
     diagnose: Callable[[str, int, int | None], Problem] = field(default=_no_logs)
     verify: Callable[[RepositoryEvent], bool] | None = None
-    github: Callable[[str, int | None], GitHubClient | None] | None = None
+    scheduled_check: Callable[[RepositoryEvent], ScheduledCheckOutcome | None] | None = None
+    incidents: IncidentStore = field(default=None)  # type: ignore[assignment]
+    activity: EventStore = field(default=None)  # type: ignore[assignment]
+    learn_flakiness: bool = True
+
+    def __post_init__(self) -> None:
+        if self.incidents is None or self.activity is None:
+            if self.table is None:
+                raise ValueError("DetectorDependencies needs a table or both stores")
+            self.incidents = self.incidents or DynamoIncidentStore(self.table)
+            self.activity = self.activity or DynamoEventStore(self.table)
 
 
 @dataclass(frozen=True)
@@ -76,30 +104,16 @@ def record_event(deps: DetectorDependencies, event: RepositoryEvent) -> bool:
     """Store the event once (keyed by delivery) and bump the repository's activity counters."""
     if not event.repository:
         return False
-    now = utc_now()
-    stored = deps.table.put_new(
-        {
-            **keys.event_key(event.tenant_id, event.repository, event.received_at, event.delivery_id),
-            "gsi1pk": keys.events_index(event.tenant_id),
-            "gsi1sk": f"{event.received_at}#{event.delivery_id}",
-            "entity": "event",
-            "tenant_id": event.tenant_id,
-            "repository": event.repository,
-            "delivery_id": event.delivery_id,
-            "execution_id": event.execution_id,
-            "received_at": event.received_at,
-            "summary": _event_summary(event),
-            "expires_at": epoch_seconds(now + timedelta(days=deps.settings.event_ttl_days)),
-        }
+    record = EventRecord(
+        tenant_id=event.tenant_id,
+        repository=event.repository,
+        delivery_id=event.delivery_id,
+        execution_id=event.execution_id,
+        received_at=event.received_at,
+        summary=_event_summary(event),
     )
-    if stored:  # a message delivered twice by SQS counts once
-        deps.table.set_fields(
-            keys.repository_key(event.tenant_id, event.repository),
-            {"last_event": event.received_at},
-            increments={"total_events": 1},
-            if_exists=True,
-        )
-    return stored
+    # a message delivered twice by SQS counts once
+    return deps.activity.record(record, expires=utc_now() + timedelta(days=deps.settings.event_ttl_days))
 
 
 def failed_run_incident(event: RepositoryEvent) -> Incident | None:
@@ -114,8 +128,8 @@ def failed_run_incident(event: RepositoryEvent) -> Incident | None:
         id=keys.incident_id_for_run(event.repository, run.id),
         tenant_id=event.tenant_id,
         repository=event.repository,
-        type="pipeline_failure",
-        severity="high" if run.head_branch in {"main", "master", "trunk"} else "medium",
+        type=IncidentType.PIPELINE_FAILURE,
+        severity=Severity.HIGH if run.head_branch in {"main", "master", "trunk"} else Severity.MEDIUM,
         description=f"Workflow '{run.name or run.id}' {run.conclusion} on {run.head_branch or 'unknown branch'}",
         detected_at=now,
         metadata={
@@ -131,7 +145,7 @@ def failed_run_incident(event: RepositoryEvent) -> Incident | None:
             "installation_id": event.installation_id,
             "failure_reason": None,
         },
-        timeline=[TimelineEntry(event="issue_detected", timestamp=now, details=f"delivery {event.delivery_id}")],
+        timeline=[TimelineEntry.now(TimelineEvent.ISSUE_DETECTED, f"delivery {event.delivery_id}")],
     )
 
 
@@ -143,16 +157,14 @@ def _diagnosed(deps: DetectorDependencies, event: RepositoryEvent, incident: Inc
     diagnosis = problem.model_dump(mode="json")
     reason = problem.evidence[0].text if problem.evidence else diagnosis["details"].get("reason")
     metadata = {**incident.metadata, "failure_reason": reason, "category": problem.category}
-    deps.table.set_fields(
-        keys.incident_key(incident.tenant_id, incident.id),
-        {
+    return incident.model_copy(
+        update={
             "diagnosis": diagnosis,
             "evidence": diagnosis["evidence"],
             "metadata": metadata,
-            "description": f"{incident.description}: {problem.category} ({problem.kind})",
-        },
+            "description": f"{incident.description}: {problem.category} ({problem.kind})"[:2000],
+        }
     )
-    return incident.model_copy(update={"diagnosis": diagnosis, "metadata": metadata})
 
 
 def record_deployment(deps: DetectorDependencies, event: RepositoryEvent) -> Incident | None:
@@ -161,17 +173,15 @@ def record_deployment(deps: DetectorDependencies, event: RepositoryEvent) -> Inc
     if event.event != "deployment_status" or status is None or deployment is None or not event.repository:
         return None
     if status.state == "success":
-        deps.table.set_fields(
-            keys.repository_key(event.tenant_id, event.repository),
-            {
-                "last_good_deployment": {
-                    "ref": deployment.sha or deployment.ref,
-                    "environment": deployment.environment,
-                    "deployment_id": deployment.id,
-                    "at": event.received_at,
-                }
-            },
-            if_exists=True,
+        deps.activity.record_good_deployment(
+            event.tenant_id,
+            event.repository,
+            GoodDeployment(
+                ref=deployment.sha or deployment.ref,
+                environment=deployment.environment,
+                deployment_id=deployment.id,
+                at=event.received_at,
+            ),
         )
         return None
     if status.state not in {"failure", "error"}:
@@ -181,8 +191,8 @@ def record_deployment(deps: DetectorDependencies, event: RepositoryEvent) -> Inc
         id=keys.incident_id_for_run(event.repository, -deployment.id),
         tenant_id=event.tenant_id,
         repository=event.repository,
-        type="deployment_failure",
-        severity="high",
+        type=IncidentType.DEPLOYMENT_FAILURE,
+        severity=Severity.HIGH,
         description=f"Deployment {deployment.id} of {deployment.ref} to {deployment.environment} {status.state}",
         detected_at=now,
         metadata={
@@ -192,7 +202,7 @@ def record_deployment(deps: DetectorDependencies, event: RepositoryEvent) -> Inc
             "installation_id": event.installation_id,
             "delivery_id": event.delivery_id,
         },
-        timeline=[TimelineEntry(event="issue_detected", timestamp=now, details=status.description)],
+        timeline=[TimelineEntry.now(TimelineEvent.ISSUE_DETECTED, status.description)],
     )
 
 
@@ -206,6 +216,8 @@ def _flaky_subjects(event: RepositoryEvent, incident: Incident | None) -> tuple[
 def _learn_flakiness(deps: DetectorDependencies, event: RepositoryEvent, incident: Incident | None) -> bool:
     """Feed the run into the flaky history; True when the failure's tests/jobs are known flaky."""
     run = event.workflow_run
+    if not deps.learn_flakiness or deps.table is None:
+        return False
     if run is None or not event.repository or not run.head_sha or event.action != "completed":
         return False
     tests, jobs = _flaky_subjects(event, incident)
@@ -227,52 +239,42 @@ def _learn_flakiness(deps: DetectorDependencies, event: RepositoryEvent, inciden
     return flaky.is_known_flaky(deps.table, event.tenant_id, event.repository, tests or jobs, utc_now())
 
 
+def _verify(deps: DetectorDependencies, event: RepositoryEvent) -> bool:
+    return bool(deps.verify and deps.verify(event))
+
+
 def detect(deps: DetectorDependencies, event: RepositoryEvent) -> Detection:
     recorded = record_event(deps, event)
     if event.event == "scheduled_check" and event.repository:
-        from mlops_bot.monitoring.scheduled import run_drift_check
-
-        client = deps.github(event.repository, event.installation_id) if deps.github else None
-        outcome = run_drift_check(
-            deps.table,
-            deps.healing_queue,
-            event.tenant_id,
-            event.repository,
-            github=client,
-            dry_run=deps.settings.dry_run,
-        )
-        incident_id = outcome.incident_id if outcome else None
+        outcome = deps.scheduled_check(event) if deps.scheduled_check else None
         return Detection(
-            event_recorded=recorded, incident_id=incident_id, new_incident=bool(outcome and outcome.new_incident)
+            event_recorded=recorded,
+            incident_id=outcome.incident_id if outcome else None,
+            new_incident=bool(outcome and outcome.new_incident),
         )
-    verified = bool(deps.verify and deps.verify(event))
     run = event.workflow_run
-    if run is not None and run.head_branch and run.head_branch.startswith("mlops-bot/"):
-        return Detection(event_recorded=recorded, verification=verified)  # never heal the bot's own branches
+    if run is not None and run.head_branch and run.head_branch.startswith(BOT_BRANCH_PREFIX):
+        # never heal the bot's own branches; their runs prove (or disprove) its repairs
+        return Detection(event_recorded=recorded, verification=_verify(deps, event))
     incident = failed_run_incident(event) or record_deployment(deps, event)
     if incident is None:
         _learn_flakiness(deps, event, None)
-        return Detection(event_recorded=recorded, verification=verified)
-    stored, is_new = open_or_update(deps.table, incident)
-    if is_new:
-        if incident.type == "pipeline_failure":
-            stored = _diagnosed(deps, event, stored)
-            if _learn_flakiness(deps, event, stored):
-                stored.metadata["known_flaky"] = True
-                deps.table.set_fields(keys.incident_key(stored.tenant_id, stored.id), {"metadata": stored.metadata})
-        deps.table.set_fields(
-            keys.repository_key(event.tenant_id, incident.repository),
-            {},
-            increments={"issues_detected": 1},
-            if_exists=True,
-        )
-        deps.healing_queue.send(
-            {
-                "tenant_id": stored.tenant_id,
-                "incident_id": stored.id,
-                "reason": "detected",
-                "correlation_id": event.delivery_id,
-            },
-            attributes={"tenant_id": stored.tenant_id},
-        )
+        return Detection(event_recorded=recorded, verification=_verify(deps, event))
+    if incident.type == IncidentType.PIPELINE_FAILURE and deps.incidents.get(incident.tenant_id, incident.id) is None:
+        # Diagnose before storing: the incident is written whole, once.
+        incident = _diagnosed(deps, event, incident)
+        if _learn_flakiness(deps, event, incident):
+            incident = incident.model_copy(update={"metadata": {**incident.metadata, "known_flaky": True}})
+    # A redelivery of a delivery already recorded is not another occurrence; it only finishes
+    # what a crashed attempt left undone (the healing request).
+    stored, is_new = raise_incident(
+        deps.incidents,
+        deps.activity,
+        deps.healing_queue,
+        incident,
+        new_occurrence=recorded,
+        correlation_id=event.delivery_id,
+    )
+    # The failure is on the incident before a waiting playbook hears the verdict of this run.
+    verified = _verify(deps, event)
     return Detection(event_recorded=recorded, incident_id=stored.id, new_incident=is_new, verification=verified)

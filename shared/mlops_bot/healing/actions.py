@@ -24,8 +24,11 @@ from mlops_bot.healing.planner import FILE_CHANGING_ACTIONS, PlanningContext, Re
 from mlops_bot.healing.repairs import REPAIRS, RepairSession
 from mlops_bot.repository_config import CONFIG_PATH, ConfigProblem, merged, parse
 from mlops_bot.storage import keys
+from mlops_bot.stores.actions import ActionRecord, ActionStatus, DynamoActionLog
+from mlops_bot.stores.events import ActivityCounter, DynamoEventStore
+from mlops_bot.stores.incidents import CLOSED_STATUSES, DynamoIncidentStore, IncidentStatus
 
-CLOSED = frozenset({"resolved", "failed"})
+CLOSED = CLOSED_STATUSES
 
 
 class PlaybookState(BaseModel):
@@ -72,10 +75,7 @@ def _incident(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
 
 
 def _timeline(event: str, details: str | None = None) -> dict[str, Any]:
-    entry = {"event": event, "timestamp": iso(utc_now())}
-    if details:
-        entry["details"] = details
-    return entry
+    return TimelineEntry.now(event, details).model_dump(exclude_none=True)
 
 
 def _none(rule: str, reason: str) -> dict[str, Any]:
@@ -188,20 +188,28 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     )
     dry_run = bool(planned.get("dry_run", True))
     incident = _incident(deps, state)
+    repository = str(incident["repository"])
     action_id = f"{planned.get('attempt', 1)}-{repair_plan.action}"
-    action_key = keys.action_key(state.tenant_id, state.incident_id, action_id)
-    previous = deps.table.get(action_key)
-    if previous and previous.get("status") == "done":
-        return dict(previous["outcome"])  # a retried step never writes twice
-    if not previous:
-        deps.table.put({**action_key, "status": "started", "started_at": iso(utc_now()), "rule": repair_plan.rule})
-        if not dry_run:
-            refusal = budgets.take_write(deps.table, deps.settings, state.tenant_id, str(incident["repository"]))
-            if refusal:
-                refused = {"status": "refused", "verify": False, "reason": refusal.reason, "rule": refusal.rule}
-                deps.table.set_fields(action_key, {"status": "done", "outcome": refused})
-                _record_action(deps, state, repair_plan.action, refused, "awaiting_human")
-                return refused
+    action_log = DynamoActionLog(deps.table)
+    previous = action_log.get(state.tenant_id, state.incident_id, action_id)
+    if previous and previous.status == ActionStatus.DONE and previous.outcome is not None:
+        if not previous.recorded:  # the step died after acting, before the incident heard of it
+            _record_outcome(deps, state, action_id, repair_plan.action, dict(previous.outcome), repository)
+        return dict(previous.outcome)  # a retried step never writes twice
+    action_log.start(
+        ActionRecord(
+            tenant_id=state.tenant_id, incident_id=state.incident_id, action_id=action_id, rule=repair_plan.rule
+        )
+    )
+    if not dry_run:
+        # Counted once per action, so a step retried at any point spends the budget once.
+        write_id = f"{state.incident_id}/{action_id}"
+        refusal = budgets.take_write(deps.table, deps.settings, state.tenant_id, repository, write_id=write_id)
+        if refusal:
+            refused = {"status": "refused", "verify": False, "reason": refusal.reason, "rule": refusal.rule}
+            action_log.finish(state.tenant_id, state.incident_id, action_id, refused)
+            _record_outcome(deps, state, action_id, repair_plan.action, refused, repository)
+            return refused
     metadata = incident.get("metadata") or {}
     installation_id = metadata.get("installation_id")
     client = deps.github(str(incident["repository"]), int(installation_id) if installation_id else None)
@@ -219,7 +227,7 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
         result = REPAIRS[repair_plan.action](session)
     except GitHubRateLimited as limited:
         wait = max(1, min(int(limited.retry_after_seconds) + 1, 3600))
-        deps.table.set_fields(action_key, {"status": "rate_limited", "retry_after": wait})
+        action_log.rate_limited(state.tenant_id, state.incident_id, action_id, wait)
         return {"status": "rate_limited", "retry_after": wait, "verify": False}
     verify = repair_plan.verify and not dry_run and result.status == "done"
     outcome: dict[str, Any] = {
@@ -235,22 +243,28 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
         "planned_calls": result.planned_calls,
         "dry_run": dry_run,
     }
-    deps.table.set_fields(action_key, {"status": "done", "outcome": outcome, "finished_at": iso(utc_now())})
-    status = "verifying" if verify else {"planned": "planned", "escalated": "escalated"}.get(result.status, "healing")
-    _record_action(deps, state, repair_plan.action, outcome, status)
-    if not dry_run:
-        deps.table.set_fields(
-            keys.repository_key(state.tenant_id, str(incident["repository"])),
-            {},
-            increments={"repairs_attempted": 1},
-            if_exists=True,
-        )
+    action_log.finish(state.tenant_id, state.incident_id, action_id, outcome)
+    _record_outcome(deps, state, action_id, repair_plan.action, outcome, repository)
     return outcome
 
 
-def _record_action(
-    deps: ActionDependencies, state: PlaybookState, action: str, outcome: dict[str, Any], status: str
+def _record_outcome(
+    deps: ActionDependencies,
+    state: PlaybookState,
+    action_id: str,
+    action: str,
+    outcome: dict[str, Any],
+    repository: str,
 ) -> None:
+    """Put the action's outcome on the incident (once) and count the attempt; then note it is there."""
+    if outcome["status"] == "refused":
+        status = IncidentStatus.AWAITING_HUMAN
+    elif outcome.get("verify"):
+        status = IncidentStatus.VERIFYING
+    else:
+        status = {"planned": IncidentStatus.PLANNED, "escalated": IncidentStatus.ESCALATED}.get(
+            outcome["status"], IncidentStatus.HEALING
+        )
     details = {
         k: outcome[k] for k in ("changes_made", "pull_request", "issue", "planned_calls", "reason") if outcome.get(k)
     }
@@ -261,12 +275,13 @@ def _record_action(
         "rule": outcome.get("rule"),
         "details": details,
     }
-    deps.table.set_fields(
-        keys.incident_key(state.tenant_id, state.incident_id),
-        {"status": status},
-        append={"actions_taken": [entry], "timeline": [_timeline("action_executed", f"{action}: {outcome['status']}")]},
-        if_exists=True,
-    )
+    # Each write below counts once even when a crash repeats it; the log's note comes last.
+    if outcome["status"] != "refused" and not outcome.get("dry_run", True):
+        DynamoEventStore(deps.table).count(
+            state.tenant_id, repository, ActivityCounter.REPAIRS_ATTEMPTED, once=f"{state.incident_id}/{action_id}"
+        )
+    DynamoIncidentStore(deps.table).record_action(state.tenant_id, state.incident_id, action_id, entry, status)
+    DynamoActionLog(deps.table).mark_recorded(state.tenant_id, state.incident_id, action_id)
 
 
 def await_verification(deps: ActionDependencies, state: PlaybookState, task_token: str) -> dict[str, Any]:

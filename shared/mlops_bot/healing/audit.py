@@ -1,46 +1,77 @@
-"""An audit record for every write the bot makes or plans: who, what, why, result."""
+"""An audit record for every write the bot makes or plans: who, what, why, result.
+
+`audited_write` is the one path a GitHub write takes outside a repair session (the scheduled drift
+dispatch): the day's write budget first, then the write, then its audit record — the same rules a
+playbook's repair follows.
+"""
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.clock import iso, utc_now
-from mlops_bot.storage import keys
+from mlops_bot.config import Settings
+from mlops_bot.healing import budgets
+from mlops_bot.stores.audit import AuditEntry, AuditLog, DynamoAuditLog
+from mlops_bot.stores.budgets import RepairBudgetStore
+
+AuditRecord = AuditEntry  # what callers fill in; the log adds `id` and `at`
+
+AuditSource = AuditLog | StateTable
 
 
-class AuditRecord(BaseModel):
-    tenant_id: str
-    installation_id: int | None = None
-    repository: str
-    method: str
-    path: str
-    summary: str
-    incident_id: str | None = None
-    playbook: str | None = None
-    rule: str | None = None
-    dry_run: bool
-    result: str
-    details: dict[str, Any] = Field(default_factory=dict)
+def _log(source: AuditSource) -> AuditLog:
+    return DynamoAuditLog(source) if isinstance(source, StateTable) else source
 
 
-def record(table: StateTable, entry: AuditRecord) -> str:
-    audit_id = str(uuid.uuid4())
-    at = iso(utc_now())
-    table.put(
-        {
-            **keys.audit_key(entry.tenant_id, at, audit_id),
-            "entity": "audit",
-            "id": audit_id,
-            "at": at,
-            **entry.model_dump(mode="json", exclude_none=True),
-        }
-    )
-    return audit_id
+def record(log: AuditSource, entry: AuditEntry, *, idempotency_key: str | None = None) -> str:
+    return _log(log).record(entry, idempotency_key=idempotency_key)
 
 
-def list_records(table: StateTable, tenant_id: str, limit: int = 100) -> list[dict[str, Any]]:
-    return table.query(keys.audit_pk(tenant_id), "AUDIT#", newest_first=True, limit=limit)
+def list_records(log: AuditSource, tenant_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    return [r.model_dump(mode="json", exclude_none=True) for r in _log(log).page(tenant_id, limit=limit).items]
+
+
+def audited_write(
+    log: AuditSource,
+    budget: RepairBudgetStore | StateTable,
+    settings: Settings,
+    entry: AuditEntry,
+    write: Callable[[], Any],
+    *,
+    write_id: str,
+) -> str:
+    """Make one GitHub write within the day's budget, audited once per `write_id`; the result recorded.
+
+    Returns "planned" (dry run), "done", "refused: <reason>" or raises what the write raised (after
+    auditing the error). A write already recorded under `write_id` is not made again; one that
+    crashed between GitHub's answer and its record is made again on the retry (GitHub offers no
+    idempotency key), but is budgeted and recorded once.
+    """
+    if _log(log).recorded(entry.tenant_id, write_id) is not None:
+        return "planned" if entry.dry_run else "done"
+    if entry.dry_run:
+        record(log, entry.model_copy(update={"result": "planned"}), idempotency_key=write_id)
+        return "planned"
+    refusal = budgets.take_write(budget, settings, entry.tenant_id, entry.repository, write_id=write_id)
+    if refusal:
+        record(
+            log,
+            entry.model_copy(
+                update={
+                    "result": "refused",
+                    "rule": refusal.rule,
+                    "details": {**entry.details, "reason": refusal.reason},
+                }
+            ),
+            idempotency_key=write_id,
+        )
+        return f"refused: {refusal.reason}"
+    try:
+        write()
+    except Exception as exc:
+        record(log, entry.model_copy(update={"result": f"error: {type(exc).__name__}"}))
+        raise
+    record(log, entry.model_copy(update={"result": "done"}), idempotency_key=write_id)
+    return "done"

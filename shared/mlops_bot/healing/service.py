@@ -1,40 +1,44 @@
 """The healer: turns a queued incident into a playbook execution on Step Functions.
 
-Execution names derive from the incident, its occurrence and the request, so a message SQS
-delivers twice starts one execution, not two.
+Execution names derive from the incident and the request, so a message SQS delivers twice (or a
+healing request re-sent after a crash) starts one execution, not two. The start is noted on the
+incident once per execution: a healer that dies between the start and the note finishes the note
+on the redelivery, and a redelivery after the note adds nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from pydantic import BaseModel
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.adapters.stepfunctions import PlaybookRunner
-from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import Settings
-from mlops_bot.detection import incidents
 from mlops_bot.errors import NotFound, ServiceUnavailable
 from mlops_bot.healing.planner import playbook_for
-from mlops_bot.storage import keys
+from mlops_bot.messages import HealingRequest
+from mlops_bot.stores.incidents import DynamoIncidentStore, IncidentStore
+
+__all__ = ["HealerDependencies", "HealingRequest", "PlaybookStart", "start_playbook"]
 
 
-class HealingRequest(BaseModel):
-    tenant_id: str
-    incident_id: str
-    reason: str = "detected"
-    action: str | None = None
-    request_id: str | None = None
-    force: bool = False
-    correlation_id: str | None = None  # the webhook delivery id that started it all, for the logs
+class ExecutionStarter(Protocol):
+    def start(self, state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
+        """Start an execution named `name`; a second start with the same name returns the first ARN."""
+        ...
 
 
 @dataclass
 class HealerDependencies:
     settings: Settings
-    table: StateTable
-    runner: PlaybookRunner
+    table: StateTable | None
+    runner: ExecutionStarter
+    incidents: IncidentStore = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.incidents is None:
+            if self.table is None:
+                raise ValueError("HealerDependencies needs a table or an incident store")
+            self.incidents = DynamoIncidentStore(self.table)
 
     def state_machine_for(self, playbook: str) -> str:
         arn = self.settings.playbook_state_machines.get(playbook)
@@ -50,11 +54,11 @@ class PlaybookStart:
 
 
 def start_playbook(deps: HealerDependencies, request: HealingRequest) -> PlaybookStart:
-    incident = incidents.load(deps.table, request.tenant_id, request.incident_id)
+    incident = deps.incidents.get(request.tenant_id, request.incident_id)
     if incident is None:
         raise NotFound("Incident not found", request.incident_id)
     diagnosis = incident.diagnosis or {}
-    playbook = playbook_for(incident.type, diagnosis.get("category"), bool(incident.metadata.get("known_flaky")))
+    playbook = playbook_for(str(incident.type), diagnosis.get("category"), bool(incident.metadata.get("known_flaky")))
     suffix = request.request_id or f"{incident.occurrences}-{request.reason}"
     name = f"{incident.id}-{suffix}"[:80]
     arn = deps.runner.start(
@@ -64,17 +68,12 @@ def start_playbook(deps: HealerDependencies, request: HealingRequest) -> Playboo
             "tenant_id": incident.tenant_id,
             "incident_id": incident.id,
             "playbook": playbook,
-            "reason": request.reason,
+            "reason": str(request.reason),
             "action": request.action,
             "force": request.force,
             "correlation_id": request.correlation_id or incident.metadata.get("delivery_id"),
             "dry_run": deps.settings.dry_run,
         },
     )
-    deps.table.set_fields(
-        keys.incident_key(incident.tenant_id, incident.id),
-        {"playbook": playbook, "execution_arn": arn},
-        append={"timeline": [{"event": "analysis_started", "timestamp": iso(utc_now()), "details": playbook}]},
-        if_exists=True,
-    )
+    deps.incidents.record_playbook_start(incident.tenant_id, incident.id, playbook, arn)
     return PlaybookStart(playbook=playbook, execution_arn=arn)

@@ -3,36 +3,51 @@
 A fix pull request is proven by a run on its branch (`mlops-bot/<incident>`); a re-run by the
 next attempt of the same run. Green resolves the incident. Red ends it as failed — unless the
 new run shows a *different* problem and the incident still has attempts left, in which case the
-playbook plans one more round. The token is cleared with a condition, so a redelivered event
-cannot complete it twice.
+playbook plans one more round.
+
+The verdict is sent before the task token is forgotten: a detector that dies in between leaves the
+token, the redelivered event sends the verdict again, Step Functions refuses it (the task is no
+longer waiting), and the token is then cleared — the playbook hears exactly one verdict. Clearing
+first would lose it: the playbook would wait for a verdict nobody sends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.adapters.stepfunctions import PlaybookRunner
 from mlops_bot.config import Settings
 from mlops_bot.diagnosis import Problem
 from mlops_bot.healing.planner import problem_signature
+from mlops_bot.messages import BOT_BRANCH_PREFIX, RepositoryEvent
 from mlops_bot.storage import keys
-from mlops_bot.webhooks.models import RepositoryEvent
+from mlops_bot.stores.incidents import DynamoIncidentStore, Incident, IncidentStore
 
-BOT_BRANCH_PREFIX = "mlops-bot/"
+
+class TaskCompleter(Protocol):
+    def complete_task(self, task_token: str, output: dict[str, Any]) -> bool:
+        """Resume a waiting task; False when the token is no longer waiting."""
+        ...
 
 
 @dataclass
 class VerificationDependencies:
     settings: Settings
-    table: StateTable
-    runner: PlaybookRunner
+    table: StateTable | None
+    runner: TaskCompleter
     diagnose: Callable[[str, int, int | None], Problem]
+    incidents: IncidentStore = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.incidents is None:
+            if self.table is None:
+                raise ValueError("VerificationDependencies needs a table or an incident store")
+            self.incidents = DynamoIncidentStore(self.table)
 
 
-def waiting_incident_for(table: StateTable, event: RepositoryEvent) -> dict[str, Any] | None:
+def waiting_incident_for(incidents: IncidentStore, event: RepositoryEvent) -> Incident | None:
     run = event.workflow_run
     if run is None or not event.repository:
         return None
@@ -42,13 +57,12 @@ def waiting_incident_for(table: StateTable, event: RepositoryEvent) -> dict[str,
         incident_id = keys.incident_id_for_run(event.repository, run.id)
     else:
         return None
-    item = table.get(keys.incident_key(event.tenant_id, incident_id))
-    if not item or not (item.get("verification") or {}).get("task_token"):
+    incident = incidents.get(event.tenant_id, incident_id)
+    if incident is None or incident.verification is None or not incident.verification.task_token:
         return None
-    verification = item["verification"]
-    if verification.get("run_id") and int(verification["run_id"]) != run.id:
+    if incident.verification.run_id and incident.verification.run_id != run.id:
         return None
-    return item
+    return incident
 
 
 def verify(deps: VerificationDependencies, event: RepositoryEvent) -> bool:
@@ -56,19 +70,10 @@ def verify(deps: VerificationDependencies, event: RepositoryEvent) -> bool:
     run = event.workflow_run
     if event.event != "workflow_run" or event.action != "completed" or run is None:
         return False
-    incident = waiting_incident_for(deps.table, event)
-    if incident is None:
+    incident = waiting_incident_for(deps.incidents, event)
+    if incident is None or incident.verification is None:
         return False
-    token = str(incident["verification"]["task_token"])
-    key = keys.incident_key(event.tenant_id, str(incident["id"]))
-    claimed = deps.table.set_fields(
-        key,
-        {"verification": None, "verified_by_run": run.id},
-        condition="verification.task_token = :token",
-        condition_values={":token": token},
-    )
-    if claimed is None:
-        return True  # another delivery of this event already completed it
+    token = incident.verification.task_token
     if run.conclusion == "success":
         verdict: dict[str, Any] = {
             "conclusion": "success",
@@ -78,8 +83,10 @@ def verify(deps: VerificationDependencies, event: RepositoryEvent) -> bool:
     else:
         problem = deps.diagnose(event.repository or "", run.id, event.installation_id)
         new_problem = problem.model_dump(mode="json")
-        same = problem_signature(new_problem) == problem_signature(incident.get("diagnosis"))
-        attempts_left = int(incident.get("attempts", 0)) < deps.settings.max_attempts_per_incident
+        # The diagnosis this round planned on (an earlier delivery of this run may have replaced it).
+        planned_on = incident.previous_diagnosis if incident.verification.rediagnosed else incident.diagnosis
+        same = problem_signature(new_problem) == problem_signature(planned_on)
+        attempts_left = incident.attempts < deps.settings.max_attempts_per_incident
         retry = not same and attempts_left and problem.category != "unknown"
         verdict = {
             "conclusion": run.conclusion or "failure",
@@ -89,6 +96,7 @@ def verify(deps: VerificationDependencies, event: RepositoryEvent) -> bool:
             + f"{problem.category}/{problem.kind} in run {run.id}",
         }
         if retry:
-            deps.table.set_fields(key, {"diagnosis": new_problem, "previous_diagnosis": incident.get("diagnosis")})
-    deps.runner.complete_task(token, verdict)
+            deps.incidents.rediagnose(event.tenant_id, incident.id, new_problem, task_token=token)
+    deps.runner.complete_task(token, verdict)  # False when a previous delivery already sent it
+    deps.incidents.clear_verification(event.tenant_id, incident.id, token, run.id)
     return True

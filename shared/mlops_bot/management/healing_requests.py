@@ -17,14 +17,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import utc_now
-from mlops_bot.detection.incidents import add_timeline
 from mlops_bot.errors import Conflict, NotFound, ServiceUnavailable
 from mlops_bot.healing import catalog
-from mlops_bot.healing.service import HealingRequest
-from mlops_bot.management import records
-from mlops_bot.storage import keys
+from mlops_bot.messages import HealingReason, HealingRequest
+from mlops_bot.stores.incidents import (
+    IN_PROGRESS_STATUSES,
+    DynamoIncidentStore,
+    IncidentStatus,
+    IncidentStore,
+    TimelineEntry,
+    TimelineEvent,
+)
 
-IN_PROGRESS = frozenset({"healing", "verifying"})
 DEFAULT_ESTIMATE_SECONDS = 300
 
 
@@ -74,17 +78,17 @@ class Ticket(BaseModel):
     estimated_completion: str
 
 
-def _estimate_seconds(table: StateTable, tenant_id: str, playbook: str) -> int:
+def _estimate_seconds(incidents: IncidentStore, tenant_id: str, playbook: str) -> int:
     times = [
-        float(i["resolution_time"])
-        for i in records.incidents(table, tenant_id)
-        if i.get("playbook") == playbook and i.get("status") == "resolved" and i.get("resolution_time") is not None
+        float(i.resolution_time)
+        for i in incidents.all(tenant_id)
+        if i.playbook == playbook and i.status == IncidentStatus.RESOLVED and i.resolution_time is not None
     ]
     return int(mean(times)) if times else DEFAULT_ESTIMATE_SECONDS
 
 
 def request_healing(
-    table: StateTable,
+    incidents: IncidentStore | StateTable,
     queue: MessageSender,
     tenant_id: str,
     incident_id: str,
@@ -93,13 +97,16 @@ def request_healing(
     parameters: dict[str, Any],
     requested_by: str,
 ) -> Ticket:
-    incident = table.get(keys.incident_key(tenant_id, incident_id))
+    store = DynamoIncidentStore(incidents) if isinstance(incidents, StateTable) else incidents
+    incident = store.get(tenant_id, incident_id)
     if incident is None:
         raise NotFound("Issue not found", f"No issue '{incident_id}' in this tenant")
-    status = str(incident.get("status", "open"))
-    if not force and status in IN_PROGRESS:
-        raise Conflict("Healing already in progress", f"The issue is '{status}'; send force=true to queue another run")
-    if not force and status == "resolved":
+    status = incident.status
+    if not force and status in IN_PROGRESS_STATUSES:
+        raise Conflict(
+            "Healing already in progress", f"The issue is '{status.value}'; send force=true to queue another run"
+        )
+    if not force and status == IncidentStatus.RESOLVED:
         raise Conflict("Issue already resolved", "Send force=true to heal it again")
     if not queue.url:
         raise ServiceUnavailable("Healing queue not configured", "MLOPS_BOT_HEALING_QUEUE_URL is empty")
@@ -109,12 +116,13 @@ def request_healing(
     request = HealingRequest(
         tenant_id=tenant_id,
         incident_id=incident_id,
-        reason="manual",
+        reason=HealingReason.MANUAL,
         action=action,
         request_id=execution_id,
         force=force,
+        correlation_id=execution_id,  # what the caller got back: it finds the run in the logs by it
     )
-    queue.send(request.model_dump(), attributes={"tenant_id": tenant_id})
+    queue.send(request.model_dump(mode="json"), attributes=request.attributes())
     details: dict[str, Any] = {
         "execution_id": execution_id,
         "action": action,
@@ -123,9 +131,13 @@ def request_healing(
     }
     if parameters:
         details["parameters"] = parameters
-    add_timeline(table, tenant_id, incident_id, "manual_heal_requested", json.dumps(details, default=str)[:1000])
-    playbook = str(incident.get("playbook") or catalog.for_issue_type(str(incident.get("type", ""))).name)
-    eta = utc_now() + timedelta(seconds=_estimate_seconds(table, tenant_id, playbook))
+    store.add_timeline(
+        tenant_id,
+        incident_id,
+        TimelineEntry.now(TimelineEvent.MANUAL_HEAL_REQUESTED, json.dumps(details, default=str)[:1000]),
+    )
+    playbook = incident.playbook or catalog.for_issue_type(incident.type.value).name
+    eta = utc_now() + timedelta(seconds=_estimate_seconds(store, tenant_id, playbook))
     return Ticket(
         incident_id=incident_id, execution_id=execution_id, estimated_completion=eta.strftime("%Y-%m-%dT%H:%M:%SZ")
     )

@@ -10,11 +10,13 @@ report of `mlops-bot drift --json` back to `POST /api/v1/repositories/{owner}/{r
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.adapters.sqs import Queue
+from mlops_bot.config import Settings, get_settings
 from mlops_bot.healing import audit
+from mlops_bot.messages import MessageQueue
 from mlops_bot.monitoring.service import DriftReportIn, SignalOutcome, report_drift
 from mlops_bot.repository_config import CONFIG_PATH, RepositoryFileConfig, merged, parse
 from mlops_bot.storage import keys
@@ -42,6 +44,8 @@ def _dispatch_check(
     github: GitHubClient | None,
     dry_run: bool,
     reason: str,
+    settings: Settings,
+    check_id: str,
 ) -> SignalOutcome:
     workflow = drift.get("check_workflow")
     if not workflow or github is None:
@@ -54,10 +58,10 @@ def _dispatch_check(
     }
     ref = str(drift.get("ref") or github.get_repository(repository).default_branch)
     path = f"/repos/{repository}/actions/workflows/{workflow}/dispatches"
-    if not dry_run:
-        github.dispatch_workflow(repository, str(workflow), ref, inputs)
-    audit.record(
+    result = audit.audited_write(
         table,
+        table,
+        settings,
         audit.AuditRecord(
             tenant_id=tenant_id,
             repository=repository,
@@ -69,7 +73,11 @@ def _dispatch_check(
             result="planned" if dry_run else "done",
             details={"inputs": inputs},
         ),
+        lambda: github.dispatch_workflow(repository, str(workflow), ref, inputs),
+        write_id=f"drift-check/{check_id}",
     )
+    if result.startswith("refused"):
+        return SignalOutcome(incident_id=None, summary=f"drift check not dispatched: {result}")
     return SignalOutcome(
         incident_id=None,
         summary=f"drift check dispatched to {workflow}",
@@ -79,21 +87,38 @@ def _dispatch_check(
 
 def run_drift_check(
     table: StateTable,
-    healing_queue: Queue,
+    healing_queue: MessageQueue,
     tenant_id: str,
     repository: str,
     github: GitHubClient | None = None,
     dry_run: bool = True,
     s3_client: Any | None = None,
+    *,
+    settings: Settings | None = None,
+    check_id: str | None = None,
 ) -> SignalOutcome | None:
-    """None when the repository has no drift settings; otherwise the check's outcome."""
+    """None when the repository has no drift settings; otherwise the check's outcome.
+
+    `check_id` (the scheduled event's delivery id) makes a dispatch of a retried check count once
+    against the write budget and be audited once.
+    """
     drift = drift_settings(table, tenant_id, repository, github)
     if not drift.get("reference") or not drift.get("current"):
         return None
     try:
         from mlops_bot.drift import DriftOptions, compute_drift, load_table
     except ImportError as exc:
-        return _dispatch_check(table, tenant_id, repository, drift, github, dry_run, f"{exc.name} is not deployed")
+        return _dispatch_check(
+            table,
+            tenant_id,
+            repository,
+            drift,
+            github,
+            dry_run,
+            f"{exc.name} is not deployed",
+            settings or get_settings(),
+            check_id or str(uuid.uuid4()),
+        )
     options = DriftOptions(test=drift.get("test", "auto"), drift_share_threshold=float(drift.get("drift_share", 0.5)))
     report = compute_drift(
         load_table(str(drift["reference"]), s3_client), load_table(str(drift["current"]), s3_client), options

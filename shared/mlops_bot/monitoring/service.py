@@ -16,12 +16,21 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.adapters.sqs import Queue
 from mlops_bot.clock import iso, utc_now
-from mlops_bot.detection.incidents import Incident, TimelineEntry, open_or_update
+from mlops_bot.detection.incidents import raise_incident
 from mlops_bot.drift.model_metrics import ModelThresholds, compare_model_metrics
 from mlops_bot.errors import NotFound
+from mlops_bot.messages import MessageQueue
 from mlops_bot.storage import keys
+from mlops_bot.stores.events import DynamoEventStore
+from mlops_bot.stores.incidents import (
+    DynamoIncidentStore,
+    Incident,
+    IncidentType,
+    Severity,
+    TimelineEntry,
+    TimelineEvent,
+)
 
 DEFAULT_THRESHOLDS = {"default": {"max_relative_drop": 0.05}}
 
@@ -83,24 +92,13 @@ def _signal_id(kind: str, full_name: str, fingerprint: dict[str, Any]) -> str:
     return f"inc-{kind[:5]}-{digest.hexdigest()[:12]}"
 
 
-def _open(table: StateTable, healing_queue: Queue, incident: Incident) -> tuple[str, bool]:
-    stored, is_new = open_or_update(table, incident)
-    if is_new:
-        table.set_fields(
-            keys.repository_key(incident.tenant_id, incident.repository),
-            {},
-            increments={"issues_detected": 1},
-            if_exists=True,
-        )
-        healing_queue.send(
-            {"tenant_id": stored.tenant_id, "incident_id": stored.id, "reason": "detected"},
-            attributes={"tenant_id": stored.tenant_id},
-        )
+def _open(table: StateTable, healing_queue: MessageQueue, incident: Incident) -> tuple[str, bool]:
+    stored, is_new = raise_incident(DynamoIncidentStore(table), DynamoEventStore(table), healing_queue, incident)
     return stored.id, is_new
 
 
 def report_drift(
-    table: StateTable, healing_queue: Queue, tenant_id: str, full_name: str, report: DriftReportIn
+    table: StateTable, healing_queue: MessageQueue, tenant_id: str, full_name: str, report: DriftReportIn
 ) -> SignalOutcome:
     _repository(table, tenant_id, full_name)
     drifted = sorted(name for name, column in report.columns.items() if column.drifted)
@@ -116,8 +114,8 @@ def report_drift(
         ),
         tenant_id=tenant_id,
         repository=full_name,
-        type="data_drift",
-        severity="high" if report.drift_share >= 0.75 else "medium",
+        type=IncidentType.DATA_DRIFT,
+        severity=Severity.HIGH if report.drift_share >= 0.75 else Severity.MEDIUM,
         description=f"{summary}: {', '.join(drifted[:10])}",
         detected_at=now,
         metadata={
@@ -132,7 +130,7 @@ def report_drift(
                 "current": report.current or "",
             },
         },
-        timeline=[TimelineEntry(event="issue_detected", timestamp=now, details="drift report posted")],
+        timeline=[TimelineEntry.now(TimelineEvent.ISSUE_DETECTED, "drift report posted")],
     )
     incident_id, is_new = _open(table, healing_queue, incident)
     return SignalOutcome(
@@ -141,7 +139,7 @@ def report_drift(
 
 
 def report_model_metrics(
-    table: StateTable, healing_queue: Queue, tenant_id: str, full_name: str, posted: ModelMetricsIn
+    table: StateTable, healing_queue: MessageQueue, tenant_id: str, full_name: str, posted: ModelMetricsIn
 ) -> SignalOutcome:
     repository = _repository(table, tenant_id, full_name)
     configuration = repository.get("configuration") or {}
@@ -174,8 +172,8 @@ def report_model_metrics(
         id=_signal_id("model", full_name, {"ref": posted.deployment.ref, "environment": posted.deployment.environment}),
         tenant_id=tenant_id,
         repository=full_name,
-        type="model_degradation",
-        severity="high",
+        type=IncidentType.MODEL_DEGRADATION,
+        severity=Severity.HIGH,
         description=(
             f"Model degraded on {posted.deployment.environment} at {posted.deployment.ref}: "
             + ", ".join(
@@ -191,7 +189,7 @@ def report_model_metrics(
             "degraded_metrics": worse,
             "baseline_ref": baseline.get("ref"),
         },
-        timeline=[TimelineEntry(event="issue_detected", timestamp=now, details="model metrics posted")],
+        timeline=[TimelineEntry.now(TimelineEvent.ISSUE_DETECTED, "model metrics posted")],
     )
     incident_id, is_new = _open(table, healing_queue, incident)
     return SignalOutcome(incident_id=incident_id, new_incident=is_new, summary=incident.description, details=changes)

@@ -259,3 +259,24 @@ def dashboard_slot_key(tenant_id: str, user: str, slot: int) -> dict[str, str]:
 
 def dashboard_connection_route_key(connection_id: str) -> dict[str, str]:
     return {"pk": f"{tenant_pk(SYSTEM_TENANT)}#WSCONN#{connection_id}", "sk": "ROUTE"}
+
+
+# ------------------------------------------------------------------ durable healing (issue 11)
+# - audit idempotency marker: `TENANT#t#AUDIT` / `ONCE#<key>` (written in one transaction with the
+#   record it guards, so a retried write is audited once; `AUDIT#` listings never see it)
+# - activity counter marker: `TENANT#t#REPO#owner/name` / `ONCE#<counter>#<id>` (in one transaction
+#   with the counter's increment, so an incident or an action is counted once)
+
+
+def audit_once_key(tenant_id: str, idempotency_key: str) -> dict[str, str]:
+    return {"pk": audit_pk(tenant_id), "sk": f"ONCE#{_bounded_id(idempotency_key)}"}
+
+
+def activity_once_key(tenant_id: str, full_name: str, counter: str, once: str) -> dict[str, str]:
+    """Marks that `once` (an incident, an action) was counted on the repository's `counter`."""
+    return {"pk": repository_events_pk(tenant_id, full_name), "sk": f"ONCE#{counter}#{_bounded_id(once)}"}
+
+
+def actions_prefix() -> str:
+    """Sort-key prefix of an incident's action records (`action_key`)."""
+    return "ACTION#"

@@ -1,0 +1,170 @@
+"""Repository events (what the detector saw) and the activity counters they move on the repository.
+
+An event is stored once per delivery (a conditional write), so an SQS redelivery counts once; the
+counters the detector and the healer keep on the repository item (`total_events`,
+`issues_detected`, `repairs_attempted`, the last good deployment) move only through here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+from pydantic import Field
+
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.clock import epoch_seconds, utc_now
+from mlops_bot.storage import keys
+from mlops_bot.stores.base import MemoryTable, StoredItem, stored_fields
+
+ONCE_MARKER_TTL = timedelta(days=30)  # long after any retry or sweep could count the same thing again
+
+
+class ActivityCounter(StrEnum):
+    ISSUES_DETECTED = "issues_detected"
+    REPAIRS_ATTEMPTED = "repairs_attempted"
+
+
+class EventRecord(StoredItem):
+    tenant_id: str = Field(min_length=1, max_length=128)
+    repository: str = Field(min_length=1, max_length=200)
+    delivery_id: str = Field(min_length=1, max_length=200)
+    execution_id: str = Field(max_length=200)
+    received_at: str = Field(max_length=40)
+    summary: dict[str, Any] = Field(default_factory=dict)
+
+
+class GoodDeployment(StoredItem):
+    ref: str | None = Field(default=None, max_length=255)
+    environment: str | None = Field(default=None, max_length=255)
+    deployment_id: int | None = None
+    at: str | None = None
+
+
+class EventStore(Protocol):
+    def record(self, event: EventRecord, *, expires: datetime) -> bool:
+        """Store the event once per delivery and count it on the repository; False for a repeat."""
+        ...
+
+    def list(self, tenant_id: str, repository: str) -> list[EventRecord]: ...
+
+    def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
+        """Add one to a counter of an enrolled repository (nothing for one that is not enrolled).
+
+        With `once` (an incident or action id), a second call for the same id adds nothing.
+        """
+        ...
+
+    def record_good_deployment(self, tenant_id: str, repository: str, deployment: GoodDeployment) -> None: ...
+
+
+class DynamoEventStore:
+    def __init__(self, table: StateTable) -> None:
+        self.table = table
+
+    def record(self, event: EventRecord, *, expires: datetime) -> bool:
+        stored = self.table.put_new(
+            {
+                **keys.event_key(event.tenant_id, event.repository, event.received_at, event.delivery_id),
+                "gsi1pk": keys.events_index(event.tenant_id),
+                "gsi1sk": f"{event.received_at}#{event.delivery_id}",
+                "entity": "event",
+                **event.model_dump(mode="json"),
+                "expires_at": epoch_seconds(expires),
+            }
+        )
+        if stored:
+            self.table.set_fields(
+                keys.repository_key(event.tenant_id, event.repository),
+                {"last_event": event.received_at},
+                increments={"total_events": 1},
+                if_exists=True,
+            )
+        return stored
+
+    def list(self, tenant_id: str, repository: str) -> list[EventRecord]:
+        items = self.table.query(keys.repository_events_pk(tenant_id, repository), "EVENT#")
+        return [EventRecord.model_validate(stored_fields(i)) for i in items]
+
+    def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
+        key = keys.repository_key(tenant_id, repository)
+        if once is None:
+            self.table.set_fields(key, {}, increments={counter.value: 1}, if_exists=True)
+            return
+        marker: dict[str, Any] = {
+            **keys.activity_once_key(tenant_id, repository, counter.value, once),
+            "entity": "activity_once",
+            "expires_at": epoch_seconds(utc_now() + ONCE_MARKER_TTL),
+        }
+        try:
+            self.table.table.meta.client.transact_write_items(  # the resource's client serialises values
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table.name,
+                            "Item": marker,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table.name,
+                            "Key": key,
+                            "UpdateExpression": "ADD #counter :one",
+                            "ConditionExpression": "attribute_exists(pk)",
+                            "ExpressionAttributeNames": {"#counter": counter.value},
+                            "ExpressionAttributeValues": {":one": 1},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise  # cancelled: counted before, or the repository is not enrolled
+
+    def record_good_deployment(self, tenant_id: str, repository: str, deployment: GoodDeployment) -> None:
+        self.table.set_fields(
+            keys.repository_key(tenant_id, repository),
+            {"last_good_deployment": deployment.model_dump(mode="json", exclude_none=True)},
+            if_exists=True,
+        )
+
+
+class InMemoryEventStore:
+    def __init__(self, repositories: set[tuple[str, str]] | None = None) -> None:
+        self.events: MemoryTable[tuple[str, str, str], EventRecord] = MemoryTable()
+        self.repositories = {(t, r.lower()) for t, r in repositories or set()}
+        self.counters: Counter[tuple[str, str, str]] = Counter()
+        self.good_deployments: dict[tuple[str, str], GoodDeployment] = {}
+        self.counted_once: set[tuple[str, str, str]] = set()
+
+    def record(self, event: EventRecord, *, expires: datetime) -> bool:
+        stored = self.events.put_new((event.tenant_id, event.repository.lower(), event.delivery_id), event)
+        if stored and (event.tenant_id, event.repository.lower()) in self.repositories:
+            self.counters[(event.tenant_id, event.repository.lower(), "total_events")] += 1
+        return stored
+
+    def list(self, tenant_id: str, repository: str) -> list[EventRecord]:
+        found = self.events.values(lambda k: k[:2] == (tenant_id, repository.lower()))
+        return sorted(found, key=lambda e: (e.received_at, e.delivery_id))
+
+    def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
+        if (tenant_id, repository.lower()) not in self.repositories:
+            return
+        if once is not None:
+            marker = (tenant_id, repository.lower(), f"{counter.value}#{once}")
+            if marker in self.counted_once:
+                return
+            self.counted_once.add(marker)
+        self.counters[(tenant_id, repository.lower(), counter.value)] += 1
+
+    def record_good_deployment(self, tenant_id: str, repository: str, deployment: GoodDeployment) -> None:
+        if (tenant_id, repository.lower()) in self.repositories:
+            self.good_deployments[(tenant_id, repository.lower())] = deployment
+
+
+def event_expiry(received: datetime, ttl_days: int) -> datetime:
+    return received + timedelta(days=ttl_days)

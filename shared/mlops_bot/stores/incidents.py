@@ -1,0 +1,460 @@
+"""Incidents (the spec's "issues" / "failures"): one per failure, updated rather than duplicated.
+
+An incident also says whether its healing request has been sent (`healing_request`): the
+detector stores the incident as `pending`, queues the request, then marks it `requested`. A
+detector that dies between the two leaves it `pending`, and the next delivery of the same event,
+or the scheduler's sweep, sends it — so a repair is never silently lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+from pydantic import Field, ValidationError
+
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.clock import iso, utc_now
+from mlops_bot.storage import keys
+from mlops_bot.stores.base import MemoryTable, Page, StoredItem, page_of, query_page, stored_fields, to_dynamo
+
+logger = logging.getLogger(__name__)
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    HEALING = "healing"
+    PLANNED = "planned"  # a dry run recorded its plan
+    VERIFYING = "verifying"
+    ESCALATED = "escalated"  # handed to a person (an issue was filed)
+    AWAITING_HUMAN = "awaiting_human"
+    RESOLVED = "resolved"
+    FAILED = "failed"
+
+
+CLOSED_STATUSES = frozenset({IncidentStatus.RESOLVED, IncidentStatus.FAILED})
+IN_PROGRESS_STATUSES = frozenset({IncidentStatus.HEALING, IncidentStatus.VERIFYING})
+
+
+class IncidentType(StrEnum):
+    PIPELINE_FAILURE = "pipeline_failure"
+    TEST_FAILURE = "test_failure"
+    DEPENDENCY_ERROR = "dependency_error"
+    FLAKY_TEST = "flaky_test"
+    DATA_DRIFT = "data_drift"
+    MODEL_DEGRADATION = "model_degradation"
+    DEPLOYMENT_FAILURE = "deployment_failure"
+    CONFIGURATION_ERROR = "configuration_error"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class HealingRequestState(StrEnum):
+    PENDING = "pending"  # stored, its healing request not yet sent
+    REQUESTED = "requested"  # the healing request is on the queue
+
+
+class TimelineEvent(StrEnum):
+    ISSUE_DETECTED = "issue_detected"
+    FAILURE_REPEATED = "failure_repeated"
+    ANALYSIS_STARTED = "analysis_started"
+    ACTION_EXECUTED = "action_executed"
+    HEALING_SKIPPED = "healing_skipped"
+    MANUAL_HEAL_REQUESTED = "manual_heal_requested"
+    VERIFIED = "verified"
+    ISSUE_RESOLVED = "issue_resolved"
+    ISSUE_FAILED = "issue_failed"
+
+
+class TimelineEntry(StoredItem):
+    event: str = Field(max_length=100)
+    timestamp: str = Field(max_length=40)
+    details: str | None = Field(default=None, max_length=2000)
+
+    @classmethod
+    def now(cls, event: TimelineEvent | str, details: str | None = None) -> TimelineEntry:
+        """The one way a timeline entry is built: an event, now, and bounded details."""
+        return cls(event=str(event), timestamp=iso(utc_now()), details=details[:2000] if details else None)
+
+
+class Verification(StoredItem):
+    """A playbook waiting for the run that proves its repair (the Step Functions task token)."""
+
+    task_token: str = Field(max_length=4096)
+    branch: str | None = Field(default=None, max_length=255)
+    run_id: int | None = None
+    attempt: int = 1
+    since: str | None = None
+    rediagnosed: bool = False  # the proving run's new diagnosis already replaced the incident's
+
+
+class Incident(StoredItem):
+    """The stored incident, with the spec's field names."""
+
+    id: str = Field(min_length=1, max_length=200)
+    tenant_id: str = Field(min_length=1, max_length=128)
+    repository: str = Field(min_length=1, max_length=200)
+    type: IncidentType
+    severity: Severity
+    status: IncidentStatus = IncidentStatus.OPEN
+    description: str = Field(max_length=2000)
+    detected_at: str = Field(max_length=40)
+    resolved_at: str | None = None
+    resolution_time: int | None = None
+    last_seen_at: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    actions_taken: list[dict[str, Any]] = Field(default_factory=list)
+    occurrences: int = Field(default=1, ge=1)
+    diagnosis: dict[str, Any] | None = None
+    previous_diagnosis: dict[str, Any] | None = None
+    attempts: int = Field(default=0, ge=0)
+    playbook: str | None = Field(default=None, max_length=100)
+    execution_arn: str | None = Field(default=None, max_length=2048)
+    verification: Verification | None = None
+    verified_by_run: int | None = None
+    recorded_actions: list[str] = Field(default_factory=list)  # action ids already in `actions_taken`
+    # Items stored before this field existed had their request sent already.
+    healing_request: HealingRequestState = HealingRequestState.REQUESTED
+
+    @property
+    def installation_id(self) -> int | None:
+        value = self.metadata.get("installation_id")
+        return int(value) if value else None
+
+
+class IncidentStore(Protocol):
+    def get(self, tenant_id: str, incident_id: str) -> Incident | None: ...
+
+    def open_or_update(self, incident: Incident, *, new_occurrence: bool = True) -> tuple[Incident, bool]:
+        """Store a new incident (True), or return the known one, counting another occurrence if asked."""
+        ...
+
+    def page(self, tenant_id: str, *, limit: int = 50, cursor: str | None = None) -> Page[Incident]:
+        """Newest first."""
+        ...
+
+    def all(self, tenant_id: str) -> list[Incident]: ...
+
+    def add_timeline(self, tenant_id: str, incident_id: str, entry: TimelineEntry) -> None: ...
+
+    def mark_healing_requested(self, tenant_id: str, incident_id: str) -> bool:
+        """`pending` → `requested`; False when another writer already marked it."""
+        ...
+
+    def pending_healing(self, tenant_id: str, *, detected_before: datetime, detected_since: datetime) -> list[Incident]:
+        """Incidents whose healing request was never sent, detected in the window."""
+        ...
+
+    def record_playbook_start(self, tenant_id: str, incident_id: str, playbook: str, execution_arn: str) -> bool:
+        """Note the execution once; False when this execution was already noted (a redelivered request)."""
+        ...
+
+    def rediagnose(self, tenant_id: str, incident_id: str, diagnosis: dict[str, Any], *, task_token: str) -> None:
+        """While `task_token` waits: replace the diagnosis (keeping the old one as `previous_diagnosis`), once."""
+        ...
+
+    def clear_verification(self, tenant_id: str, incident_id: str, task_token: str, run_id: int) -> bool:
+        """Forget the waiting task token if it is still `task_token`; False when it is not."""
+        ...
+
+    def record_action(
+        self, tenant_id: str, incident_id: str, action_id: str, entry: dict[str, Any], status: IncidentStatus
+    ) -> bool:
+        """Add an action's outcome to `actions_taken` and the timeline, once per action id; set the status."""
+        ...
+
+
+def dynamo_item(incident: Incident) -> dict[str, Any]:
+    return {
+        **keys.incident_key(incident.tenant_id, incident.id),
+        "gsi1pk": keys.incidents_index(incident.tenant_id),
+        "gsi1sk": f"{incident.detected_at}#{incident.id}",
+        "entity": "incident",
+        # `recorded_actions` is a string set only `record_action` adds to
+        **incident.model_dump(mode="json", exclude_none=True, exclude={"recorded_actions"}),
+    }
+
+
+def _model(item: dict[str, Any]) -> Incident:
+    return Incident.model_validate(stored_fields(item))
+
+
+def _listed(items: list[dict[str, Any]]) -> list[Incident]:
+    """The items that are incidents; a malformed one is logged and skipped, never fails the listing."""
+    found: list[Incident] = []
+    for item in items:
+        try:
+            found.append(_model(item))
+        except ValidationError as exc:
+            logger.warning("skipped a malformed incident %s: %s", item.get("pk"), exc.errors(include_input=False)[:3])
+    return found
+
+
+class DynamoIncidentStore:
+    def __init__(self, table: StateTable) -> None:
+        self.table = table
+
+    def get(self, tenant_id: str, incident_id: str) -> Incident | None:
+        item = self.table.get(keys.incident_key(tenant_id, incident_id))
+        return _model(item) if item else None
+
+    def open_or_update(self, incident: Incident, *, new_occurrence: bool = True) -> tuple[Incident, bool]:
+        if self.table.put_new(dynamo_item(incident)):
+            return incident, True
+        key = keys.incident_key(incident.tenant_id, incident.id)
+        if not new_occurrence:
+            found = self.table.get(key)
+            return _model(found or dynamo_item(incident)), False
+        now = iso(utc_now())
+        entry = TimelineEntry(event=TimelineEvent.FAILURE_REPEATED, timestamp=now)
+        updated = self.table.set_fields(
+            key,
+            {"last_seen_at": now, "metadata": incident.metadata},
+            increments={"occurrences": 1},
+            append={"timeline": [entry.model_dump(exclude_none=True)]},
+        )
+        return _model(updated or dynamo_item(incident)), False
+
+    def page(self, tenant_id: str, *, limit: int = 50, cursor: str | None = None) -> Page[Incident]:
+        items, next_cursor = query_page(
+            self.table, keys.incidents_index(tenant_id), by_index=True, newest_first=True, limit=limit, cursor=cursor
+        )
+        return Page(items=_listed(items), cursor=next_cursor)
+
+    def all(self, tenant_id: str) -> list[Incident]:
+        return _listed(self.table.query(keys.incidents_index(tenant_id), by_index=True, newest_first=True))
+
+    def add_timeline(self, tenant_id: str, incident_id: str, entry: TimelineEntry) -> None:
+        self.table.set_fields(
+            keys.incident_key(tenant_id, incident_id),
+            {},
+            append={"timeline": [entry.model_dump(exclude_none=True)]},
+            if_exists=True,
+        )
+
+    def mark_healing_requested(self, tenant_id: str, incident_id: str) -> bool:
+        updated = self.table.set_fields(
+            keys.incident_key(tenant_id, incident_id),
+            {"healing_request": HealingRequestState.REQUESTED.value},
+            if_exists=True,
+            condition="healing_request = :pending",
+            condition_values={":pending": HealingRequestState.PENDING.value},
+        )
+        return updated is not None
+
+    def pending_healing(self, tenant_id: str, *, detected_before: datetime, detected_since: datetime) -> list[Incident]:
+        found: list[Incident] = []
+        cursor: str | None = None
+        while True:
+            items, cursor = query_page(
+                self.table,
+                keys.incidents_index(tenant_id),
+                by_index=True,
+                limit=100,
+                cursor=cursor,
+                sk_at_least=iso(detected_since),
+            )
+            found.extend(
+                _listed(
+                    [
+                        i
+                        for i in items
+                        if i.get("healing_request") == HealingRequestState.PENDING.value
+                        and str(i.get("detected_at", "")) < iso(detected_before)
+                    ]
+                )
+            )
+            if cursor is None:
+                return found
+
+    def record_playbook_start(self, tenant_id: str, incident_id: str, playbook: str, execution_arn: str) -> bool:
+        entry = TimelineEntry.now(TimelineEvent.ANALYSIS_STARTED, playbook)
+        updated = self.table.set_fields(
+            keys.incident_key(tenant_id, incident_id),
+            {"playbook": playbook, "execution_arn": execution_arn},
+            append={"timeline": [entry.model_dump(exclude_none=True)]},
+            if_exists=True,
+            condition="attribute_not_exists(execution_arn) OR execution_arn <> :arn",
+            condition_values={":arn": execution_arn},
+        )
+        return updated is not None
+
+    def rediagnose(self, tenant_id: str, incident_id: str, diagnosis: dict[str, Any], *, task_token: str) -> None:
+        current = self.get(tenant_id, incident_id)
+        if current is None:
+            return
+        try:
+            self.table.table.update_item(
+                Key=keys.incident_key(tenant_id, incident_id),
+                UpdateExpression="SET diagnosis = :new, previous_diagnosis = :old, verification.rediagnosed = :yes",
+                ConditionExpression=(
+                    "verification.task_token = :token"
+                    " AND (attribute_not_exists(verification.rediagnosed) OR verification.rediagnosed <> :yes)"
+                ),
+                ExpressionAttributeValues=to_dynamo(
+                    {":new": diagnosis, ":old": current.diagnosis, ":yes": True, ":token": task_token}
+                ),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def clear_verification(self, tenant_id: str, incident_id: str, task_token: str, run_id: int) -> bool:
+        updated = self.table.set_fields(
+            keys.incident_key(tenant_id, incident_id),
+            {"verification": None, "verified_by_run": run_id},
+            condition="verification.task_token = :token",
+            condition_values={":token": task_token},
+        )
+        return updated is not None
+
+    def record_action(
+        self, tenant_id: str, incident_id: str, action_id: str, entry: dict[str, Any], status: IncidentStatus
+    ) -> bool:
+        timeline = TimelineEntry.now(TimelineEvent.ACTION_EXECUTED, f"{entry.get('action')}: {entry.get('status')}")
+        try:
+            self.table.table.update_item(
+                Key=keys.incident_key(tenant_id, incident_id),
+                UpdateExpression=(
+                    "SET #status = :status, actions_taken = list_append(if_not_exists(actions_taken, :empty), :entry),"
+                    " timeline = list_append(if_not_exists(timeline, :empty), :timeline) ADD recorded_actions :ids"
+                ),
+                ConditionExpression=(
+                    "attribute_exists(pk)"
+                    " AND (attribute_not_exists(recorded_actions) OR NOT contains(recorded_actions, :id))"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_dynamo(
+                    {
+                        ":status": status.value,
+                        ":entry": [entry],
+                        ":timeline": [timeline.model_dump(exclude_none=True)],
+                        ":empty": [],
+                        ":id": action_id,
+                    }
+                )
+                | {":ids": {action_id}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+class InMemoryIncidentStore:
+    """The same promises as `DynamoIncidentStore`, for unit tests of the services."""
+
+    def __init__(self) -> None:
+        self.items: MemoryTable[tuple[str, str], Incident] = MemoryTable()
+
+    def get(self, tenant_id: str, incident_id: str) -> Incident | None:
+        return self.items.get((tenant_id, incident_id))
+
+    def open_or_update(self, incident: Incident, *, new_occurrence: bool = True) -> tuple[Incident, bool]:
+        key = (incident.tenant_id, incident.id)
+        if self.items.put_new(key, incident):
+            return incident.model_copy(deep=True), True
+
+        def repeat(current: Incident) -> Incident:
+            if not new_occurrence:
+                return current
+            now = iso(utc_now())
+            current.timeline.append(TimelineEntry(event=TimelineEvent.FAILURE_REPEATED, timestamp=now))
+            return current.model_copy(
+                update={"last_seen_at": now, "metadata": incident.metadata, "occurrences": current.occurrences + 1}
+            )
+
+        updated = self.items.update(key, repeat)
+        assert updated is not None  # put_new refused, so it exists
+        return updated, False
+
+    def _newest_first(self, tenant_id: str) -> list[Incident]:
+        found = self.items.values(lambda key: key[0] == tenant_id)
+        return sorted(found, key=lambda i: (i.detected_at, i.id), reverse=True)
+
+    def page(self, tenant_id: str, *, limit: int = 50, cursor: str | None = None) -> Page[Incident]:
+        return page_of(self._newest_first(tenant_id), limit, cursor, lambda i: f"{i.detected_at}#{i.id}")
+
+    def all(self, tenant_id: str) -> list[Incident]:
+        return self._newest_first(tenant_id)
+
+    def add_timeline(self, tenant_id: str, incident_id: str, entry: TimelineEntry) -> None:
+        def add(current: Incident) -> Incident:
+            current.timeline.append(entry)
+            return current
+
+        self.items.update((tenant_id, incident_id), add)
+
+    def mark_healing_requested(self, tenant_id: str, incident_id: str) -> bool:
+        def mark(current: Incident) -> Incident | None:
+            if current.healing_request != HealingRequestState.PENDING:
+                return None
+            return current.model_copy(update={"healing_request": HealingRequestState.REQUESTED})
+
+        return self.items.update((tenant_id, incident_id), mark) is not None
+
+    def pending_healing(self, tenant_id: str, *, detected_before: datetime, detected_since: datetime) -> list[Incident]:
+        return [
+            i
+            for i in reversed(self._newest_first(tenant_id))
+            if i.healing_request == HealingRequestState.PENDING
+            and iso(detected_since) <= i.detected_at < iso(detected_before)
+        ]
+
+    def record_playbook_start(self, tenant_id: str, incident_id: str, playbook: str, execution_arn: str) -> bool:
+        def start(current: Incident) -> Incident | None:
+            if current.execution_arn == execution_arn:
+                return None
+            current.timeline.append(TimelineEntry.now(TimelineEvent.ANALYSIS_STARTED, playbook))
+            return current.model_copy(update={"playbook": playbook, "execution_arn": execution_arn})
+
+        return self.items.update((tenant_id, incident_id), start) is not None
+
+    def rediagnose(self, tenant_id: str, incident_id: str, diagnosis: dict[str, Any], *, task_token: str) -> None:
+        def change(current: Incident) -> Incident | None:
+            waiting = current.verification
+            if waiting is None or waiting.task_token != task_token or waiting.rediagnosed:
+                return None
+            return current.model_copy(
+                update={
+                    "diagnosis": diagnosis,
+                    "previous_diagnosis": current.diagnosis,
+                    "verification": waiting.model_copy(update={"rediagnosed": True}),
+                }
+            )
+
+        self.items.update((tenant_id, incident_id), change)
+
+    def clear_verification(self, tenant_id: str, incident_id: str, task_token: str, run_id: int) -> bool:
+        def clear(current: Incident) -> Incident | None:
+            if current.verification is None or current.verification.task_token != task_token:
+                return None
+            return current.model_copy(update={"verification": None, "verified_by_run": run_id})
+
+        return self.items.update((tenant_id, incident_id), clear) is not None
+
+    def record_action(
+        self, tenant_id: str, incident_id: str, action_id: str, entry: dict[str, Any], status: IncidentStatus
+    ) -> bool:
+        def add(current: Incident) -> Incident | None:
+            if action_id in current.recorded_actions:
+                return None
+            current.actions_taken.append(entry)
+            current.timeline.append(
+                TimelineEntry.now(TimelineEvent.ACTION_EXECUTED, f"{entry.get('action')}: {entry.get('status')}")
+            )
+            current.recorded_actions.append(action_id)
+            return current.model_copy(update={"status": status})
+
+        return self.items.update((tenant_id, incident_id), add) is not None
