@@ -12,29 +12,10 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.api.dependencies import healing_queue, require, state_table
 from mlops_bot.errors import NotFound
-from mlops_bot.management import healing_requests
+from mlops_bot.management import healing_requests, issues
 from mlops_bot.storage import keys
 
 router = APIRouter(prefix="/api/v1", tags=["issues"])
-
-PUBLIC_FIELDS = (
-    "id",
-    "repository",
-    "type",
-    "severity",
-    "status",
-    "description",
-    "detected_at",
-    "resolved_at",
-    "resolution_time",
-    "metadata",
-    "evidence",
-    "timeline",
-    "actions_taken",
-    "occurrences",
-    "playbook",
-    "diagnosis",
-)
 
 
 class IssueList(BaseModel):
@@ -45,7 +26,7 @@ class IssueList(BaseModel):
 
 
 def public(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: item[k] for k in PUBLIC_FIELDS if k in item}
+    return issues.view(item)
 
 
 @router.get("/issues", response_model=IssueList)
@@ -55,10 +36,13 @@ def list_issues(
     repository: str | None = None,
     type: str | None = None,
     severity: str | None = None,
-    status: str | None = None,
+    status: Annotated[
+        str | None, Query(description="open (any unfinished state), resolved, failed; or one precise state")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> IssueList:
+    states = issues.status_filter(status)
     items = table.query(keys.incidents_index(caller.tenant_id), by_index=True, newest_first=True)
     wanted = [
         public(i)
@@ -66,7 +50,7 @@ def list_issues(
         if (repository is None or i.get("repository", "").lower() == repository.lower())
         and (type is None or i.get("type") == type)
         and (severity is None or i.get("severity") == severity)
-        and (status is None or i.get("status") == status)
+        and (states is None or str(i.get("status") or "open") in states)
     ]
     return IssueList(issues=wanted[offset : offset + limit], total=len(wanted), limit=limit, offset=offset)
 
