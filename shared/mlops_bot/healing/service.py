@@ -7,8 +7,9 @@ delivers twice starts one execution, not two.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.stepfunctions import PlaybookRunner
@@ -27,6 +28,7 @@ class HealingRequest(BaseModel):
     action: str | None = None
     request_id: str | None = None
     force: bool = False
+    parameters: dict[str, Any] = Field(default_factory=dict)  # a manual request's, into the execution input
     correlation_id: str | None = None  # the webhook delivery id that started it all, for the logs
 
 
@@ -67,6 +69,7 @@ def start_playbook(deps: HealerDependencies, request: HealingRequest) -> Playboo
             "reason": request.reason,
             "action": request.action,
             "force": request.force,
+            "parameters": request.parameters,
             "correlation_id": request.correlation_id or incident.metadata.get("delivery_id"),
             "dry_run": deps.settings.dry_run,
         },

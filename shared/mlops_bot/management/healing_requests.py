@@ -20,8 +20,9 @@ from mlops_bot.clock import utc_now
 from mlops_bot.detection.incidents import add_timeline
 from mlops_bot.errors import Conflict, NotFound, ServiceUnavailable
 from mlops_bot.healing import catalog
+from mlops_bot.healing.planner import playbook_for
 from mlops_bot.healing.service import HealingRequest
-from mlops_bot.management import records
+from mlops_bot.management import playbooks, records
 from mlops_bot.storage import keys
 
 IN_PROGRESS = frozenset({"healing", "verifying"})
@@ -35,7 +36,12 @@ class MessageSender(Protocol):
 
 
 class ResolveRequest(BaseModel):
-    """The spec's body for `/resolve`; `action` may name a specific repair, `force` overrides state checks."""
+    """The spec's body for `/resolve`.
+
+    `action` names an action of the incident's playbook (`retry_failed_action`: plan again as the
+    bot would); anything else is a 422. `parameters` travel in the healing request into the
+    playbook execution's input. `force` overrides the state checks.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -45,7 +51,7 @@ class ResolveRequest(BaseModel):
 
 
 class HealRequest(BaseModel):
-    """The Healing Guard body for `/heal`."""
+    """The Healing Guard body for `/heal` (the same rules as `ResolveRequest`)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -103,6 +109,15 @@ def request_healing(
         raise Conflict("Issue already resolved", "Send force=true to heal it again")
     if not queue.url:
         raise ServiceUnavailable("Healing queue not configured", "MLOPS_BOT_HEALING_QUEUE_URL is empty")
+    diagnosis = incident.get("diagnosis") or {}
+    handler = catalog.get(str(incident.get("playbook") or "")) or catalog.get(
+        playbook_for(
+            str(incident.get("type", "")),
+            diagnosis.get("category"),
+            bool((incident.get("metadata") or {}).get("known_flaky")),
+        )
+    )
+    action = playbooks.resolve_manual_action(action, handler or catalog.for_issue_type(str(incident.get("type", ""))))
     execution_id = str(uuid.uuid4())
     # The request id names the playbook execution: each manual request runs once, even if SQS
     # delivers it twice, and a second request is not mistaken for the first.
@@ -113,6 +128,7 @@ def request_healing(
         action=action,
         request_id=execution_id,
         force=force,
+        parameters=parameters,
     )
     queue.send(request.model_dump(), attributes={"tenant_id": tenant_id})
     details: dict[str, Any] = {
@@ -124,7 +140,7 @@ def request_healing(
     if parameters:
         details["parameters"] = parameters
     add_timeline(table, tenant_id, incident_id, "manual_heal_requested", json.dumps(details, default=str)[:1000])
-    playbook = str(incident.get("playbook") or catalog.for_issue_type(str(incident.get("type", ""))).name)
+    playbook = handler.name if handler else catalog.for_issue_type(str(incident.get("type", ""))).name
     eta = utc_now() + timedelta(seconds=_estimate_seconds(table, tenant_id, playbook))
     return Ticket(
         incident_id=incident_id, execution_id=execution_id, estimated_completion=eta.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
-from mlops_bot.errors import NotFound
+from mlops_bot.errors import NotFound, ValidationFailed
 from mlops_bot.healing import catalog
 from mlops_bot.healing.catalog import Playbook, PlaybookAction, PlaybookConfiguration
 from mlops_bot.management import records
@@ -69,6 +69,43 @@ class PlaybookUpdated(BaseModel):
     playbook: str
     enabled: bool
     updated_at: str
+
+
+RETRY = "retry_failed_action"
+
+# A manual `action` names a step of the playbook catalog that the healer can run on request, or a
+# repair by the healer's own name. Each maps to the repair the healer carries out.
+RUNNABLE_ACTIONS: dict[str, str] = {
+    "dependency_fix": "open_fix_pr",
+    "create_pull_request": "open_fix_pr",
+    "open_fix_pr": "open_fix_pr",
+    "rerun_failed_jobs": "rerun_failed_jobs",
+    "open_issue": "open_issue",
+    "retrain_model": "dispatch_retrain",
+    "dispatch_retrain": "dispatch_retrain",
+    "rollback_deployment": "rollback_deployment",
+}
+_CATALOG_TYPE = {"open_fix_pr": "create_pull_request", "dispatch_retrain": "retrain_model"}
+
+
+def manual_actions(playbook: Playbook) -> list[str]:
+    """The `action` values a manual heal of an incident handled by `playbook` accepts."""
+    types = {a.type for a in playbook.actions}
+    return [RETRY, *(name for name, repair in RUNNABLE_ACTIONS.items() if _CATALOG_TYPE.get(repair, repair) in types)]
+
+
+def resolve_manual_action(action: str | None, playbook: Playbook) -> str | None:
+    """The repair a manual `action` asks for (None: let the planner choose); 422 for anything else."""
+    if action is None or action == RETRY:
+        return action
+    allowed = manual_actions(playbook)
+    if action not in allowed:
+        raise ValidationFailed(
+            "Request validation failed",
+            f"action: '{action}' is not an action of playbook '{playbook.name}'; use one of {', '.join(allowed)}",
+            fields=[{"loc": "body.action", "msg": f"unknown action '{action}'", "type": "value_error"}],
+        )
+    return RUNNABLE_ACTIONS[action]
 
 
 def _playbook(name: str) -> Playbook:

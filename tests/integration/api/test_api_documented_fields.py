@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import boto3
+
+from mlops_bot.adapters.stepfunctions import PlaybookRunner
 from mlops_bot.clock import iso, utc_now
+from mlops_bot.config import get_settings
+from mlops_bot.healing.service import HealerDependencies, HealingRequest, start_playbook
 from tests.integration.api.conftest import Api
 
 # ------------------------------------------------------------------------------ issues
@@ -48,3 +54,45 @@ def test_issues_carry_executed_at_run_id_affected_files_and_null_resolved_at(api
     assert body["actions_taken"][0]["executed_at"] == at
     listed = api.client.get("/api/v1/issues", headers=api.key("read")).json()["issues"][0]
     assert "resolved_at" in listed and listed["resolved_at"] is None
+
+
+# ------------------------------------------------------------------------------ manual healing
+
+
+def test_manual_actions_outside_the_playbook_catalog_are_refused(api: Api) -> None:
+    incident = api.incident(status="failed")
+    headers = api.key("write")
+    for path in (f"/api/v1/issues/{incident['id']}/resolve", f"/api/failures/{incident['id']}/heal"):
+        refused = api.client.post(path, headers=headers, json={"action": "custom_heal"})
+        assert refused.status_code == 422, path
+        assert "rerun_failed_jobs" in refused.json()["error"]["details"]
+        drift_only = api.client.post(path, headers=headers, json={"action": "retrain_model"})
+        assert drift_only.status_code == 422, path
+    assert api.healing_messages() == []
+
+
+def test_catalog_action_names_reach_the_healer_as_its_repairs(api: Api) -> None:
+    incident = api.incident(status="failed")
+    response = api.client.post(
+        f"/api/failures/{incident['id']}/heal", headers=api.key("write"), json={"action": "create_pull_request"}
+    )
+    assert response.status_code == 202
+    assert api.healing_messages()[0]["body"]["action"] == "open_fix_pr"
+
+
+def test_manual_parameters_reach_the_playbook_execution_input(api: Api) -> None:
+    incident = api.incident(status="failed")
+    response = api.client.post(
+        f"/api/v1/issues/{incident['id']}/resolve",
+        headers=api.key("write"),
+        json={"action": "retry_failed_action", "parameters": {"custom_parameter": "value"}},
+    )
+    assert response.status_code == 202
+    [message] = api.healing_messages()
+    assert message["body"]["parameters"] == {"custom_parameter": "value"}
+    deps = HealerDependencies(settings=get_settings(), table=api.table, runner=PlaybookRunner())
+    started = start_playbook(deps, HealingRequest.model_validate(message["body"]))
+    described = boto3.client("stepfunctions").describe_execution(executionArn=started.execution_arn)
+    execution_input = json.loads(described["input"])
+    assert execution_input["parameters"] == {"custom_parameter": "value"}
+    assert execution_input["action"] == "retry_failed_action"
