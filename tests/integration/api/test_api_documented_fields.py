@@ -11,6 +11,7 @@ from mlops_bot.adapters.stepfunctions import PlaybookRunner
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import get_settings
 from mlops_bot.healing.service import HealerDependencies, HealingRequest, start_playbook
+from mlops_bot.storage import keys
 from tests.integration.api.conftest import Api
 
 # ------------------------------------------------------------------------------ issues
@@ -96,3 +97,48 @@ def test_manual_parameters_reach_the_playbook_execution_input(api: Api) -> None:
     execution_input = json.loads(described["input"])
     assert execution_input["parameters"] == {"custom_parameter": "value"}
     assert execution_input["action"] == "retry_failed_action"
+
+
+# ------------------------------------------------------------------------------ repository configuration
+
+
+def test_custom_playbooks_outside_the_catalog_are_refused_not_stored(api: Api) -> None:
+    api.repository("acme/model")
+    path = "/api/v1/repositories/acme/model/config"
+    headers = api.key("write")
+    refused = api.client.put(path, headers=headers, json={"custom_playbooks": ["custom-fix-1", "custom-fix-2"]})
+    assert refused.status_code == 422
+    assert "custom-fix-1" in refused.json()["error"]["details"]
+    stored = api.table.get(keys.repository_key("default", "acme/model")) or {}
+    assert stored["configuration"]["custom_playbooks"] == []
+    accepted = api.client.put(path, headers=headers, json={"custom_playbooks": ["flaky_test_response"]})
+    assert accepted.status_code == 200
+
+
+def test_notification_channels_without_a_destination_are_refused(api: Api) -> None:
+    api.repository("acme/model")
+    path = "/api/v1/repositories/acme/model/config"
+    headers = api.key("write")
+    no_url = api.client.put(path, headers=headers, json={"notification_channels": ["slack", "email"]})
+    assert no_url.status_code == 422
+    assert "slack_webhook_url" in no_url.json()["error"]["details"]
+    no_recipients = api.client.put(
+        path,
+        headers=headers,
+        json={"notification_channels": ["slack", "email"], "slack_webhook_url": "https://hooks.slack.com/x"},
+    )
+    assert no_recipients.status_code == 422
+    assert "email_recipients" in no_recipients.json()["error"]["details"]
+    assert api.client.put(path, headers=headers, json={"notification_channels": ["webhook"]}).status_code == 422
+    complete = api.client.put(
+        path,
+        headers=headers,
+        json={
+            "notification_channels": ["slack", "email"],
+            "slack_webhook_url": "https://hooks.slack.com/x",
+            "email_recipients": ["ops@example.com"],
+        },
+    )
+    assert complete.status_code == 200
+    # Stored destinations count: narrowing the channels later needs no repetition.
+    assert api.client.put(path, headers=headers, json={"notification_channels": ["email"]}).status_code == 200

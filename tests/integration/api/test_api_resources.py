@@ -60,7 +60,7 @@ def test_repository_configuration_is_validated_and_stored(api: Api) -> None:
     response = api.client.put(
         "/api/v1/repositories/acme/model/config",
         headers=headers,
-        json={"auto_fix_enabled": False, "detection_sensitivity": "high", "custom_playbooks": ["custom-fix-1"]},
+        json={"auto_fix_enabled": False, "detection_sensitivity": "high", "custom_playbooks": ["pipeline_failure_fix"]},
     )
     assert response.status_code == 200
     assert response.json()["repository"] == "acme/model"
@@ -70,7 +70,7 @@ def test_repository_configuration_is_validated_and_stored(api: Api) -> None:
         "auto_fix_enabled": False,
         "notification_channels": [],
         "detection_sensitivity": "high",
-        "custom_playbooks": ["custom-fix-1"],
+        "custom_playbooks": ["pipeline_failure_fix"],
     }
     unknown = api.client.put("/api/v1/repositories/acme/model/config", headers=headers, json={"colour": "red"})
     assert unknown.status_code == 422
