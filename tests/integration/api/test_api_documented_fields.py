@@ -142,3 +142,21 @@ def test_notification_channels_without_a_destination_are_refused(api: Api) -> No
     assert complete.status_code == 200
     # Stored destinations count: narrowing the channels later needs no repetition.
     assert api.client.put(path, headers=headers, json={"notification_channels": ["email"]}).status_code == 200
+
+
+# ------------------------------------------------------------------------------ cluster
+
+
+def test_rebalance_refuses_strategies_it_cannot_do_and_names_what_it_does(api: Api) -> None:
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=api.state.queues["EventsDeadLetterQueue"], MessageBody="{}")
+    refused = api.client.post("/api/cluster/rebalance", headers=api.key(), json={"strategy": "even_distribution"})
+    assert refused.status_code == 422
+    assert "redrive_dead_letters" in refused.json()["error"]["details"]
+    dlq = sqs.get_queue_attributes(
+        QueueUrl=api.state.queues["EventsDeadLetterQueue"], AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    assert dlq["Attributes"]["ApproximateNumberOfMessages"] == "1"  # nothing was redriven
+    done = api.client.post("/api/cluster/rebalance", headers=api.key(), json={"strategy": "redrive_dead_letters"})
+    assert done.status_code == 202
+    assert done.json()["description"].startswith("Move every message")
