@@ -160,3 +160,18 @@ def test_rebalance_refuses_strategies_it_cannot_do_and_names_what_it_does(api: A
     done = api.client.post("/api/cluster/rebalance", headers=api.key(), json={"strategy": "redrive_dead_letters"})
     assert done.status_code == 202
     assert done.json()["description"].startswith("Move every message")
+
+
+# ------------------------------------------------------------------------------ health
+
+
+def test_health_status_comes_from_the_detailed_checks(api: Api) -> None:
+    # The fixture's GitHub is unreachable: the bot cannot heal, so it is degraded, not healthy.
+    assert api.client.get("/health/detailed").json()["status"] == "degraded"
+    degraded = api.client.get("/health")
+    assert degraded.status_code == 200
+    assert degraded.json()["status"] == "degraded"
+    boto3.client("sqs").delete_queue(QueueUrl=api.state.queues["EventsQueue"])
+    unhealthy = api.client.get("/health")
+    assert unhealthy.status_code == 503
+    assert unhealthy.json()["status"] == "unhealthy" == api.client.get("/health/detailed").json()["status"]
