@@ -175,3 +175,39 @@ def test_health_status_comes_from_the_detailed_checks(api: Api) -> None:
     unhealthy = api.client.get("/health")
     assert unhealthy.status_code == 503
     assert unhealthy.json()["status"] == "unhealthy" == api.client.get("/health/detailed").json()["status"]
+
+
+# ------------------------------------------------------------------------------ playbooks
+
+
+def test_playbook_versions_and_dates_follow_the_deployed_definition(api: Api) -> None:
+    headers = api.key("read")
+    first = api.client.get("/api/v1/playbooks/pipeline_failure_fix", headers=headers).json()
+    assert first["version"] == "1.0.0"
+    assert first["created_at"] == first["updated_at"]
+    again = api.client.get("/api/v1/playbooks/pipeline_failure_fix", headers=headers).json()
+    assert (again["version"], again["created_at"]) == (first["version"], first["created_at"])
+    # An earlier deployment recorded another definition: this one is the next revision.
+    key = keys.playbook_release_key("pipeline_failure_fix")
+    api.table.set_fields(key, {"fingerprint": "an-older-definition", "updated_at": "2025-01-01T00:00:00Z"})
+    changed = api.client.get("/api/v1/playbooks", headers=headers).json()
+    listed = next(p for p in changed["playbooks"] if p["name"] == "pipeline_failure_fix")
+    assert listed["version"] == "1.0.1"
+    assert listed["created_at"] == first["created_at"]
+    assert listed["updated_at"] > "2025-01-01T00:00:00Z"
+
+
+def test_playbook_executions_count_every_run_from_the_incidents(api: Api) -> None:
+    api.incident(playbook="deployment_failure_response", status="resolved", attempts=2, resolution_time=60)
+    api.incident(playbook="deployment_failure_response", status="failed", attempts=3)
+    api.incident(playbook="deployment_failure_response", status="healing", attempts=1)
+    api.incident(playbook="deployment_failure_response", status="open")  # never run
+    body = api.client.get("/api/v1/playbooks/deployment_failure_response", headers=api.key("read")).json()
+    assert body["statistics"] == {
+        "total_executions": 6,
+        "successful_executions": 1,
+        "failed_executions": 4,
+        "running_executions": 1,
+        "success_rate": 0.2,
+        "average_execution_time": 60.0,
+    }

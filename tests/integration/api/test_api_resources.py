@@ -196,6 +196,7 @@ def test_playbook_details_count_finished_executions(api: Api) -> None:
         "total_executions": 3,
         "successful_executions": 2,
         "failed_executions": 1,
+        "running_executions": 0,
         "success_rate": 0.6667,
         "average_execution_time": 150.0,
     }
