@@ -36,7 +36,7 @@ from mlops_bot.api import (
     users,
 )
 from mlops_bot.api.dependencies import TimedCache, forget_cached
-from mlops_bot.api.schemas import ERROR_RESPONSES
+from mlops_bot.api.schemas import ERROR_RESPONSES, error_details
 from mlops_bot.errors import DomainError, error_body
 from mlops_bot.management.settings import reset_management_settings
 
@@ -81,7 +81,9 @@ def _request_id(request: Request) -> str:
 def _error(
     request: Request, status: int, code: str, message: str, details: str | None = None, **extra: Any
 ) -> JSONResponse:
-    return JSONResponse(error_body(code, message, details, _request_id(request), **extra), status_code=status)
+    body = error_body(code, message, details, _request_id(request), **extra)
+    body["error"]["details"] = error_details(request, details)  # Healing Guard routes: an object
+    return JSONResponse(body, status_code=status)
 
 
 def create_app() -> FastAPI:

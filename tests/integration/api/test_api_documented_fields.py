@@ -211,3 +211,20 @@ def test_playbook_executions_count_every_run_from_the_incidents(api: Api) -> Non
         "success_rate": 0.2,
         "average_execution_time": 60.0,
     }
+
+
+# ------------------------------------------------------------------------------ errors
+
+
+def test_healing_guard_errors_name_the_resource_in_an_object(api: Api) -> None:
+    missing = api.client.get("/api/pipelines/pipeline-123", headers=api.key("read")).json()["error"]
+    assert missing["code"] == "PIPELINE_NOT_FOUND"
+    assert missing["details"]["resource_type"] == "pipeline"
+    assert missing["details"]["resource_id"] == "pipeline-123"
+    heal = api.client.post("/api/failures/inc-missing/heal", headers=api.key("write"), json={}).json()["error"]
+    assert heal["details"]["resource_type"] == "failure" and heal["details"]["resource_id"] == "inc-missing"
+    unauthenticated = api.client.get("/api/pipelines").json()["error"]
+    assert unauthenticated["details"]["resource_type"] == "pipeline"
+    # The Management API document keeps its string.
+    issue = api.client.get("/api/v1/issues/inc-missing", headers=api.key("read")).json()["error"]
+    assert isinstance(issue["details"], str)
