@@ -181,14 +181,15 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     previous = deps.table.get(action_key)
     if previous and previous.get("status") == "done":
         return dict(previous["outcome"])  # a retried step never writes twice
+    started_at = str((previous or {}).get("started_at") or iso(utc_now()))
     if not previous:
-        deps.table.put({**action_key, "status": "started", "started_at": iso(utc_now()), "rule": repair_plan.rule})
+        deps.table.put({**action_key, "status": "started", "started_at": started_at, "rule": repair_plan.rule})
         if not dry_run:
             refusal = budgets.take_write(deps.table, deps.settings, state.tenant_id, str(incident["repository"]))
             if refusal:
                 refused = {"status": "refused", "verify": False, "reason": refusal.reason, "rule": refusal.rule}
                 deps.table.set_fields(action_key, {"status": "done", "outcome": refused})
-                _record_action(deps, state, repair_plan.action, refused, "awaiting_human")
+                _record_action(deps, state, repair_plan.action, refused, "awaiting_human", started_at)
                 return refused
     metadata = incident.get("metadata") or {}
     installation_id = metadata.get("installation_id")
@@ -225,7 +226,7 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     }
     deps.table.set_fields(action_key, {"status": "done", "outcome": outcome, "finished_at": iso(utc_now())})
     status = "verifying" if verify else {"planned": "planned", "escalated": "escalated"}.get(result.status, "healing")
-    _record_action(deps, state, repair_plan.action, outcome, status)
+    _record_action(deps, state, repair_plan.action, outcome, status, started_at)
     if not dry_run:
         deps.table.set_fields(
             keys.repository_key(state.tenant_id, str(incident["repository"])),
@@ -237,15 +238,24 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
 
 
 def _record_action(
-    deps: ActionDependencies, state: PlaybookState, action: str, outcome: dict[str, Any], status: str
+    deps: ActionDependencies,
+    state: PlaybookState,
+    action: str,
+    outcome: dict[str, Any],
+    status: str,
+    started_at: str | None = None,
 ) -> None:
     details = {
         k: outcome[k] for k in ("changes_made", "pull_request", "issue", "planned_calls", "reason") if outcome.get(k)
     }
+    finished = utc_now()
+    began = datetime.fromisoformat(started_at.replace("Z", "+00:00")) if started_at else None
     entry = {
         "action": action,
         "status": outcome["status"],
-        "timestamp": iso(utc_now()),
+        "timestamp": iso(finished),
+        "started_at": started_at,
+        "duration": round((finished - began).total_seconds(), 3) if began else None,
         "rule": outcome.get("rule"),
         "details": details,
     }

@@ -67,6 +67,7 @@ class WorkflowRun(_Lenient):
     logs_url: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    run_started_at: str | None = None
 
 
 class WorkflowJob(_Lenient):
