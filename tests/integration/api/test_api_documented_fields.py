@@ -66,7 +66,7 @@ def test_manual_actions_outside_the_playbook_catalog_are_refused(api: Api) -> No
     for path in (f"/api/v1/issues/{incident['id']}/resolve", f"/api/failures/{incident['id']}/heal"):
         refused = api.client.post(path, headers=headers, json={"action": "custom_heal"})
         assert refused.status_code == 422, path
-        assert "rerun_failed_jobs" in refused.json()["error"]["details"]
+        assert "rerun_failed_jobs" in str(refused.json()["error"]["details"])
         drift_only = api.client.post(path, headers=headers, json={"action": "retrain_model"})
         assert drift_only.status_code == 422, path
     assert api.healing_messages() == []
@@ -108,7 +108,7 @@ def test_custom_playbooks_outside_the_catalog_are_refused_not_stored(api: Api) -
     headers = api.key("write")
     refused = api.client.put(path, headers=headers, json={"custom_playbooks": ["custom-fix-1", "custom-fix-2"]})
     assert refused.status_code == 422
-    assert "custom-fix-1" in refused.json()["error"]["details"]
+    assert "custom-fix-1" in str(refused.json()["error"]["details"])
     stored = api.table.get(keys.repository_key("default", "acme/model")) or {}
     assert stored["configuration"]["custom_playbooks"] == []
     accepted = api.client.put(path, headers=headers, json={"custom_playbooks": ["flaky_test_response"]})
@@ -152,7 +152,7 @@ def test_rebalance_refuses_strategies_it_cannot_do_and_names_what_it_does(api: A
     sqs.send_message(QueueUrl=api.state.queues["EventsDeadLetterQueue"], MessageBody="{}")
     refused = api.client.post("/api/cluster/rebalance", headers=api.key(), json={"strategy": "even_distribution"})
     assert refused.status_code == 422
-    assert "redrive_dead_letters" in refused.json()["error"]["details"]
+    assert "redrive_dead_letters" in str(refused.json()["error"]["details"])
     dlq = sqs.get_queue_attributes(
         QueueUrl=api.state.queues["EventsDeadLetterQueue"], AttributeNames=["ApproximateNumberOfMessages"]
     )
@@ -228,3 +228,22 @@ def test_healing_guard_errors_name_the_resource_in_an_object(api: Api) -> None:
     # The Management API document keeps its string.
     issue = api.client.get("/api/v1/issues/inc-missing", headers=api.key("read")).json()["error"]
     assert isinstance(issue["details"], str)
+
+
+# ------------------------------------------------------------------------------ pipelines across tenants
+
+
+def test_operators_list_pipelines_of_any_tenant_with_tenant_id(api: Api) -> None:
+    operator = api.key("admin")
+    tenant = api.client.post("/api/tenants", headers=operator, json={"name": "Acme", "admin_email": "a@acme.test"})
+    other = tenant.json()["id"]
+    theirs = api.client.post("/api/pipelines", headers=api.key("write", tenant=other), json={"name": "Theirs"}).json()
+    ours = api.client.post("/api/pipelines", headers=operator, json={"name": "Ours"}).json()
+    narrowed = api.client.get("/api/pipelines", headers=operator, params={"tenant_id": other}).json()
+    assert [(p["id"], p["tenant_id"]) for p in narrowed["pipelines"]] == [(theirs["id"], other)]
+    everything = api.client.get("/api/pipelines", headers=operator).json()
+    assert {p["id"] for p in everything["pipelines"]} == {theirs["id"], ours["id"]}
+    # A tenant's own admin is no operator: other tenants stay invisible.
+    admin = api.key("admin", tenant=other)
+    assert api.client.get("/api/pipelines", headers=admin, params={"tenant_id": "default"}).json()["total"] == 0
+    assert [p["id"] for p in api.client.get("/api/pipelines", headers=admin).json()["pipelines"]] == [theirs["id"]]
