@@ -1,4 +1,4 @@
-"""`/metrics` (Prometheus text) and `/api/v1/analytics`: the analytics rate-limit category."""
+"""`/metrics` (Prometheus text, never rate limited) and `/api/v1/analytics` (the analytics rate-limit category)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.api.dependencies import require, settings_dependency, state_table
+from mlops_bot.api.dependencies import authenticated_unlimited, require, settings_dependency, state_table
 from mlops_bot.config import Settings
 from mlops_bot.management import analytics as service
 from mlops_bot.management import metrics
@@ -23,10 +23,11 @@ router = APIRouter(tags=["metrics and analytics"])
     responses={200: {"content": {metrics.CONTENT_TYPE: {}}, "description": "Prometheus text format"}},
 )
 def prometheus_metrics(
-    caller: Annotated[Principal, Depends(require("read", "analytics"))],
+    caller: Annotated[Principal, Depends(authenticated_unlimited)],
     settings: Annotated[Settings, Depends(settings_dependency)],
     table: Annotated[StateTable, Depends(state_table)],
 ) -> PlainTextResponse:
+    """Scraped with a read-only API key as bearer token; not counted against the analytics budget."""
     text = metrics.render(table, caller.tenant_id, settings.event_ttl_days * 86_400)
     return PlainTextResponse(text, media_type=metrics.CONTENT_TYPE)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,7 +36,7 @@ from mlops_bot.api import (
     tenants,
     users,
 )
-from mlops_bot.api.dependencies import TimedCache, forget_cached
+from mlops_bot.api.dependencies import TimedCache, forget_cached, observe_request
 from mlops_bot.api.schemas import ERROR_RESPONSES, error_details
 from mlops_bot.errors import DomainError, error_body
 from mlops_bot.management.settings import reset_management_settings
@@ -100,6 +101,7 @@ def create_app() -> FastAPI:
     @app.middleware("http")
     async def envelope(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         request.state.request_id = _request_id(request)
+        started = time.perf_counter()
         try:
             response = await call_next(request)
         except Exception:
@@ -113,6 +115,7 @@ def create_app() -> FastAPI:
             for name, value in decision.headers().items():
                 response.headers[name] = value
         response.headers["X-Request-ID"] = request.state.request_id
+        observe_request(request, response.status_code, time.perf_counter() - started)  # /metrics counters
         return response
 
     @app.exception_handler(DomainError)

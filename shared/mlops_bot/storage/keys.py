@@ -175,6 +175,15 @@ def playbook_release_key(playbook: str) -> dict[str, str]:
     return {"pk": f"{tenant_pk(SYSTEM_TENANT)}#PLAYBOOKS", "sk": f"RELEASE#{playbook}"}
 
 
+def request_metrics_pk(tenant_id: str) -> str:
+    """The tenant's management API request counters (one item per method, route and status)."""
+    return f"{tenant_pk(tenant_id)}#REQUEST_METRICS"
+
+
+def request_metrics_key(tenant_id: str, method: str, route: str, status: int) -> dict[str, str]:
+    return {"pk": request_metrics_pk(tenant_id), "sk": f"{method} {route} {status}"}
+
+
 def system_config_key() -> dict[str, str]:
     return {"pk": f"{tenant_pk(SYSTEM_TENANT)}#CONFIG", "sk": "CONFIG"}
 

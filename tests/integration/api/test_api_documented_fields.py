@@ -6,11 +6,13 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 
 from mlops_bot.adapters.stepfunctions import PlaybookRunner
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import get_settings
 from mlops_bot.healing.service import HealerDependencies, HealingRequest, start_playbook
+from mlops_bot.management.settings import reset_management_settings
 from mlops_bot.storage import keys
 from tests.integration.api.conftest import Api
 
@@ -247,3 +249,35 @@ def test_operators_list_pipelines_of_any_tenant_with_tenant_id(api: Api) -> None
     admin = api.key("admin", tenant=other)
     assert api.client.get("/api/pipelines", headers=admin, params={"tenant_id": "default"}).json()["total"] == 0
     assert [p["id"] for p in api.client.get("/api/pipelines", headers=admin).json()["pipelines"]] == [theirs["id"]]
+
+
+# ------------------------------------------------------------------------------ /metrics
+
+
+def test_metrics_count_requests_latency_errors_and_healing_outcomes(api: Api) -> None:
+    api.incident(playbook="pipeline_failure_fix", status="resolved")
+    api.incident(playbook="pipeline_failure_fix", status="failed")
+    headers = api.key("read")
+    for _ in range(2):
+        assert api.client.get("/api/v1/issues", headers=headers).status_code == 200
+    assert api.client.get("/api/v1/issues/inc-missing", headers=headers).status_code == 404
+    lines = api.client.get("/metrics", headers=headers).text.splitlines()
+    assert 'bot_http_requests_total{method="GET",route="/api/v1/issues",status="200"} 2' in lines
+    assert 'bot_http_requests_total{method="GET",route="/api/v1/issues/{incident_id}",status="404"} 1' in lines
+    assert 'bot_http_request_duration_seconds_count{method="GET",route="/api/v1/issues"} 2' in lines
+    assert 'bot_http_request_duration_seconds_bucket{method="GET",route="/api/v1/issues",le="+Inf"} 2' in lines
+    assert 'bot_http_request_errors_total{method="GET",route="/api/v1/issues"} 0' in lines
+    assert 'bot_healing_outcomes_total{playbook="pipeline_failure_fix",outcome="resolved"} 1' in lines
+    assert 'bot_healing_outcomes_total{playbook="pipeline_failure_fix",outcome="failed"} 1' in lines
+
+
+def test_prometheus_scrapes_with_a_read_key_outside_the_analytics_budget(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLOPS_BOT_ANALYTICS_RATE_LIMIT", "1")
+    reset_management_settings()
+    scraper = api.key("read")
+    for _ in range(3):
+        assert api.client.get("/metrics", headers=scraper).status_code == 200
+    assert api.client.get("/api/v1/analytics", headers=scraper).status_code == 200  # the budget is untouched
+    assert api.client.get("/metrics").status_code == 401
