@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.api.dependencies import authenticated_unlimited, require, settings_dependency, state_table
+from mlops_bot.api.dependencies import (
+    authenticated_unlimited,
+    management_settings,
+    require,
+    settings_dependency,
+    state_table,
+    stored_config,
+)
 from mlops_bot.config import Settings
 from mlops_bot.management import analytics as service
 from mlops_bot.management import metrics
+from mlops_bot.management.settings import ManagementSettings
 
 router = APIRouter(tags=["metrics and analytics"])
 
@@ -34,10 +42,16 @@ def prometheus_metrics(
 
 @router.get("/api/v1/analytics", response_model=service.Analytics)
 def analytics(
+    request: Request,
     caller: Annotated[Principal, Depends(require("read", "analytics"))],
     table: Annotated[StateTable, Depends(state_table)],
+    management: Annotated[ManagementSettings, Depends(management_settings)],
     period: service.Period = "24h",
     repository: str | None = None,
     metric_type: service.MetricType | None = None,
 ) -> service.Analytics:
-    return service.analytics(table, caller.tenant_id, period, repository, metric_type)
+    """With `features.advanced_analytics` off (system configuration), the summary only."""
+    found = service.analytics(table, caller.tenant_id, period, repository, metric_type)
+    if not stored_config(request, table, management).features.advanced_analytics:
+        return found.model_copy(update={"timeseries": {}, "breakdown_by_type": {}, "top_repositories": []})
+    return found

@@ -22,6 +22,7 @@ from mlops_bot.errors import Invalid, NotFound
 from mlops_bot.healing import budgets, notifications
 from mlops_bot.healing.planner import PlanningContext, RepairPlan, plan_repair
 from mlops_bot.healing.repairs import REPAIRS, RepairSession
+from mlops_bot.management import system_config
 from mlops_bot.repository_config import CONFIG_PATH, ConfigProblem, merged, parse
 from mlops_bot.storage import keys
 
@@ -335,9 +336,8 @@ def mark_failed(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any
 
 def _notify(deps: ActionDependencies, state: PlaybookState, incident: dict[str, Any], event: str) -> None:
     repo = deps.table.get(keys.repository_key(state.tenant_id, str(incident["repository"]))) or {}
-    results = notifications.notify(
-        repo.get("configuration") or {}, incident, event, sender=deps.settings.notification_sender or None
-    )
+    configuration = system_config.with_integrations(repo.get("configuration") or {}, system_config.current(deps.table))
+    results = notifications.notify(configuration, incident, event, sender=deps.settings.notification_sender or None)
     if results:
         deps.table.set_fields(
             keys.incident_key(state.tenant_id, state.incident_id),

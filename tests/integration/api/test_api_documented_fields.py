@@ -12,6 +12,7 @@ from mlops_bot.adapters.stepfunctions import PlaybookRunner
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import get_settings
 from mlops_bot.healing.service import HealerDependencies, HealingRequest, start_playbook
+from mlops_bot.management import system_config
 from mlops_bot.management.settings import reset_management_settings
 from mlops_bot.storage import keys
 from tests.integration.api.conftest import Api
@@ -281,3 +282,58 @@ def test_prometheus_scrapes_with_a_read_key_outside_the_analytics_budget(
         assert api.client.get("/metrics", headers=scraper).status_code == 200
     assert api.client.get("/api/v1/analytics", headers=scraper).status_code == 200  # the budget is untouched
     assert api.client.get("/metrics").status_code == 401
+
+
+# ------------------------------------------------------------------------------ system configuration
+
+
+def test_config_keys_that_describe_the_platform_are_refused_not_stored(api: Api) -> None:
+    admin = api.key()
+    for body, path in (
+        ({"limits": {"max_concurrent_executions": 75}}, "limits.max_concurrent_executions"),
+        ({"limits": {"max_file_size_mb": 10}}, "limits.max_file_size_mb"),
+        ({"features": {"auto_scaling": False}}, "features.auto_scaling"),
+        ({"features": {"predictive_scaling": True}}, "features.predictive_scaling"),
+        ({"integrations": {"slack": {"channels_configured": 3}}}, "integrations.slack.channels_configured"),
+    ):
+        refused = api.client.put("/api/v1/config", headers=admin, json=body)
+        assert refused.status_code == 422, body
+        assert refused.json()["error"]["details"].startswith(f"{path} cannot be changed"), body
+    shown = api.client.get("/api/v1/config", headers=admin).json()
+    assert shown["limits"]["max_concurrent_executions"] is None
+    assert shown["features"]["predictive_scaling"] is False
+
+
+def test_advanced_analytics_off_leaves_the_summary_only(api: Api) -> None:
+    api.event()
+    admin = api.key()
+    full = api.client.get("/api/v1/analytics", headers=admin).json()
+    assert full["timeseries"] and full["top_repositories"]
+    switched = api.client.put("/api/v1/config", headers=admin, json={"features": {"advanced_analytics": False}})
+    assert switched.status_code == 200
+    summary_only = api.client.get("/api/v1/analytics", headers=admin).json()
+    assert summary_only["summary"]["total_events"] == 1
+    assert summary_only["timeseries"] == {} and summary_only["top_repositories"] == []
+
+
+def test_integration_switches_silence_a_channel_for_every_repository(api: Api) -> None:
+    admin = api.key()
+    repository = {"notification_channels": ["slack", "email"], "slack_webhook_url": "https://hooks.slack.com/x"}
+    assert (
+        api.client.put(
+            "/api/v1/config", headers=admin, json={"integrations": {"slack": {"enabled": False}}}
+        ).status_code
+        == 200
+    )
+    system_config.forget_current()
+    stored = system_config.current(api.table)
+    assert system_config.with_integrations(repository, stored)["notification_channels"] == ["email"]
+    api.repository("acme/model")
+    configured = api.client.put(
+        "/api/v1/repositories/acme/model/config",
+        headers=admin,
+        json={"notification_channels": ["slack"], "slack_webhook_url": "https://hooks.slack.com/x"},
+    )
+    assert configured.status_code == 200
+    shown = api.client.get("/api/v1/config", headers=admin).json()["integrations"]["slack"]
+    assert shown == {"enabled": False, "channels_configured": 1}
