@@ -50,6 +50,7 @@ EXTENSION_ROUTERS = (
     "mlops_bot.api.patterns",
     "mlops_bot.api.prediction",
     "mlops_bot.api.dashboard_page",
+    "mlops_bot.api.api_keys",
 )
 
 HTTP_CODES = {

@@ -337,3 +337,25 @@ def test_integration_switches_silence_a_channel_for_every_repository(api: Api) -
     assert configured.status_code == 200
     shown = api.client.get("/api/v1/config", headers=admin).json()["integrations"]["slack"]
     assert shown == {"enabled": False, "channels_configured": 1}
+
+
+# ------------------------------------------------------------------------------ API keys over HTTP
+
+
+def test_admins_create_list_and_revoke_api_keys_of_their_tenant(api: Api) -> None:
+    admin = api.key("admin")
+    created = api.client.post("/api/v1/api-keys", headers=admin, json={"name": "monitoring", "permissions": "read"})
+    assert created.status_code == 201
+    issued = created.json()
+    assert issued["key"].startswith("mlb_") and issued["permissions"] == ["read"]
+    new_key = {"authorization": f"Bearer {issued['key']}"}
+    assert api.client.get("/api/v1/issues", headers=new_key).status_code == 200
+    listed = api.client.get("/api/v1/api-keys", headers=admin).json()
+    assert issued["id"] in {k["id"] for k in listed["api_keys"]}
+    assert "mlb_" not in str(listed)  # never the key again
+    assert api.client.get("/api/v1/api-keys", headers=new_key).status_code == 403  # read keys manage nothing
+    other_admin = api.key("admin", tenant="tenant-b")
+    assert api.client.delete(f"/api/v1/api-keys/{issued['id']}", headers=other_admin).status_code == 404
+    revoked = api.client.delete(f"/api/v1/api-keys/{issued['id']}", headers=admin)
+    assert revoked.status_code == 200 and revoked.json()["revoked"] is True
+    assert api.client.get("/api/v1/issues", headers=new_key).status_code == 401
