@@ -71,20 +71,100 @@
     $("dashboard").hidden = true;
     $("stats").hidden = true;
     $("sign-out").hidden = true;
+    $("key-created").hidden = true;
+    $("key-secret").textContent = "";
     $("sign-in").hidden = false;
     $("sign-in-error").textContent = message || "";
     setStatus("offline", false);
   }
 
   // ------------------------------------------------------------------ REST
-  async function api(path) {
-    const response = await fetch(path, { headers: { Authorization: `Bearer ${state.credential}` } });
+  async function api(path, options = {}) {
+    const headers = { Authorization: `Bearer ${state.credential}` };
+    if (options.body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(path, {
+      method: options.method || "GET",
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
     if (response.status === 401) {
       showSignIn("That key or token was refused.");
       throw new Error("unauthorized");
     }
-    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    if (!response.ok) {
+      let detail = "";
+      try {
+        const error = (await response.json()).error || {};
+        detail = typeof error.details === "string" ? error.details : error.message || "";
+      } catch (ignored) {
+        detail = "";
+      }
+      const failure = new Error(`${path}: HTTP ${response.status}${detail ? ` (${detail})` : ""}`);
+      failure.status = response.status;
+      throw failure;
+    }
     return response.json();
+  }
+
+  // ------------------------------------------------------------------ API keys (admins)
+  function renderKeys(list) {
+    const rows = list.api_keys.map((key) => {
+      const revoke = key.revoked
+        ? null
+        : el("button", { type: "button", class: "revoke", "data-key-id": key.id, text: "Revoke" });
+      if (revoke) revoke.addEventListener("click", () => revokeKey(key.id, key.name));
+      return el(
+        "tr",
+        { "data-key-id": key.id, class: key.revoked ? "revoked" : null },
+        el("td", { text: key.name }),
+        el("td", { text: key.id }),
+        el("td", { text: key.permissions.join(", ") }),
+        el("td", { text: when(key.created_at) }),
+        el("td", { class: "key-status", text: key.revoked ? "revoked" : "active" }),
+        el("td", {}, revoke),
+      );
+    });
+    $("keys").replaceChildren(...rows);
+  }
+
+  async function loadKeys() {
+    try {
+      renderKeys(await api("/api/v1/api-keys"));
+      $("keys-panel").hidden = false;
+    } catch (error) {
+      if (error.message === "unauthorized") throw error;
+      $("keys-panel").hidden = true; // admins only (403)
+    }
+  }
+
+  async function createKey(event) {
+    event.preventDefault();
+    $("key-error").textContent = "";
+    const name = $("key-name").value.trim();
+    if (!name) return;
+    try {
+      const issued = await api("/api/v1/api-keys", {
+        method: "POST",
+        body: { name, permissions: $("key-permission").value },
+      });
+      $("key-secret").textContent = issued.key;
+      $("key-created").hidden = false;
+      $("key-name").value = "";
+      await loadKeys();
+    } catch (error) {
+      if (error.message !== "unauthorized") $("key-error").textContent = error.message;
+    }
+  }
+
+  async function revokeKey(id, name) {
+    if (!window.confirm(`Revoke the key "${name}" (${id})? It stops working at once.`)) return;
+    $("key-error").textContent = "";
+    try {
+      await api(`/api/v1/api-keys/${encodeURIComponent(id)}`, { method: "DELETE" });
+      await loadKeys();
+    } catch (error) {
+      if (error.message !== "unauthorized") $("key-error").textContent = error.message;
+    }
   }
 
   async function loadIncidents() {
@@ -459,7 +539,7 @@
     $("sign-out").hidden = false;
     try {
       await loadIncidents();
-      await Promise.all([loadRepositories(), loadChart(), loadFleet()]);
+      await Promise.all([loadRepositories(), loadChart(), loadFleet(), loadKeys()]);
     } catch (error) {
       if (error.message === "unauthorized") return;
       toast(`Could not load everything: ${error.message}`, "warning");
@@ -478,6 +558,7 @@
       open();
     });
     $("sign-out").addEventListener("click", () => showSignIn(""));
+    $("key-form").addEventListener("submit", createKey);
     state.credential = takeCredential();
     if (state.credential) open();
     else showSignIn("");
