@@ -26,3 +26,7 @@ def test_each_playbook_accepts_retry_and_its_own_runnable_steps(playbook: catalo
 def test_an_unknown_action_is_a_validation_failure() -> None:
     with pytest.raises(ValidationFailed):
         playbooks.resolve_manual_action("custom_heal", catalog.PLAYBOOKS[0])
+
+
+def test_the_sdk_examples_retry_means_retry_failed_action() -> None:
+    assert playbooks.resolve_manual_action("retry", catalog.PLAYBOOKS[0]) == "retry_failed_action"

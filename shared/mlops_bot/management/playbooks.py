@@ -87,6 +87,7 @@ class PlaybookUpdated(BaseModel):
 
 
 RETRY = "retry_failed_action"
+RETRY_ALIASES = frozenset({RETRY, "retry"})  # `retry` is what the document's SDK example sends
 
 # A manual `action` names a step of the playbook catalog that the healer can run on request, or a
 # repair by the healer's own name. Each maps to the repair the healer carries out.
@@ -111,8 +112,8 @@ def manual_actions(playbook: Playbook) -> list[str]:
 
 def resolve_manual_action(action: str | None, playbook: Playbook) -> str | None:
     """The repair a manual `action` asks for (None: let the planner choose); 422 for anything else."""
-    if action is None or action == RETRY:
-        return action
+    if action is None or action in RETRY_ALIASES:
+        return action if action is None else RETRY
     allowed = manual_actions(playbook)
     if action not in allowed:
         raise ValidationFailed(
