@@ -228,7 +228,8 @@
 
   // ------------------------------------------------------------------ incidents
   function stageOf(incident) {
-    const status = incident.status || "open";
+    // REST answers the documented status (open/resolved/failed) and the precise `state`; the stream the state.
+    const status = incident.state || incident.status || "open";
     if (status === "resolved" || status === "failed") return 4;
     if (status === "verifying") return 3;
     if (status === "healing" || status === "planned" || (incident.actions_taken || []).length) return 2;
@@ -250,14 +251,14 @@
     const actions = (incident.actions_taken || []).map((action) => el("li", { text: `${action.action}: ${action.status}` }));
     return el(
       "li",
-      { class: `incident severity-${incident.severity}`, "data-incident-id": incident.id, "data-status": incident.status },
+      { class: `incident severity-${incident.severity}`, "data-incident-id": incident.id, "data-status": incident.state || incident.status },
       el(
         "div",
         { class: "incident-head" },
         el("span", { class: `badge severity-${incident.severity}`, text: incident.severity }),
         el("b", { class: "repo", text: incident.repository }),
         el("span", { class: "muted", text: incident.type }),
-        el("span", { class: `badge status-${incident.status}`, text: incident.status }),
+        el("span", { class: `badge status-${incident.state || incident.status}`, text: incident.state || incident.status }),
         el("time", { class: "muted", text: when(incident.detected_at) }),
       ),
       el("p", { class: "description", text: incident.description || "" }),
@@ -485,6 +486,7 @@
           type: data.type,
           severity: data.severity,
           status: data.status,
+          state: data.status,
           timeline: data.timeline || known.timeline,
           actions_taken: actions,
           resolved_at: data.resolved_at,
