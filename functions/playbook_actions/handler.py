@@ -11,6 +11,7 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.config import get_settings
 from mlops_bot.github_access import github_client
 from mlops_bot.healing.actions import ActionDependencies, PlaybookState, run_step
+from mlops_bot.management import system_config
 
 logger = Logger(service="playbook-actions")
 tracer = Tracer(service="playbook-actions")
@@ -22,10 +23,14 @@ def _deps() -> ActionDependencies:
     global _dependencies
     if _dependencies is None:
         settings = get_settings()
+        table = StateTable(settings.table_name)
         _dependencies = ActionDependencies(
             settings=settings,
-            table=StateTable(settings.table_name),
+            table=table,
             github=lambda repository, installation: github_client(settings, repository, installation),
+            notification_configuration=lambda configuration: system_config.with_integrations(
+                configuration, system_config.current(table)
+            ),
         )
     return _dependencies
 

@@ -23,6 +23,7 @@ class DomainError(Exception):
         self.message = message
         self.details = details
         self.extra = extra
+        self.headers: dict[str, str] = {}  # response headers the answer carries (e.g. X-RateLimit-*)
 
 
 class Invalid(DomainError):
@@ -102,5 +103,6 @@ def error_response(exc: DomainError, request_id: str | None = None) -> dict[str,
     headers = {"content-type": "application/json"}
     if isinstance(exc, RateLimited):
         headers["retry-after"] = str(exc.retry_after)
+    headers.update(exc.headers)
     body = error_body(exc.code, exc.message, exc.details, request_id, **exc.extra)
     return {"statusCode": exc.status_code, "headers": headers, "body": json.dumps(body)}

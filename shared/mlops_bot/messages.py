@@ -53,6 +53,7 @@ class WorkflowRun(_Lenient):
     logs_url: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    run_started_at: str | None = None
 
 
 class WorkflowJob(_Lenient):
@@ -152,6 +153,7 @@ class HealingRequest(BaseModel):
     action: str | None = Field(default=None, max_length=100)
     request_id: str | None = Field(default=None, max_length=100)
     force: bool = False
+    parameters: dict[str, Any] = Field(default_factory=dict)  # a manual request's, into the execution input
     correlation_id: str | None = Field(default=None, max_length=200)  # the delivery that started it all
 
     def attributes(self) -> dict[str, str]:

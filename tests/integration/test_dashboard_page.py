@@ -58,4 +58,7 @@ def test_the_script_only_calls_routes_the_api_has_and_never_writes_html(client: 
     called = set(re.findall(r'api\(\s*[`"](/[^`"?$]+)', script))
     assert called >= {"/api/v1/issues", "/api/v1/repositories", "/api/v1/analytics", "/api/cluster/status"}
     paths = set(client.get("/openapi.json").json()["paths"])
-    assert called <= paths
+    # `/api/v1/api-keys/${id}` is captured up to its parameter: a route with a parameter there must exist.
+    fixed, parameterised = {c for c in called if not c.endswith("/")}, {c for c in called if c.endswith("/")}
+    assert fixed <= paths
+    assert all(any(p.startswith(c + "{") for p in paths) for c in parameterised), parameterised

@@ -259,10 +259,10 @@ def test_messages_stay_under_api_gateways_frame_limit() -> None:
 
 
 # ---------------------------------------------------------------- broadcasts
-def test_a_change_reaches_every_subscribed_connection_of_its_tenant_and_no_other(table: StateTable) -> None:
+def test_a_change_reaches_every_connection_of_its_tenant_and_no_other(table: StateTable) -> None:
     subscribed(table, "acme", "key-a", "acme-1")
     subscribed(table, "acme", "key-b", "acme-2")
-    connections.register(table, principal("acme", "key-c"), "acme-unsubscribed", now=T0)
+    connections.register(table, principal("acme", "key-c"), "acme-connected-only", now=T0)
     subscribed(table, "acme", "key-d", "acme-metrics-only", types=["system_metrics"])
     subscribed(table, "globex", "key-g", "globex-1")
     poster = RecordingPoster()
@@ -274,7 +274,8 @@ def test_a_change_reaches_every_subscribed_connection_of_its_tenant_and_no_other
     assert [m["type"] for m in poster.received("acme-1")] == ["failure_alerts", "system_metrics"]
     assert [m["type"] for m in poster.received("acme-2")] == ["failure_alerts", "system_metrics"]
     assert [m["type"] for m in poster.received("acme-metrics-only")] == ["system_metrics"]
-    assert poster.received("acme-unsubscribed") == []
+    # No subscribe step needed: a connection receives the documented types as soon as it is open.
+    assert [m["type"] for m in poster.received("acme-connected-only")] == ["failure_alerts", "system_metrics"]
     assert poster.received("globex-1") == []
 
     poster.posts.clear()

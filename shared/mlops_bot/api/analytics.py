@@ -1,18 +1,26 @@
-"""`/metrics` (Prometheus text) and `/api/v1/analytics`: the analytics rate-limit category."""
+"""`/metrics` (Prometheus text, never rate limited) and `/api/v1/analytics` (the analytics rate-limit category)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.api.dependencies import require, settings_dependency, state_table
+from mlops_bot.api.dependencies import (
+    authenticated_unlimited,
+    management_settings,
+    require,
+    settings_dependency,
+    state_table,
+    stored_config,
+)
 from mlops_bot.config import Settings
 from mlops_bot.management import analytics as service
 from mlops_bot.management import metrics
+from mlops_bot.management.settings import ManagementSettings
 
 router = APIRouter(tags=["metrics and analytics"])
 
@@ -23,20 +31,27 @@ router = APIRouter(tags=["metrics and analytics"])
     responses={200: {"content": {metrics.CONTENT_TYPE: {}}, "description": "Prometheus text format"}},
 )
 def prometheus_metrics(
-    caller: Annotated[Principal, Depends(require("read", "analytics"))],
+    caller: Annotated[Principal, Depends(authenticated_unlimited)],
     settings: Annotated[Settings, Depends(settings_dependency)],
     table: Annotated[StateTable, Depends(state_table)],
 ) -> PlainTextResponse:
+    """Scraped with a read-only API key as bearer token; not counted against the analytics budget."""
     text = metrics.render(table, caller.tenant_id, settings.event_ttl_days * 86_400)
     return PlainTextResponse(text, media_type=metrics.CONTENT_TYPE)
 
 
 @router.get("/api/v1/analytics", response_model=service.Analytics)
 def analytics(
+    request: Request,
     caller: Annotated[Principal, Depends(require("read", "analytics"))],
     table: Annotated[StateTable, Depends(state_table)],
+    management: Annotated[ManagementSettings, Depends(management_settings)],
     period: service.Period = "24h",
     repository: str | None = None,
     metric_type: service.MetricType | None = None,
 ) -> service.Analytics:
-    return service.analytics(table, caller.tenant_id, period, repository, metric_type)
+    """With `features.advanced_analytics` off (system configuration), the summary only."""
+    found = service.analytics(table, caller.tenant_id, period, repository, metric_type)
+    if not stored_config(request, table, management).features.advanced_analytics:
+        return found.model_copy(update={"timeseries": {}, "breakdown_by_type": {}, "top_repositories": []})
+    return found

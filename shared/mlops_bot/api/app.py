@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,8 +36,8 @@ from mlops_bot.api import (
     tenants,
     users,
 )
-from mlops_bot.api.dependencies import TimedCache, forget_cached
-from mlops_bot.api.schemas import ERROR_RESPONSES
+from mlops_bot.api.dependencies import TimedCache, forget_cached, observe_request
+from mlops_bot.api.schemas import ERROR_RESPONSES, error_details
 from mlops_bot.errors import DomainError, error_body
 from mlops_bot.management.settings import reset_management_settings
 
@@ -49,6 +50,7 @@ EXTENSION_ROUTERS = (
     "mlops_bot.api.patterns",
     "mlops_bot.api.prediction",
     "mlops_bot.api.dashboard_page",
+    "mlops_bot.api.api_keys",
 )
 
 HTTP_CODES = {
@@ -81,7 +83,9 @@ def _request_id(request: Request) -> str:
 def _error(
     request: Request, status: int, code: str, message: str, details: str | None = None, **extra: Any
 ) -> JSONResponse:
-    return JSONResponse(error_body(code, message, details, _request_id(request), **extra), status_code=status)
+    body = error_body(code, message, details, _request_id(request), **extra)
+    body["error"]["details"] = error_details(request, details)  # Healing Guard routes: an object
+    return JSONResponse(body, status_code=status)
 
 
 def create_app() -> FastAPI:
@@ -98,6 +102,7 @@ def create_app() -> FastAPI:
     @app.middleware("http")
     async def envelope(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         request.state.request_id = _request_id(request)
+        started = time.perf_counter()
         try:
             response = await call_next(request)
         except Exception:
@@ -111,6 +116,7 @@ def create_app() -> FastAPI:
             for name, value in decision.headers().items():
                 response.headers[name] = value
         response.headers["X-Request-ID"] = request.state.request_id
+        observe_request(request, response.status_code, time.perf_counter() - started)  # /metrics counters
         return response
 
     @app.exception_handler(DomainError)

@@ -32,5 +32,5 @@ def rebalance(
     settings: Annotated[ManagementSettings, Depends(management_settings)],
     body: service.RebalanceRequest | None = None,
 ) -> service.RebalanceResult:
-    """Redrive every dead-letter queue to its source queue and report what moved."""
+    """Run a strategy (`redrive_dead_letters`: every dead-letter queue back to its source queue); others 422."""
     return service.rebalance(fleet_, layout, body or service.RebalanceRequest(), settings.redrive_strategy)

@@ -23,7 +23,7 @@ from mlops_bot.adapters.fleet import Fleet
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.config import Settings, get_settings
 from mlops_bot.errors import Forbidden, RateLimited
-from mlops_bot.management import rate_limits, system_config, tenants, usage
+from mlops_bot.management import rate_limits, request_metrics, system_config, tenants, usage
 from mlops_bot.management.cluster import FleetLayout, QueuePair
 from mlops_bot.management.settings import ManagementSettings, get_management_settings
 
@@ -189,3 +189,12 @@ def fleet_layout(
 
 def request_id(request: Request) -> str:
     return str(getattr(request.state, "request_id", "") or "")
+
+
+def observe_request(request: Request, status: int, seconds: float) -> None:
+    """Count an authenticated request for `/metrics` under its route template (not its raw path)."""
+    caller = getattr(request.state, "principal", None)
+    route = getattr(request.scope.get("route"), "path", None)
+    if caller is None or route is None:
+        return
+    request_metrics.record(state_table(), caller.tenant_id, request.method, str(route), status, seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -137,15 +138,47 @@ def _running(fleet_: Fleet, layout: FleetLayout) -> int | None:
         return None
 
 
-@router.get("/health", response_model=Health)
-def health(settings: Annotated[Settings, Depends(settings_dependency)]) -> Health:
-    return Health(
-        status="healthy",
+@dataclass(frozen=True)
+class Assessment:
+    components: dict[str, Component]
+    status: str
+    core_ok: bool
+
+
+def assess(request: Request, settings: Settings, table: StateTable, fleet_: Fleet, layout: FleetLayout) -> Assessment:
+    """The checks behind `/health` and `/health/detailed`: healthy, degraded (no GitHub) or unhealthy."""
+    cache: TimedCache = request.app.state.cache
+    found = {
+        "database": checks.timed(_table_probe(table)),
+        "queue": _queue_component(fleet_, layout),
+        "github_api": cache.get(GITHUB_CACHE_KEY, lambda: checks.timed(checks.github_probe(settings))),
+    }
+    # GitHub being unreachable degrades the bot (it cannot heal) but does not make it unhealthy.
+    core_ok = found["database"].status == found["queue"].status == "healthy"
+    status = (
+        "healthy" if core_ok and found["github_api"].status == "healthy" else ("degraded" if core_ok else "unhealthy")
+    )
+    return Assessment(components=found, status=status, core_ok=core_ok)
+
+
+@router.get("/health", response_model=Health, responses={503: {"model": Health}})
+def health(
+    request: Request,
+    settings: Annotated[Settings, Depends(settings_dependency)],
+    table: Annotated[StateTable, Depends(state_table)],
+    fleet_: Annotated[Fleet, Depends(fleet)],
+    layout: Annotated[FleetLayout, Depends(fleet_layout)],
+) -> JSONResponse:
+    """The status of `/health/detailed` (the same checks), without the component detail; 503 when unhealthy."""
+    assessment = assess(request, settings, table, fleet_, layout)
+    body = Health(
+        status=assessment.status,
         timestamp=_timestamp(),
         uptime_seconds=checks.uptime_seconds(),
         version=__version__,
         environment=settings.environment,
     )
+    return JSONResponse(body.model_dump(), status_code=200 if assessment.core_ok else 503)
 
 
 @router.get("/api/health", response_model=ApiHealth)
@@ -189,17 +222,8 @@ def detailed(
     fleet_: Annotated[Fleet, Depends(fleet)],
     layout: Annotated[FleetLayout, Depends(fleet_layout)],
 ) -> JSONResponse:
-    cache: TimedCache = request.app.state.cache
-    found = {
-        "database": checks.timed(_table_probe(table)),
-        "queue": _queue_component(fleet_, layout),
-        "github_api": cache.get(GITHUB_CACHE_KEY, lambda: checks.timed(checks.github_probe(settings))),
-    }
-    # GitHub being unreachable degrades the bot (it cannot heal) but does not make it unhealthy.
-    core_ok = found["database"].status == found["queue"].status == "healthy"
-    status = (
-        "healthy" if core_ok and found["github_api"].status == "healthy" else ("degraded" if core_ok else "unhealthy")
-    )
+    assessment = assess(request, settings, table, fleet_, layout)
+    found, status, core_ok = assessment.components, assessment.status, assessment.core_ok
     body = DetailedHealth(
         status=status,
         timestamp=_timestamp(),

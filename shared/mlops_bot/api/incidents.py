@@ -12,29 +12,10 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.api.dependencies import healing_queue, require, state_table
 from mlops_bot.errors import NotFound
-from mlops_bot.management import healing_requests
+from mlops_bot.management import healing_requests, issues
 from mlops_bot.stores.incidents import DynamoIncidentStore, Incident, IncidentStore
 
 router = APIRouter(prefix="/api/v1", tags=["issues"])
-
-PUBLIC_FIELDS = (
-    "id",
-    "repository",
-    "type",
-    "severity",
-    "status",
-    "description",
-    "detected_at",
-    "resolved_at",
-    "resolution_time",
-    "metadata",
-    "evidence",
-    "timeline",
-    "actions_taken",
-    "occurrences",
-    "playbook",
-    "diagnosis",
-)
 
 
 class IssueList(BaseModel):
@@ -45,8 +26,7 @@ class IssueList(BaseModel):
 
 
 def public(incident: Incident) -> dict[str, Any]:
-    shown = incident.model_dump(mode="json", exclude_none=True, include=set(PUBLIC_FIELDS))
-    return {k: shown[k] for k in PUBLIC_FIELDS if k in shown}
+    return issues.view(incident.model_dump(mode="json", exclude_none=True))
 
 
 def incident_store(table: Annotated[StateTable, Depends(state_table)]) -> IncidentStore:
@@ -60,17 +40,20 @@ def list_issues(
     repository: str | None = None,
     type: str | None = None,
     severity: str | None = None,
-    status: str | None = None,
+    status: Annotated[
+        str | None, Query(description="open (any unfinished state), resolved, failed; or one precise state")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> IssueList:
+    states = issues.status_filter(status)
     wanted = [
         public(i)
         for i in incidents.all(caller.tenant_id)
         if (repository is None or i.repository.lower() == repository.lower())
         and (type is None or i.type == type)
         and (severity is None or i.severity == severity)
-        and (status is None or i.status == status)
+        and (states is None or i.status.value in states)
     ]
     return IssueList(issues=wanted[offset : offset + limit], total=len(wanted), limit=limit, offset=offset)
 

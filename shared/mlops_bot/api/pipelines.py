@@ -8,8 +8,11 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.api.dependencies import require, state_table
+from mlops_bot.api.dependencies import management_settings, require, state_table
 from mlops_bot.management import pipelines as service
+from mlops_bot.management import tenants
+from mlops_bot.management.settings import ManagementSettings
+from mlops_bot.storage import keys
 
 router = APIRouter(prefix="/api/pipelines", tags=["pipelines"])
 
@@ -18,15 +21,27 @@ router = APIRouter(prefix="/api/pipelines", tags=["pipelines"])
 def list_pipelines(
     caller: Annotated[Principal, Depends(require("read"))],
     table: Annotated[StateTable, Depends(state_table)],
+    settings: Annotated[ManagementSettings, Depends(management_settings)],
     tenant_id: str | None = None,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> service.PipelineList:
-    """`tenant_id` can only narrow to the caller's own tenant; any other tenant lists nothing."""
-    if tenant_id is not None and tenant_id != caller.tenant_id:
+    """Operators see every tenant's pipelines (`tenant_id` narrows to one); others only their own
+    tenant's, and another `tenant_id` lists nothing."""
+    operator = tenants.is_operator(caller, settings.operator_tenant)
+    if tenant_id is not None and tenant_id != caller.tenant_id and not operator:
         return service.PipelineList(pipelines=[], total=0, limit=limit, offset=offset)
-    return service.list_pipelines(table, caller.tenant_id, limit, offset, status)
+    if tenant_id is not None or not operator:
+        return service.list_pipelines(table, tenant_id or caller.tenant_id, limit, offset, status)
+    scope = [str(t["tenant_id"]) for t in table.query(keys.tenant_registry_pk(), "TENANT#")]
+    every = [
+        p
+        for t in dict.fromkeys([caller.tenant_id, *scope])
+        if t != keys.SYSTEM_TENANT
+        for p in service.list_pipelines(table, t, 1_000_000, 0, status).pipelines
+    ]
+    return service.PipelineList(pipelines=every[offset : offset + limit], total=len(every), limit=limit, offset=offset)
 
 
 @router.post("", response_model=service.PipelineDetails, status_code=201)

@@ -2,19 +2,59 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel
+from starlette.requests import Request
+
+MANAGEMENT_PREFIXES = ("/api/v1/", "/health", "/metrics", "/webhooks/", "/dashboard", "/docs", "/openapi")
+
+
+class ResourceDetails(BaseModel):
+    """Healing Guard's `details`: which resource the error is about, and why."""
+
+    resource_type: str | None = None
+    resource_id: str | None = None
+    reason: str | None = None
 
 
 class ErrorDetail(BaseModel):
     code: str
     message: str
-    details: str | None = None
+    details: str | ResourceDetails | None = None
     request_id: str
     timestamp: str
     retry_after: int | None = None
     fields: list[dict[str, Any]] | None = None
+
+
+def _singular(segment: str) -> str:
+    return segment[:-1] if segment.endswith("s") and not segment.endswith("ss") else segment
+
+
+def is_healing_guard(path: str) -> bool:
+    """Routes of the Healing Guard document (`/api/...` but not `/api/v1/...`, `/auth/...`)."""
+    return (path.startswith("/api/") or path.startswith("/auth/")) and not path.startswith(MANAGEMENT_PREFIXES)
+
+
+def error_details(request: Request, details: str | None) -> str | dict[str, Any] | None:
+    """`details` as the caller's document has it: a string (Management API) or an object (Healing Guard).
+
+    The object names the resource from the route: the first path parameter (`pipeline_id` →
+    `pipeline`) and its value, else the collection the path names; `reason` keeps the text.
+    """
+    path = request.url.path
+    if not is_healing_guard(path):
+        return details
+    params = dict(request.path_params)
+    if params:
+        name, value = next(iter(params.items()))
+        resource_type, resource_id = re.sub(r"_(id|name)$", "", name), str(value)
+    else:
+        segments = [s for s in path.split("/") if s]
+        resource_type, resource_id = (_singular(segments[1]) if len(segments) > 1 else segments[0]), None
+    return ResourceDetails(resource_type=resource_type, resource_id=resource_id, reason=details).model_dump()
 
 
 class ErrorResponse(BaseModel):

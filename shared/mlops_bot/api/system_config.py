@@ -22,17 +22,23 @@ from mlops_bot.config import Settings
 from mlops_bot.management import health as checks
 from mlops_bot.management import system_config as service
 from mlops_bot.management.settings import ManagementSettings
+from mlops_bot.storage import keys
 
 router = APIRouter(prefix="/api/v1", tags=["configuration"])
 
 
-@router.get("/config", response_model=service.SystemConfig)
-def get_config(
-    request: Request,
-    caller: Annotated[Principal, Depends(require("read"))],
-    settings: Annotated[Settings, Depends(settings_dependency)],
-    management: Annotated[ManagementSettings, Depends(management_settings)],
-    table: Annotated[StateTable, Depends(state_table)],
+def _slack_channels(table: StateTable, tenant_id: str) -> int:
+    """The caller's repositories that notify on Slack (with a webhook URL to send to)."""
+    return sum(
+        1
+        for repo in table.query(keys.tenant_pk(tenant_id), "REPO#")
+        if "slack" in ((repo.get("configuration") or {}).get("notification_channels") or [])
+        and (repo.get("configuration") or {}).get("slack_webhook_url")
+    )
+
+
+def _view(
+    request: Request, caller: Principal, settings: Settings, management: ManagementSettings, table: StateTable
 ) -> service.SystemConfig:
     cache: TimedCache = request.app.state.cache
     github = cache.get(GITHUB_CACHE_KEY, lambda: checks.timed(checks.github_probe(settings)))
@@ -45,7 +51,20 @@ def get_config(
             dry_run=settings.dry_run,
             rate_limit_remaining=int(remaining) if remaining is not None else None,
         ),
+        max_file_size_mb=max(1, settings.max_webhook_bytes // (1024 * 1024)),
+        slack_channels=_slack_channels(table, caller.tenant_id),
     )
+
+
+@router.get("/config", response_model=service.SystemConfig)
+def get_config(
+    request: Request,
+    caller: Annotated[Principal, Depends(require("read"))],
+    settings: Annotated[Settings, Depends(settings_dependency)],
+    management: Annotated[ManagementSettings, Depends(management_settings)],
+    table: Annotated[StateTable, Depends(state_table)],
+) -> service.SystemConfig:
+    return _view(request, caller, settings, management, table)
 
 
 @router.put("/config", response_model=service.ConfigUpdated)
@@ -53,10 +72,14 @@ def update_config(
     request: Request,
     body: service.ConfigUpdate,
     caller: Annotated[Principal, Depends(require_operator)],
+    settings: Annotated[Settings, Depends(settings_dependency)],
     management: Annotated[ManagementSettings, Depends(management_settings)],
     table: Annotated[StateTable, Depends(state_table)],
 ) -> service.ConfigUpdated:
-    updated = service.update(table, body, management.management_rate_limit, caller.key_id)
+    """Every accepted key applies within a minute (`restart_required` is false); keys that only describe
+    the platform answer 422 when given another value than the one shown."""
+    shown = _view(request, caller, settings, management, table)
+    updated = service.update(table, body, management.management_rate_limit, caller.key_id, shown)
     cache: TimedCache = request.app.state.cache
     cache.forget("system_config")
     stored_config(request, table, management)

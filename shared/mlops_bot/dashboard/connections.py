@@ -38,12 +38,14 @@ class DashboardConnection(BaseModel):
     slot: int
     connected_at: str
     expires_at: int
-    subscribed: bool = False
+    # As the document has it: an authenticated connection receives every message type at once;
+    # `subscribe` with `types` narrows them (and answers with the current `system_metrics`).
+    subscribed: bool = True
     types: list[MessageType] = Field(default_factory=lambda: list(MESSAGE_TYPES))
     session_id: str | None = Field(default=None, description="the login a user's access token belongs to")
 
     def wants(self, kind: MessageType) -> bool:
-        """Broadcasts go to connections that subscribed, and only of the types they asked for."""
+        """Broadcasts go to every connection, of the types it wants (all unless narrowed by `subscribe`)."""
         return self.subscribed and kind in self.types
 
 

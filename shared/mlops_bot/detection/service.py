@@ -90,6 +90,9 @@ def _event_summary(event: RepositoryEvent) -> dict[str, Any]:
             head_branch=run.head_branch,
             head_sha=run.head_sha,
             run_attempt=run.run_attempt,
+            # A run's start and end (the pipeline's avg_duration): `updated_at` of a completed run is its end.
+            run_started_at=run.run_started_at or run.created_at,
+            run_completed_at=run.updated_at if event.action == "completed" else None,
         )
     if event.ref:
         summary["ref"] = event.ref

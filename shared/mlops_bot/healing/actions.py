@@ -58,13 +58,24 @@ class PlaybookState(BaseModel):
         return dict((self.executed or {}).get("value") or {})
 
 
+def _as_configured(configuration: dict[str, Any]) -> dict[str, Any]:
+    return configuration
+
+
 class ActionDependencies:
     def __init__(
-        self, settings: Settings, table: StateTable, github: Callable[[str, int | None], GitHubClient | None]
+        self,
+        settings: Settings,
+        table: StateTable,
+        github: Callable[[str, int | None], GitHubClient | None],
+        notification_configuration: Callable[[dict[str, Any]], dict[str, Any]] = _as_configured,
     ) -> None:
         self.settings = settings
         self.table = table
         self.github = github
+        # A repository's notification settings under the system switches (`PUT /api/v1/config`
+        # integrations); the handler injects the management layer's reader.
+        self.notification_configuration = notification_configuration
 
 
 def _incident(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
@@ -192,13 +203,18 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     action_id = f"{planned.get('attempt', 1)}-{repair_plan.action}"
     action_log = DynamoActionLog(deps.table)
     previous = action_log.get(state.tenant_id, state.incident_id, action_id)
+    started_at = (previous.started_at if previous else None) or iso(utc_now())
     if previous and previous.status == ActionStatus.DONE and previous.outcome is not None:
         if not previous.recorded:  # the step died after acting, before the incident heard of it
-            _record_outcome(deps, state, action_id, repair_plan.action, dict(previous.outcome), repository)
+            _record_outcome(deps, state, action_id, repair_plan.action, dict(previous.outcome), repository, started_at)
         return dict(previous.outcome)  # a retried step never writes twice
     action_log.start(
         ActionRecord(
-            tenant_id=state.tenant_id, incident_id=state.incident_id, action_id=action_id, rule=repair_plan.rule
+            tenant_id=state.tenant_id,
+            incident_id=state.incident_id,
+            action_id=action_id,
+            rule=repair_plan.rule,
+            started_at=started_at,
         )
     )
     if not dry_run:
@@ -208,7 +224,7 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
         if refusal:
             refused = {"status": "refused", "verify": False, "reason": refusal.reason, "rule": refusal.rule}
             action_log.finish(state.tenant_id, state.incident_id, action_id, refused)
-            _record_outcome(deps, state, action_id, repair_plan.action, refused, repository)
+            _record_outcome(deps, state, action_id, repair_plan.action, refused, repository, started_at)
             return refused
     metadata = incident.get("metadata") or {}
     installation_id = metadata.get("installation_id")
@@ -244,7 +260,7 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
         "dry_run": dry_run,
     }
     action_log.finish(state.tenant_id, state.incident_id, action_id, outcome)
-    _record_outcome(deps, state, action_id, repair_plan.action, outcome, repository)
+    _record_outcome(deps, state, action_id, repair_plan.action, outcome, repository, started_at)
     return outcome
 
 
@@ -255,6 +271,7 @@ def _record_outcome(
     action: str,
     outcome: dict[str, Any],
     repository: str,
+    started_at: str,
 ) -> None:
     """Put the action's outcome on the incident (once) and count the attempt; then note it is there."""
     if outcome["status"] == "refused":
@@ -268,10 +285,14 @@ def _record_outcome(
     details = {
         k: outcome[k] for k in ("changes_made", "pull_request", "issue", "planned_calls", "reason") if outcome.get(k)
     }
+    finished = utc_now()
+    began = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
     entry = {
         "action": action,
         "status": outcome["status"],
-        "timestamp": iso(utc_now()),
+        "timestamp": iso(finished),
+        "started_at": started_at,
+        "duration": round(max(0.0, (finished - began).total_seconds()), 3),
         "rule": outcome.get("rule"),
         "details": details,
     }
@@ -352,9 +373,8 @@ def mark_failed(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any
 
 def _notify(deps: ActionDependencies, state: PlaybookState, incident: dict[str, Any], event: str) -> None:
     repo = deps.table.get(keys.repository_key(state.tenant_id, str(incident["repository"]))) or {}
-    results = notifications.notify(
-        repo.get("configuration") or {}, incident, event, sender=deps.settings.notification_sender or None
-    )
+    configuration = deps.notification_configuration(dict(repo.get("configuration") or {}))
+    results = notifications.notify(configuration, incident, event, sender=deps.settings.notification_sender or None)
     if results:
         deps.table.set_fields(
             keys.incident_key(state.tenant_id, state.incident_id),

@@ -71,6 +71,7 @@ def start_playbook(deps: HealerDependencies, request: HealingRequest) -> Playboo
             "reason": str(request.reason),
             "action": request.action,
             "force": request.force,
+            "parameters": request.parameters,
             "correlation_id": request.correlation_id or incident.metadata.get("delivery_id"),
             "dry_run": deps.settings.dry_run,
         },

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.adapters.fleet import Fleet, MoveTask, MoveTasksUnsupported
 from mlops_bot.clock import utc_now
-from mlops_bot.errors import Conflict, ServiceUnavailable
+from mlops_bot.errors import Conflict, ServiceUnavailable, ValidationFailed
 
 ROLES = (
     ("webhookingress", "ingress"),
@@ -96,12 +96,22 @@ class ClusterStatus(BaseModel):
     timestamp: str
 
 
+STRATEGIES: dict[str, str] = {
+    "redrive_dead_letters": "Move every message of each dead-letter queue back to its source queue, "
+    "where the functions process it again",
+}
+UNSUPPORTED_STRATEGIES: dict[str, str] = {
+    "even_distribution": "there are no nodes to balance: Lambda spreads queued work over as many instances as it "
+    "needs, so work cannot be distributed by hand",
+}
+
+
 class RebalanceRequest(BaseModel):
-    """`even_distribution` (the spec's example) means the same as `redrive_dead_letters` here."""
+    """`strategy` names what to do; only the strategies in `STRATEGIES` exist, anything else is a 422."""
 
     model_config = ConfigDict(extra="forbid")
 
-    strategy: Literal["redrive_dead_letters", "even_distribution"] = "redrive_dead_letters"
+    strategy: str = Field(default="redrive_dead_letters", max_length=64)
     force: bool = False
     max_messages: int = Field(default=1000, ge=1, le=10_000)
 
@@ -119,6 +129,7 @@ class RedriveReport(BaseModel):
 
 class RebalanceResult(BaseModel):
     strategy: str
+    description: str
     started_at: str
     redrives: list[RedriveReport]
     total_moved: int
@@ -208,9 +219,21 @@ def status(fleet: Fleet, layout: FleetLayout) -> ClusterStatus:
     )
 
 
+def check_strategy(strategy: str) -> None:
+    if strategy in STRATEGIES:
+        return
+    why = UNSUPPORTED_STRATEGIES.get(strategy, "unknown strategy")
+    raise ValidationFailed(
+        "Request validation failed",
+        f"strategy: '{strategy}' is not supported ({why}); supported: {', '.join(STRATEGIES)}",
+        fields=[{"loc": "body.strategy", "msg": f"unsupported strategy '{strategy}'", "type": "value_error"}],
+    )
+
+
 def rebalance(
     fleet: Fleet, layout: FleetLayout, request: RebalanceRequest, method: Literal["auto", "move_task", "copy"]
 ) -> RebalanceResult:
+    check_strategy(request.strategy)
     started = utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
     pairs = [(pair, fleet.queue(pair.url), fleet.queue(pair.dead_letter_url)) for pair in layout.queues]
     if not request.force:
@@ -259,6 +282,7 @@ def rebalance(
         )
     return RebalanceResult(
         strategy=request.strategy,
+        description=STRATEGIES[request.strategy],
         started_at=started,
         redrives=reports,
         total_moved=sum(r.moved or 0 for r in reports),

@@ -19,6 +19,8 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import utc_now
 from mlops_bot.errors import Conflict, NotFound, ServiceUnavailable
 from mlops_bot.healing import catalog
+from mlops_bot.healing.planner import playbook_for
+from mlops_bot.management import playbooks
 from mlops_bot.messages import HealingReason, HealingRequest
 from mlops_bot.stores.incidents import (
     IN_PROGRESS_STATUSES,
@@ -39,7 +41,12 @@ class MessageSender(Protocol):
 
 
 class ResolveRequest(BaseModel):
-    """The spec's body for `/resolve`; `action` may name a specific repair, `force` overrides state checks."""
+    """The spec's body for `/resolve`.
+
+    `action` names an action of the incident's playbook (`retry_failed_action`: plan again as the
+    bot would); anything else is a 422. `parameters` travel in the healing request into the
+    playbook execution's input. `force` overrides the state checks.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -49,7 +56,7 @@ class ResolveRequest(BaseModel):
 
 
 class HealRequest(BaseModel):
-    """The Healing Guard body for `/heal`."""
+    """The Healing Guard body for `/heal` (the same rules as `ResolveRequest`)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -108,6 +115,11 @@ def request_healing(
         )
     if not force and status == IncidentStatus.RESOLVED:
         raise Conflict("Issue already resolved", "Send force=true to heal it again")
+    diagnosis = incident.diagnosis or {}
+    handler = catalog.get(str(incident.playbook or "")) or catalog.get(
+        playbook_for(incident.type.value, diagnosis.get("category"), bool(incident.metadata.get("known_flaky")))
+    )
+    action = playbooks.resolve_manual_action(action, handler or catalog.for_issue_type(incident.type.value))
     if not queue.url:
         raise ServiceUnavailable("Healing queue not configured", "MLOPS_BOT_HEALING_QUEUE_URL is empty")
     execution_id = str(uuid.uuid4())
@@ -120,6 +132,7 @@ def request_healing(
         action=action,
         request_id=execution_id,
         force=force,
+        parameters=parameters,
         correlation_id=execution_id,  # what the caller got back: it finds the run in the logs by it
     )
     queue.send(request.model_dump(mode="json"), attributes=request.attributes())
@@ -136,7 +149,7 @@ def request_healing(
         incident_id,
         TimelineEntry.now(TimelineEvent.MANUAL_HEAL_REQUESTED, json.dumps(details, default=str)[:1000]),
     )
-    playbook = incident.playbook or catalog.for_issue_type(incident.type.value).name
+    playbook = handler.name if handler else catalog.for_issue_type(incident.type.value).name
     eta = utc_now() + timedelta(seconds=_estimate_seconds(store, tenant_id, playbook))
     return Ticket(
         incident_id=incident_id, execution_id=execution_id, estimated_completion=eta.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.management import records
+from mlops_bot.management import records, request_metrics
 
 BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -117,4 +117,45 @@ def render(table: StateTable, tenant_id: str, event_ttl_seconds: int) -> str:
     out.family("bot_issues_unresolved", "gauge", "Issues not resolved yet, by status")
     for labels, count in sorted(open_by_status.items()):
         out.sample("bot_issues_unresolved", labels, count)
+    _healing_outcomes(out, incidents)
+    _requests(out, request_metrics.counts(table, tenant_id))
     return out.text()
+
+
+def _healing_outcomes(out: Exposition, incidents: list[dict[str, Any]]) -> None:
+    outcomes: Counter[Labels] = Counter()
+    for incident in incidents:
+        status = str(incident.get("status", "open"))
+        if status in {"resolved", "failed"} and incident.get("playbook"):
+            outcomes[(("playbook", str(incident["playbook"])), ("outcome", status))] += 1
+    out.family("bot_healing_outcomes_total", "counter", "Healed incidents by playbook and outcome")
+    for labels, count in sorted(outcomes.items()):
+        out.sample("bot_healing_outcomes_total", labels, count)
+
+
+def _requests(out: Exposition, counted: list[request_metrics.RequestCount]) -> None:
+    out.family("bot_http_requests_total", "counter", "Management API requests by method, route and status")
+    for c in sorted(counted, key=lambda c: (c.route, c.method, c.status)):
+        labels: Labels = (("method", c.method), ("route", c.route), ("status", str(c.status)))
+        out.sample("bot_http_requests_total", labels, c.count)
+    errors: Counter[Labels] = Counter()
+    for c in counted:
+        errors[(("method", c.method), ("route", c.route))] += c.count if c.status >= 500 else 0
+    out.family("bot_http_request_errors_total", "counter", "Management API requests answered with a 5xx")
+    for labels, count in sorted(errors.items()):
+        out.sample("bot_http_request_errors_total", labels, count)
+    latency: dict[Labels, list[request_metrics.RequestCount]] = defaultdict(list)
+    for c in counted:
+        latency[(("method", c.method), ("route", c.route))].append(c)
+    out.family("bot_http_request_duration_seconds", "histogram", "Management API request latency")
+    for labels, group in sorted(latency.items()):
+        for bound in request_metrics.BUCKETS:
+            out.sample(
+                "bot_http_request_duration_seconds_bucket",
+                (*labels, ("le", _number(bound))),
+                sum(c.buckets[bound] for c in group),
+            )
+        total = sum(c.count for c in group)
+        out.sample("bot_http_request_duration_seconds_bucket", (*labels, ("le", "+Inf")), total)
+        out.sample("bot_http_request_duration_seconds_sum", labels, round(sum(c.duration_seconds for c in group), 6))
+        out.sample("bot_http_request_duration_seconds_count", labels, total)

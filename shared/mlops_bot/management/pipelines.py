@@ -160,7 +160,7 @@ def _duration(run: dict[str, Any]) -> float | None:
     if run.get("duration_seconds") is not None:
         return float(run["duration_seconds"])
     started = records.parse_time(run.get("run_started_at") or run.get("created_at"))
-    ended = records.parse_time(run.get("updated_at"))
+    ended = records.parse_time(run.get("run_completed_at") or run.get("updated_at"))
     return (ended - started).total_seconds() if started and ended and ended >= started else None
 
 

@@ -1,11 +1,21 @@
 """Playbooks as the API shows them: the catalog, the tenant's switch, statistics from incidents.
 
-An execution counts once it finished: an incident the playbook handled that ended `resolved`
-(successful) or `failed`. Incidents still open, healing or awaiting a human are not outcomes yet.
+Versions and dates come from the deployed definitions: each playbook's fingerprint (its catalog
+entry and its state-machine ASL) is recorded in the table; the first time a deployment's API sees
+a playbook is its `created_at`, each change of the fingerprint raises the patch number of
+`version` (the catalog's major.minor) and sets `updated_at`.
+
+Executions are counted from the tenant's incidents: every playbook run that planned a repair
+raised its incident's `attempts`. An incident that ended `resolved` was healed by its last run
+(one successful execution); a run still `healing`/`verifying` is in progress; every other run
+failed to heal.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import lru_cache
 from statistics import mean
 from typing import Any
 
@@ -13,10 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
-from mlops_bot.errors import NotFound
+from mlops_bot.errors import NotFound, ValidationFailed
 from mlops_bot.healing import catalog
 from mlops_bot.healing.catalog import Playbook, PlaybookAction, PlaybookConfiguration
 from mlops_bot.management import records
+from mlops_bot.playbooks import ASL_DIR
 from mlops_bot.storage import keys
 
 
@@ -24,6 +35,7 @@ class PlaybookStatistics(BaseModel):
     total_executions: int
     successful_executions: int
     failed_executions: int
+    running_executions: int = 0
     success_rate: float | None
     average_execution_time: float | None
 
@@ -35,6 +47,8 @@ class PlaybookSummary(BaseModel):
     supported_issues: list[str]
     success_rate: float | None
     enabled: bool
+    created_at: str
+    updated_at: str
     last_updated: str
 
 
@@ -49,6 +63,7 @@ class PlaybookDetails(BaseModel):
     description: str
     author: str
     created_at: str
+    updated_at: str
     last_updated: str
     enabled: bool
     supported_issues: list[str]
@@ -71,6 +86,44 @@ class PlaybookUpdated(BaseModel):
     updated_at: str
 
 
+RETRY = "retry_failed_action"
+RETRY_ALIASES = frozenset({RETRY, "retry"})  # `retry` is what the document's SDK example sends
+
+# A manual `action` names a step of the playbook catalog that the healer can run on request, or a
+# repair by the healer's own name. Each maps to the repair the healer carries out.
+RUNNABLE_ACTIONS: dict[str, str] = {
+    "dependency_fix": "open_fix_pr",
+    "create_pull_request": "open_fix_pr",
+    "open_fix_pr": "open_fix_pr",
+    "rerun_failed_jobs": "rerun_failed_jobs",
+    "open_issue": "open_issue",
+    "retrain_model": "dispatch_retrain",
+    "dispatch_retrain": "dispatch_retrain",
+    "rollback_deployment": "rollback_deployment",
+}
+_CATALOG_TYPE = {"open_fix_pr": "create_pull_request", "dispatch_retrain": "retrain_model"}
+
+
+def manual_actions(playbook: Playbook) -> list[str]:
+    """The `action` values a manual heal of an incident handled by `playbook` accepts."""
+    types = {a.type for a in playbook.actions}
+    return [RETRY, *(name for name, repair in RUNNABLE_ACTIONS.items() if _CATALOG_TYPE.get(repair, repair) in types)]
+
+
+def resolve_manual_action(action: str | None, playbook: Playbook) -> str | None:
+    """The repair a manual `action` asks for (None: let the planner choose); 422 for anything else."""
+    if action is None or action in RETRY_ALIASES:
+        return action if action is None else RETRY
+    allowed = manual_actions(playbook)
+    if action not in allowed:
+        raise ValidationFailed(
+            "Request validation failed",
+            f"action: '{action}' is not an action of playbook '{playbook.name}'; use one of {', '.join(allowed)}",
+            fields=[{"loc": "body.action", "msg": f"unknown action '{action}'", "type": "value_error"}],
+        )
+    return RUNNABLE_ACTIONS[action]
+
+
 def _playbook(name: str) -> Playbook:
     found = catalog.get(name)
     if found is None:
@@ -78,19 +131,92 @@ def _playbook(name: str) -> Playbook:
     return found
 
 
+IN_PROGRESS = frozenset({"healing", "verifying"})
+
+
 def statistics(incidents: list[dict[str, Any]], name: str) -> PlaybookStatistics:
     handled = [i for i in incidents if i.get("playbook") == name]
-    succeeded = [i for i in handled if i.get("status") == "resolved"]
-    failed = [i for i in handled if i.get("status") == "failed"]
-    finished = len(succeeded) + len(failed)
-    times = [float(i["resolution_time"]) for i in succeeded if i.get("resolution_time") is not None]
+    total = succeeded = running = 0
+    times: list[float] = []
+    for incident in handled:
+        status = str(incident.get("status") or "open")
+        finished = status in {"resolved", "failed"}
+        runs = max(int(incident.get("attempts") or 0), 1 if finished or status in IN_PROGRESS else 0)
+        total += runs
+        if status == "resolved" and runs:
+            succeeded += 1
+            if incident.get("resolution_time") is not None:
+                times.append(float(incident["resolution_time"]))
+        elif status in IN_PROGRESS and runs:
+            running += 1
+    failed = total - succeeded - running
+    decided = succeeded + failed
     return PlaybookStatistics(
-        total_executions=finished,
-        successful_executions=len(succeeded),
-        failed_executions=len(failed),
-        success_rate=round(len(succeeded) / finished, 4) if finished else None,
+        total_executions=total,
+        successful_executions=succeeded,
+        failed_executions=failed,
+        running_executions=running,
+        success_rate=round(succeeded / decided, 4) if decided else None,
         average_execution_time=round(mean(times), 1) if times else None,
     )
+
+
+class Release(BaseModel):
+    version: str
+    created_at: str
+    updated_at: str
+
+
+@lru_cache(maxsize=16)
+def fingerprint(name: str) -> str:
+    """What a playbook is: its catalog entry (without version and dates) and its state machine."""
+    playbook = _playbook(name)
+    entry = playbook.model_dump(exclude={"version", "created_at", "last_updated"})
+    asl = ASL_DIR / f"{name}.asl.json"
+    text = asl.read_text() if asl.exists() else ""
+    return hashlib.sha256((json.dumps(entry, sort_keys=True) + text).encode()).hexdigest()
+
+
+def release(table: StateTable, name: str) -> Release:
+    """This deployment's version and dates of a playbook, recording a new definition when it changed."""
+    playbook = _playbook(name)
+    key = keys.playbook_release_key(name)
+    current = fingerprint(name)
+    found = table.get(key, consistent=False)
+    now = iso(utc_now())
+    if found is None:
+        if table.put_new(
+            {
+                **key,
+                "entity": "playbook_release",
+                "fingerprint": current,
+                "revision": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        ):
+            found = {"fingerprint": current, "revision": 1, "created_at": now, "updated_at": now}
+        else:
+            found = table.get(key) or {}
+    if found.get("fingerprint") != current:
+        updated = table.set_fields(
+            key,
+            {"fingerprint": current, "updated_at": now},
+            increments={"revision": 1},
+            condition="fingerprint = :seen",
+            condition_values={":seen": found.get("fingerprint")},
+        )
+        found = updated or table.get(key) or found
+    major_minor = ".".join(playbook.version.split(".")[:2])
+    return Release(
+        version=f"{major_minor}.{int(found.get('revision') or 1) - 1}",
+        created_at=str(found.get("created_at") or now),
+        updated_at=str(found.get("updated_at") or now),
+    )
+
+
+def _latest(*moments: Any) -> str:
+    return max(str(m) for m in moments if m)
 
 
 def _setting(table: StateTable, tenant_id: str, name: str) -> dict[str, Any]:
@@ -103,15 +229,18 @@ def list_playbooks(table: StateTable, tenant_id: str) -> PlaybookList:
     summaries = []
     for playbook in catalog.PLAYBOOKS:
         setting = settings.get(playbook.name, {})
+        released = release(table, playbook.name)
         summaries.append(
             PlaybookSummary(
                 name=playbook.name,
-                version=playbook.version,
+                version=released.version,
                 description=playbook.description,
                 supported_issues=playbook.supported_issues,
                 success_rate=statistics(incidents, playbook.name).success_rate,
                 enabled=bool(setting.get("enabled", True)),
-                last_updated=str(setting.get("updated_at") or playbook.last_updated),
+                created_at=released.created_at,
+                updated_at=released.updated_at,
+                last_updated=_latest(released.updated_at, setting.get("updated_at")),
             )
         )
     return PlaybookList(playbooks=summaries, total=len(summaries))
@@ -120,13 +249,15 @@ def list_playbooks(table: StateTable, tenant_id: str) -> PlaybookList:
 def playbook_details(table: StateTable, tenant_id: str, name: str) -> PlaybookDetails:
     playbook = _playbook(name)
     setting = _setting(table, tenant_id, name)
+    released = release(table, name)
     return PlaybookDetails(
         name=playbook.name,
-        version=playbook.version,
+        version=released.version,
         description=playbook.description,
         author=playbook.author,
-        created_at=playbook.created_at,
-        last_updated=str(setting.get("updated_at") or playbook.last_updated),
+        created_at=released.created_at,
+        updated_at=released.updated_at,
+        last_updated=_latest(released.updated_at, setting.get("updated_at")),
         enabled=bool(setting.get("enabled", True)),
         supported_issues=playbook.supported_issues,
         configuration=playbook.configuration,

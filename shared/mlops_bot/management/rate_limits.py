@@ -14,7 +14,7 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, utc_now
 from mlops_bot.storage import keys
 
-Category = Literal["management", "analytics"]
+Category = Literal["management", "analytics", "webhooks"]
 
 
 @dataclass(frozen=True)

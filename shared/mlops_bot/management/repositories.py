@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound, ValidationFailed
-from mlops_bot.management import records
+from mlops_bot.management import records, repository_checks
 from mlops_bot.repository_config import DriftSettings
 from mlops_bot.storage import keys
 
@@ -168,6 +168,7 @@ def update_configuration(
         raise ValidationFailed("Request validation failed", "Give at least one configuration field")
     item = _load(table, tenant_id, full_name)
     configuration = {**(item.get("configuration") or {}), **changes}
+    repository_checks.check(changes, configuration)
     now = iso(utc_now())
     updated = table.set_fields(
         keys.repository_key(tenant_id, full_name),

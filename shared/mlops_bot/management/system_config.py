@@ -1,14 +1,26 @@
 """The system configuration (`/api/v1/config`): features, limits, integrations.
 
-One document for the deployment, changed by operators. `limits.rate_limit_per_minute` is the
-management rate limit of every tenant and applies within a minute (the API caches the document
-briefly). `max_concurrent_executions` and `max_file_size_mb` are deployment settings (Lambda
-reserved concurrency, the ingress's body limit read at cold start): a change to them is stored and
-answers `restart_required: true` — it takes effect with the next deployment.
+One document for the deployment, stored in the table and changed by operators; readers cache it
+for at most 60 s (the API 30 s), so every accepted change applies within a minute, never after a
+restart (`restart_required` is always false). What each key does:
+
+* `limits.rate_limit_per_minute`: the management rate limit of every tenant.
+* `features.advanced_analytics`: off, `/api/v1/analytics` answers the summary only (no hourly
+  series, breakdown or top repositories).
+* `integrations.slack.enabled`, `integrations.email.enabled`: deployment-wide switches for
+  the repositories' Slack and e-mail notifications (off: nothing is sent on that channel).
+
+Keys that describe the platform rather than configure it are shown but cannot be changed; a
+different value is refused with 422 instead of being stored and ignored:
+`features.auto_scaling` (Lambda always scales), `features.predictive_scaling` (none exists),
+`limits.max_concurrent_executions` (the bot sets no concurrency limit: null),
+`limits.max_file_size_mb` (the ingress's body limit, `MLOPS_BOT_MAX_WEBHOOK_BYTES` at deploy),
+`integrations.slack.channels_configured` (counted from the repositories' configurations).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +31,14 @@ from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import ValidationFailed
 from mlops_bot.storage import keys
 
-RESTART_FIELDS = frozenset({"limits.max_concurrent_executions", "limits.max_file_size_mb"})
+CACHE_SECONDS = 60.0
+FIXED_MESSAGES = {
+    "features.auto_scaling": "Lambda always scales with the queues; there is nothing to switch",
+    "features.predictive_scaling": "the bot has no predictive scaling",
+    "limits.max_concurrent_executions": "the bot sets no concurrency limit (Lambda's account concurrency applies)",
+    "limits.max_file_size_mb": "it is the webhook ingress's body limit, set at deploy (MLOPS_BOT_MAX_WEBHOOK_BYTES)",
+    "integrations.slack.channels_configured": "it is counted from the repositories' notification settings",
+}
 
 
 class Features(BaseModel):
@@ -33,7 +52,7 @@ class Features(BaseModel):
 class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    max_concurrent_executions: int = Field(default=50, ge=1, le=1000)
+    max_concurrent_executions: int | None = None
     rate_limit_per_minute: int = Field(default=1000, ge=1, le=100_000)
     max_file_size_mb: int = Field(default=25, ge=1, le=25)
 
@@ -41,7 +60,7 @@ class Limits(BaseModel):
 class Toggle(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = False
+    enabled: bool = True
 
 
 class SlackIntegration(Toggle):
@@ -73,7 +92,7 @@ class FeaturesUpdate(BaseModel):
 class LimitsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    max_concurrent_executions: int | None = Field(default=None, ge=1, le=1000)
+    max_concurrent_executions: int | None = Field(default=None, ge=1, le=100_000)
     rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000)
     max_file_size_mb: int | None = Field(default=None, ge=1, le=25)
 
@@ -132,7 +151,7 @@ class SystemConfig(BaseModel):
 class ConfigUpdated(BaseModel):
     message: str = "Configuration updated successfully"
     updated_at: str
-    restart_required: bool
+    restart_required: bool = False
     restart_reasons: list[str] = Field(default_factory=list)
 
 
@@ -141,18 +160,74 @@ def load(table: StateTable, default_rate_limit: int) -> StoredConfig:
     stored = StoredConfig.model_validate({k: v for k, v in item.items() if k in StoredConfig.model_fields})
     if "rate_limit_per_minute" not in (item.get("limits") or {}):
         stored.limits.rate_limit_per_minute = default_rate_limit
+    # What the platform is, whatever an older version stored.
+    stored.features.auto_scaling, stored.features.predictive_scaling = True, False
+    stored.limits.max_concurrent_executions = None
     return stored
 
 
-def view(stored: StoredConfig, environment: str, github: GitHubIntegration) -> SystemConfig:
+_cached: tuple[float, str, StoredConfig] | None = None
+
+
+def current(table: StateTable, default_rate_limit: int = 1000) -> StoredConfig:
+    """The stored configuration for readers outside the API (notifications), at most 60 s old."""
+    global _cached
+    now = time.monotonic()
+    if _cached is None or _cached[1] != table.name or now - _cached[0] > CACHE_SECONDS:
+        _cached = (now, table.name, load(table, default_rate_limit))
+    return _cached[2]
+
+
+def forget_current() -> None:
+    global _cached
+    _cached = None
+
+
+def with_integrations(configuration: dict[str, Any], stored: StoredConfig) -> dict[str, Any]:
+    """A repository's notification settings with the deployment's switches applied."""
+    switched_off = {
+        name
+        for name, toggle in (("slack", stored.integrations.slack), ("email", stored.integrations.email))
+        if not toggle.enabled
+    }
+    if not switched_off:
+        return configuration
+    channels = [c for c in configuration.get("notification_channels") or [] if c not in switched_off]
+    return {**configuration, "notification_channels": channels}
+
+
+def view(
+    stored: StoredConfig,
+    environment: str,
+    github: GitHubIntegration,
+    max_file_size_mb: int | None = None,
+    slack_channels: int | None = None,
+) -> SystemConfig:
+    limits = stored.limits.model_copy()
+    if max_file_size_mb is not None:
+        limits.max_file_size_mb = max_file_size_mb
+    slack = stored.integrations.slack.model_copy()
+    if slack_channels is not None:
+        slack.channels_configured = slack_channels
     return SystemConfig(
         version=__version__,
         environment=environment,
         features=stored.features,
-        limits=stored.limits,
-        integrations=IntegrationsView(github=github, slack=stored.integrations.slack, email=stored.integrations.email),
+        limits=limits,
+        integrations=IntegrationsView(github=github, slack=slack, email=stored.integrations.email),
         updated_at=stored.updated_at,
     )
+
+
+def _refuse_fixed(changes: dict[str, Any], shown: dict[str, Any]) -> None:
+    """A key that cannot be configured is refused unless it repeats the value shown."""
+    for path, value in _flatten(changes).items():
+        if path in FIXED_MESSAGES and shown.get(path) != value:
+            raise ValidationFailed(
+                "Request validation failed",
+                f"{path} cannot be changed: {FIXED_MESSAGES[path]}",
+                fields=[{"loc": f"body.{path}", "msg": FIXED_MESSAGES[path], "type": "value_error"}],
+            )
 
 
 def _flatten(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -166,12 +241,14 @@ def _flatten(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def update(table: StateTable, update: ConfigUpdate, default_rate_limit: int, updated_by: str) -> ConfigUpdated:
+def update(
+    table: StateTable, update: ConfigUpdate, default_rate_limit: int, updated_by: str, shown: SystemConfig
+) -> ConfigUpdated:
     changes = update.model_dump(exclude_none=True)
     if not _flatten(changes):
         raise ValidationFailed("Request validation failed", "Give at least one of features, limits, integrations")
+    _refuse_fixed(changes, _flatten(shown.model_dump()))
     current = load(table, default_rate_limit)
-    before = _flatten(current.model_dump(exclude={"updated_at"}))
     merged = current.model_dump(exclude={"updated_at"})
     for section, values in changes.items():
         for name, value in values.items():
@@ -180,8 +257,6 @@ def update(table: StateTable, update: ConfigUpdate, default_rate_limit: int, upd
             else:
                 merged[section][name] = value
     validated = StoredConfig.model_validate(merged)
-    after = _flatten(validated.model_dump(exclude={"updated_at"}))
-    changed = sorted(path for path, value in after.items() if before.get(path) != value)
     now = iso(utc_now())
     table.put(
         {
@@ -192,5 +267,5 @@ def update(table: StateTable, update: ConfigUpdate, default_rate_limit: int, upd
             "updated_by": updated_by,
         }
     )
-    reasons = [path for path in changed if path in RESTART_FIELDS]
-    return ConfigUpdated(updated_at=now, restart_required=bool(reasons), restart_reasons=reasons)
+    forget_current()
+    return ConfigUpdated(updated_at=now)

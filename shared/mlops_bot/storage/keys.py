@@ -175,6 +175,20 @@ def compliance_record_key(tenant_id: str, sequence: int) -> dict[str, str]:
     return {"pk": compliance_pk(tenant_id), "sk": f"AUDIT#{sequence:010d}"}
 
 
+def playbook_release_key(playbook: str) -> dict[str, str]:
+    """The deployment's record of one playbook's definition: fingerprint, revision, first and last change."""
+    return {"pk": f"{tenant_pk(SYSTEM_TENANT)}#PLAYBOOKS", "sk": f"RELEASE#{playbook}"}
+
+
+def request_metrics_pk(tenant_id: str) -> str:
+    """The tenant's management API request counters (one item per method, route and status)."""
+    return f"{tenant_pk(tenant_id)}#REQUEST_METRICS"
+
+
+def request_metrics_key(tenant_id: str, method: str, route: str, status: int) -> dict[str, str]:
+    return {"pk": request_metrics_pk(tenant_id), "sk": f"{method} {route} {status}"}
+
+
 def system_config_key() -> dict[str, str]:
     return {"pk": f"{tenant_pk(SYSTEM_TENANT)}#CONFIG", "sk": "CONFIG"}
 

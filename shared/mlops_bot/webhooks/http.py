@@ -32,6 +32,6 @@ def respond(event: dict[str, Any], deps: WebhookDependencies, request_id: str) -
         return error_response(exc, request_id)
     return {
         "statusCode": admission.status_code,
-        "headers": {"content-type": "application/json", "x-request-id": request_id},
+        "headers": {"content-type": "application/json", "x-request-id": request_id, **admission.headers},
         "body": json.dumps(admission.acceptance.model_dump(mode="json")),
     }

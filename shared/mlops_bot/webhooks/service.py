@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from mlops_bot.adapters.sqs import Queue
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.errors import Invalid, PayloadTooLarge, RateLimited, Unauthorized, ValidationFailed
+from mlops_bot.management.rate_limits import RateDecision
 from mlops_bot.storage import keys
 from mlops_bot.tenancy.service import resolve_tenant
 from mlops_bot.webhooks import signature
@@ -46,6 +47,7 @@ class WebhookRequest:
 class Admission:
     status_code: int
     acceptance: WebhookAcceptance
+    headers: dict[str, str] = field(default_factory=dict)  # X-RateLimit-* once the repository is known
 
 
 @dataclass
@@ -79,17 +81,31 @@ def _parse(event_name: str, body: bytes) -> WebhookPayload:
     return payload
 
 
-def _check_rate(deps: WebhookDependencies, tenant_id: str, repository: str | None) -> None:
+def _check_rate(deps: WebhookDependencies, tenant_id: str, repository: str | None, count: bool = True) -> RateDecision:
+    """Count a new delivery in its repository's window (or only read the count); 429 above the limit."""
     window_seconds = deps.settings.webhook_rate_window_seconds
     now = epoch_seconds(utc_now())
     window = now // window_seconds
     scope = f"webhooks:{(repository or 'installation').lower()}"
-    count = deps.table.increment(
-        keys.rate_window_key(tenant_id, scope, window), "count", expires_at=(window + 2) * window_seconds
+    key = keys.rate_window_key(tenant_id, scope, window)
+    seen = (
+        deps.table.increment(key, "count", expires_at=(window + 2) * window_seconds)
+        if count
+        else int((deps.table.get(key, consistent=False) or {}).get("count", 0))
     )
-    if count > deps.settings.webhook_rate_limit:
-        retry_after = max(1, (window + 1) * window_seconds - now)
-        raise RateLimited("Rate limit exceeded", retry_after=retry_after)
+    decision = RateDecision(
+        category="webhooks",
+        limit=deps.settings.webhook_rate_limit,
+        count=seen,
+        reset=(window + 1) * window_seconds,
+        window_seconds=window_seconds,
+        retry_after=max(1, (window + 1) * window_seconds - now),
+    )
+    if count and decision.exceeded:
+        limited = RateLimited("Rate limit exceeded", retry_after=decision.retry_after)
+        limited.headers.update(decision.headers())
+        raise limited
+    return decision
 
 
 def _queued_event(
@@ -165,7 +181,7 @@ def admit(request: WebhookRequest, deps: WebhookDependencies) -> Admission:
     delivery_key = keys.delivery_key(tenant_id, delivery_id)
     known = deps.table.get(delivery_key)
     if known is None:
-        _check_rate(deps, tenant_id, repository)
+        rate = _check_rate(deps, tenant_id, repository).headers()
         now = utc_now()
         at = iso(now)
         execution_id = str(uuid.uuid4())
@@ -189,9 +205,11 @@ def admit(request: WebhookRequest, deps: WebhookDependencies) -> Admission:
                 WebhookAcceptance(
                     status="accepted", execution_id=execution_id, message="Webhook processed successfully"
                 ),
+                rate,
             )
         known = deps.table.get(delivery_key)
     assert known is not None  # the conditional write failed because the record exists
+    rate = _check_rate(deps, tenant_id, repository, count=False).headers()
     if known.get("status") == "received":
         # The first attempt recorded the delivery but never reached the queue: finish its work.
         event = _queued_event(
@@ -203,6 +221,7 @@ def admit(request: WebhookRequest, deps: WebhookDependencies) -> Admission:
             WebhookAcceptance(
                 status="accepted", execution_id=event.execution_id, message="Webhook processed successfully"
             ),
+            rate,
         )
     return Admission(
         200,
@@ -211,4 +230,5 @@ def admit(request: WebhookRequest, deps: WebhookDependencies) -> Admission:
             execution_id=str(known["execution_id"]),
             message="Delivery already accepted; not processed again",
         ),
+        rate,
     )

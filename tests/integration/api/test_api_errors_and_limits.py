@@ -91,7 +91,7 @@ def test_the_analytics_limit_answers_429_with_retry_after_for_that_tenant_only(
     reset_management_settings()
     mine, theirs = api.key("read"), api.key("read", tenant="tenant-b")
     assert api.client.get("/api/v1/analytics", headers=mine).status_code == 200
-    assert api.client.get("/metrics", headers=mine).status_code == 200
+    assert api.client.get("/api/v1/analytics", headers=mine).status_code == 200
     limited = api.client.get("/api/v1/analytics", headers=mine)
     assert limited.status_code == 429
     error = limited.json()["error"]

@@ -138,7 +138,7 @@ def test_heal_queues_a_manual_request(api: Api) -> None:
     response = api.client.post(
         f"/api/failures/{incident['id']}/heal",
         headers=api.key("write"),
-        json={"action": "custom_heal", "parameters": {"force_rebuild": True}},
+        json={"action": "rerun_failed_jobs", "parameters": {"force_rebuild": True}},
     )
     assert response.status_code == 202
     body = response.json()
@@ -146,7 +146,7 @@ def test_heal_queues_a_manual_request(api: Api) -> None:
     assert body["status"] == "queued"
     [message] = api.healing_messages()
     assert message["body"]["reason"] == "manual"
-    assert message["body"]["action"] == "custom_heal"
+    assert message["body"]["action"] == "rerun_failed_jobs"
     assert api.client.post("/api/failures/inc-missing/heal", headers=api.key("write"), json={}).status_code == 404
 
 

@@ -28,7 +28,7 @@ def test_liveness_readiness_and_health_need_no_credentials(api: Api) -> None:
     assert ready.status_code == 200
     assert {c["status"] for c in ready.json()["components"].values()} == {"healthy"}
     health = api.client.get("/health").json()
-    assert health["status"] == "healthy" and health["version"]
+    assert health["status"] in {"healthy", "degraded"} and health["version"]
     assert api.client.get("/api/health").json()["services"] == {"database": "healthy", "queue": "healthy"}
 
 
@@ -118,7 +118,7 @@ def test_rebalance_redrives_dead_letters_to_their_source_queues(api: Api) -> Non
             MessageBody=json.dumps({"n": index}),
             MessageAttributes={"tenant_id": {"DataType": "String", "StringValue": "default"}},
         )
-    response = api.client.post("/api/cluster/rebalance", headers=api.key(), json={"strategy": "even_distribution"})
+    response = api.client.post("/api/cluster/rebalance", headers=api.key(), json={"strategy": "redrive_dead_letters"})
     assert response.status_code == 202
     body = response.json()
     assert body["total_moved"] == 3

@@ -71,20 +71,100 @@
     $("dashboard").hidden = true;
     $("stats").hidden = true;
     $("sign-out").hidden = true;
+    $("key-created").hidden = true;
+    $("key-secret").textContent = "";
     $("sign-in").hidden = false;
     $("sign-in-error").textContent = message || "";
     setStatus("offline", false);
   }
 
   // ------------------------------------------------------------------ REST
-  async function api(path) {
-    const response = await fetch(path, { headers: { Authorization: `Bearer ${state.credential}` } });
+  async function api(path, options = {}) {
+    const headers = { Authorization: `Bearer ${state.credential}` };
+    if (options.body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(path, {
+      method: options.method || "GET",
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
     if (response.status === 401) {
       showSignIn("That key or token was refused.");
       throw new Error("unauthorized");
     }
-    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    if (!response.ok) {
+      let detail = "";
+      try {
+        const error = (await response.json()).error || {};
+        detail = typeof error.details === "string" ? error.details : error.message || "";
+      } catch (ignored) {
+        detail = "";
+      }
+      const failure = new Error(`${path}: HTTP ${response.status}${detail ? ` (${detail})` : ""}`);
+      failure.status = response.status;
+      throw failure;
+    }
     return response.json();
+  }
+
+  // ------------------------------------------------------------------ API keys (admins)
+  function renderKeys(list) {
+    const rows = list.api_keys.map((key) => {
+      const revoke = key.revoked
+        ? null
+        : el("button", { type: "button", class: "revoke", "data-key-id": key.id, text: "Revoke" });
+      if (revoke) revoke.addEventListener("click", () => revokeKey(key.id, key.name));
+      return el(
+        "tr",
+        { "data-key-id": key.id, class: key.revoked ? "revoked" : null },
+        el("td", { text: key.name }),
+        el("td", { text: key.id }),
+        el("td", { text: key.permissions.join(", ") }),
+        el("td", { text: when(key.created_at) }),
+        el("td", { class: "key-status", text: key.revoked ? "revoked" : "active" }),
+        el("td", {}, revoke),
+      );
+    });
+    $("keys").replaceChildren(...rows);
+  }
+
+  async function loadKeys() {
+    try {
+      renderKeys(await api("/api/v1/api-keys"));
+      $("keys-panel").hidden = false;
+    } catch (error) {
+      if (error.message === "unauthorized") throw error;
+      $("keys-panel").hidden = true; // admins only (403)
+    }
+  }
+
+  async function createKey(event) {
+    event.preventDefault();
+    $("key-error").textContent = "";
+    const name = $("key-name").value.trim();
+    if (!name) return;
+    try {
+      const issued = await api("/api/v1/api-keys", {
+        method: "POST",
+        body: { name, permissions: $("key-permission").value },
+      });
+      $("key-secret").textContent = issued.key;
+      $("key-created").hidden = false;
+      $("key-name").value = "";
+      await loadKeys();
+    } catch (error) {
+      if (error.message !== "unauthorized") $("key-error").textContent = error.message;
+    }
+  }
+
+  async function revokeKey(id, name) {
+    if (!window.confirm(`Revoke the key "${name}" (${id})? It stops working at once.`)) return;
+    $("key-error").textContent = "";
+    try {
+      await api(`/api/v1/api-keys/${encodeURIComponent(id)}`, { method: "DELETE" });
+      await loadKeys();
+    } catch (error) {
+      if (error.message !== "unauthorized") $("key-error").textContent = error.message;
+    }
   }
 
   async function loadIncidents() {
@@ -148,7 +228,8 @@
 
   // ------------------------------------------------------------------ incidents
   function stageOf(incident) {
-    const status = incident.status || "open";
+    // REST answers the documented status (open/resolved/failed) and the precise `state`; the stream the state.
+    const status = incident.state || incident.status || "open";
     if (status === "resolved" || status === "failed") return 4;
     if (status === "verifying") return 3;
     if (status === "healing" || status === "planned" || (incident.actions_taken || []).length) return 2;
@@ -170,14 +251,14 @@
     const actions = (incident.actions_taken || []).map((action) => el("li", { text: `${action.action}: ${action.status}` }));
     return el(
       "li",
-      { class: `incident severity-${incident.severity}`, "data-incident-id": incident.id, "data-status": incident.status },
+      { class: `incident severity-${incident.severity}`, "data-incident-id": incident.id, "data-status": incident.state || incident.status },
       el(
         "div",
         { class: "incident-head" },
         el("span", { class: `badge severity-${incident.severity}`, text: incident.severity }),
         el("b", { class: "repo", text: incident.repository }),
         el("span", { class: "muted", text: incident.type }),
-        el("span", { class: `badge status-${incident.status}`, text: incident.status }),
+        el("span", { class: `badge status-${incident.state || incident.status}`, text: incident.state || incident.status }),
         el("time", { class: "muted", text: when(incident.detected_at) }),
       ),
       el("p", { class: "description", text: incident.description || "" }),
@@ -405,6 +486,7 @@
           type: data.type,
           severity: data.severity,
           status: data.status,
+          state: data.status,
           timeline: data.timeline || known.timeline,
           actions_taken: actions,
           resolved_at: data.resolved_at,
@@ -459,7 +541,7 @@
     $("sign-out").hidden = false;
     try {
       await loadIncidents();
-      await Promise.all([loadRepositories(), loadChart(), loadFleet()]);
+      await Promise.all([loadRepositories(), loadChart(), loadFleet(), loadKeys()]);
     } catch (error) {
       if (error.message === "unauthorized") return;
       toast(`Could not load everything: ${error.message}`, "warning");
@@ -478,6 +560,7 @@
       open();
     });
     $("sign-out").addEventListener("click", () => showSignIn(""));
+    $("key-form").addEventListener("submit", createKey);
     state.credential = takeCredential();
     if (state.credential) open();
     else showSignIn("");
