@@ -103,17 +103,16 @@ def test_a_stop_with_events_in_flight_loses_and_repeats_nothing(tmp_path: Path) 
         assert repository(stack).get("total_events") == 24  # nothing processed twice meanwhile
 
 
-def test_the_sandboxs_pull_requests_and_the_incident_survive_a_restart(tmp_path: Path) -> None:
+def test_a_stop_while_the_playbook_runs_keeps_one_fix_and_its_incident(tmp_path: Path) -> None:
     state_dir = tmp_path / "state"
+    incident_id = keys.incident_id_for_run(REPOSITORY, 9187349201)
     with LocalStack(config(state_dir)) as stack:
         payload = workflow_run(9187349201, REPOSITORY, installation_id=48211007)
         assert post_webhook(stack, payload).status_code == 202
+        eventually(lambda: stack.read_incident(REPOSITORY, incident_id))  # detected; the playbook is starting
+    with LocalStack(config(state_dir)) as stack:  # the stop let the running playbook reach its wait
         assert stack.sandbox is not None
-        eventually(lambda: stack.sandbox is not None and stack.sandbox.activity()["pull_requests"], timeout=60)
-        incident_id = keys.incident_id_for_run(REPOSITORY, 9187349201)
         eventually(lambda: (stack.read_incident(REPOSITORY, incident_id) or {}).get("status") == "verifying")
-    with LocalStack(config(state_dir)) as stack:
-        assert stack.sandbox is not None
         [pull] = stack.sandbox.activity()["pull_requests"]
         assert "+scikit-learn" in pull["diff"]
         incident = stack.read_incident(REPOSITORY, incident_id) or {}

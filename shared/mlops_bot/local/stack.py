@@ -79,6 +79,9 @@ class StackConfig:
     # Where state survives a restart (mlops_bot.local.state); None keeps everything in memory.
     state_dir: Path | None = None
     snapshot_interval: float = 5.0
+    # At stop, how long to let running playbook executions finish before the last snapshot (moto's
+    # Step Functions executions live in memory only; one parked on a task token is not waited for).
+    drain_seconds: float = 20.0
 
     @staticmethod
     def github_credentials_in(env: Any) -> bool:
@@ -101,6 +104,7 @@ class StackConfig:
             visibility_timeout=int(env.get("MLOPS_BOT_LOCAL_VISIBILITY_TIMEOUT", "5")),
             sandbox=_truthy(env.get("MLOPS_BOT_SANDBOX"), not cls.github_credentials_in(env)),
             state_dir=None if env.get("MLOPS_BOT_STATE_DIR") == "" else _state_dir(env),
+            snapshot_interval=float(env.get("MLOPS_BOT_LOCAL_SNAPSHOT_SECONDS", "5")),
         )
 
 
@@ -216,7 +220,8 @@ class LocalStack:
         for poller in self.pollers:
             poller.join(timeout=5)
         self.pollers = []
-        if self.started:
+        if self.started and self.config.state_dir is not None:
+            self._drain_playbooks(self.config.drain_seconds)
             self.save_state()
         if self._undo_hook is not None:
             self._undo_hook()
@@ -563,6 +568,40 @@ class LocalStack:
             save_aws_snapshot(snapshot, self.config.state_dir)
             if self.sandbox is not None:
                 self.sandbox.save(self.config.state_dir / SANDBOX_SNAPSHOT)
+
+    def _drain_playbooks(self, timeout: float) -> None:
+        """Wait (bounded) until every running playbook execution is parked on a task token."""
+        deadline = time.monotonic() + timeout
+        try:
+            sfn = self.client("stepfunctions")
+            arns = [r["Arn"] for r in self.physical.values() if ":stateMachine:" in r.get("Arn", "")]
+            while True:
+                running = [
+                    execution["executionArn"]
+                    for arn in arns
+                    for execution in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]
+                ]
+                busy = [arn for arn in running if not self._parked(sfn, arn)]
+                if not busy:
+                    return
+                if time.monotonic() >= deadline:
+                    log.warning("stopping with %d playbook execution(s) still running; they are not resumed", len(busy))
+                    return
+                time.sleep(0.2)
+        except Exception:
+            log.exception("could not wait for running playbooks; stopping anyway")
+
+    def _parked(self, sfn: Any, execution_arn: str) -> bool:
+        """True when the execution waits for a verifying run (its incident holds the task token)."""
+        document = json.loads(sfn.describe_execution(executionArn=execution_arn).get("input") or "{}")
+        tenant_id, incident_id = document.get("tenant_id"), document.get("incident_id")
+        if not tenant_id or not incident_id:
+            return True  # not a playbook of an incident: nothing to wait for
+        from mlops_bot.adapters.dynamodb import StateTable
+        from mlops_bot.storage import keys
+
+        incident = StateTable(self.table_name()).get(keys.incident_key(str(tenant_id), str(incident_id))) or {}
+        return incident.get("status") == "verifying" and bool((incident.get("verification") or {}).get("task_token"))
 
     def _start_snapshots(self) -> None:
         if self.config.state_dir is None or self.config.snapshot_interval <= 0:
