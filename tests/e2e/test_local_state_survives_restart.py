@@ -114,6 +114,11 @@ def test_a_stop_while_the_playbook_runs_keeps_one_fix_and_its_incident(tmp_path:
         assert stack.sandbox is not None
         eventually(lambda: (stack.read_incident(REPOSITORY, incident_id) or {}).get("status") == "verifying")
         [pull] = stack.sandbox.activity()["pull_requests"]
+        # The playbook waits for the proving run again: the fix branch's green CI resolves it.
+        [follow_up] = stack.sandbox.finish_pending_runs()
+        assert follow_up["workflow_run"]["head_branch"] == f"mlops-bot/{incident_id}"
+        assert post_webhook(stack, follow_up).status_code == 202
+        eventually(lambda: (stack.read_incident(REPOSITORY, incident_id) or {}).get("status") == "resolved")
         assert "+scikit-learn" in pull["diff"]
         incident = stack.read_incident(REPOSITORY, incident_id) or {}
         assert incident["diagnosis"]["category"] == "dependency_missing"

@@ -112,3 +112,5 @@ def test_sigkill_keeps_what_the_periodic_snapshot_held(tmp_path: Path) -> None:
             f"http://127.0.0.1:{env['PORT']}/api/v1/issues", headers={"authorization": f"Bearer {key}"}
         ).json()
         assert [i["repository"] for i in issues["issues"]] == ["acme-ml/feature-store"]
+        follow_up = replay(env, "--follow-up")  # the re-run, green: the restored incident resolves
+        assert follow_up["outcome"]["incident"]["status"] == "resolved"

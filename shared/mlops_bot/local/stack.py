@@ -191,6 +191,7 @@ class LocalStack:
             self._undo_hook = install_moto_hook(self.functions)
             self._bootstrap()
             self._enroll_sandbox()
+            self._resume_verifications()
             self._start_pollers()
             self._start_gateway()
         except BaseException:
@@ -556,6 +557,78 @@ class LocalStack:
         snapshot = load_aws_snapshot(self.config.state_dir)
         if snapshot is not None:
             self.restored = restore_aws_snapshot(snapshot, self.client, self.physical, ACCOUNT, REGION)
+
+    def _resume_verifications(self) -> None:
+        """Give restored `verifying` incidents a waiting playbook again.
+
+        moto's Step Functions executions do not survive a restart, so the task token a restored
+        incident holds is dead. For each one, the playbook's own definition is started again at its
+        `.waitForTaskToken` state (a `<name>-resume` copy whose only change is `StartAt`), with the
+        state it had there, so the proving run still resolves (or fails) the incident.
+        """
+        if self.restored is None:
+            return
+        from mlops_bot.adapters.dynamodb import StateTable
+        from mlops_bot.config import get_settings
+
+        settings = get_settings()
+        table = StateTable(self.table_name())
+        scanned: list[dict[str, Any]] = table.table.scan(
+            FilterExpression="#e = :incident AND #s = :verifying",
+            ExpressionAttributeNames={"#e": "entity", "#s": "status"},
+            ExpressionAttributeValues={":incident": "incident", ":verifying": "verifying"},
+        ).get("Items", [])
+        waiting = [item for item in scanned if (item.get("verification") or {}).get("task_token")]
+        sfn = self.client("stepfunctions")
+        resumable: dict[str, str] = {}
+        for incident in waiting:
+            playbook = str(incident.get("playbook") or "")
+            arn = settings.playbook_state_machines.get(playbook)
+            if not arn:
+                continue
+            if playbook not in resumable:
+                resumable[playbook] = self._resume_state_machine(sfn, arn)
+            verification = incident["verification"]
+            actions = incident.get("actions_taken") or []
+            state = {
+                "tenant_id": incident["tenant_id"],
+                "incident_id": incident["id"],
+                "playbook": playbook,
+                "dry_run": settings.dry_run,
+                "reason": "resumed",
+                "correlation_id": (incident.get("metadata") or {}).get("delivery_id"),
+                "planned": {
+                    "value": {
+                        "action": actions[-1].get("action") if actions else None,
+                        "verify": True,
+                        "attempt": int(verification.get("attempt") or 1),
+                    }
+                },
+                "executed": {
+                    "value": {
+                        "status": "done",
+                        "verify": True,
+                        "branch": verification.get("branch"),
+                        "run_id": None if verification.get("run_id") is None else int(verification["run_id"]),
+                    }
+                },
+            }
+            sfn.start_execution(
+                stateMachineArn=resumable[playbook],
+                name=f"{incident['id']}-resumed-{secrets.token_hex(4)}"[:80],
+                input=json.dumps(state, default=str),
+            )
+            log.info("resumed the verification of incident %s", incident["id"])
+
+    def _resume_state_machine(self, sfn: Any, arn: str) -> str:
+        described = sfn.describe_state_machine(stateMachineArn=arn)
+        definition = json.loads(described["definition"])
+        waits = [k for k, v in definition["States"].items() if str(v.get("Resource", "")).endswith(".waitForTaskToken")]
+        definition["StartAt"] = waits[0]
+        created = sfn.create_state_machine(
+            name=f"{described['name']}-resume"[:80], definition=json.dumps(definition), roleArn=self._role_arn()
+        )
+        return str(created["stateMachineArn"])
 
     def save_state(self) -> None:
         """Snapshot the embedded AWS and the sandbox into the state directory (no-op without one)."""

@@ -11,6 +11,10 @@ pass `--clean`, to start from nothing):
 - the generated secrets (the JWT signing key) and the compliance signing key's private key;
 - the sandbox's repositories, pull requests, issues, runs and deployments.
 
+Step Functions executions (moto, in memory) are not state: at stop the stack lets running playbooks
+reach their wait first, and after the start it restarts the playbooks of `verifying` incidents at
+their `.waitForTaskToken` state (`LocalStack._resume_verifications`).
+
 A snapshot is written at stop (after the gateway and the queue pollers stopped, so nothing changes
 under it — `run-local` stops on SIGTERM and SIGINT) and every few seconds while running, so even a
 SIGKILL loses at most the last interval. Why not moto's request recorder: replaying requests would
