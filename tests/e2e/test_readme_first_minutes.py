@@ -197,8 +197,18 @@ def test_every_sample_in_the_readme_shows_its_playbook(make_run: Running) -> Non
     assert deployment["environment"] == "production" and "rollback" in deployment["description"]
     follow_up = make_run.sh(".venv/bin/mlops-bot replay --follow-up")
     assert follow_up.returncode == 0, follow_up.stdout + follow_up.stderr
+    answers = documents(follow_up.stdout)
+    assert [answer["status_code"] for answer in answers] == [202, 202, 202]  # two green re-runs, one deployment
     statuses = {
         answer["outcome"]["incident"]["repository"]: answer["outcome"]["incident"]["status"]
-        for answer in documents(follow_up.stdout)
+        for answer in answers
+        if "outcome" in answer
     }
     assert statuses == {"acme-ml/feature-store": "resolved", "acme-ml/fraud-detector": "resolved"}
+    [deployed] = [d for d in activity_of(make_run)["deployments"] if d["repository"] == "acme-ml/recommender-api"]
+    assert deployed["state"] == "success"
+
+
+def activity_of(running: Running) -> dict[str, Any]:
+    document: dict[str, Any] = httpx.get(f"http://127.0.0.1:{running.port}/sandbox/api/activity").json()
+    return document

@@ -593,6 +593,33 @@ class GitHubSandbox(GitHubStandIn):
                     payloads.append(self.workflow_run_payload(full_name, run_id))
         return payloads
 
+    def finish_pending_deployments(self) -> list[dict[str, Any]]:
+        """Deploy what the bot asked for (its rollbacks), successfully; the `deployment_status` payloads."""
+        payloads: list[dict[str, Any]] = []
+        with self._finish_lock:
+            for full_name in sorted(self._repos):
+                repo = self._repos[full_name]
+                with self._lock:
+                    pending = [
+                        deployment_id
+                        for deployment_id, deployment in sorted(repo.deployments.items())
+                        if deployment["creator"].get("login") == BOT_LOGIN
+                        and not repo.deployment_statuses.get(deployment_id)
+                    ]
+                    for deployment_id in pending:
+                        repo.deployment_statuses[deployment_id] = [
+                            {
+                                "id": next(self._ids),
+                                "state": "success",
+                                "description": "Deployed by the Deploy workflow; health checks passed",
+                                "environment": repo.deployments[deployment_id]["environment"],
+                                "creator": SENDER,
+                                "created_at": _now_iso(),
+                            }
+                        ]
+                payloads.extend(self.deployment_status_payload(full_name, d) for d in pending)
+        return payloads
+
     def _complete(self, repo: _Repo, run_id: int) -> None:
         with self._lock:
             run = repo.runs[run_id]

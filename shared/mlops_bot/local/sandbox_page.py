@@ -7,8 +7,9 @@
   incident a delivery opened (diagnosis with evidence, actions, status), whether the run's logs were
   read, and the repository's sandbox activity; `settled` says the bot has finished acting for now.
 - `POST /sandbox/api/follow-up` — GitHub Actions played back: completes the re-runs the bot asked
-  for and runs CI on its `mlops-bot/*` branches (green), returning the `workflow_run` payloads to
-  deliver (`mlops-bot replay --follow-up` signs and posts them).
+  for, runs CI on its `mlops-bot/*` branches (green) and deploys its rollbacks (successfully),
+  returning the `workflow_run` / `deployment_status` payloads to deliver (`mlops-bot replay
+  --follow-up` signs and posts them).
 
 Served only when the stack runs the sandbox, and only about the sandbox's demo repositories.
 """
@@ -103,8 +104,11 @@ def sandbox_routes(
         return JSONResponse(await run_in_threadpool(sandbox.activity))
 
     async def follow_up_route(_request: Request) -> Response:
-        payloads = await run_in_threadpool(sandbox.finish_pending_runs)
-        return JSONResponse({"deliveries": [{"event": "workflow_run", "payload": p} for p in payloads]})
+        runs = await run_in_threadpool(sandbox.finish_pending_runs)
+        deployments = await run_in_threadpool(sandbox.finish_pending_deployments)
+        deliveries = [{"event": "workflow_run", "payload": p} for p in runs]
+        deliveries += [{"event": "deployment_status", "payload": p} for p in deployments]
+        return JSONResponse({"deliveries": deliveries})
 
     async def page_route(_request: Request) -> Response:
         activity = await run_in_threadpool(sandbox.activity)
