@@ -4,7 +4,8 @@ FILE is either an API Gateway v2 request (as in `events/`, with `headers` and `b
 GitHub payload (then `--event` names its type). The body is re-signed with the secret in use, and
 gets a fresh delivery id unless `--delivery` is given (reuse one to see redelivery handling). A
 request to the management API (`events/drift_report.json`) is sent to its own path with an API key:
-`--api-key`, `$MLOPS_BOT_API_KEY`, or the key the local stack keeps in its state directory.
+`--api-key`, `$MLOPS_BOT_API_KEY`, `$MLOPS_BOT_BOOTSTRAP_API_KEY`, or the key the local stack keeps
+in its state directory.
 
 Against the local stack's GitHub sandbox, replay then waits (bounded by `--wait`) until the bot has
 acted and adds the outcome under `"outcome"`: the incident with its typed diagnosis and evidence,
@@ -105,7 +106,12 @@ class Replayer:
         self.secret = args.secret or os.environ.get("GITHUB_WEBHOOK_SECRET") or _default_secret()
         self.webhook_url = args.url or f"http://127.0.0.1:{os.environ.get('PORT', '8080')}{WEBHOOK_PATH}"
         self.base = _base_url(self.webhook_url)
-        self.api_key = args.api_key or os.environ.get("MLOPS_BOT_API_KEY") or read_local_api_key()
+        self.api_key = (
+            args.api_key
+            or os.environ.get("MLOPS_BOT_API_KEY")
+            or os.environ.get("MLOPS_BOT_BOOTSTRAP_API_KEY")
+            or read_local_api_key()
+        )
         self.wait = max(0.0, float(args.wait))
         self.client = httpx.Client(timeout=30)
 
