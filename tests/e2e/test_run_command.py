@@ -27,9 +27,15 @@ def port_is_free(port: int) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
-def test_run_local_serves_replay_and_stops_cleanly(stop_signal: signal.Signals) -> None:
+def test_run_local_serves_replay_and_stops_cleanly(stop_signal: signal.Signals, tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "MLOPS_BOT_BOOTSTRAP_API_KEY": "mlb_run-test", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "MLOPS_BOT_BOOTSTRAP_API_KEY": "mlb_run-test",
+        "PYTHONUNBUFFERED": "1",
+        "MLOPS_BOT_STATE_DIR": str(tmp_path / "state"),
+    }
     env.pop("GITHUB_WEBHOOK_SECRET", None)
     process = subprocess.Popen(
         [CLI, "run-local"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from mlops_bot.local.sandbox import GitHubSandbox
 from mlops_bot.local.stack import DEFAULT_WEBHOOK_SECRET
 from mlops_bot.webhooks.signature import sign
 
@@ -25,33 +26,29 @@ REPOSITORY = {
 SENDER = {"login": "dana-ml", "id": 5123, "type": "User"}
 INSTALLATION = {"id": 48211007, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDgyMTEwMDc="}
 
-WORKFLOW_RUN_FAILURE = {
-    "action": "completed",
-    "workflow_run": {
-        "id": 9187349201,
-        "name": "CI",
-        "node_id": "WFR_kwLOKjZx2s8AAAACI5Z6kQ",
-        "head_branch": "main",
-        "head_sha": "3f1c2a9e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39",
-        "path": ".github/workflows/ci.yml",
-        "run_number": 412,
-        "run_attempt": 1,
-        "event": "push",
-        "status": "completed",
-        "conclusion": "failure",
-        "workflow_id": 61234987,
-        "html_url": "https://github.com/acme-ml/churn-model/actions/runs/9187349201",
-        "logs_url": "https://api.github.com/repos/acme-ml/churn-model/actions/runs/9187349201/logs",
-        "created_at": "2026-11-25T09:12:03Z",
-        "updated_at": "2026-11-25T09:15:41Z",
-        "actor": SENDER,
-        "triggering_actor": SENDER,
+# The webhook samples are the sandbox's own runs and deployments (`mlops_bot.local.sandbox`), so a
+# replay against `make run` reads real logs and acts on real files.
+SANDBOX = GitHubSandbox("make-events")
+SANDBOX.start()  # runs carry the API's URL, so the sandbox must be listening while it is seeded
+SANDBOX.seed()
+GITHUB_API = "https://api.github.com"
+WORKFLOW_RUN_FAILURE = SANDBOX.workflow_run_payload("acme-ml/churn-model", 9187349201, GITHUB_API)
+WORKFLOW_RUN_NETWORK_FAILURE = SANDBOX.workflow_run_payload("acme-ml/feature-store", 9187350412, GITHUB_API)
+WORKFLOW_RUN_FLAKY_TEST = SANDBOX.workflow_run_payload("acme-ml/fraud-detector", 9187351733, GITHUB_API)
+DEPLOYMENT_SUCCESS = SANDBOX.deployment_status_payload("acme-ml/recommender-api", 1841200771)
+DEPLOYMENT_FAILURE = SANDBOX.deployment_status_payload("acme-ml/recommender-api", 1841200982)
+DRIFT_REPORT = {
+    "columns": {
+        "units_sold": {"test": "wasserstein", "statistic": 0.231, "p_value": None, "threshold": 0.1, "drifted": True},
+        "unit_price": {"test": "psi", "statistic": 0.318, "p_value": None, "threshold": 0.1, "drifted": True},
+        "promo_share": {"test": "ks", "statistic": 0.021, "p_value": 0.412, "threshold": 0.05, "drifted": False},
+        "store_type": {"test": "chisquare", "statistic": 48.2, "p_value": 0.0001, "threshold": 0.05, "drifted": True},
     },
-    "workflow": {"id": 61234987, "name": "CI", "path": ".github/workflows/ci.yml", "state": "active"},
-    "repository": REPOSITORY,
-    "organization": {"login": "acme-ml", "id": 9919},
-    "sender": SENDER,
-    "installation": INSTALLATION,
+    "drift_share": 0.75,
+    "dataset_drift": True,
+    "reference": "s3://acme-ml-data/demand/reference.parquet",
+    "current": "s3://acme-ml-data/demand/current.parquet",
+    "ref": "main",
 }
 PUSH = {
     "ref": "refs/heads/main",
@@ -125,6 +122,20 @@ def api_gateway_request(
         "body": body,
         "isBase64Encoded": False,
     }
+
+
+def api_request(path: str, payload: dict[str, object]) -> dict[str, object]:
+    """A management API request as API Gateway passes it; `replay` adds the local stack's API key."""
+    request = api_gateway_request("", "", payload, path)
+    request["headers"] = {"accept": "application/json", "content-type": "application/json", "user-agent": "curl/8.5.0"}
+    request["routeKey"] = "ANY /{proxy+}"
+    context = request["requestContext"]
+    assert isinstance(context, dict)
+    context.update(requestId="req-drift-report", routeKey="ANY /{proxy+}")
+    request["pathParameters"] = {"proxy": path.lstrip("/")}
+    context["http"]["sourceIp"] = "203.0.113.7"
+    context["http"]["userAgent"] = "curl/8.5.0"
+    return request
 
 
 def get_request(path: str) -> dict[str, object]:
@@ -233,6 +244,19 @@ def main() -> None:
         ),
         "push.json": api_gateway_request("push", "7a2e3d4c-4b5a-11ef-9a8b-0242ac120002", PUSH),
         "ping.json": api_gateway_request("ping", "8b3f4e5d-4b5a-11ef-9a8b-0242ac120002", PING),
+        "workflow_run_network_failure.json": api_gateway_request(
+            "workflow_run", "9c4e5f6a-4b5a-11ef-9a8b-0242ac120002", WORKFLOW_RUN_NETWORK_FAILURE
+        ),
+        "workflow_run_flaky_test.json": api_gateway_request(
+            "workflow_run", "ad5f6a7b-4b5a-11ef-9a8b-0242ac120002", WORKFLOW_RUN_FLAKY_TEST
+        ),
+        "deployment_status_success.json": api_gateway_request(
+            "deployment_status", "be6a7b8c-4b5a-11ef-9a8b-0242ac120002", DEPLOYMENT_SUCCESS
+        ),
+        "deployment_status_failure.json": api_gateway_request(
+            "deployment_status", "cf7b8c9d-4b5a-11ef-9a8b-0242ac120002", DEPLOYMENT_FAILURE
+        ),
+        "drift_report.json": api_request("/api/v1/repositories/acme-ml/demand-forecast/drift", DRIFT_REPORT),
         "management_health.json": get_request("/health"),
         "detector_sqs_batch.json": sqs_batch("mlops-bot-EventsQueue", [queued_failure, queued_push]),
         "healer_sqs_batch.json": sqs_batch(
@@ -265,6 +289,7 @@ def main() -> None:
     EVENTS.mkdir(exist_ok=True)
     for name, document in files.items():
         (EVENTS / name).write_text(json.dumps(document, indent=2) + "\n")
+    SANDBOX.stop()
 
 
 if __name__ == "__main__":

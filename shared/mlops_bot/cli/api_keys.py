@@ -13,20 +13,26 @@ works. A generated key is printed once and stored only as its SHA-256 digest.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlops_bot.access import api_keys
-from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.config import get_settings
-from mlops_bot.errors import DomainError
-from mlops_bot.management import tenants
-from mlops_bot.storage import keys
+from mlops_bot.cli.progress import Progress
+
+if TYPE_CHECKING:
+    from mlops_bot.adapters.dynamodb import StateTable
+    from mlops_bot.errors import DomainError
+
+# `mlops_bot.access.api_keys.PERMISSIONS` and `keys.DEFAULT_TENANT`, spelled out so that building the
+# parser imports neither boto3 nor pydantic (tests/unit/cli/test_cli_start.py checks they agree).
+PERMISSIONS = ("read", "write", "admin")
+DEFAULT_TENANT = "default"
 
 
 def _table() -> StateTable:
+    from mlops_bot.adapters.dynamodb import StateTable
+    from mlops_bot.config import get_settings
+
     return StateTable(get_settings().table_name)
 
 
@@ -39,20 +45,44 @@ def _fail(exc: DomainError) -> int:
     return 1
 
 
+def _working(message: str) -> Progress:
+    """One line on a terminal's stderr while a (possibly remote) table answers."""
+    progress = Progress()
+    progress.update(message, force=True)
+    return progress
+
+
 def generate(args: argparse.Namespace) -> int:
-    issued = api_keys.issue(_table(), args.tenant, args.name, args.permissions)
+    from mlops_bot.access import api_keys
+
+    with _working(f"issuing a key in table {_table_name()}..."):
+        issued = api_keys.issue(_table(), args.tenant, args.name, args.permissions)
     _print(issued.model_dump(include={"id", "name", "key", "permissions", "tenant_id", "created_at"}))
     return 0
 
 
+def _table_name() -> str:
+    from mlops_bot.config import get_settings
+
+    return get_settings().table_name
+
+
 def list_keys(args: argparse.Namespace) -> int:
-    _print([record.model_dump() for record in api_keys.list_keys(_table(), args.tenant)])
+    from mlops_bot.access import api_keys
+
+    with _working(f"listing keys in table {_table_name()}..."):
+        records = [record.model_dump() for record in api_keys.list_keys(_table(), args.tenant)]
+    _print(records)
     return 0
 
 
 def revoke(args: argparse.Namespace) -> int:
+    from mlops_bot.access import api_keys
+    from mlops_bot.errors import DomainError
+
     try:
-        record = api_keys.revoke(_table(), args.id, args.tenant)
+        with _working(f"revoking {args.id} in table {_table_name()}..."):
+            record = api_keys.revoke(_table(), args.id, args.tenant)
     except DomainError as exc:
         return _fail(exc)
     _print(record.model_dump())
@@ -60,6 +90,11 @@ def revoke(args: argparse.Namespace) -> int:
 
 
 def create_user(args: argparse.Namespace) -> int:
+    import getpass
+
+    from mlops_bot.errors import DomainError
+    from mlops_bot.management import tenants
+
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
     try:
         user = tenants.add_user(_table(), args.tenant, args.username, password, args.role)
@@ -74,10 +109,10 @@ def _generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--permissions",
         required=True,
-        choices=api_keys.PERMISSIONS,
+        choices=PERMISSIONS,
         help="read < write < admin (each includes the lower)",
     )
-    parser.add_argument("--tenant", default=keys.DEFAULT_TENANT, help="tenant the key acts for (default: default)")
+    parser.add_argument("--tenant", default=DEFAULT_TENANT, help="tenant the key acts for (default: default)")
     parser.set_defaults(func=generate)
 
 
@@ -105,7 +140,7 @@ def register(subparsers: Any) -> None:
 
     user = subparsers.add_parser("create-user", help="create a management user who logs in at /auth/login")
     user.add_argument("--username", required=True, help="login name, e.g. an e-mail address")
-    user.add_argument("--role", default="read", choices=api_keys.PERMISSIONS)
-    user.add_argument("--tenant", default=keys.DEFAULT_TENANT)
+    user.add_argument("--role", default="read", choices=PERMISSIONS)
+    user.add_argument("--tenant", default=DEFAULT_TENANT)
     user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     user.set_defaults(func=create_user)

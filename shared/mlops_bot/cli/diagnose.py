@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlops_bot.diagnosis import Problem, diagnose_path
+if TYPE_CHECKING:
+    from mlops_bot.diagnosis import Problem
 
 EXIT_OK = 0
 EXIT_UNUSABLE_INPUT = 2
@@ -38,6 +38,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import zipfile
+
+    from mlops_bot.diagnosis import diagnose_path
+
     path = Path(args.path)
     if not path.is_file():
         print(f"mlops-bot diagnose: no such file: {path}", file=sys.stderr)

@@ -10,22 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from mlops_bot.drift import (
-    DatasetError,
-    DriftOptions,
-    DriftReport,
-    S3ObjectReader,
-    TestChoice,
-    compute_drift,
-    load_table,
-)
+if TYPE_CHECKING:
+    from mlops_bot.drift import DriftOptions, DriftReport, S3ObjectReader
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+# `mlops_bot.drift.report.TestChoice`, spelled out so that building the parser does not import SciPy
+# (tests/unit/drift/test_drift_cli.py checks that they agree).
+TEST_CHOICES = ("auto", "ks", "psi", "wasserstein", "jensenshannon", "chisquare")
 
 
 def _column_list(value: str) -> list[str]:
@@ -43,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--current", required=True, help="current dataset: path or s3://bucket/key")
     parser.add_argument(
         "--test",
-        choices=get_args(TestChoice),
+        choices=TEST_CHOICES,
         default="auto",
         help="statistical test for every column (default: auto, chosen per column as Evidently does)",
     )
@@ -67,6 +61,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _options(args: argparse.Namespace) -> DriftOptions:
+    from mlops_bot.drift import DriftOptions
+
     fields: dict[str, Any] = {
         "test": args.test,
         "columns": args.columns,
@@ -128,12 +124,24 @@ def report_table(report: DriftReport) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from mlops_bot.cli.progress import Progress
+
+    progress = Progress(enabled=not args.json)  # a terminal's stderr only: pipes and --json stay quiet
+    progress.update("loading the numeric stack...", force=True)
+    from mlops_bot.drift import DatasetError, compute_drift, load_table
+
     try:
-        options = _options(args)
-        s3_client = _s3_client(args)
-        reference = load_table(args.reference, s3_client)
-        current = load_table(args.current, s3_client)
-        report = compute_drift(reference, current, options)
+        with progress:
+            options = _options(args)
+            s3_client = _s3_client(args)
+            progress.update(f"reading reference {args.reference}...", force=True)
+            reference = load_table(args.reference, s3_client)
+            progress.update(f"reading current {args.current}...", force=True)
+            current = load_table(args.current, s3_client)
+            progress.update(f"comparing {reference.num_columns} columns of {current.num_rows:,} rows...", force=True)
+            report = compute_drift(reference, current, options)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         print(f"mlops-bot drift: invalid options: {problems}", file=sys.stderr)

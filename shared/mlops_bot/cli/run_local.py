@@ -17,6 +17,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--template", type=Path, default=None, help="template.yaml to provision from")
     parser.add_argument("--port", type=int, default=None, help="gateway port (default $PORT or 8080)")
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="where state survives a restart (default $MLOPS_BOT_STATE_DIR or .local/state)",
+    )
+    parser.add_argument("--clean", action="store_true", help="start from nothing: delete the state directory first")
     parser.set_defaults(func=run)
 
 
@@ -27,6 +34,12 @@ def run(args: argparse.Namespace) -> int:
     config = StackConfig.from_environment(args.template)
     if args.port is not None:
         config.port = args.port
+    if args.state_dir is not None:
+        config.state_dir = args.state_dir
+    if args.clean and config.state_dir is not None and config.state_dir.exists():
+        import shutil
+
+        shutil.rmtree(config.state_dir)
     if not config.template_path.exists():
         print(f"error: {config.template_path} not found (run from the project root)", file=sys.stderr)
         return 2
@@ -59,11 +72,25 @@ def run(args: argparse.Namespace) -> int:
             f"  dry run        {str(settings.dry_run).lower()}   auto-enrol {str(settings.auto_enroll).lower()}",
             f"  GitHub API     {settings.github_api_url}",
         ]
+        if stack.sandbox is not None:
+            lines += [
+                "                 ^ the embedded GitHub SANDBOX (no GITHUB_TOKEN or GitHub App credentials set):",
+                "                   demo repositories acme-ml/*, real files and run logs; nothing leaves this machine",
+                f"  sandbox page   {stack.url}/sandbox (what the bot did: pull requests, issues, re-runs...)",
+            ]
+        if config.state_dir is not None:
+            restored = stack.restored
+            kept = f"restored {restored['items']} items, {restored['messages']} queued messages" if restored else "new"
+            lines.append(f"  state          {config.state_dir} ({kept}; `run-local --clean` starts from nothing)")
+        else:
+            lines.append("  state          in memory only (MLOPS_BOT_STATE_DIR is empty)")
         if config.bootstrap_api_key:
             lines.append("  admin API key  from MLOPS_BOT_BOOTSTRAP_API_KEY (tenant 'default')")
+        elif stack.local_api_key and config.state_dir is not None:
+            lines.append(f"  admin API key  in {config.state_dir / 'api-key'} (tenant 'default'; replay uses it)")
         lines += [
             "",
-            "Send a sample event:",
+            "Send a sample event (then `--follow-up` delivers the green CI run of the fix):",
             "  .venv/bin/mlops-bot replay events/workflow_run_failure.json",
             "Stop with Ctrl-C (or SIGTERM).",
         ]

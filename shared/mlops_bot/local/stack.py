@@ -12,9 +12,9 @@ import socket
 import threading
 import time
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -23,6 +23,10 @@ from mlops_bot.local.runtime import LocalFunctions, install_moto_hook
 from mlops_bot.local.streams import StreamPoller, stream_sources
 from mlops_bot.local.template import Template
 from mlops_bot.local.websocket import MANAGEMENT_PREFIX, LocalWebSocketApi, websocket_apis
+
+if TYPE_CHECKING:
+    from mlops_bot.local.sandbox import GitHubSandbox
+    from mlops_bot.local.state import PeriodicSnapshots
 
 log = logging.getLogger("mlops_bot.local")
 
@@ -69,6 +73,19 @@ class StackConfig:
     visibility_timeout: int = 5
     name_prefix: str = "mlops-bot-local"
     extra_environment: dict[str, str] = field(default_factory=dict)
+    # The embedded GitHub sandbox (mlops_bot.local.sandbox) instead of a real GitHub: `make run`'s
+    # default when no GitHub credentials are set.
+    sandbox: bool = False
+    # Where state survives a restart (mlops_bot.local.state); None keeps everything in memory.
+    state_dir: Path | None = None
+    snapshot_interval: float = 5.0
+    # At stop, how long to let running playbook executions finish before the last snapshot (moto's
+    # Step Functions executions live in memory only; one parked on a task token is not waited for).
+    drain_seconds: float = 20.0
+
+    @staticmethod
+    def github_credentials_in(env: Any) -> bool:
+        return bool(env.get("GITHUB_TOKEN") or (env.get("GITHUB_APP_ID") and env.get("GITHUB_APP_PRIVATE_KEY")))
 
     @classmethod
     def from_environment(cls, template_path: Path | None = None) -> StackConfig:
@@ -85,7 +102,16 @@ class StackConfig:
             github_api_url=env.get("GITHUB_API_URL") or None,
             github_token=env.get("GITHUB_TOKEN") or None,
             visibility_timeout=int(env.get("MLOPS_BOT_LOCAL_VISIBILITY_TIMEOUT", "5")),
+            sandbox=_truthy(env.get("MLOPS_BOT_SANDBOX"), not cls.github_credentials_in(env)),
+            state_dir=None if env.get("MLOPS_BOT_STATE_DIR") == "" else _state_dir(env),
+            snapshot_interval=float(env.get("MLOPS_BOT_LOCAL_SNAPSHOT_SECONDS", "5")),
         )
+
+
+def _state_dir(env: Any) -> Path:
+    from mlops_bot.local.state import DEFAULT_STATE_DIR
+
+    return Path(env.get("MLOPS_BOT_STATE_DIR") or DEFAULT_STATE_DIR)
 
 
 class LocalStack:
@@ -106,6 +132,11 @@ class LocalStack:
         self._gateway_thread: threading.Thread | None = None
         self._undo_hook: Any = None
         self._saved_env: dict[str, str | None] = {}
+        self.sandbox: GitHubSandbox | None = None
+        self.local_api_key: str | None = None  # generated for the sandbox when no bootstrap key is set
+        self.restored: dict[str, int] | None = None  # what came back from the state directory
+        self._snapshots: PeriodicSnapshots | None = None
+        self._snapshot_lock = threading.Lock()
         self.started = False
 
     # ---------------------------------------------------------------- URLs
@@ -152,19 +183,34 @@ class LocalStack:
 
     def start(self) -> None:
         try:
+            self._start_sandbox()
             self._start_aws()
             self._provision()
+            self._restore_state()
             self._configure_functions()
             self._undo_hook = install_moto_hook(self.functions)
             self._bootstrap()
+            self._enroll_sandbox()
+            self._resume_verifications()
             self._start_pollers()
             self._start_gateway()
         except BaseException:
             self.stop()
             raise
         self.started = True
+        self._start_snapshots()
 
     def stop(self) -> None:
+        if self._snapshots is not None:
+            self._snapshots.stop()
+            self._snapshots.join(timeout=10)
+            self._snapshots = None
+        # The gateway first: nothing is accepted after this, so the last snapshot holds every 202.
+        if self._gateway is not None:
+            self._gateway.should_exit = True
+            if self._gateway_thread is not None:
+                self._gateway_thread.join(timeout=10)
+            self._gateway = None
         for stream_poller in self.stream_pollers:
             stream_poller.stop()
         for stream_poller in self.stream_pollers:
@@ -175,11 +221,9 @@ class LocalStack:
         for poller in self.pollers:
             poller.join(timeout=5)
         self.pollers = []
-        if self._gateway is not None:
-            self._gateway.should_exit = True
-            if self._gateway_thread is not None:
-                self._gateway_thread.join(timeout=10)
-            self._gateway = None
+        if self.started and self.config.state_dir is not None:
+            self._drain_playbooks(self.config.drain_seconds)
+            self.save_state()
         if self._undo_hook is not None:
             self._undo_hook()
             self._undo_hook = None
@@ -187,6 +231,9 @@ class LocalStack:
             self._moto.stop()
             self._moto = None
             _reset_moto()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -457,13 +504,185 @@ class LocalStack:
             self.functions.load(logical_id)
 
     def _bootstrap(self) -> None:
-        if not self.config.bootstrap_api_key:
+        api_key = self.config.bootstrap_api_key or self.local_api_key
+        if not api_key:
             return
         from mlops_bot.access.api_keys import ensure_bootstrap_key
         from mlops_bot.adapters.dynamodb import StateTable
         from mlops_bot.config import get_settings
 
-        ensure_bootstrap_key(StateTable(get_settings().table_name), self.config.bootstrap_api_key)
+        ensure_bootstrap_key(StateTable(get_settings().table_name), api_key)
+
+    # ---------------------------------------------------------------- GitHub sandbox
+    def _start_sandbox(self) -> None:
+        """Serve the sandbox GitHub on loopback and point the functions at it (`config.sandbox`)."""
+        if not self.config.sandbox:
+            return
+        from mlops_bot.local.sandbox import GitHubSandbox
+        from mlops_bot.local.state import SANDBOX_SNAPSHOT, local_api_key
+
+        token = "ghs_sandbox_" + secrets.token_urlsafe(18)
+        sandbox = GitHubSandbox(token)
+        if self.config.state_dir is not None:
+            sandbox.load(self.config.state_dir / SANDBOX_SNAPSHOT)
+        sandbox.start()
+        sandbox.seed()
+        self.sandbox = sandbox
+        self.config = replace(self.config, github_api_url=sandbox.url, github_token=token)
+        if not self.config.bootstrap_api_key:
+            state_dir = self.config.state_dir
+            self.local_api_key = local_api_key(state_dir) if state_dir else "mlb_local_" + secrets.token_urlsafe(24)
+
+    def _enroll_sandbox(self) -> None:
+        """The demo repositories belong to the `default` tenant, as if its App were installed on them."""
+        if self.sandbox is None:
+            return
+        from mlops_bot.adapters.dynamodb import StateTable
+        from mlops_bot.config import get_settings
+        from mlops_bot.local.sandbox import DEMO_REPOSITORIES, INSTALLATION_ID
+        from mlops_bot.storage import keys
+        from mlops_bot.tenancy.service import enroll_repository, register_installation
+
+        table = StateTable(get_settings().table_name)
+        register_installation(table, keys.DEFAULT_TENANT, INSTALLATION_ID)
+        for demo in DEMO_REPOSITORIES:
+            enroll_repository(table, keys.DEFAULT_TENANT, demo.full_name, source="sandbox")
+
+    # ---------------------------------------------------------------- state across restarts
+    def _restore_state(self) -> None:
+        if self.config.state_dir is None:
+            return
+        from mlops_bot.local.state import load_aws_snapshot, restore_aws_snapshot
+
+        snapshot = load_aws_snapshot(self.config.state_dir)
+        if snapshot is not None:
+            self.restored = restore_aws_snapshot(snapshot, self.client, self.physical, ACCOUNT, REGION)
+
+    def _resume_verifications(self) -> None:
+        """Give restored `verifying` incidents a waiting playbook again.
+
+        moto's Step Functions executions do not survive a restart, so the task token a restored
+        incident holds is dead. For each one, the playbook's own definition is started again at its
+        `.waitForTaskToken` state (a `<name>-resume` copy whose only change is `StartAt`), with the
+        state it had there, so the proving run still resolves (or fails) the incident.
+        """
+        if self.restored is None:
+            return
+        from mlops_bot.adapters.dynamodb import StateTable
+        from mlops_bot.config import get_settings
+
+        settings = get_settings()
+        table = StateTable(self.table_name())
+        scanned: list[dict[str, Any]] = table.table.scan(
+            FilterExpression="#e = :incident AND #s = :verifying",
+            ExpressionAttributeNames={"#e": "entity", "#s": "status"},
+            ExpressionAttributeValues={":incident": "incident", ":verifying": "verifying"},
+        ).get("Items", [])
+        waiting = [item for item in scanned if (item.get("verification") or {}).get("task_token")]
+        sfn = self.client("stepfunctions")
+        resumable: dict[str, str] = {}
+        for incident in waiting:
+            playbook = str(incident.get("playbook") or "")
+            arn = settings.playbook_state_machines.get(playbook)
+            if not arn:
+                continue
+            if playbook not in resumable:
+                resumable[playbook] = self._resume_state_machine(sfn, arn)
+            verification = incident["verification"]
+            actions = incident.get("actions_taken") or []
+            state = {
+                "tenant_id": incident["tenant_id"],
+                "incident_id": incident["id"],
+                "playbook": playbook,
+                "dry_run": settings.dry_run,
+                "reason": "resumed",
+                "correlation_id": (incident.get("metadata") or {}).get("delivery_id"),
+                "planned": {
+                    "value": {
+                        "action": actions[-1].get("action") if actions else None,
+                        "verify": True,
+                        "attempt": int(verification.get("attempt") or 1),
+                    }
+                },
+                "executed": {
+                    "value": {
+                        "status": "done",
+                        "verify": True,
+                        "branch": verification.get("branch"),
+                        "run_id": None if verification.get("run_id") is None else int(verification["run_id"]),
+                    }
+                },
+            }
+            sfn.start_execution(
+                stateMachineArn=resumable[playbook],
+                name=f"{incident['id']}-resumed-{secrets.token_hex(4)}"[:80],
+                input=json.dumps(state, default=str),
+            )
+            log.info("resumed the verification of incident %s", incident["id"])
+
+    def _resume_state_machine(self, sfn: Any, arn: str) -> str:
+        described = sfn.describe_state_machine(stateMachineArn=arn)
+        definition = json.loads(described["definition"])
+        waits = [k for k, v in definition["States"].items() if str(v.get("Resource", "")).endswith(".waitForTaskToken")]
+        definition["StartAt"] = waits[0]
+        created = sfn.create_state_machine(
+            name=f"{described['name']}-resume"[:80], definition=json.dumps(definition), roleArn=self._role_arn()
+        )
+        return str(created["stateMachineArn"])
+
+    def save_state(self) -> None:
+        """Snapshot the embedded AWS and the sandbox into the state directory (no-op without one)."""
+        if self.config.state_dir is None or self._moto is None:
+            return
+        from mlops_bot.local.state import SANDBOX_SNAPSHOT, save_aws_snapshot, take_aws_snapshot
+
+        with self._snapshot_lock:
+            snapshot = take_aws_snapshot(self.client, self.physical, ACCOUNT, REGION)
+            save_aws_snapshot(snapshot, self.config.state_dir)
+            if self.sandbox is not None:
+                self.sandbox.save(self.config.state_dir / SANDBOX_SNAPSHOT)
+
+    def _drain_playbooks(self, timeout: float) -> None:
+        """Wait (bounded) until every running playbook execution is parked on a task token."""
+        deadline = time.monotonic() + timeout
+        try:
+            sfn = self.client("stepfunctions")
+            arns = [r["Arn"] for r in self.physical.values() if ":stateMachine:" in r.get("Arn", "")]
+            while True:
+                running = [
+                    execution["executionArn"]
+                    for arn in arns
+                    for execution in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]
+                ]
+                busy = [arn for arn in running if not self._parked(sfn, arn)]
+                if not busy:
+                    return
+                if time.monotonic() >= deadline:
+                    log.warning("stopping with %d playbook execution(s) still running; they are not resumed", len(busy))
+                    return
+                time.sleep(0.2)
+        except Exception:
+            log.exception("could not wait for running playbooks; stopping anyway")
+
+    def _parked(self, sfn: Any, execution_arn: str) -> bool:
+        """True when the execution waits for a verifying run (its incident holds the task token)."""
+        document = json.loads(sfn.describe_execution(executionArn=execution_arn).get("input") or "{}")
+        tenant_id, incident_id = document.get("tenant_id"), document.get("incident_id")
+        if not tenant_id or not incident_id:
+            return True  # not a playbook of an incident: nothing to wait for
+        from mlops_bot.adapters.dynamodb import StateTable
+        from mlops_bot.storage import keys
+
+        incident = StateTable(self.table_name()).get(keys.incident_key(str(tenant_id), str(incident_id))) or {}
+        return incident.get("status") == "verifying" and bool((incident.get("verification") or {}).get("task_token"))
+
+    def _start_snapshots(self) -> None:
+        if self.config.state_dir is None or self.config.snapshot_interval <= 0:
+            return
+        from mlops_bot.local.state import PeriodicSnapshots
+
+        self._snapshots = PeriodicSnapshots(self.save_state, self.config.snapshot_interval)
+        self._snapshots.start()
 
     def _start_pollers(self) -> None:
         sqs = self.client("sqs")
@@ -506,6 +725,10 @@ class LocalStack:
             for index, spec in enumerate(websocket_apis(self.template))
         ]
         extra_routes = [route for api in self.websocket_apis for route in api.starlette_routes()]
+        if self.sandbox is not None:
+            from mlops_bot.local.sandbox_page import sandbox_routes
+
+            extra_routes += sandbox_routes(self.sandbox, self.read_incident)
         app = create_gateway(self.template.http_routes(), self.functions, extra_routes)
         config = uvicorn.Config(
             app,
@@ -525,6 +748,16 @@ class LocalStack:
             time.sleep(0.05)
 
     # ---------------------------------------------------------------- inspection
+    def read_incident(self, repository: str, incident_id: str) -> dict[str, Any] | None:
+        """The incident, from the tenant the repository belongs to."""
+        from mlops_bot.adapters.dynamodb import StateTable
+        from mlops_bot.storage import keys
+
+        table = StateTable(self.table_name())
+        route = table.get(keys.repository_route_key(repository))
+        tenant = str(route["tenant_id"]) if route and route.get("tenant_id") else keys.DEFAULT_TENANT
+        return table.get(keys.incident_key(tenant, incident_id))
+
     def queue_url(self, logical_id: str) -> str:
         return self.physical[logical_id]["Ref"]
 

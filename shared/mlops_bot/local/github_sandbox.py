@@ -1,5 +1,7 @@
 """A stand-in for GitHub's REST API: a real HTTP server on 127.0.0.1 with in-memory repositories.
 
+The tests' stand-in and the local stack's sandbox (`mlops_bot.local.sandbox`) are this one server.
+
 Why a real server rather than mocks of the client: the adapter's worth is in what goes over the wire
 (auth headers, redirects, retries, rate-limit headers, base64 bodies), so tests drive it over real HTTP.
 Only the subset of the API the bot uses is served; everything else answers 404 and is still recorded,
@@ -13,7 +15,7 @@ Usage::
         ...
         assert gh.writes() == []
 
-or as a pytest fixture (``github_standin`` below, or a fixture of your own that yields the context).
+or as a pytest fixture (``github_standin`` in tests/support/github_standin, or a fixture of your own).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import secrets
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,9 +39,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import jwt
-import pytest
 
-DEFAULT_TOKEN = "test-token"
+DEFAULT_TOKEN = "test-token"  # noqa: S105 - the tests' stand-in token, not a secret
 BOT_LOGIN = "mlops-bot[bot]"
 
 
@@ -1114,10 +1115,3 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet; `gh.calls` is the log."""
-
-
-@pytest.fixture
-def github_standin() -> Iterator[GitHubStandIn]:
-    """A started stand-in accepting the token `test-token`, stopped after the test."""
-    with GitHubStandIn() as standin:
-        yield standin
