@@ -72,8 +72,8 @@ def run_script(script: str, workspace: Path, env: dict[str, str], timeout: float
         npm_config_update_notifier="false",
         GOPATH=str(SCRATCH / "gopath"),
         GOCACHE=str(SCRATCH / "gocache"),
-        **env,
     )
+    full_env.update(env)
     started = time.monotonic()
     try:
         done = subprocess.run(
