@@ -142,7 +142,6 @@ def cases(ports: dict[str, int]) -> list[Case]:
                 "dependency_resolution",
                 "npm-no-matching-version",
                 ["No matching version found for ms@^9.9.0"],
-                tool="npm",
             ),
             files={
                 "package.json": json.dumps(
@@ -160,7 +159,6 @@ def cases(ports: dict[str, int]) -> list[Case]:
                 "dependency_resolution",
                 "npm-eresolve",
                 ["ERESOLVE", "Could not resolve dependency", "peer"],
-                tool="npm",
             ),
             files={
                 "package.json": json.dumps(
