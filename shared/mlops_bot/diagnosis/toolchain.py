@@ -344,6 +344,23 @@ def _pydantic(rule: Rule, hit: Hit) -> Finding | None:
     return rule.finding(hit, details, evidence)
 
 
+def _great_expectations(rule: Rule, hit: Hit) -> Finding | None:
+    """A validation result printed as JSON: the expectation whose own ``"success"`` is false."""
+    for i, text in hit.ctx.back(hit.idx, 4):
+        outcome = re.match(r'^ *"success": (?P<value>true|false)', text)
+        if outcome is not None:
+            if outcome["value"] == "true":
+                return None
+            details: dict[str, Any] = {"library": "great_expectations", "expectation": hit.match["expectation"]}
+            for _, after in hit.ctx.forward(hit.idx, 12):
+                column = re.match(r'^ *"column": "(?P<column>[^"]+)"', after)
+                if column is not None:
+                    details["column"] = column["column"]
+                    break
+            return rule.finding(hit, details, [hit.ctx.lines[i], hit.line])
+    return None
+
+
 # --------------------------------------------------------------------------------------------------
 # Hubs and object stores
 
@@ -599,19 +616,26 @@ _TEST_COMMANDS = ("pytest", "py.test", "unittest", "nose", "tests", "coverage", 
 _LINT_COMMANDS = ("flake8", "ruff", "pylint", "mypy", "black", "isort", "pyright", "bandit", "pre-commit", "lint")
 
 
+_WRAPPER_NOISE = re.compile(
+    r"InvocationError for command|: commands failed$|: FAIL code [0-9]|evaluation failed|^nox > |: exit [0-9]+ \("
+)
+_ERROR_LINE = re.compile(r"^(?:error|ERROR|Error|fatal|FATAL)[:\[ ]")
+
+
 def _session_fallback(rule: Rule, hit: Hit, indexes: list[int], details: dict[str, Any]) -> Finding:
     """Nothing inside the session is recognised: point at its last exception or error line."""
     ctx = hit.ctx
     command = details.get("command", "")
     pointer: LogLine | None = None
-    for i in reversed(indexes):
-        text = ctx.lines[i][1].strip()
-        exception = _PY_EXCEPTION.match(text)
-        if exception is not None or re.match(r"^(?:error|ERROR|Error)[:\[ ]", text):
+    own = [i for i in indexes if not _WRAPPER_NOISE.search(ctx.lines[i][1])]
+    for i in reversed(own):  # the session's last exception, else its last error line
+        exception = _PY_EXCEPTION.match(ctx.lines[i][1].strip())
+        if exception is not None:
             pointer = ctx.lines[i]
-            if exception is not None:
-                details["exception"] = exception["exc"].rsplit(".", 1)[-1]
+            details["exception"] = exception["exc"].rsplit(".", 1)[-1]
             break
+    if pointer is None:
+        pointer = next((ctx.lines[i] for i in reversed(own) if _ERROR_LINE.match(ctx.lines[i][1].strip())), None)
     evidence = [pointer] if pointer is not None else [hit.line]
     lowered = command.lower()
     if any(word in lowered for word in _LINT_COMMANDS):
@@ -659,7 +683,8 @@ def _session_region(hit: Hit, start: re.Pattern[str], env: str | None) -> tuple[
 
 def _tox(rule: Rule, hit: Hit) -> Finding | None:
     env = hit.match["env"]
-    start = _TOX3_START if hit.match.groupdict().get("tox3") else _TOX4_START
+    tox3 = "InvocationError" in hit.line[1] or "commands failed" in hit.line[1]
+    start = _TOX3_START if tox3 else _TOX4_START
     indexes, command = _session_region(hit, start, env)
     if env is None and not indexes:
         return None
@@ -911,13 +936,10 @@ _MESSAGE_RULES: tuple[Rule, ...] = (
         "great-expectations",
         Category.TEST_FAILURE,
         "data-validation-failed",
-        r"Validation failed for (?:expectation suite|checkpoint)"
-        r"|(?:checkpoint|Checkpoint) .{0,80}(?:failed|did not pass)"
-        r"|great_expectations\.exceptions\.[A-Za-z]+Error: (?P<message>.+)",
-        ("Validation failed for", "heckpoint", "great_expectations.exceptions"),
-        0.75,
-        build=lambda rule, hit: rule.finding(hit, {"library": "great_expectations"}),
-        retain=("Validation failed for", "great_expectations.exceptions"),
+        r'^ *"(?:type|expectation_type)": "(?P<expectation>expect_[a-z0-9_]+)"',
+        ('"type": "expect_', '"expectation_type": "expect_'),
+        0.8,
+        build=_great_expectations,
     ),
     # Hubs and object stores
     Rule(
@@ -1147,7 +1169,15 @@ _WRAPPER_RULES: tuple[Rule, ...] = (
 
 TOOLCHAIN_RULES: tuple[Rule, ...] = (*_WRAPPER_RULES, *_MESSAGE_RULES)
 
-# The literals the streaming pass must keep from anywhere in the log for these rules.
-TOOLCHAIN_LITERALS: tuple[str, ...] = tuple(
-    sorted({literal for rule in TOOLCHAIN_RULES for literal in (rule.literals if rule.retain is None else rule.retain)})
+# The literals the streaming pass keeps from anywhere in the log for these rules. Deliberately few: each
+# literal costs every line of every log a little, and these families state their cause near the end of
+# the log, inside the classifier's tail window (`WINDOW_LINES`), where every line is seen. Kept from
+# further up: pre-commit's hook ids and Go's failed tests (long hook and test output follows them) and
+# the quota messages (steps that run `if: always()` may follow them).
+TOOLCHAIN_LITERALS: tuple[str, ...] = (
+    "- hook id: ",
+    "--- FAIL: ",
+    "Artifact storage quota",
+    "over its data quota",
+    "LFS budget",
 )

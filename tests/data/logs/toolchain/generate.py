@@ -33,7 +33,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "holdout"))  # the shared GitHub framing, no cases
 
-from gha_framing import Case, render  # noqa: E402
+from gha_framing import SCRATCH, Case, render  # noqa: E402
+
+EXTRA_VENV = SCRATCH / "venv-extra"  # tox<4, great_expectations, pandas: they conflict with the main venv
 
 NO_PR = False
 
@@ -777,6 +779,100 @@ def cases(ports: dict[str, int]) -> list[Case]:
             ],
         )
     )
+
+    # ---------------------------------------------------------------- second venv: tox 3, great_expectations
+    extra_env = {"PATH": f"{EXTRA_VENV}/bin:/usr/local/bin:/usr/bin:/bin"}
+    add(
+        Case(
+            "tox3_pytest_failure",
+            "tox_nox",
+            "tox -e py311",
+            label("test_failure", "pytest-assertion", ["FAILED tests/test_norm.py", "failed"], runner="pytest"),
+            files={
+                "tox.ini": "[tox]\nskipsdist = true\n\n[testenv]\ndeps = pytest\ncommands = pytest -q tests\n",
+                "tests/test_norm.py": "def test_norm():\n    assert abs(-3) == 4\n",
+            },
+            setup="tox --version",
+            env=extra_env,
+        )
+    )
+    add(
+        Case(
+            "tox3_script_keyerror",
+            "tox_nox",
+            "tox -e train",
+            label("unknown", "session-failed", ["KeyError"]),
+            files={
+                "tox.ini": "[tox]\nskipsdist = true\n\n[testenv:train]\ncommands = python train.py\n",
+                "train.py": "params = {'lr': 0.1}\nprint('training with', params)\nprint(params['epochs'])\n",
+            },
+            setup="tox --version",
+            env=extra_env,
+        )
+    )
+    add(
+        Case(
+            "ge_expect_not_null",
+            "data_validation",
+            "python checks/run_expectations.py",
+            label(
+                "test_failure",
+                "data-validation-failed",
+                ['"success": false', "expect_column_values_to_not_be_null"],
+                library="great_expectations",
+            ),
+            files={
+                "checks/run_expectations.py": "import sys\n\nimport great_expectations as gx\nimport pandas as pd\n\n"
+                "ctx = gx.get_context(mode='ephemeral')\nasset = ctx.data_sources.add_pandas('events').add_dataframe_asset('events')\n"
+                "batch = asset.add_batch_definition_whole_dataframe('all').get_batch(\n"
+                "    batch_parameters={'dataframe': pd.DataFrame({'user_id': [1, None, 3]})}\n)\n"
+                "result = batch.validate(gx.expectations.ExpectColumnValuesToNotBeNull(column='user_id'))\n"
+                "print(result)\nsys.exit(0 if result.success else 1)\n"
+            },
+            env=extra_env,
+            setup="python -m pip list --format=columns",
+        )
+    )
+    add(
+        Case(
+            "ge_suite_one_failing",
+            "data_validation",
+            "python checks/suite.py",
+            label(
+                "test_failure",
+                "data-validation-failed",
+                ["expect_column_values_to_be_between"],
+                library="great_expectations",
+            ),
+            files={
+                "checks/suite.py": "import great_expectations as gx\nimport pandas as pd\n\n"
+                "ctx = gx.get_context(mode='ephemeral')\nasset = ctx.data_sources.add_pandas('s').add_dataframe_asset('scores')\n"
+                "batch = asset.add_batch_definition_whole_dataframe('all').get_batch(\n"
+                "    batch_parameters={'dataframe': pd.DataFrame({'score': [0.1, 0.7, 1.4], 'id': [1, 2, 3]})}\n)\n"
+                "suite = gx.ExpectationSuite(name='scores')\n"
+                "suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column='score', min_value=0, max_value=1))\n"
+                "suite.add_expectation(gx.expectations.ExpectColumnValuesToBeUnique(column='id'))\n"
+                "result = batch.validate(suite)\nprint(result)\nassert result.success, 'expectation suite scores failed'\n"
+            },
+            env=extra_env,
+            setup="python -m pip list --format=columns",
+            crlf=True,
+        )
+    )
+    add(
+        Case(
+            "gcs_no_such_object",
+            "hubs_object_stores",
+            "python fetch_gcs.py",
+            label("data_missing", "object-not-found", ["No such object", "NotFound: 404"]),
+            files={
+                "fetch_gcs.py": "from google.auth.credentials import AnonymousCredentials\nfrom google.cloud import storage\n\n"
+                "client = storage.Client(project='ml', credentials=AnonymousCredentials())\n"
+                "client.bucket('ml-features').blob('daily/2026-03-01.parquet').download_to_filename('/tmp/f.parquet')\n"
+            },
+            env={"STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{ports['gcs']}"},
+        )
+    )
     return out
 
 
@@ -816,6 +912,18 @@ class StandIn(BaseHTTPRequestHandler):
                     json.dumps({"error": message}).encode(),
                 )
             return
+        if self.mode == "gcs":
+            parts = self.path.split("?", 1)[0].split("/")
+            bucket, name = parts[parts.index("b") + 1], parts[-1].replace("%2F", "/")
+            error = {
+                "error": {
+                    "code": 404,
+                    "message": f"No such object: {bucket}/{name}",
+                    "errors": [{"reason": "notFound"}],
+                }
+            }
+            self._send(404, {"Content-Type": "application/json"}, json.dumps(error).encode())
+            return
         if "denied" in self.path:
             self._send(403, {"Content-Type": "application/xml"}, b"")
         else:
@@ -849,8 +957,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     labels_path = HERE / "labels.json"
     labels: dict[str, Any] = json.loads(labels_path.read_text()) if labels_path.exists() else {}
-    with stand_in("hub") as hub, stand_in("s3") as s3:
-        for seed, case in enumerate(cases({"hub": hub, "s3": s3})):
+    with stand_in("hub") as hub, stand_in("s3") as s3, stand_in("gcs") as gcs:
+        for seed, case in enumerate(cases({"hub": hub, "s3": s3, "gcs": gcs})):
             if args.only and case.name not in args.only:
                 continue
             if args.labels_only:
