@@ -12,9 +12,12 @@ per family and half:
 * wrong PRs: the diagnosis would open a dependency fix PR (``dependency_missing`` with a ``package``)
   where the label says no fix PR is acceptable.
 
+``--baseline`` adds the same figures for the classifier without ``toolchain.py`` (core rules only),
+measured in the same run, so the gain is read off one table.
+
 Usage::
 
-    .venv/bin/python bench/bench_diagnosis_families.py [--json] [--verbose]
+    .venv/bin/python bench/bench_diagnosis_families.py [--baseline] [--json] [--verbose]
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import mlops_bot.diagnosis.classifier as classifier
 from mlops_bot.diagnosis import Category, Problem, diagnose_path
+from mlops_bot.diagnosis import rules as core
 
 ROOT = Path(__file__).resolve().parents[1]
 HALVES = {"training": ROOT / "tests/data/logs/toolchain", "holdout": ROOT / "tests/data/logs/holdout"}
@@ -93,25 +98,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--verbose", action="store_true", help="also list every log that is not fully right")
+    parser.add_argument("--baseline", action="store_true", help="also score the core rules alone (no toolchain.py)")
     args = parser.parse_args(argv)
     report: dict[str, dict[str, dict[str, float | int]]] = {}
     all_outcomes: list[Outcome] = []
-    for half in HALVES:
-        outcomes = score(half)
-        all_outcomes += outcomes
-        families = sorted({o.family for o in outcomes})
-        report[half] = {family: summarise([o for o in outcomes if o.family == family]) for family in families}
-        report[half]["ALL"] = summarise(outcomes)
+    runs = [("", classifier.RULES)]
+    if args.baseline:
+        runs.append((" (core)", core.RULES))
+    for suffix, rules in runs:
+        classifier.RULES = rules  # the walk reads the module's list at call time
+        for half in HALVES:
+            outcomes = score(half)
+            if not suffix:
+                all_outcomes += outcomes
+            families = sorted({o.family for o in outcomes})
+            key = half + suffix
+            report[key] = {family: summarise([o for o in outcomes if o.family == family]) for family in families}
+            report[key]["ALL"] = summarise(outcomes)
+    classifier.RULES = runs[0][1]
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    header = f"{'half':<9} {'family':<20} {'logs':>4} {'accuracy':>8} {'unknown':>8} {'evidence':>8} {'wrong PRs':>9}"
+    header = f"{'half':<16} {'family':<20} {'logs':>4} {'accuracy':>8} {'unknown':>8} {'evidence':>8} {'wrong PRs':>9}"
     print(header)
     print("-" * len(header))
     for half, families in report.items():
         for family, s in families.items():
             print(
-                f"{half:<9} {family:<20} {s['logs']:>4} {s['accuracy']:>8.0%} {s['unknown']:>8.0%}"
+                f"{half:<16} {family:<20} {s['logs']:>4} {s['accuracy']:>8.0%} {s['unknown']:>8.0%}"
                 f" {s['evidence']:>8.0%} {s['wrong_prs']:>9}"
             )
         print()
