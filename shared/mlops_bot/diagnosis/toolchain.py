@@ -76,6 +76,8 @@ _LOCK_TOOLS = (
     ("yarn.lock", "yarn", "yarn install"),
     ("pnpm-lock.yaml", "pnpm", "pnpm install"),
     ("conda-lock", "conda-lock", "conda-lock"),
+    ("Cargo.lock", "cargo", "cargo generate-lockfile"),
+    ("yarn", "yarn", "yarn install"),
 )
 
 
@@ -89,7 +91,12 @@ _LOCK_STALE = re.compile(
     r"|can only install packages when your package\.json and package-lock\.json.{0,40}are in sync"
     r"|[Ll]ock ?file hash doesn.t match|Lock file hash mismatch"
     r"|The `?npm ci`? command can only install with an existing package-lock\.json"
+    r"|lock file \S+ needs to be updated but --locked was passed"
+    r"|cannot create the lock file \S+ because --locked was passed"
+    r"|because pnpm-lock\.yaml is absent|ERR_PNPM_OUTDATED_LOCKFILE|ERR_PNPM_NO_LOCKFILE"
+    r"|[Ll]ockfile would have been modified by this install"
 )
+_LOCK_MISSING = ("existing package-lock", "cannot create the lock file", "is absent", "NO_LOCKFILE")
 _WRAP_LINES = 3  # tools that wrap their message at 80 columns (rich, npm) split the cause over lines
 
 
@@ -122,7 +129,7 @@ def _lock_stale(rule: Rule, hit: Hit) -> Finding | None:
     if "lock_file" in details and details["lock_file"] is None:
         details["lock_file"] = "package-lock.json"
     evidence = used
-    if "existing package-lock" in text:
+    if any(marker in text for marker in _LOCK_MISSING):
         return rule.finding(hit, details, evidence, kind="lock-missing")
     missing = [
         m.group(1)
@@ -530,6 +537,58 @@ def _cargo(rule: Rule, hit: Hit) -> Finding | None:
     return rule.finding(hit, details, [*evidence, hit.line])
 
 
+_GO_COMPILE = re.compile(
+    r"syntax error: |undefined: |declared (?:and|but) not used|cannot use |imported (?:and|but) not used"
+)
+_GO_LINTERS = (("golangci-lint", "golangci-lint"), ("staticcheck", "staticcheck"), ("go vet", "go-vet"))
+
+
+def _go_diagnostic(rule: Rule, hit: Hit) -> Finding | None:
+    """``file.go:L:C: message``: a vet/lint report in a linting step, else a compile error."""
+    details = {"file": workspace_relative(hit.match["file"]), "line": int(hit.match["line"])}
+    details["message"] = hit.match["message"][:300]
+    script = core._step_script(hit.ctx, hit.line[0])
+    for command, kind in _GO_LINTERS:
+        if command in script:
+            details["tool"] = command
+            return rule.finding(hit, details, category=Category.LINT_FAILURE, kind=kind, confidence=0.8)
+    if _GO_COMPILE.search(hit.match["message"]):
+        if "go test" in script:
+            details["runner"] = "go"
+        return rule.finding(hit, details)
+    return None
+
+
+_JEST_SUITE_ERROR = re.compile(r"^ *(?P<exc>[A-Za-z]*Error|Cannot find module|Jest encountered)(?::| )")
+
+
+def _jest_suites(rule: Rule, hit: Hit) -> Finding | None:
+    """``Test Suites: N failed`` with no failed test: a suite that failed to run, and why."""
+    start = None
+    for i, text in hit.ctx.back(hit.idx, 2_000):
+        if text.startswith("##[group]Run "):
+            break
+        if _JEST_SUITE_FAILED.search(text):
+            start = i
+    if start is None:
+        return None
+    indexes = list(range(start, hit.idx))
+    inner = _walk(hit.ctx, indexes)
+    if inner is not None:
+        inner.details = {**inner.details, "runner": "jest", "suite_failed_to_run": True}
+        return inner
+    details: dict[str, Any] = {"runner": "jest", "suite_failed_to_run": True}
+    evidence = [hit.ctx.lines[start]]
+    errors = [(i, m) for i in indexes if (m := _JEST_SUITE_ERROR.match(hit.ctx.lines[i][1])) is not None]
+    syntax = [(i, m) for i, m in errors if m["exc"] == "SyntaxError"]
+    for i, error in (syntax or errors)[:1]:
+        evidence.append(hit.ctx.lines[i])
+        details["error"] = error["exc"]
+    if details.get("error") == "SyntaxError":
+        return rule.finding(hit, details, evidence, category=Category.SYNTAX_ERROR)
+    return rule.finding(hit, details, evidence, category=Category.TEST_FAILURE, confidence=0.7)
+
+
 # --------------------------------------------------------------------------------------------------
 # Wrappers: pre-commit, tox, nox
 
@@ -650,6 +709,11 @@ def _session_fallback(rule: Rule, hit: Hit, indexes: list[int], details: dict[st
 
 
 def _session(rule: Rule, hit: Hit, indexes: list[int], details: dict[str, Any]) -> Finding | None:
+    for own in INNER_RULES:  # the verdict line may state the cause itself ("Python interpreter 3.7 not found")
+        verdict = own.apply(hit.ctx, hit.idx)
+        if verdict is not None:
+            verdict.details = {**verdict.details, **details}
+            return verdict
     inner = _walk(hit.ctx, indexes)
     if inner is not None:
         inner.details = {
@@ -699,7 +763,7 @@ def _nox(rule: Rule, hit: Hit) -> Finding | None:
     indexes, _ = _session_region(hit, _NOX_START, None)
     command = ""
     for i in indexes:
-        ran = re.match(r"^nox > (?P<cmd>(?!Running session|Session |Command ).+)$", hit.ctx.lines[i][1])
+        ran = re.match(r"^nox > (?P<cmd>[a-z./].*)$", hit.ctx.lines[i][1])  # nox's own messages are capitalised
         if ran is not None:
             command = ran["cmd"]
     details: dict[str, Any] = {"tool": "nox", "session": env}
@@ -756,13 +820,30 @@ _MESSAGE_RULES: tuple[Rule, ...] = (
         ("spending limit needs to be increased",),
         0.95,
     ),
+    # Interpreters a job asks for and cannot get
+    Rule(
+        "python-interpreter-missing",
+        Category.INFRASTRUCTURE,
+        "interpreter-missing",
+        r"Python interpreter (?P<version>[0-9][0-9.]*) not found"
+        r"|could not find python interpreter (?:matching any of the specs|with spec\(s\):) (?P<spec>\S+)"
+        r"|InterpreterNotFound: (?P<spec2>\S+)"
+        r"|The version '(?P<version2>[^']+)' with architecture '[^']+' was not found"
+        r"|No interpreter found for Python (?P<version3>\S+)",
+        (
+            *("Python interpreter", "could not find python interpreter", "InterpreterNotFound"),
+            *("was not found for", "with architecture", "No interpreter found for Python"),
+        ),
+        0.85,
+        build=_cloud_status,
+    ),
     # Lock files
     Rule(
         "lock-out-of-date",
         DR,
         "lock-out-of-date",
-        r"[Ll]ock ?file|\.lock\b|changed significantly since|package-lock\.json",
-        ("ock file", "ockfile", ".lock", "changed significantly since", "package-lock.json"),
+        r"[Ll]ock ?file|\.lock\b|changed significantly since|package-lock\.json|pnpm-lock\.yaml|_LOCKFILE",
+        ("ock file", "ockfile", ".lock", "changed significantly since", "package-lock.json", "pnpm-lock", "LOCKFILE"),
         0.9,
         build=_lock_stale,
     ),
@@ -1065,6 +1146,15 @@ _MESSAGE_RULES: tuple[Rule, ...] = (
         build=_jest,
     ),
     Rule(
+        "jest-suites-failed",
+        Category.SYNTAX_ERROR,
+        "jest-suite-failed",
+        r"^Test Suites: +(?P<failed>[0-9]+) failed",
+        ("Test Suites:",),
+        0.85,
+        build=_jest_suites,
+    ),
+    Rule(
         "vitest-summary",
         Category.TEST_FAILURE,
         "vitest-failure",
@@ -1107,11 +1197,10 @@ _MESSAGE_RULES: tuple[Rule, ...] = (
         "go-compile-error",
         Category.SYNTAX_ERROR,
         "go-compile-error",
-        r"^(?P<file>\S+\.go):(?P<line>[0-9]+):(?P<col>[0-9]+): "
-        r"(?P<message>syntax error: .+|undefined: .+|.+declared (?:and|but) not used.*)$",
+        r"^(?P<file>\S+\.go):(?P<line>[0-9]+)(?::(?P<col>[0-9]+))?: (?P<message>.+)$",
         (".go:",),
         0.8,
-        build=_cloud_status,
+        build=_go_diagnostic,
     ),
 )
 
