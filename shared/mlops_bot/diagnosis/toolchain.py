@@ -716,10 +716,14 @@ def _session(rule: Rule, hit: Hit, indexes: list[int], details: dict[str, Any]) 
             return verdict
     inner = _walk(hit.ctx, indexes)
     if inner is not None:
-        inner.details = {
-            **inner.details,
-            **{f"session_{k}" if k in inner.details else k: v for k, v in details.items()},
-        }
+        extra = {f"session_{k}" if k in inner.details else k: v for k, v in details.items()}
+        inner.details = {**inner.details, **extra}
+        if inner.details.get("package"):
+            # The session installs its own deps (tox.ini, noxfile.py), which a requirements PR may not reach:
+            # name the package for the issue, open no PR.
+            inner.details["suggested_package"] = inner.details.pop("package")
+            inner.details["reason"] = f"missing inside the {details['tool']} session; its own deps decide"
+            inner.confidence = min(inner.confidence, 0.6)
         return inner
     return _session_fallback(rule, hit, indexes, details)
 

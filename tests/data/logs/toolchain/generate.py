@@ -1035,6 +1035,26 @@ def cases(ports: dict[str, int]) -> list[Case]:
             files={"package.json": json.dumps({"name": "web", "version": "1.0.0"})},
         )
     )
+    add(
+        Case(
+            "tox_missing_module_in_env",
+            "tox_nox",
+            "tox -e py",
+            label(
+                "dependency_missing",
+                "missing-python-module",
+                ["No module named 'sklearn'"],
+                module="sklearn",
+                session="py",
+                suggested_package="scikit-learn",
+            ),
+            files={
+                "tox.ini": "[tox]\nskipsdist = true\n\n[testenv]\ndeps = pytest\ncommands = pytest -q tests\n",
+                "tests/test_model.py": "from sklearn.linear_model import LogisticRegression\n\n\ndef test_fit():\n    assert LogisticRegression()\n",
+            },
+            setup="tox --version",
+        )
+    )
     return out
 
 
