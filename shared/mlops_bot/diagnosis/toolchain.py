@@ -95,8 +95,15 @@ _LOCK_STALE = re.compile(
     r"|cannot create the lock file \S+ because --locked was passed"
     r"|because pnpm-lock\.yaml is absent|ERR_PNPM_OUTDATED_LOCKFILE|ERR_PNPM_NO_LOCKFILE"
     r"|[Ll]ockfile would have been modified by this install"
+    r"|Unable to find lockfile at"
 )
-_LOCK_MISSING = ("existing package-lock", "cannot create the lock file", "is absent", "NO_LOCKFILE")
+_LOCK_MISSING = (
+    "existing package-lock",
+    "cannot create the lock file",
+    "is absent",
+    "NO_LOCKFILE",
+    "Unable to find lockfile",
+)
 _WRAP_LINES = 3  # tools that wrap their message at 80 columns (rich, npm) split the cause over lines
 
 
@@ -138,6 +145,26 @@ def _lock_stale(rule: Rule, hit: Hit) -> Finding | None:
     ]
     if missing:
         details["missing_from_lock"] = missing[:20]
+    return rule.finding(hit, details, evidence)
+
+
+def _named(hit: Hit) -> dict[str, Any]:
+    return {key.rstrip("0123456789"): value for key, value in hit.match.groupdict().items() if value is not None}
+
+
+def _npm_engine(rule: Rule, hit: Hit) -> Finding | None:
+    details: dict[str, Any] = {"tool": "npm"}
+    evidence = [hit.line]
+    for i, text in hit.ctx.forward(hit.idx, 10):
+        message = _NPM_PREFIX.sub("", text).strip()
+        field = re.match(r"^notsup (?P<key>Required|Actual): +(?P<value>.+)$", message)
+        if field is not None:
+            details[field["key"].lower()] = field["value"]
+            evidence.append(hit.ctx.lines[i])
+        elif message.startswith(("engine Unsupported", "notsup Unsupported platform")):
+            evidence.append(hit.ctx.lines[i])
+    if hit.match["code"] == "EBADPLATFORM":
+        return rule.finding(hit, details, evidence, kind="npm-platform-mismatch")
     return rule.finding(hit, details, evidence)
 
 
@@ -597,6 +624,7 @@ _HOOK_FILE = re.compile(
     r"^(?:reformatted |would reformat |Fixing |)(?P<file>[A-Za-z0-9_./-]+\.[A-Za-z0-9]+)(?::[0-9]+|$)"
 )
 _SESSION = "session-failed"
+_HOOK_EXECUTABLE_MISSING = re.compile(r"^Executable `(?P<command>[^`]+)` not found")
 _PRECOMMIT_HOOK_ID = re.compile(r"^- hook id: (?P<hook>\S+)$")
 _INNER_LIMIT = 3_000
 
@@ -655,6 +683,17 @@ def _precommit(rule: Rule, hit: Hit, indexes: list[int]) -> Finding | None:
         return None
     first = hooks[0]
     hook = first.get("id") or first["name"]
+    for i in indexes:
+        missing = _HOOK_EXECUTABLE_MISSING.search(ctx.lines[i][1])
+        if missing is not None:  # the hook's tool is not installed: not a lint finding, and no package to add
+            return rule.finding(
+                hit,
+                {"tool": "pre-commit", "hook": hook, "command": missing["command"]},
+                [ctx.lines[first["line"]], ctx.lines[i]],
+                category=Category.DEPENDENCY_MISSING,
+                kind="missing-command",
+                confidence=0.85,
+            )
     details: dict[str, Any] = {
         "tool": "pre-commit",
         "hook": hook,
@@ -823,6 +862,15 @@ _MESSAGE_RULES: tuple[Rule, ...] = (
         r"recent account payments have failed or your spending limit needs to be increased",
         ("spending limit needs to be increased",),
         0.95,
+    ),
+    Rule(
+        "npm-engine-mismatch",
+        DR,
+        "npm-engine-mismatch",
+        r"npm (?:ERR!|error) code (?P<code>EBADENGINE|EBADPLATFORM)",
+        ("EBADENGINE", "EBADPLATFORM"),
+        0.85,
+        build=_npm_engine,
     ),
     # Interpreters a job asks for and cannot get
     Rule(
@@ -1071,6 +1119,15 @@ _MESSAGE_RULES: tuple[Rule, ...] = (
         build=_hub,
     ),
     Rule(
+        "hf-cli-not-found",
+        Category.DATA_MISSING,
+        "hub-repo-not-found",
+        r"Error: (?:Model|Dataset|Space|Repository|Repo) '(?P<repo>[^']+)' not found",
+        ("' not found",),
+        0.8,
+        build=_cloud_status,
+    ),
+    Rule(
         "hf-offline",
         Category.NETWORK_TRANSIENT,
         "hub-unreachable",
@@ -1148,6 +1205,19 @@ _MESSAGE_RULES: tuple[Rule, ...] = (
         ("Tests:",),
         0.9,
         build=_jest,
+    ),
+    Rule(
+        "js-coverage-threshold",
+        Category.TEST_FAILURE,
+        "coverage-threshold",
+        r"Jest: Coverage for (?P<metric>[a-z]+) \((?P<actual>[0-9.]+%)\) does not meet "
+        r"\"?(?P<scope>[^\" ]+)\"? threshold \((?P<threshold>[0-9.]+%)\)"
+        r"|Jest: \"(?P<scope2>[^\"]+)\" coverage threshold for (?P<metric2>[a-z]+) \((?P<threshold2>[0-9.]+%)\) not met"
+        r"|ERROR: Coverage for (?P<metric3>[a-z]+) \((?P<actual3>[0-9.]+%)\) does not meet (?:global )?threshold"
+        r"|ERROR: Coverage for (?P<metric4>[a-z]+) \([0-9.]+%\) does not meet",
+        ("does not meet", "coverage threshold for"),
+        0.85,
+        build=lambda rule, hit: rule.finding(hit, {"runner": "jest" if "Jest" in hit.line[1] else "js", **_named(hit)}),
     ),
     Rule(
         "jest-suites-failed",

@@ -1055,6 +1055,108 @@ def cases(ports: dict[str, int]) -> list[Case]:
             setup="tox --version",
         )
     )
+
+    # ---------------------------------------------------------------- probes, second batch (same protocol)
+    add(
+        Case(
+            "probe2_uv_frozen_no_lock",
+            "package_managers",
+            "uv sync --frozen",
+            label("dependency_resolution", "lock-missing", ["uv.lock"], tool="uv"),
+            files={"pyproject.toml": UV_PYPROJECT},
+            setup="uv --version",
+        )
+    )
+    add(
+        Case(
+            "probe2_apt_no_candidate",
+            "package_managers",
+            "apt-get install -y python2",
+            label("dependency_missing", "apt-package-not-found", ["python2"], tool="apt"),
+            setup="apt-get --version",
+        )
+    )
+    add(
+        Case(
+            "probe2_precommit_executable_missing",
+            "pre_commit",
+            "git add -A && pre-commit run --all-files",
+            label("dependency_missing", "missing-command", ["Executable `pyright` not found"]),
+            files={
+                ".pre-commit-config.yaml": "repos:\n  - repo: local\n    hooks:\n      - id: pyright\n        name: pyright\n        entry: pyright\n        language: system\n        types: [python]\n",
+                "src/a.py": "x = 1\n",
+            },
+            setup="pre-commit --version",
+        )
+    )
+    add(
+        Case(
+            "probe2_jest_coverage_threshold",
+            "other_test_runners",
+            "npx jest --coverage",
+            label("test_failure", "coverage-threshold", ["does not meet", "coverage threshold"], runner="jest"),
+            files={
+                "package.json": json.dumps(
+                    {"name": "web", "version": "1.0.0", "jest": {"coverageThreshold": {"global": {"lines": 90}}}}
+                ),
+                "calc.js": "exports.add = (a, b) => a + b;\nexports.sub = (a, b) => {\n  if (a < 0) {\n    return 0;\n  }\n  return a - b;\n};\nexports.mul = (a, b) => a * b;\n",
+                "calc.test.js": "const { add } = require('./calc');\ntest('add', () => { expect(add(1, 2)).toBe(3); });\n",
+            },
+            setup="node --version",
+            link_node_modules=True,
+        )
+    )
+    add(
+        Case(
+            "probe2_mocha_hook_error",
+            "other_test_runners",
+            "npx mocha --reporter spec",
+            label("test_failure", "mocha-failure", ["before all", "TypeError"], runner="mocha"),
+            files={
+                "package.json": json.dumps({"name": "api", "version": "1.0.0"}),
+                "test/db.test.js": "describe('db', function () {\n  let conn;\n  before(function () { conn = null; conn.open(); });\n  it('queries', function () {});\n});\n",
+            },
+            setup="node --version",
+            link_node_modules=True,
+        )
+    )
+    add(
+        Case(
+            "probe2_pandera_strict_column",
+            "data_validation",
+            "python validate_strict.py",
+            label(
+                "test_failure",
+                "data-validation-failed",
+                ["not in DataFrameSchema", "column 'debug'"],
+                library="pandera",
+            ),
+            files={
+                "validate_strict.py": "import pandas as pd\nimport pandera.pandas as pa\n\nschema = pa.DataFrameSchema({'x': pa.Column(int)}, strict=True)\n"
+                "schema.validate(pd.DataFrame({'x': [1], 'debug': ['y']}))\n"
+            },
+        )
+    )
+    add(
+        Case(
+            "probe2_npm_engine_strict",
+            "package_managers",
+            "npm install --engine-strict --no-audit --no-fund",
+            label("dependency_resolution", "npm-engine-mismatch", ["EBADENGINE", "Unsupported engine"], tool="npm"),
+            files={"package.json": json.dumps({"name": "web", "version": "1.0.0", "engines": {"node": ">=99"}})},
+        )
+    )
+    add(
+        Case(
+            "probe2_hf_cli_not_found",
+            "hubs_object_stores",
+            "hf download acme/does-not-exist config.json",
+            label(
+                "data_missing", "hub-repo-not-found", ["Repository Not Found", "RepositoryNotFoundError", "not found"]
+            ),
+            env={"HF_ENDPOINT": hub, "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_ETAG_TIMEOUT": "5"},
+        )
+    )
     return out
 
 
