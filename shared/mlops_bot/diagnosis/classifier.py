@@ -41,6 +41,9 @@ from mlops_bot.diagnosis.rules import (
     Strength,
     literal_regex,
 )
+from mlops_bot.diagnosis.toolchain import TOOLCHAIN_LITERALS, TOOLCHAIN_RULES
+
+RULES = (*TOOLCHAIN_RULES, *RULES)  # the rest of the toolchain (toolchain.py), ahead of the core rules
 
 WINDOW_LINES = 250
 MAX_CANDIDATES = 4_096
@@ -62,7 +65,7 @@ _CONTEXT_LITERALS = (
     "--> ",
     'File "',
 )
-_PREFILTER = literal_regex({*LITERALS, *_CONTEXT_LITERALS})
+_PREFILTER = literal_regex({*LITERALS, *TOOLCHAIN_LITERALS, *_CONTEXT_LITERALS})
 _PASSED = re.compile(r"^(?:(?P<id>[^ ]+::[^ ]+) PASSED|PASSED (?P<id2>[^ ]+::[^ ]+))")
 _EXIT_CODE = re.compile(r"Process completed with exit code ([0-9]+)")
 
