@@ -83,7 +83,7 @@ class Repository(BaseModel):
     full_name: RepositoryFullName
     status: RepositoryStatus = RepositoryStatus.ACTIVE
     enrolled_by: Annotated[str, StringConstraints(max_length=64)] = "api"
-    created_at: Timestamp
+    created_at: Timestamp | None = None
     last_event: Timestamp | None = None
     total_events: Count = 0
     issues_detected: Count = 0
