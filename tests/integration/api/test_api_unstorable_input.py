@@ -219,3 +219,15 @@ def test_a_valid_configuration_update_is_stored_and_read_back(api: Api) -> None:
     assert configuration["model_thresholds"] == {"default": {"max_relative_drop": 0.1}}
     assert configuration["detection_sensitivity"] == "high"
     assert configuration["auto_fix_enabled"] is True
+
+
+def test_a_malformed_tenant_profile_is_left_out_of_the_operators_listing(api: Api) -> None:
+    admin = api.key()
+    api.table.put({**keys.tenant_registry_key("tenant-broken"), "tenant_id": "tenant-broken", "created_at": "x"})
+    api.table.put(
+        {**keys.tenant_profile_key("tenant-broken"), "tenant_id": "tenant-broken", "resource_quota": {"max_users": "x"}}
+    )
+    listing = api.client.get("/api/tenants", headers=admin)
+    assert listing.status_code == 200
+    ids = [t["id"] for t in listing.json()["tenants"]]
+    assert "default" in ids and "tenant-broken" not in ids
