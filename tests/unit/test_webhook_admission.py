@@ -232,3 +232,10 @@ def test_non_finite_numbers_in_a_delivery_are_refused(literal: str) -> None:
     with pytest.raises(ValidationFailed):
         admit(delivery(raw=text), d)
     assert queue_of(d).sent == []
+
+
+def test_the_longest_action_the_payload_model_takes_is_stored_not_a_500() -> None:
+    d = deps()
+    assert admit(delivery({**FAILED_RUN, "action": "a" * 1024}), d).status_code == 202
+    with pytest.raises(Invalid):
+        admit(delivery({**FAILED_RUN, "action": "a" * 1025}), d)

@@ -39,7 +39,7 @@ class Delivery(BaseModel):
     tenant_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     delivery_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_DELIVERY_ID)]
     event: Text
-    action: Text | None = None
+    action: Annotated[str, StringConstraints(max_length=1024)] | None = None  # as bounded as the payload's
     repository: Text | None = None
     execution_id: Text
     status: DeliveryStatus = DeliveryStatus.RECEIVED
