@@ -13,6 +13,8 @@ from mlops_bot.adapters.sqs import Queue
 from mlops_bot.config import get_settings
 from mlops_bot.credentials import webhook_secret
 from mlops_bot.errors import DomainError, error_response
+from mlops_bot.stores.deliveries import DynamoDeliveryStore
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.webhooks.http import respond
 from mlops_bot.webhooks.service import WebhookDependencies
 
@@ -28,9 +30,11 @@ def _deps() -> WebhookDependencies:
     global _dependencies
     if _dependencies is None:
         settings = get_settings()
+        table = StateTable(settings.table_name)
         _dependencies = WebhookDependencies(
             settings=settings,
-            table=StateTable(settings.table_name),
+            deliveries=DynamoDeliveryStore(table),
+            repositories=DynamoRepositoryStore(table),
             events_queue=Queue(settings.events_queue_url),
             webhook_secret=lambda: webhook_secret(settings),
         )

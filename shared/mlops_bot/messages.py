@@ -1,109 +1,120 @@
 """The messages the bot's queues carry: one model per message, shared by producers and consumers.
 
-The bottom of the import graph: it imports pydantic only, so the ingress, the detector, the healer,
-the scheduler and the management API all name the same shape. GitHub's payload parts ignore fields
-they do not name, so a new GitHub field never breaks a message.
+The bottom of the import graph: it imports pydantic and GitHub's naming rules only, so the ingress,
+the detector, the healer, the scheduler and the management API all name the same shape. GitHub's
+payload parts ignore fields they do not name, so a new GitHub field never breaks a message.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# GitHub's naming rules for repositories: a pure module (standard library and pydantic only).
+from mlops_bot.repository_names import RepositoryFullName
+
+# GitHub's numeric ids (installations, runs, jobs, ...) fit a signed 64-bit integer; a larger one
+# is refused at the ingress (400) instead of failing later as a message nobody can process.
+GitHubId = Annotated[int, Field(ge=0, le=2**63 - 1)]
+# What the bot reads of free text is bounded, so that a queued event stays far below SQS's 256 KiB.
+Name = Annotated[str, StringConstraints(max_length=1024)]
+Url = Annotated[str, StringConstraints(max_length=4096)]
+Text = Annotated[str, StringConstraints(max_length=65536)]
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
 
 class Owner(_Lenient):
-    login: str
+    login: Name
 
 
 class Repository(_Lenient):
-    id: int | None = None
-    full_name: str
-    name: str | None = None
-    default_branch: str | None = None
+    id: GitHubId | None = None
+    full_name: RepositoryFullName
+    name: Name | None = None
+    default_branch: Name | None = None
     private: bool | None = None
 
 
 class Installation(_Lenient):
-    id: int
+    id: GitHubId
 
 
 class Sender(_Lenient):
-    login: str
+    login: Name
 
 
 class WorkflowRun(_Lenient):
-    id: int
-    name: str | None = None
-    head_branch: str | None = None
-    head_sha: str | None = None
-    status: str | None = None
-    conclusion: str | None = None
-    run_attempt: int | None = None
-    run_number: int | None = None
-    event: str | None = None
-    workflow_id: int | None = None
-    path: str | None = None
-    html_url: str | None = None
-    logs_url: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    run_started_at: str | None = None
+    id: GitHubId
+    name: Name | None = None
+    head_branch: Name | None = None
+    head_sha: Name | None = None
+    status: Name | None = None
+    conclusion: Name | None = None
+    run_attempt: GitHubId | None = None
+    run_number: GitHubId | None = None
+    event: Name | None = None
+    workflow_id: GitHubId | None = None
+    path: Url | None = None
+    html_url: Url | None = None
+    logs_url: Url | None = None
+    created_at: Name | None = None
+    updated_at: Name | None = None
+    run_started_at: Name | None = None
 
 
 class WorkflowJob(_Lenient):
-    id: int
-    run_id: int
-    name: str | None = None
-    conclusion: str | None = None
-    status: str | None = None
-    head_sha: str | None = None
-    head_branch: str | None = None
-    run_attempt: int | None = None
+    id: GitHubId
+    run_id: GitHubId
+    name: Name | None = None
+    conclusion: Name | None = None
+    status: Name | None = None
+    head_sha: Name | None = None
+    head_branch: Name | None = None
+    run_attempt: GitHubId | None = None
 
 
 class CheckRun(_Lenient):
-    id: int
-    name: str | None = None
-    head_sha: str | None = None
-    status: str | None = None
-    conclusion: str | None = None
+    id: GitHubId
+    name: Name | None = None
+    head_sha: Name | None = None
+    status: Name | None = None
+    conclusion: Name | None = None
 
 
 class PullRequest(_Lenient):
-    number: int
-    state: str | None = None
-    title: str | None = None
+    number: GitHubId
+    state: Name | None = None
+    title: Name | None = None
     merged: bool | None = None
     head: dict[str, Any] = Field(default_factory=dict)
     base: dict[str, Any] = Field(default_factory=dict)
-    html_url: str | None = None
+    html_url: Url | None = None
 
 
 class Issue(_Lenient):
-    number: int
-    title: str | None = None
-    state: str | None = None
+    number: GitHubId
+    title: Name | None = None
+    state: Name | None = None
 
 
 class Deployment(_Lenient):
-    id: int
-    ref: str | None = None
-    sha: str | None = None
-    environment: str | None = None
-    description: str | None = None
+    id: GitHubId
+    ref: Name | None = None
+    sha: Name | None = None
+    environment: Name | None = None
+    description: Text | None = None
 
 
 class DeploymentStatus(_Lenient):
-    id: int | None = None
-    state: str
-    description: str | None = None
-    environment: str | None = None
+    id: GitHubId | None = None
+    state: Name
+    description: Text | None = None
+    environment: Name | None = None
 
 
 class RepositoryEvent(BaseModel):
@@ -112,15 +123,15 @@ class RepositoryEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schema_version: Literal[1] = 1
-    tenant_id: str
-    delivery_id: str
-    execution_id: str
-    event: str
-    action: str | None = None
-    received_at: str
-    repository: str | None = None
-    installation_id: int | None = None
-    sender: str | None = None
+    tenant_id: Name
+    delivery_id: Name
+    execution_id: Name
+    event: Name
+    action: Name | None = None
+    received_at: Name
+    repository: RepositoryFullName | None = None
+    installation_id: GitHubId | None = None
+    sender: Name | None = None
     workflow_run: WorkflowRun | None = None
     workflow_job: WorkflowJob | None = None
     check_run: CheckRun | None = None
@@ -128,8 +139,8 @@ class RepositoryEvent(BaseModel):
     issue: Issue | None = None
     deployment: Deployment | None = None
     deployment_status: DeploymentStatus | None = None
-    ref: str | None = None
-    head_commit: str | None = None
+    ref: Name | None = None
+    head_commit: Name | None = None
 
 
 class HealingReason(StrEnum):

@@ -7,23 +7,46 @@ the validation error to report as an incident.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from mlops_bot.drift.model_metrics import ModelThresholds
+from mlops_bot.strict_json import finite_tree
 
 CONFIG_PATH = ".github/mlops-bot.yml"
 
+# Every setting is bounded: a repository's configuration is stored in its item (DynamoDB: 400 KB).
+Reference = Annotated[str, StringConstraints(max_length=2048)]
+WorkflowName = Annotated[str, StringConstraints(max_length=255)]
+EmailAddress = Annotated[str, StringConstraints(max_length=254)]
+MAX_THRESHOLD_RULES = 100
+
+
+def _model_thresholds(value: dict[str, Any]) -> dict[str, Any]:
+    """Finite numbers only, a bounded number of rules, and a shape the model-metrics check accepts."""
+    finite_tree(value, "model_thresholds")
+    rules = value.get("metrics")
+    if isinstance(rules, dict) and len(rules) > MAX_THRESHOLD_RULES:
+        raise ValueError(f"model_thresholds.metrics: at most {MAX_THRESHOLD_RULES} rules")
+    ModelThresholds.model_validate(value)
+    return value
+
+
+# Stored as given (the model-metrics check reads it with `ModelThresholds`), validated on the way in.
+ModelThresholdsSetting = Annotated[dict[str, Any], AfterValidator(_model_thresholds)]
+
 
 class DriftSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    reference: str | None = Field(default=None, description="s3://bucket/key or path of the reference dataset")
-    current: str | None = Field(default=None, description="s3://bucket/key or path of the current dataset")
+    reference: Reference | None = Field(default=None, description="s3://bucket/key or path of the reference dataset")
+    current: Reference | None = Field(default=None, description="s3://bucket/key or path of the current dataset")
     test: Literal["auto", "ks", "psi", "wasserstein", "jensenshannon", "chisquare"] = "auto"
     drift_share: float = Field(default=0.5, ge=0, le=1)
-    retrain_workflow: str | None = Field(default=None, description="workflow file or id to dispatch on drift")
-    check_workflow: str | None = Field(
+    retrain_workflow: WorkflowName | None = Field(default=None, description="workflow file or id to dispatch on drift")
+    check_workflow: WorkflowName | None = Field(
         default=None,
         description="workflow that runs `mlops-bot drift` and posts the report, where the bot cannot compute it",
     )
@@ -32,18 +55,20 @@ class DriftSettings(BaseModel):
 class RepositoryFileConfig(BaseModel):
     """The schema of `.github/mlops-bot.yml`; unknown keys are errors, so typos surface."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     auto_fix_enabled: bool | None = None
     notification_channels: list[Literal["slack", "email"]] | None = None
-    slack_webhook_url: str | None = Field(default=None, pattern=r"^https://")
-    email_recipients: list[str] | None = None
+    slack_webhook_url: str | None = Field(default=None, pattern=r"^https://", max_length=500)
+    email_recipients: list[EmailAddress] | None = Field(default=None, max_length=20)
     detection_sensitivity: Literal["low", "medium", "high"] | None = None
-    custom_playbooks: list[str] | None = None
+    custom_playbooks: list[Annotated[str, StringConstraints(max_length=64)]] | None = Field(default=None, max_length=20)
     drift: DriftSettings | None = None
-    model_thresholds: dict[str, Any] | None = None
+    model_thresholds: ModelThresholdsSetting | None = None
     lock_refresh_workflow: str | None = Field(
-        default=None, description="workflow dispatched on a fix branch to refresh lock files beside an edited file"
+        default=None,
+        max_length=255,
+        description="workflow dispatched on a fix branch to refresh lock files beside an edited file",
     )
 
 

@@ -50,4 +50,8 @@ def test_no_module_imports_a_layer_above_its_own(layer: str) -> None:
 
 
 def test_the_queue_messages_import_nothing_of_the_bot() -> None:
-    assert {m for m in imported_modules(PACKAGE / "messages.py") if m.startswith("mlops_bot")} == set()
+    # GitHub's naming rules are a leaf module of their own (standard library and pydantic only).
+    assert {m for m in imported_modules(PACKAGE / "messages.py") if m.startswith("mlops_bot")} <= {
+        "mlops_bot.repository_names"
+    }
+    assert {m for m in imported_modules(PACKAGE / "repository_names.py") if m.startswith("mlops_bot")} == set()

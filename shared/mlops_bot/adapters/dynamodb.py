@@ -29,6 +29,10 @@ def _to_dynamo(value: Any) -> Any:
 
 def _from_dynamo(value: Any) -> Any:
     if isinstance(value, Decimal):
+        # A non-finite number (stored before the edges refused them) reads as a float instead of
+        # raising, so one bad item can not fail every read of its partition; models refuse it.
+        if not value.is_finite():
+            return float(value)
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
         return {k: _from_dynamo(v) for k, v in value.items()}

@@ -20,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mlops_bot import __version__
+from mlops_bot import __version__, strict_json
 from mlops_bot.api import (
     analytics,
     auth,
@@ -53,12 +53,18 @@ EXTENSION_ROUTERS = (
     "mlops_bot.api.api_keys",
 )
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# No management request needs more; whatever one request stores stays far below DynamoDB's
+# 400 KB item limit.
+MAX_REQUEST_BYTES = 256 * 1024
+
 HTTP_CODES = {
     400: "INVALID_REQUEST",
     401: "UNAUTHORIZED",
     403: "FORBIDDEN",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
     422: "VALIDATION_FAILED",
     429: "RATE_LIMITED",
 }
@@ -88,6 +94,50 @@ def _error(
     return JSONResponse(body, status_code=status)
 
 
+def _is_json(request: Request) -> bool:
+    """FastAPI parses a body as JSON when it says so, or says nothing at all."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return not content_type or content_type == "application/json" or content_type.endswith("+json")
+
+
+async def _refuse_unstorable_body(request: Request) -> JSONResponse | None:
+    """The edge's check of every request body, before any route or model sees it.
+
+    Too large → 413. JSON that Python would take but no store can hold (`NaN`, `Infinity`,
+    `-Infinity`, `1e400`, integers beyond 64 bits) → 422; nesting deep enough to exhaust the parser
+    → 400. Everything else, valid or not, goes on to FastAPI, which answers invalid JSON with 400.
+    """
+    if request.method not in BODY_METHODS:
+        return None
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
+        return _too_large(request, int(declared))
+    body = await request.body()
+    if len(body) > MAX_REQUEST_BYTES:
+        return _too_large(request, len(body))
+    if not body or not _is_json(request):
+        return None
+    try:
+        strict_json.loads(body)
+    except strict_json.NotStorableNumber as exc:
+        return _error(request, 422, "VALIDATION_FAILED", "Request validation failed", f"body: {exc}")
+    except RecursionError:
+        return _error(request, 400, "INVALID_REQUEST", "The request is invalid", "JSON nesting is too deep")
+    except ValueError:  # not JSON (or not UTF-8): FastAPI gives its usual 400
+        return None
+    return None
+
+
+def _too_large(request: Request, size: int) -> JSONResponse:
+    return _error(
+        request,
+        413,
+        "PAYLOAD_TOO_LARGE",
+        "Payload too large",
+        f"The body is {size} bytes; at most {MAX_REQUEST_BYTES} are accepted",
+    )
+
+
 def create_app() -> FastAPI:
     forget_cached()
     reset_management_settings()
@@ -104,7 +154,8 @@ def create_app() -> FastAPI:
         request.state.request_id = _request_id(request)
         started = time.perf_counter()
         try:
-            response = await call_next(request)
+            refused = await _refuse_unstorable_body(request)
+            response = refused if refused is not None else await call_next(request)
         except Exception:
             logger.exception(
                 "unhandled error",

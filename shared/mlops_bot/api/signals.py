@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -12,6 +12,7 @@ from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.api.dependencies import require, state_table
+from mlops_bot.api.repositories import repository_full_name
 from mlops_bot.config import get_settings
 from mlops_bot.monitoring.service import DriftReportIn, ModelMetricsIn, report_drift, report_model_metrics
 
@@ -29,21 +30,19 @@ def _answer(outcome: Any) -> JSONResponse:
 
 @router.post("/{owner}/{repo}/drift")
 def post_drift_report(
-    owner: str,
-    repo: str,
+    caller: Annotated[Principal, Depends(require("write"))],
+    full_name: Annotated[str, Depends(repository_full_name)],
     report: DriftReportIn,
-    caller: Principal = Depends(require("write")),  # noqa: B008
-    table: StateTable = Depends(state_table),  # noqa: B008
+    table: Annotated[StateTable, Depends(state_table)],
 ) -> JSONResponse:
-    return _answer(report_drift(table, healing_queue(), caller.tenant_id, f"{owner}/{repo}", report))
+    return _answer(report_drift(table, healing_queue(), caller.tenant_id, full_name, report))
 
 
 @router.post("/{owner}/{repo}/model-metrics")
 def post_model_metrics(
-    owner: str,
-    repo: str,
+    caller: Annotated[Principal, Depends(require("write"))],
+    full_name: Annotated[str, Depends(repository_full_name)],
     metrics: ModelMetricsIn,
-    caller: Principal = Depends(require("write")),  # noqa: B008
-    table: StateTable = Depends(state_table),  # noqa: B008
+    table: Annotated[StateTable, Depends(state_table)],
 ) -> JSONResponse:
-    return _answer(report_model_metrics(table, healing_queue(), caller.tenant_id, f"{owner}/{repo}", metrics))
+    return _answer(report_model_metrics(table, healing_queue(), caller.tenant_id, full_name, metrics))

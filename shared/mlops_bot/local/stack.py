@@ -130,6 +130,10 @@ class LocalStack:
         self._moto: Any = None
         self._gateway: Any = None
         self._gateway_thread: threading.Thread | None = None
+        # The WebSocket management endpoint listens apart from the public port, on loopback only.
+        self.management_port = free_port()
+        self._management: Any = None
+        self._management_thread: threading.Thread | None = None
         self._undo_hook: Any = None
         self._saved_env: dict[str, str | None] = {}
         self.sandbox: GitHubSandbox | None = None
@@ -167,7 +171,7 @@ class LocalStack:
         """The local stand-in for the WebSocket API's management endpoint (`.../{stage}`)."""
         specs = websocket_apis(self.template)
         stage = str(self.resolve(specs[0].stage_name)) if specs and specs[0].stage_name else "local"
-        return f"{self._loopback_url}{MANAGEMENT_PREFIX}/{stage}"
+        return f"http://127.0.0.1:{self.management_port}{MANAGEMENT_PREFIX}/{stage}"
 
     def _local_environment(self) -> dict[str, str]:
         """Variables whose template value names resources that exist only in AWS (the WebSocket API)."""
@@ -224,6 +228,11 @@ class LocalStack:
         if self.started and self.config.state_dir is not None:
             self._drain_playbooks(self.config.drain_seconds)
             self.save_state()
+        if self._management is not None:
+            self._management.should_exit = True
+            if self._management_thread is not None:
+                self._management_thread.join(timeout=10)
+            self._management = None
         if self._undo_hook is not None:
             self._undo_hook()
             self._undo_hook = None
@@ -713,7 +722,7 @@ class LocalStack:
     def _start_gateway(self) -> None:
         import uvicorn
 
-        from mlops_bot.local.gateway import create_gateway
+        from mlops_bot.local.gateway import create_gateway, create_management_endpoint
 
         self.websocket_apis = [
             LocalWebSocketApi(
@@ -745,6 +754,21 @@ class LocalStack:
         while not self._gateway.started:
             if not self._gateway_thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"the local gateway could not listen on {self.url}")
+            time.sleep(0.05)
+        management = uvicorn.Config(
+            create_management_endpoint(extra_routes),
+            host="127.0.0.1",
+            port=self.management_port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+        )
+        self._management = uvicorn.Server(management)
+        self._management_thread = threading.Thread(target=self._management.run, name="ws-management", daemon=True)
+        self._management_thread.start()
+        while not self._management.started:
+            if not self._management_thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the local WebSocket management endpoint could not listen")
             time.sleep(0.05)
 
     # ---------------------------------------------------------------- inspection

@@ -5,14 +5,14 @@ from __future__ import annotations
 from statistics import mean
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound, ValidationFailed
 from mlops_bot.management import records, repository_checks
-from mlops_bot.repository_config import DriftSettings
-from mlops_bot.storage import keys
+from mlops_bot.repository_config import DriftSettings, EmailAddress, ModelThresholdsSetting
+from mlops_bot.stores.repositories import Repository, RepositoryConfiguration, RepositoryStore
 
 RepositoryStatus = Literal["active", "paused", "error"]
 NotificationChannel = Literal["slack", "email", "github", "webhook"]
@@ -66,7 +66,7 @@ class RepositoryDetails(RepositorySummary):
 class RepositoryConfigUpdate(BaseModel):
     """`PUT /config`: fields given replace the stored ones; unknown fields are refused (422)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     auto_fix_enabled: bool | None = None
     notification_channels: list[NotificationChannel] | None = Field(default=None, max_length=10)
@@ -74,9 +74,9 @@ class RepositoryConfigUpdate(BaseModel):
     custom_playbooks: list[CustomPlaybookName] | None = Field(default=None, max_length=20)
     # The same settings `.github/mlops-bot.yml` may carry (the API's win over the file's).
     slack_webhook_url: str | None = Field(default=None, pattern=r"^https://", max_length=500)
-    email_recipients: list[str] | None = Field(default=None, max_length=20)
+    email_recipients: list[EmailAddress] | None = Field(default=None, max_length=20)
     drift: DriftSettings | None = None
-    model_thresholds: dict[str, Any] | None = None
+    model_thresholds: ModelThresholdsSetting | None = None
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
@@ -88,33 +88,33 @@ class ConfigUpdated(BaseModel):
     updated_at: str
 
 
-def summary(item: dict[str, Any]) -> RepositorySummary:
-    attempted = int(item.get("repairs_attempted", 0))
+def summary(repository: Repository) -> RepositorySummary:
+    attempted = repository.repairs_attempted
     return RepositorySummary(
-        id=str(item.get("full_name")),
-        full_name=str(item.get("full_name")),
-        status=str(item.get("status", "active")),
-        last_event=item.get("last_event"),
-        issues_detected=int(item.get("issues_detected", 0)),
+        id=repository.full_name,
+        full_name=repository.full_name,
+        status=repository.status.value,
+        last_event=repository.last_event,
+        issues_detected=repository.issues_detected,
         repairs_attempted=attempted,
-        success_rate=round(int(item.get("repairs_successful", 0)) / attempted, 4) if attempted else None,
+        success_rate=round(repository.repairs_successful / attempted, 4) if attempted else None,
     )
 
 
 def list_repositories(
-    table: StateTable, tenant_id: str, limit: int, offset: int, status: str | None = None
+    repositories: RepositoryStore, tenant_id: str, limit: int, offset: int, status: str | None = None
 ) -> RepositoryList:
-    items = [summary(i) for i in table.query(keys.tenant_pk(tenant_id), "REPO#")]
+    items = [summary(r) for r in repositories.of_tenant(tenant_id)]
     if status:
         items = [i for i in items if i.status == status]
     return RepositoryList(repositories=items[offset : offset + limit], total=len(items), limit=limit, offset=offset)
 
 
-def _load(table: StateTable, tenant_id: str, full_name: str) -> dict[str, Any]:
-    item = table.get(keys.repository_key(tenant_id, full_name))
-    if item is None:
+def _load(repositories: RepositoryStore, tenant_id: str, full_name: str) -> Repository:
+    repository = repositories.get(tenant_id, full_name)
+    if repository is None:
         raise NotFound("Repository not found", f"{full_name} is not monitored by this tenant")
-    return item
+    return repository
 
 
 def _response_seconds(incident: dict[str, Any]) -> float | None:
@@ -128,17 +128,23 @@ def _response_seconds(incident: dict[str, Any]) -> float | None:
     return None
 
 
-def repository_details(table: StateTable, tenant_id: str, full_name: str) -> RepositoryDetails:
-    item = _load(table, tenant_id, full_name)
-    mine = [i for i in records.incidents(table, tenant_id) if str(i.get("repository", "")).lower() == full_name.lower()]
+def repository_details(
+    repositories: RepositoryStore, incidents_table: StateTable, tenant_id: str, full_name: str
+) -> RepositoryDetails:
+    repository = _load(repositories, tenant_id, full_name)
+    mine = [
+        i
+        for i in records.incidents(incidents_table, tenant_id)
+        if str(i.get("repository", "")).lower() == full_name.lower()
+    ]
     responses = [s for s in (_response_seconds(i) for i in mine) if s is not None]
     statistics = RepositoryStatistics(
-        total_events=int(item.get("total_events", 0)),
-        issues_detected=int(item.get("issues_detected", 0)),
-        repairs_successful=int(item.get("repairs_successful", 0)),
-        repairs_failed=int(item.get("repairs_failed", 0)),
+        total_events=repository.total_events,
+        issues_detected=repository.issues_detected,
+        repairs_successful=repository.repairs_successful,
+        repairs_failed=repository.repairs_failed,
         average_response_time=round(mean(responses), 3) if responses else None,
-        last_activity=item.get("last_event"),
+        last_activity=repository.last_event,
     )
     recent = [
         RecentIssue(
@@ -153,28 +159,28 @@ def repository_details(table: StateTable, tenant_id: str, full_name: str) -> Rep
         for i in mine[:RECENT_ISSUES]
     ]
     return RepositoryDetails(
-        **summary(item).model_dump(),
-        configuration=item.get("configuration") or {},
+        **summary(repository).model_dump(),
+        configuration=repository.configuration.model_dump(mode="json"),
         statistics=statistics,
         recent_issues=recent,
     )
 
 
 def update_configuration(
-    table: StateTable, tenant_id: str, full_name: str, update: RepositoryConfigUpdate
+    repositories: RepositoryStore, tenant_id: str, full_name: str, update: RepositoryConfigUpdate
 ) -> ConfigUpdated:
     changes = update.changes()
     if not changes:
         raise ValidationFailed("Request validation failed", "Give at least one configuration field")
-    item = _load(table, tenant_id, full_name)
-    configuration = {**(item.get("configuration") or {}), **changes}
-    repository_checks.check(changes, configuration)
-    now = iso(utc_now())
-    updated = table.set_fields(
-        keys.repository_key(tenant_id, full_name),
-        {"configuration": configuration, "configuration_updated_at": now},
-        if_exists=True,
-    )
+    repository = _load(repositories, tenant_id, full_name)
+    merged = {**repository.configuration.model_dump(mode="json", exclude_none=True), **changes}
+    repository_checks.check(changes, merged)
+    try:
+        configuration = RepositoryConfiguration.model_validate(merged)
+        now = iso(utc_now())
+        updated = repositories.update_configuration(tenant_id, full_name, configuration, now)
+    except (ValidationError, ValueError) as exc:
+        raise ValidationFailed("Request validation failed", str(exc).splitlines()[0]) from exc
     if updated is None:
         raise NotFound("Repository not found", f"{full_name} is not monitored by this tenant")
-    return ConfigUpdated(repository=str(item.get("full_name", full_name)), updated_at=now)
+    return ConfigUpdated(repository=repository.full_name, updated_at=now)

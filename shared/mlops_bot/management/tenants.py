@@ -7,10 +7,11 @@ answers 404 exactly like one that does not exist.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlops_bot.access import users
 from mlops_bot.access.api_keys import Permission, Principal
@@ -22,6 +23,7 @@ from mlops_bot.management.quotas import ResourceQuota
 from mlops_bot.storage import keys
 from mlops_bot.tenancy.service import register_tenant
 
+logger = logging.getLogger("mlops_bot.management.tenants")
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$"
 
 
@@ -110,8 +112,19 @@ def list_tenants(table: StateTable, caller: Principal, operator_tenant: str) -> 
         ids = [i for i in ids if i != keys.SYSTEM_TENANT]
     else:
         ids = [caller.tenant_id]
-    tenants = [get_tenant(table, i) for i in ids if _exists(table, i)]
+    tenants = [t for t in (_readable_tenant(table, i) for i in ids if _exists(table, i)) if t is not None]
     return TenantList(tenants=tenants, total=len(tenants))
+
+
+def _readable_tenant(table: StateTable, tenant_id: str) -> Tenant | None:
+    """One tenant of a listing; a malformed stored profile is logged and left out, never a 500."""
+    try:
+        return get_tenant(table, tenant_id)
+    except ValidationError as exc:
+        logger.error(
+            "unreadable tenant skipped", extra={"tenant_id": tenant_id, "problems": exc.errors(include_input=False)[:5]}
+        )
+        return None
 
 
 def add_user(table: StateTable, tenant_id: str, username: str, password: str, role: Permission) -> users.User:

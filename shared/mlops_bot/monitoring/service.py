@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
@@ -35,10 +35,18 @@ from mlops_bot.stores.incidents import (
 DEFAULT_THRESHOLDS = {"default": {"max_relative_drop": 0.05}}
 
 
-class PostedColumnDrift(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+# A report is stored in an incident item (DynamoDB: 400 KB): names, counts and texts are bounded.
+ColumnName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+MetricName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Reference = Annotated[str, StringConstraints(max_length=2048)]
+MAX_COLUMNS = 500
+MAX_METRICS = 200
 
-    test: str
+
+class PostedColumnDrift(BaseModel):
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+    test: Annotated[str, StringConstraints(max_length=64)]
     statistic: float
     p_value: float | None = None
     threshold: float
@@ -48,29 +56,29 @@ class PostedColumnDrift(BaseModel):
 class DriftReportIn(BaseModel):
     """A drift report as `mlops-bot drift --json` prints it, plus where it came from."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
-    columns: dict[str, PostedColumnDrift]
+    columns: dict[ColumnName, PostedColumnDrift] = Field(max_length=MAX_COLUMNS)
     drift_share: float = Field(ge=0, le=1)
     dataset_drift: bool
-    reference: str | None = None
-    current: str | None = None
-    ref: str | None = Field(default=None, description="Git ref the retrain workflow should run on")
+    reference: Reference | None = None
+    current: Reference | None = None
+    ref: Reference | None = Field(default=None, description="Git ref the retrain workflow should run on")
 
 
 class DeploymentRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ref: str
-    environment: str = "production"
-    sha: str | None = None
+    ref: Reference
+    environment: Annotated[str, StringConstraints(max_length=255)] = "production"
+    sha: Annotated[str, StringConstraints(max_length=64)] | None = None
 
 
 class ModelMetricsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     deployment: DeploymentRef
-    metrics: dict[str, float] = Field(min_length=1)
+    metrics: dict[MetricName, float] = Field(min_length=1, max_length=MAX_METRICS)
 
 
 class SignalOutcome(BaseModel):

@@ -3,95 +3,72 @@
 An event belongs to the tenant its GitHub App installation was registered to, else to the tenant
 that registered its repository. With auto-enrolment on, a repository (or installation) seen for
 the first time joins the `default` tenant; with it off, events of unknown repositories are ignored.
+A name GitHub would refuse is never enrolled (`ValueError` from the store's item model).
+
+The functions take a `RepositoryStore`; a `StateTable` is still accepted (wrapped in the DynamoDB
+store) for the callers that have not moved to stores yet.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.storage import keys
+from mlops_bot.stores.repositories import DynamoRepositoryStore, Repository, RepositoryStore
 
 
-def _route_tenant(item: dict[str, Any] | None) -> str | None:
-    return str(item["tenant_id"]) if item and item.get("tenant_id") else None
+def repository_store(store: RepositoryStore | StateTable) -> RepositoryStore:
+    return DynamoRepositoryStore(store) if isinstance(store, StateTable) else store
 
 
 def resolve_tenant(
-    table: StateTable, installation_id: int | None, repository: str | None, auto_enroll: bool
+    store: RepositoryStore | StateTable, installation_id: int | None, repository: str | None, auto_enroll: bool
 ) -> str | None:
     """The tenant of an event, enrolling into `default` when allowed; None when nobody owns it."""
+    repositories = repository_store(store)
     if installation_id is not None:
-        tenant = _route_tenant(table.get(keys.installation_route_key(installation_id), consistent=False))
+        tenant = repositories.installation_owner(installation_id)
         if tenant:
             # Enrol the repository the first time it shows up (one read on the webhook path after that).
-            if repository and table.get(keys.repository_route_key(repository), consistent=False) is None:
-                enroll_repository(table, tenant, repository, source="installation")
+            if repository and repositories.repository_owner(repository) is None:
+                enroll_repository(repositories, tenant, repository, source="installation")
             return tenant
     if repository:
-        tenant = _route_tenant(table.get(keys.repository_route_key(repository), consistent=False))
+        tenant = repositories.repository_owner(repository)
         if tenant:
             return tenant
     if not auto_enroll:
         return None
     tenant = keys.DEFAULT_TENANT
     if installation_id is not None:
-        register_installation(table, tenant, installation_id)
+        register_installation(repositories, tenant, installation_id)
     if repository:
-        return enroll_repository(table, tenant, repository, source="auto_enroll")
+        return enroll_repository(repositories, tenant, repository, source="auto_enroll")
     return tenant
 
 
-def register_installation(table: StateTable, tenant_id: str, installation_id: int) -> str:
+def register_installation(store: RepositoryStore | StateTable, tenant_id: str, installation_id: int) -> str:
     """Map an installation to a tenant; the first registration wins. Returns the owning tenant."""
-    item = {
-        **keys.installation_route_key(installation_id),
-        "tenant_id": tenant_id,
-        "installation_id": installation_id,
-        "created_at": iso(utc_now()),
-    }
-    if table.put_new(item):
-        return tenant_id
-    return _route_tenant(table.get(keys.installation_route_key(installation_id))) or tenant_id
+    return repository_store(store).claim_installation(installation_id, tenant_id)
 
 
-def enroll_repository(table: StateTable, tenant_id: str, full_name: str, source: str) -> str:
-    """Register a repository with a tenant (idempotent); returns the tenant that owns it."""
+def enroll_repository(store: RepositoryStore | StateTable, tenant_id: str, full_name: str, source: str) -> str:
+    """Register a repository with a tenant (idempotent); returns the tenant that owns it.
+
+    Raises `ValueError` (a pydantic `ValidationError`) for a name GitHub would refuse, before
+    anything is written.
+    """
+    repositories = repository_store(store)
     now = iso(utc_now())
-    route = {**keys.repository_route_key(full_name), "tenant_id": tenant_id, "created_at": now}
-    if not table.put_new(route):
-        owner = _route_tenant(table.get(keys.repository_route_key(full_name)))
-        if owner and owner != tenant_id:
-            return owner
-    register_tenant(table, tenant_id)
-    table.put_new(
-        {
-            **keys.repository_key(tenant_id, full_name),
-            "gsi1pk": keys.repositories_index(tenant_id),
-            "gsi1sk": full_name.lower(),
-            "entity": "repository",
-            "tenant_id": tenant_id,
-            "full_name": full_name,
-            "status": "active",
-            "enrolled_by": source,
-            "created_at": now,
-            "total_events": 0,
-            "issues_detected": 0,
-            "repairs_attempted": 0,
-            "repairs_successful": 0,
-            "repairs_failed": 0,
-            "configuration": {
-                "auto_fix_enabled": True,
-                "notification_channels": [],
-                "detection_sensitivity": "medium",
-                "custom_playbooks": [],
-            },
-        }
-    )
+    repository = Repository(tenant_id=tenant_id, full_name=full_name, enrolled_by=source, created_at=now)
+    owner = repositories.claim_repository(full_name, tenant_id)
+    if owner != tenant_id:
+        return owner
+    repositories.register_tenant(tenant_id, now)
+    repositories.enroll(repository)
     return tenant_id
 
 
-def register_tenant(table: StateTable, tenant_id: str) -> None:
+def register_tenant(store: RepositoryStore | StateTable, tenant_id: str) -> None:
     """Add a tenant to the registry the scheduled sweep walks (idempotent)."""
-    table.put_new({**keys.tenant_registry_key(tenant_id), "tenant_id": tenant_id, "created_at": iso(utc_now())})
+    repository_store(store).register_tenant(tenant_id, iso(utc_now()))

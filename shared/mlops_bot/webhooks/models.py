@@ -15,13 +15,16 @@ from mlops_bot.messages import (
     CheckRun,
     Deployment,
     DeploymentStatus,
+    GitHubId,
     Installation,
     Issue,
+    Name,
     Owner,
     PullRequest,
     Repository,
     RepositoryEvent,
     Sender,
+    Text,
     WorkflowJob,
     WorkflowRun,
 )
@@ -32,13 +35,16 @@ __all__ = [
     "CheckRun",
     "Deployment",
     "DeploymentStatus",
+    "GitHubId",
     "Installation",
     "Issue",
+    "Name",
     "Owner",
     "PullRequest",
     "Repository",
     "RepositoryEvent",
     "Sender",
+    "Text",
     "WebhookAcceptance",
     "WebhookPayload",
     "WorkflowJob",
@@ -63,13 +69,13 @@ HANDLED_EVENTS = frozenset(
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
 
 class WebhookPayload(_Lenient):
     """The envelope common to all handled events; the event-specific part is optional here."""
 
-    action: str | None = None
+    action: Name | None = None
     repository: Repository | None = None
     installation: Installation | None = None
     sender: Sender | None = None
@@ -80,11 +86,11 @@ class WebhookPayload(_Lenient):
     issue: Issue | None = None
     deployment: Deployment | None = None
     deployment_status: DeploymentStatus | None = None
-    ref: str | None = None
-    before: str | None = None
-    after: str | None = None
-    zen: str | None = None
-    hook_id: int | None = None
+    ref: Name | None = None
+    before: Name | None = None
+    after: Name | None = None
+    zen: Text | None = None
+    hook_id: GitHubId | None = None
 
 
 # Which part of the payload an event must carry to be useful.
@@ -103,5 +109,5 @@ class WebhookAcceptance(BaseModel):
     """The answer the spec gives GitHub."""
 
     status: Literal["accepted", "duplicate", "ignored", "pong"]
-    execution_id: str | None
-    message: str
+    execution_id: Name | None
+    message: Name

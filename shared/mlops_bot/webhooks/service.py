@@ -1,9 +1,12 @@
-"""Admitting one GitHub delivery: verify, parse, route to a tenant, record once, queue.
+"""Admitting one GitHub delivery: verify, parse, route to a tenant, claim once, count, queue.
 
 The order matters. Size and signature come first so that nothing unauthenticated costs a
-DynamoDB call; the delivery record is written with a condition before the message is sent, and is
-marked `queued` only after SQS accepted it, so a redelivery after a failed send re-sends instead of
-being dropped as a duplicate.
+DynamoDB call. Then the delivery is claimed with a conditional write *before* the rate limit: of
+any number of copies of one delivery (GitHub's retries, a redelivery, concurrent copies) exactly
+one spends the repository's rate budget and reaches the queue; the others answer 200 with its
+`execution_id`. The claim is marked `queued` only after SQS accepted the message; a claimer that
+can not finish (rate limited, queue down) releases its claim, and one that died mid-way is taken
+over once its lease has run out, so a redelivery always re-sends instead of being dropped.
 """
 
 from __future__ import annotations
@@ -13,17 +16,18 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.adapters.sqs import Queue
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.errors import Invalid, PayloadTooLarge, RateLimited, Unauthorized, ValidationFailed
 from mlops_bot.management.rate_limits import RateDecision
-from mlops_bot.storage import keys
+from mlops_bot.stores.deliveries import MAX_DELIVERY_ID, Delivery, DeliveryStatus, DeliveryStore
+from mlops_bot.stores.repositories import RepositoryStore
+from mlops_bot.strict_json import IntegerOutOfRange, NonFiniteNumber
+from mlops_bot.strict_json import loads as strict_loads
 from mlops_bot.tenancy.service import resolve_tenant
 from mlops_bot.webhooks import signature
 from mlops_bot.webhooks.models import (
@@ -33,6 +37,11 @@ from mlops_bot.webhooks.models import (
     WebhookAcceptance,
     WebhookPayload,
 )
+
+# Longer than the ingress function's timeout (10 s): a claim older than this has no live claimer.
+CLAIM_LEASE_SECONDS = 30
+# SQS refuses messages above 256 KiB; a queued event is kept well under it.
+MAX_QUEUED_EVENT_BYTES = 200 * 1024
 
 
 @dataclass(frozen=True)
@@ -50,17 +59,26 @@ class Admission:
     headers: dict[str, str] = field(default_factory=dict)  # X-RateLimit-* once the repository is known
 
 
+class EventQueue(Protocol):
+    def send(self, body: dict[str, Any], attributes: dict[str, str] | None = None) -> str: ...
+
+
 @dataclass
 class WebhookDependencies:
     settings: Settings
-    table: StateTable
-    events_queue: Queue
+    deliveries: DeliveryStore
+    repositories: RepositoryStore
+    events_queue: EventQueue
     webhook_secret: Callable[[], str]
 
 
 def _parse(event_name: str, body: bytes) -> WebhookPayload:
     try:
-        document = json.loads(body)
+        document = strict_loads(body)
+    except NonFiniteNumber as exc:
+        raise ValidationFailed("Invalid payload", str(exc)) from exc
+    except IntegerOutOfRange as exc:
+        raise Invalid("Invalid payload", str(exc)) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Invalid("Invalid payload", f"Body is not JSON: {exc}") from exc
     except RecursionError as exc:  # hostile nesting: refuse it instead of failing the function
@@ -81,17 +99,16 @@ def _parse(event_name: str, body: bytes) -> WebhookPayload:
     return payload
 
 
-def _check_rate(deps: WebhookDependencies, tenant_id: str, repository: str | None, count: bool = True) -> RateDecision:
-    """Count a new delivery in its repository's window (or only read the count); 429 above the limit."""
+def _check_rate(deps: WebhookDependencies, tenant_id: str, repository: str | None, *, count: bool) -> RateDecision:
+    """Spend one admission of the repository's window (`count`), or only read it (a duplicate)."""
     window_seconds = deps.settings.webhook_rate_window_seconds
     now = epoch_seconds(utc_now())
     window = now // window_seconds
     scope = f"webhooks:{(repository or 'installation').lower()}"
-    key = keys.rate_window_key(tenant_id, scope, window)
     seen = (
-        deps.table.increment(key, "count", expires_at=(window + 2) * window_seconds)
+        deps.deliveries.count_admission(tenant_id, scope, window, expires_at=(window + 2) * window_seconds)
         if count
-        else int((deps.table.get(key, consistent=False) or {}).get("count", 0))
+        else deps.deliveries.admissions(tenant_id, scope, window)
     )
     decision = RateDecision(
         category="webhooks",
@@ -134,14 +151,48 @@ def _queued_event(
 
 
 def _enqueue(deps: WebhookDependencies, event: RepositoryEvent) -> None:
-    deps.events_queue.send(
-        event.model_dump(mode="json", exclude_none=True),
-        attributes={"tenant_id": event.tenant_id, "event": event.event},
+    message = event.model_dump(mode="json", exclude_none=True)
+    size = len(json.dumps(message, separators=(",", ":")).encode())
+    if size > MAX_QUEUED_EVENT_BYTES:
+        raise PayloadTooLarge(
+            "Payload too large", f"the event to queue is {size} bytes; at most {MAX_QUEUED_EVENT_BYTES}"
+        )
+    deps.events_queue.send(message, attributes={"tenant_id": event.tenant_id, "event": event.event})
+
+
+def _accepted(execution_id: str, headers: dict[str, str]) -> Admission:
+    return Admission(
+        202,
+        WebhookAcceptance(status="accepted", execution_id=execution_id, message="Webhook processed successfully"),
+        headers,
     )
-    deps.table.set_fields(
-        keys.delivery_key(event.tenant_id, event.delivery_id),
-        {"status": "queued", "queued_at": iso(utc_now())},
+
+
+def _duplicate(execution_id: str, headers: dict[str, str]) -> Admission:
+    return Admission(
+        200,
+        WebhookAcceptance(
+            status="duplicate", execution_id=execution_id, message="Delivery already accepted; not processed again"
+        ),
+        headers,
     )
+
+
+def _finish(deps: WebhookDependencies, claim: Delivery, payload: WebhookPayload, *, count: bool) -> Admission:
+    """Spend the rate budget (once per delivery) and queue; on any failure give the claim back."""
+    try:
+        rate = _check_rate(deps, claim.tenant_id, claim.repository, count=count).headers()
+        _enqueue(
+            deps,
+            _queued_event(
+                payload, claim.event, claim.tenant_id, claim.delivery_id, claim.execution_id, claim.received_at
+            ),
+        )
+    except BaseException:
+        deps.deliveries.release(claim)
+        raise
+    deps.deliveries.mark_queued(claim, iso(utc_now()))
+    return _accepted(claim.execution_id, rate)
 
 
 def admit(request: WebhookRequest, deps: WebhookDependencies) -> Admission:
@@ -157,8 +208,8 @@ def admit(request: WebhookRequest, deps: WebhookDependencies) -> Admission:
     if not event_name or not delivery_id:
         missing = [h for h, v in (("X-GitHub-Event", event_name), ("X-GitHub-Delivery", delivery_id)) if not v]
         raise Invalid("Missing required headers", f"Missing header(s): {', '.join(missing)}")
-    if len(delivery_id) > 128:
-        raise Invalid("Invalid delivery id", "X-GitHub-Delivery is longer than 128 characters")
+    if len(delivery_id) > MAX_DELIVERY_ID:
+        raise Invalid("Invalid delivery id", f"X-GitHub-Delivery is longer than {MAX_DELIVERY_ID} characters")
     if event_name not in HANDLED_EVENTS:
         raise ValidationFailed("Unsupported event type", f"The bot does not handle '{event_name}' events")
     payload = _parse(event_name, request.body)
@@ -167,7 +218,7 @@ def admit(request: WebhookRequest, deps: WebhookDependencies) -> Admission:
 
     repository = payload.repository.full_name if payload.repository else None
     installation_id = payload.installation.id if payload.installation else None
-    tenant_id = resolve_tenant(deps.table, installation_id, repository, deps.settings.auto_enroll)
+    tenant_id = resolve_tenant(deps.repositories, installation_id, repository, deps.settings.auto_enroll)
     if tenant_id is None:
         return Admission(
             202,
@@ -178,57 +229,23 @@ def admit(request: WebhookRequest, deps: WebhookDependencies) -> Admission:
             ),
         )
 
-    delivery_key = keys.delivery_key(tenant_id, delivery_id)
-    known = deps.table.get(delivery_key)
-    if known is None:
-        rate = _check_rate(deps, tenant_id, repository).headers()
-        now = utc_now()
-        at = iso(now)
-        execution_id = str(uuid.uuid4())
-        record: dict[str, Any] = {
-            **delivery_key,
-            "entity": "delivery",
-            "tenant_id": tenant_id,
-            "delivery_id": delivery_id,
-            "event": event_name,
-            "action": payload.action,
-            "repository": repository,
-            "execution_id": execution_id,
-            "status": "received",
-            "received_at": at,
-            "expires_at": epoch_seconds(now + timedelta(days=deps.settings.delivery_ttl_days)),
-        }
-        if deps.table.put_new(record):
-            _enqueue(deps, _queued_event(payload, event_name, tenant_id, delivery_id, execution_id, at))
-            return Admission(
-                202,
-                WebhookAcceptance(
-                    status="accepted", execution_id=execution_id, message="Webhook processed successfully"
-                ),
-                rate,
-            )
-        known = deps.table.get(delivery_key)
-    assert known is not None  # the conditional write failed because the record exists
-    rate = _check_rate(deps, tenant_id, repository, count=False).headers()
-    if known.get("status") == "received":
-        # The first attempt recorded the delivery but never reached the queue: finish its work.
-        event = _queued_event(
-            payload, event_name, tenant_id, delivery_id, str(known["execution_id"]), str(known["received_at"])
-        )
-        _enqueue(deps, event)
-        return Admission(
-            202,
-            WebhookAcceptance(
-                status="accepted", execution_id=event.execution_id, message="Webhook processed successfully"
-            ),
-            rate,
-        )
-    return Admission(
-        200,
-        WebhookAcceptance(
-            status="duplicate",
-            execution_id=str(known["execution_id"]),
-            message="Delivery already accepted; not processed again",
-        ),
-        rate,
+    now = utc_now()
+    claim = Delivery(
+        tenant_id=tenant_id,
+        delivery_id=delivery_id,
+        event=event_name,
+        action=payload.action,
+        repository=repository,
+        execution_id=str(uuid.uuid4()),
+        received_at=iso(now),
+        claimed_at=epoch_seconds(now),
+        expires_at=epoch_seconds(now + timedelta(days=deps.settings.delivery_ttl_days)),
     )
+    known = deps.deliveries.claim(claim)
+    if known is None:
+        return _finish(deps, claim, payload, count=True)
+    lease_over = claim.claimed_at - known.claimed_at >= CLAIM_LEASE_SECONDS
+    # The first claimer died between the claim and the queue: finish its work, under its id.
+    if known.status is DeliveryStatus.RECEIVED and lease_over and deps.deliveries.take_over(known, claim.claimed_at):
+        return _finish(deps, known.model_copy(update={"claimed_at": claim.claimed_at}), payload, count=False)
+    return _duplicate(known.execution_id, _check_rate(deps, tenant_id, repository, count=False).headers())
