@@ -13,13 +13,14 @@ quantifiers, no backslash inside brackets) so that `grep_patterns()` can hand th
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import PurePosixPath
 from typing import Any
 
-from mlops_bot.diagnosis.module_packages import canonical, is_known_module, module_to_package
+from mlops_bot.diagnosis.module_packages import canonical, is_known_module, module_to_package, namespace_modules
 from mlops_bot.diagnosis.problem import Category
 
 LogLine = tuple[int, str]
@@ -255,20 +256,112 @@ def _unique(items: Iterator[str] | list[str], limit: int = MAX_TESTS) -> list[st
 # Builders: dependencies
 
 
+# Tools people run as ``python -m tool``: a missing one is the workflow's install step, not the code's.
+PYTHON_TOOLS = frozenset(
+    (
+        *("pytest", "black", "ruff", "mypy", "flake8", "isort", "pylint", "coverage", "tox", "nox", "pip"),
+        *("build", "twine", "pre_commit", "bandit", "pyright", "sphinx", "jupyter", "nbconvert", "uvicorn"),
+        *("pydocstyle", "pycodestyle", "pyflakes", "autopep8", "yapf", "poetry", "pipx", "wheel", "setuptools"),
+    )
+)
+_IMPORT_STATEMENT = re.compile(
+    r"^\s*(?:from\s+(?P<from>[A-Za-z_][A-Za-z0-9_.]*)\s+import\b|import\s+(?P<imp>[A-Za-z_][A-Za-z0-9_.]*))"
+)
+_FRAME_FILE = re.compile(r'File "(?P<file>[^"]+)", line [0-9]+|^(?P<pyfile>[^ :]+\.py):[0-9]+: in ')
+_INSTALLED_FRAME = re.compile(r"/(?:site|dist)-packages/(?P<top>[A-Za-z_][A-Za-z0-9_]*)/")
+_TRACEBACK_LINES = 40
+
+
+def _traceback_facts(ctx: Context, idx: int, top: str, dotted: str) -> tuple[str | None, bool, bool]:
+    """From the traceback above a missing-module line: the fullest dotted name an import statement
+    asked for, whether `top` is a package in the workspace, and whether it is an installed distribution.
+    """
+    statement: str | None = None
+    local = installed = False
+    for _, text in ctx.back(idx, _TRACEBACK_LINES):
+        if any(marker in text for marker in _GROUP_MARKERS) or _PYTEST_SESSION in text:
+            break
+        code = _PYTEST_E_PREFIX.sub("", text)
+        imported = _IMPORT_STATEMENT.match(code)
+        if imported is not None and statement is None:
+            name = imported["from"] or imported["imp"]
+            if name == dotted or name.startswith(dotted + "."):
+                statement = name
+        frame = _FRAME_FILE.search(text)
+        if frame is not None:
+            path = (frame["file"] or frame["pyfile"]).replace("\\", "/")
+            relative = workspace_relative(path)
+            if relative != path or not path.startswith("/"):
+                parts = PurePosixPath(relative).parts
+                if parts[:1] == (top,) or parts[:2] == ("src", top):
+                    local = True
+            in_site = _INSTALLED_FRAME.search(path)
+            if in_site is not None and in_site["top"] == top:
+                installed = True
+    return statement, local, installed
+
+
 def _python_module(rule: Rule, hit: Hit) -> Finding | None:
-    dotted = hit.match["module"].strip(".")
+    """A missing Python module, answered with a package only when the log makes that certain.
+
+    Python imports parents first, so ``No module named 'pkg.sub'`` means ``pkg`` imported: unless ``pkg``
+    is a namespace shared by several distributions (``google``, ``azure``), the fix is a version or an
+    import path, not a package to add. The repository's own names (from its tree, or seen in the
+    traceback's workspace frames) are never sent to PyPI, and a top-level namespace (``google``) is mapped
+    through the import statement the traceback shows (``from google.protobuf import ...``).
+    """
+    dotted = (hit.match["module"] or hit.match["module2"]).strip(".")
     top = dotted.split(".", 1)[0]
     details: dict[str, Any] = {"module": top, "import_name": dotted}
-    own = {canonical(entry) for entry in hit.ctx.own_packages}
-    if canonical(top) in own:
-        details.update(package=None, local=True)
+    ctx = hit.ctx
+    own = {canonical(entry) for entry in ctx.own_packages}
+    statement, local_frame, installed = _traceback_facts(ctx, hit.idx, top, dotted)
+    if canonical(top) in own or local_frame:
+        details.update(package=None, local=True, fix_pr=False, no_fix_reason="the module is the repository's own")
+        if local_frame and canonical(top) not in own:
+            details["local_evidence"] = "traceback"
         return rule.finding(hit, details, kind="missing-local-module", confidence=0.8)
-    package = module_to_package(dotted, hit.ctx.own_packages)
+    tool_run = hit.match.groupdict().get("tool_run") is not None or re.search(
+        rf"(?:^|\s)-m\s+{re.escape(top)}\b", _step_script(ctx, hit.line[0])
+    )
+    if top in PYTHON_TOOLS and tool_run and "." not in dotted:
+        package = module_to_package(top) or top
+        details.update(package=package, tool=True, run_as=f"python -m {top}")
+        return rule.finding(hit, details, kind="missing-python-tool", confidence=0.7)
+    namespaces = namespace_modules()
+    is_namespace = top in namespaces or dotted in namespaces
+    wanted = statement if statement is not None and is_namespace else dotted
+    if "." in dotted and not is_namespace:
+        # The parent package imported; only a sub-module is gone: a moved or removed module.
+        distribution = module_to_package(top, ctx.own_packages)
+        details.update(
+            module=dotted,
+            package=None,
+            distribution=distribution,
+            moved_module=dotted,
+            fix_pr=False,
+            no_fix_reason=f"{top} is installed but has no {dotted}: pin the release that had it or update the import",
+        )
+        if installed:
+            details["installed_evidence"] = "traceback"
+        return rule.finding(
+            hit, details, category=Category.DEPENDENCY_RESOLUTION, kind="python-module-moved", confidence=0.85
+        )
+    package = module_to_package(wanted, ctx.own_packages)
+    if wanted != dotted:
+        details.update(import_name=wanted, namespace=top)
     details["package"] = package
     if package is None:
-        details["stdlib"] = True
-        return rule.finding(hit, details, kind="missing-stdlib-module", confidence=0.6)
-    details["package_source"] = "mapping" if is_known_module(dotted) else "module-name"
+        if top in sys.stdlib_module_names:
+            details["stdlib"] = True
+            return rule.finding(hit, details, kind="missing-stdlib-module", confidence=0.6)
+        details.update(fix_pr=False, no_fix_reason=f"{top} is a namespace shared by several distributions")
+        return rule.finding(hit, details, kind="missing-namespace-module", confidence=0.4)
+    known = is_known_module(wanted)
+    details["package_source"] = "mapping" if known else "module-name"
+    if not known:
+        # A guess from the import name: right for most packages, but not certain enough to write.
+        return rule.finding(hit, details, confidence=0.65)
     return rule.finding(hit, details)
 
 
@@ -847,7 +940,8 @@ RULES: tuple[Rule, ...] = (
         "python-missing-module",
         Category.DEPENDENCY_MISSING,
         "missing-python-module",
-        r"(?:ModuleNotFoundError|ImportError): No module named '?(?P<module>[A-Za-z0-9_.]+)'?",
+        r"(?:ModuleNotFoundError|ImportError): No module named '?(?P<module>[A-Za-z0-9_.]+)'?"
+        r"|^(?P<tool_run>[^ ]*python[0-9.]*): No module named (?P<module2>[A-Za-z0-9_.]+)$",
         ("No module named",),
         0.95,
         build=_python_module,
