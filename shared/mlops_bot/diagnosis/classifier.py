@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Collection, Iterable
 from typing import IO, Any
@@ -49,6 +50,7 @@ MAX_GROUPS = 256
 MAX_SCRIPT_LINES = 40
 MAX_PASSED_TESTS = 20_000
 MAX_EVIDENCE_CHARS = 500
+MAX_EARLIER_STEPS = 20
 
 # Lines the builders read for context (test ids, tracebacks, lint file names) besides rule literals.
 _CONTEXT_LITERALS = (
@@ -81,6 +83,7 @@ class LogScanner:
         self._open_group: tuple[int, str, list[str]] | None = None
         self._passed: set[str] = set()
         self._failed_step_line: int | None = None
+        self._failed_steps: list[tuple[int, int]] = []  # (Run group line, error line), in log order
 
     def feed(self, raw: str) -> None:
         """Add one raw log line."""
@@ -136,17 +139,28 @@ class LogScanner:
                 self._open_group = (self.count, text[len("##[group]") :], [])
         elif text.startswith("##[endgroup]"):
             self._close_group()
-        elif text.startswith(ERROR_MARKER) and self._failed_step_line is None and _EXIT_CODE.search(text):
+        elif text.startswith(ERROR_MARKER) and _EXIT_CODE.search(text):
+            group_line: int | None = None
             if self._open_group is not None:
-                self._failed_step_line = self._open_group[0]
+                group_line = self._open_group[0]
             elif self._groups:
-                self._failed_step_line = self._groups[-1].line
+                group_line = self._groups[-1].line
+            if group_line is not None:
+                if self._failed_step_line is None:
+                    self._failed_step_line = group_line
+                if len(self._failed_steps) < MAX_GROUPS:
+                    self._failed_steps.append((group_line, self.count))
 
     def _close_group(self) -> None:
         if self._open_group is not None:
             line, title, script = self._open_group
             self._groups.append(RunGroup(line, title, tuple(script)))
             self._open_group = None
+
+    @property
+    def failed_steps(self) -> list[tuple[int, int]]:
+        """Every step that ended with a non-zero exit code: (``Run`` group line, error line), in order."""
+        return list(self._failed_steps)
 
     @property
     def failed_step_line(self) -> int | None:
@@ -162,11 +176,59 @@ class LogScanner:
         return Context(lines, tuple(self._groups), own_packages, frozenset(self._passed))
 
 
+# Failures that make later steps fail: a step that failed with these (under ``continue-on-error``) is
+# the first cause of what breaks after it. Test, lint and syntax failures of a tolerated step are not.
+CAUSE_CATEGORIES = frozenset(
+    {
+        Category.DEPENDENCY_MISSING,
+        Category.DEPENDENCY_RESOLUTION,
+        Category.NETWORK_TRANSIENT,
+        Category.DATA_MISSING,
+        Category.PERMISSION_DENIED,
+        Category.OUT_OF_MEMORY,
+        Category.INFRASTRUCTURE,
+        Category.TIMEOUT,
+    }
+)
+
+_STRONG_RULES = tuple(rule for rule in RULES if rule.strength is Strength.STRONG)
+
+
+def _earlier_cause(ctx: Context, failed_steps: list[tuple[int, int]], step: str | None) -> Problem | None:
+    """The first step that failed (and was tolerated) with a cause-like failure, diagnosed alone."""
+    numbers = [line for line, _ in ctx.lines]
+    for group_line, error_line in failed_steps[:-1]:
+        start, stop = bisect_left(numbers, group_line), bisect_right(numbers, error_line)
+        for idx in range(stop - 1, start - 1, -1):
+            finding = next((f for rule in _STRONG_RULES if (f := rule.apply(ctx, idx)) is not None), None)
+            if finding is None:
+                continue
+            if finding.category in CAUSE_CATEGORIES and finding.confidence >= 0.5:
+                finding.details["first_cause"] = True
+                return _problem(finding, ctx, step)
+            break  # this step failed for another reason (a tolerated lint, a test): look at the next one
+    return None
+
+
 def classify(scanner: LogScanner, step: str | None = None, own_packages: Collection[str] = ()) -> Problem:
-    """Walk the retained lines backwards; the first strong hit wins, else the best secondary hits."""
+    """The first cause: a tolerated step's failure that explains later ones, else the backward walk's."""
     ctx = scanner.context(own_packages)
     if not ctx.lines:
         return Problem.unknown("empty log")
+    failed_steps = scanner.failed_steps
+    if len(failed_steps) > 1:
+        earlier = _earlier_cause(ctx, failed_steps, step)
+        if earlier is not None:
+            later = _walk(ctx, scanner, step)
+            details = {**earlier.details, "later_failure": f"{later.category.value}/{later.kind}"}
+            if later.step:
+                details["later_step"] = later.step
+            return earlier.model_copy(update={"details": details})
+    return _walk(ctx, scanner, step)
+
+
+def _walk(ctx: Context, scanner: LogScanner, step: str | None) -> Problem:
+    """Walk the retained lines backwards; the first strong hit wins, else the best secondary hits."""
     window_start = scanner.count - WINDOW_LINES
     failed_step = scanner.failed_step_line
     secondaries: list[Finding] = []
@@ -261,18 +323,34 @@ def diagnose_path(path: str | os.PathLike[str], *, own_packages: Collection[str]
 
 
 def diagnose_zip(source: str | os.PathLike[str] | IO[bytes], *, own_packages: Collection[str] = ()) -> Problem:
-    """Diagnose a GitHub run-logs zip: the failing step's log first, then the full job log.
+    """Diagnose a GitHub run-logs zip: the failing steps' logs in run order, then the full job log.
 
-    The failing step is the first per-step file containing ``##[error]`` (else the last step). Its
-    diagnosis wins unless it is unknown or weak; platform messages such as a lost runner only appear in
-    the job log, which is read next. Members are streamed; the archive is never loaded whole.
+    As in a plain log, the first cause wins: a step that failed (under ``continue-on-error``) with a
+    cause-like failure (`CAUSE_CATEGORIES`) explains the steps failing after it; otherwise the last failing
+    step (the one that stopped the job) decides. Its diagnosis wins unless it is unknown or weak; platform
+    messages such as a lost runner only appear in the job log, which is read next. Members are
+    streamed; the archive is never loaded whole.
     """
     with zipfile.ZipFile(source) as archive:
         jobs, steps = list_run_logs(archive)
         needle = ERROR_MARKER.encode()
-        failing = next((s for s in steps if member_contains(archive, s.member, needle)), None)
-        chosen = failing or (steps[-1] if steps else None)
+        failing = [s for s in steps if member_contains(archive, s.member, needle)]
+        chosen = failing[-1] if failing else (steps[-1] if steps else None)
         best: Problem | None = None
+        for earlier in failing[:-1][:MAX_EARLIER_STEPS]:
+            if chosen is not None and earlier.job != chosen.job:
+                continue
+            problem = _diagnose_member(archive, earlier.member, earlier.name, own_packages)
+            if problem.category in CAUSE_CATEGORIES and problem.confidence >= 0.5:
+                assert chosen is not None
+                later = _diagnose_member(archive, chosen.member, chosen.name, own_packages)
+                details = {
+                    **problem.details,
+                    "first_cause": True,
+                    "later_failure": f"{later.category.value}/{later.kind}",
+                    "later_step": chosen.name,
+                }
+                return problem.model_copy(update={"details": details})
         if chosen is not None:
             best = _diagnose_member(archive, chosen.member, chosen.name, own_packages)
             if best.category is not Category.UNKNOWN and best.confidence >= 0.5:

@@ -521,6 +521,24 @@ def _explain(ctx: Context, indexes: list[int]) -> Finding | None:
     return first
 
 
+_COLLECTING = re.compile(r"^_+ ERROR collecting (?P<path>\S+) _+$")
+_SECTION = re.compile(r"^(?:_{3,} .* _{3,}|=+ .* =+)$")
+
+
+def _collection_cause(ctx: Context, indexes: list[int]) -> Finding | None:
+    """The cause shown in the first ``ERROR collecting`` section of a pytest run, if a rule explains it."""
+    for position, i in enumerate(indexes):
+        if _COLLECTING.match(ctx.lines[i][1]) is None:
+            continue
+        section: list[int] = []
+        for j in indexes[position + 1 :]:
+            if _SECTION.match(ctx.lines[j][1]):
+                break
+            section.append(j)
+        return _explain(ctx, section)
+    return None
+
+
 def _unique_lines(lines: list[LogLine]) -> list[LogLine]:
     seen: dict[int, LogLine] = {}
     for line in lines:
@@ -573,6 +591,11 @@ def _pytest(rule: Rule, hit: Hit) -> Finding | None:
                 tests.append(verbose["id"])
     tests = _unique(tests)
     evidence = [*summary_lines[:10], hit.line]
+    collected = _collection_cause(ctx, indexes)
+    if collected is not None:  # a module that cannot even be collected comes before the failures it causes
+        collected.details.update(tests=tests, runner="pytest", collection_error=True)
+        collected.evidence = _unique_lines([*collected.evidence, *summary_lines[:5], hit.line])
+        return collected
     cause = _explain(ctx, indexes)
     if cause is not None:
         cause.details.update(tests=tests, runner="pytest")
