@@ -63,6 +63,8 @@ _CONTEXT_LITERALS = (
     "== test session starts",
     "--> ",
     'File "',
+    " RERUN",  # pytest-rerunfailures, verbose
+    "out of the required",  # the flaky plugin's report
 )
 _PREFILTER = literal_regex({*LITERALS, *_CONTEXT_LITERALS})
 _PASSED = re.compile(r"^(?:(?P<id>[^ ]+::[^ ]+) PASSED|PASSED (?P<id2>[^ ]+::[^ ]+))")

@@ -205,6 +205,20 @@ _EXCEPTION_LINE = re.compile(
 _PYTEST_E_PREFIX = re.compile(r"^E {1,}")
 
 
+# Lines tools print after the cause: never the evidence for it.
+_BOILERPLATE = re.compile(
+    r"^(?:note: This error originates from a subprocess|note: This is an issue with the package"
+    r"|hint: See above|A complete log of this run can be found in|npm (?:ERR!|error) A complete log"
+    r"|Check the permissions\.|See above for output\.|For more information,? (?:see|visit|run)"
+    r"|error: subprocess-exited-with-error|╰─> See above for output\.|[\]\[}{)( ,;]*$)"
+)
+
+
+def is_boilerplate(text: str) -> bool:
+    """Whether a line is trailing boilerplate (``note: This error originates from a subprocess``, ``}``)."""
+    return _BOILERPLATE.match(text.strip()) is not None
+
+
 def seconds(limit: str, default_unit: str = "s") -> float | None:
     """``"10m"`` -> 600.0; a bare number takes `default_unit` (coreutils timeout counts seconds)."""
     match = re.fullmatch(r"([0-9.]+)\s*([smhd]?)", limit.strip())
@@ -563,6 +577,19 @@ def _flaky(ctx: Context, tests: list[str], counts: dict[str, int]) -> list[str]:
     return flaky
 
 
+def _flaky_plugin(ctx: Context, indexes: list[int], tests: list[str]) -> list[str]:
+    """Failing tests the ``flaky`` plugin saw pass at least once before giving up (``passed 1 out of 2``)."""
+    names = {
+        m["name"]
+        for i in indexes
+        if (m := _FLAKY_PLUGIN_FAILED.match(ctx.lines[i][1])) is not None and int(m["passes"]) > 0
+    }
+    if not names:
+        return []
+    flaky = [test for test in tests if test.rsplit("::", 1)[-1].split("[", 1)[0] in names]
+    return flaky if len(flaky) == len(tests) else []
+
+
 def _pytest(rule: Rule, hit: Hit) -> Finding | None:
     counts: dict[str, int] = {}
     for number, word in re.findall(r"([0-9]+) ([a-z]+)", hit.match["summary"]):
@@ -603,6 +630,18 @@ def _pytest(rule: Rule, hit: Hit) -> Finding | None:
         return cause
     details: dict[str, Any] = {"tests": tests, "counts": counts, "runner": "pytest"}
     flaky = _flaky(ctx, tests, counts)
+    plugin_flaky = _flaky_plugin(ctx, indexes, tests)
+    if plugin_flaky and not flaky:
+        details.update(flaky_tests=plugin_flaky, plugin="flaky")
+        passed_lines = [ctx.lines[i] for i in indexes if _FLAKY_PLUGIN_FAILED.match(ctx.lines[i][1])]
+        return rule.finding(
+            hit,
+            details,
+            [*passed_lines[:5], *evidence],
+            category=Category.FLAKY_TEST,
+            kind="flaky-plugin",
+            confidence=0.85,
+        )
     if flaky:
         details["flaky_tests"] = flaky
         return rule.finding(
@@ -780,7 +819,7 @@ def _step_timeout(rule: Rule, hit: Hit) -> Finding | None:
 
 def _pytest_timeout(rule: Rule, hit: Hit) -> Finding | None:
     limit = hit.match["limit"]
-    return rule.finding(hit, {"limit": f"{limit}s", "limit_seconds": float(limit)})
+    return rule.finding(hit, {"limit": f"{limit}s", "limit_seconds": float(limit), "method": "signal"})
 
 
 def _command_limit(hit: Hit) -> dict[str, Any]:
@@ -880,6 +919,167 @@ def _git_push_denied(rule: Rule, hit: Hit) -> Finding | None:
 
 
 # --------------------------------------------------------------------------------------------------
+# Builders: other Python resolvers, pylint, pytest plugins, Docker
+
+
+_YOU_REQUIRE = re.compile(r"(?<!conclude that )you require (?P<requirement>[A-Za-z0-9][A-Za-z0-9._-]*[^ ,]*)")
+_NO_VERSION_OF = re.compile(r"there is no version of (?P<requirement>(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)[^ ,]*)")
+
+
+def _resolver_details(lines: list[str]) -> dict[str, Any]:
+    details: dict[str, Any] = {"conflicts": [line.strip()[:300] for line in lines][:10]}
+    for text in lines:
+        missing = _NO_VERSION_OF.search(text)
+        if missing is not None:
+            details.update(requirement=missing["requirement"], package=missing["name"], missing_version=True)
+            return details
+    required = [m["requirement"] for text in lines for m in _YOU_REQUIRE.finditer(text)]
+    if required:
+        details["requirement"] = required[-1]
+        details["requested"] = _unique(required)
+    return details
+
+
+def _uv_unsatisfiable(rule: Rule, hit: Hit) -> Finding | None:
+    """uv's resolver: ``No solution found ...`` then ``Because ... your requirements are unsatisfiable``."""
+    ctx = hit.ctx
+    cause: list[LogLine] = [hit.line]
+    for i, text in ctx.back(hit.idx, 30):
+        if "No solution found when resolving" in text or any(marker in text for marker in _GROUP_MARKERS):
+            break
+        if text.strip():
+            cause.insert(0, ctx.lines[i])
+    first = next((n for n, line in enumerate(cause) if "Because" in line[1]), 0)
+    cause = cause[first:]
+    details = _resolver_details([text for _, text in cause])
+    details["tool"] = "uv"
+    return rule.finding(hit, details, cause[:6])
+
+
+_POETRY_NO_MATCH = re.compile(
+    r"depends on (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*) \((?P<spec>[^)]+)\) which doesn't match any versions"
+)
+
+
+def _poetry_solving(rule: Rule, hit: Hit) -> Finding | None:
+    text = hit.line[1]
+    details: dict[str, Any] = {"tool": "poetry", "conflicts": [text.strip()[:300]]}
+    missing = _POETRY_NO_MATCH.search(text)
+    if missing is not None:
+        details.update(
+            package=missing["name"], requirement=f"{missing['name']}=={missing['spec']}", missing_version=True
+        )
+    return rule.finding(hit, details)
+
+
+def _conda_solve(rule: Rule, hit: Hit) -> Finding | None:
+    packages: list[str] = []
+    evidence = [hit.line]
+    for i, text in hit.ctx.forward(hit.idx, 15):
+        listed = re.match(r"^\s+-\s+(?P<spec>\S+)", text)
+        if listed is not None:
+            packages.append(listed["spec"])
+            if len(evidence) < 4:
+                evidence.append(hit.ctx.lines[i])
+        elif packages and text.strip():
+            break
+    details: dict[str, Any] = {"tool": "conda", "specs": packages}
+    nothing = re.search(r"nothing provides (?:requested )?(?P<spec>\S+)", hit.line[1])
+    if nothing is not None:
+        packages.append(nothing["spec"])
+    if packages:
+        details["requirement"] = packages[0]
+    return rule.finding(hit, details, evidence)
+
+
+_PYLINT_MESSAGE = re.compile(r"^(?P<file>[^: ]+\.py):[0-9]+:[0-9]+: (?P<code>[CRWEFI][0-9]{4}): ")
+
+
+def _pylint(rule: Rule, hit: Hit) -> Finding | None:
+    if float(hit.match["score"]) >= 10.0:
+        return None
+    files: list[str] = []
+    codes: list[str] = []
+    evidence: list[LogLine] = []
+    ctx = hit.ctx
+    for i in ctx.region(hit.idx, lambda text: text.startswith(_GROUP_MARKERS), 5_000):
+        message = _PYLINT_MESSAGE.match(ctx.lines[i][1])
+        if message is not None:
+            files.append(workspace_relative(message["file"]))
+            codes.append(message["code"])
+            if len(evidence) < 10:
+                evidence.append(ctx.lines[i])
+    details: dict[str, Any] = {"tool": "pylint", "score": float(hit.match["score"]), "files": _unique(files)}
+    details["codes"] = _unique(codes)
+    if any(code.startswith("E0001") for code in codes):
+        return rule.finding(hit, details, [*evidence, hit.line], category=Category.SYNTAX_ERROR, kind="pylint-syntax")
+    return rule.finding(hit, details, [*evidence, hit.line])
+
+
+_TIMEOUT_OPTION = re.compile(r"--timeout[= ](?P<limit>[0-9.]+)")
+
+
+def _pytest_timeout_thread(rule: Rule, hit: Hit) -> Finding | None:
+    """pytest-timeout's thread method dumps every stack between ``+++ Timeout +++`` banners, then exits."""
+    details: dict[str, Any] = {"method": "thread", "runner": "pytest"}
+    prefix = hit.match["where"]
+    tests: list[str] = []
+    if prefix:
+        tests.append(prefix.split(" ", 1)[0])
+    for _, text in hit.ctx.back(hit.idx, 200):
+        if "+ Timeout +" in text:
+            banner = rule.regex.search(text)
+            if banner is not None and banner["where"] and not tests:
+                tests.append(banner["where"].split(" ", 1)[0])
+            continue
+        running = re.match(r"^(?P<id>\S+::\S+)(?: |$)", text)
+        if running is not None and not tests:
+            tests.append(running["id"])
+            break
+        if _PYTEST_SESSION in text or any(marker in text for marker in _GROUP_MARKERS):
+            break
+    if tests:
+        details["tests"] = tests
+    option = _TIMEOUT_OPTION.search(_step_script(hit.ctx, hit.line[0]))
+    if option is not None:
+        details.update(limit=f"{option['limit']}s", limit_seconds=float(option["limit"]))
+    return rule.finding(hit, details)
+
+
+_RERUN_LINE = re.compile(r"^(?P<id>[^ ]+::[^ ]+) RERUN\b")
+
+
+def _pytest_reruns(rule: Rule, hit: Hit) -> Finding | None:
+    """pytest-rerunfailures: tests passed on a rerun and the run failed for it (``--fail-on-flaky``)."""
+    counts: dict[str, int] = {}
+    for number, word in re.findall(r"([0-9]+) ([a-z]+)", hit.match["summary"]):
+        key = {"error": "errors", "reruns": "rerun"}.get(word, word)
+        counts[key] = counts.get(key, 0) + int(number)
+    if counts.get("failed", 0) + counts.get("errors", 0) or not counts.get("rerun"):
+        return None
+    ctx = hit.ctx
+    indexes = ctx.region(hit.idx, lambda text: _PYTEST_SESSION in text or text.startswith(_GROUP_MARKERS))
+    reruns = [(i, m["id"]) for i in indexes if (m := _RERUN_LINE.match(ctx.lines[i][1])) is not None]
+    tests = _unique([test for _, test in reruns])
+    evidence = [ctx.lines[i] for i, _ in reruns[:5]] + [hit.line]
+    details: dict[str, Any] = {"flaky_tests": tests, "tests": tests, "counts": counts, "runner": "pytest"}
+    details["plugin"] = "pytest-rerunfailures"
+    return rule.finding(hit, details, evidence)
+
+
+_FLAKY_PLUGIN_FAILED = re.compile(
+    r"^(?P<name>\S+) failed; it passed (?P<passes>[0-9]+) out of the required (?P<need>[0-9]+) times"
+)
+
+
+def _docker_image(rule: Rule, hit: Hit) -> Finding | None:
+    details = _named_groups(hit.match)
+    if rule.category is Category.DEPENDENCY_RESOLUTION:
+        details.update(fix_pr=False, no_fix_reason="the image tag does not exist; which tag to use needs a person")
+    return rule.finding(hit, details)
+
+
+# --------------------------------------------------------------------------------------------------
 # Builders: secondary pointers
 
 
@@ -893,7 +1093,7 @@ def _exit_code(rule: Rule, hit: Hit) -> Finding | None:
         return rule.finding(hit, details, category=Category.TIMEOUT, kind="command-timeout", confidence=0.6)
     evidence = [hit.line]
     for i, text in hit.ctx.back(hit.idx, 20):
-        if text.strip() and not text.startswith("##["):
+        if text.strip() and not text.startswith("##[") and not is_boilerplate(text):
             evidence.insert(0, hit.ctx.lines[i])
             break
     return rule.finding(hit, details, evidence)
@@ -958,6 +1158,48 @@ RULES: tuple[Rule, ...] = (
         ("No space left on device", "ENOSPC"),
         0.9,
     ),
+    Rule(
+        "docker-daemon",
+        Category.INFRASTRUCTURE,
+        "docker-daemon-unavailable",
+        r"Cannot connect to the Docker daemon at (?P<socket>[^ ]+)",
+        ("Cannot connect to the Docker daemon",),
+        0.9,
+    ),
+    Rule(
+        "registry-rate-limit",
+        Category.INFRASTRUCTURE,
+        "registry-rate-limit",
+        r"toomanyrequests: (?:You have reached your (?:unauthenticated )?pull rate limit|.*rate limit)",
+        ("toomanyrequests",),
+        0.9,
+    ),
+    Rule(
+        "docker-pull-denied",
+        Category.PERMISSION_DENIED,
+        "docker-pull-denied",
+        r"pull access denied for (?P<image>[^ ,]+), repository does not exist or may require",
+        ("pull access denied for",),
+        0.9,
+    ),
+    Rule(
+        "docker-manifest-unknown",
+        Category.DEPENDENCY_RESOLUTION,
+        "docker-image-not-found",
+        r"manifest for (?P<image>[^ ]+) not found: manifest unknown",
+        ("manifest unknown",),
+        0.85,
+        build=_docker_image,
+    ),
+    Rule(
+        "registry-unauthorized",
+        Category.PERMISSION_DENIED,
+        "registry-unauthorized",
+        r"unauthorized: (?:authentication required|incorrect username or password)"
+        r"|denied: requested access to the resource is denied",
+        ("unauthorized: ", "denied: requested access"),
+        0.85,
+    ),
     # Dependencies
     Rule(
         "python-missing-module",
@@ -1014,6 +1256,49 @@ RULES: tuple[Rule, ...] = (
         ("ResolutionImpossible",),
         0.9,
         build=_pip_resolution,
+    ),
+    Rule(
+        "uv-unsatisfiable",
+        Category.DEPENDENCY_RESOLUTION,
+        "uv-unsatisfiable",
+        r"we can conclude that your requirements(?: and .*)? are unsatisfiable",
+        ("are unsatisfiable",),
+        0.9,
+        build=_uv_unsatisfiable,
+        retain=("are unsatisfiable", "No solution found when resolving"),
+    ),
+    Rule(
+        "poetry-version-solving",
+        Category.DEPENDENCY_RESOLUTION,
+        "poetry-version-solving",
+        r"version solving failed",
+        ("version solving failed",),
+        0.9,
+        build=_poetry_solving,
+    ),
+    Rule(
+        "poetry-package-not-found",
+        Category.DEPENDENCY_RESOLUTION,
+        "poetry-package-not-found",
+        r"^Package (?P<package>[A-Za-z0-9][A-Za-z0-9._-]*) \((?P<version>[^)]+)\) not found\.$",
+        (") not found.",),
+        0.85,
+    ),
+    Rule(
+        "conda-solve",
+        Category.DEPENDENCY_RESOLUTION,
+        "conda-solve",
+        r"PackagesNotFoundError|UnsatisfiableError|LibMambaUnsatisfiableError|Could not solve for environment specs"
+        r"|nothing provides (?:requested )?[^ ]+|ResolvePackageNotFound",
+        (
+            "PackagesNotFoundError",
+            "UnsatisfiableError",
+            "Could not solve for environment specs",
+            "nothing provides",
+            "ResolvePackageNotFound",
+        ),
+        0.85,
+        build=_conda_solve,
     ),
     Rule(
         "npm-no-matching-version",
@@ -1160,6 +1445,15 @@ RULES: tuple[Rule, ...] = (
         explains_tests=True,
     ),
     Rule(
+        "pytest-timeout-thread",
+        Category.TIMEOUT,
+        "pytest-timeout",
+        r"^(?P<where>[^+]*[^+ ])? ?[+]{5,} Timeout [+]{5,}$",
+        ("+ Timeout +",),
+        0.85,
+        build=_pytest_timeout_thread,
+    ),
+    Rule(
         "coreutils-timeout",
         Category.TIMEOUT,
         "command-timeout",
@@ -1240,6 +1534,14 @@ RULES: tuple[Rule, ...] = (
         "ssh-publickey",
         r"Permission denied \(publickey",
         ("Permission denied (publickey",),
+        0.9,
+    ),
+    Rule(
+        "pip-permission-denied",
+        Category.PERMISSION_DENIED,
+        "pip-permission-denied",
+        r"Could not install packages due to an OSError: \[Errno 13\] Permission denied: '(?P<path>[^']+)'",
+        ("Could not install packages due to an OSError",),
         0.9,
     ),
     Rule(
@@ -1354,6 +1656,15 @@ RULES: tuple[Rule, ...] = (
         build=_prettier,
     ),
     Rule(
+        "pylint",
+        Category.LINT_FAILURE,
+        "pylint",
+        r"^Your code has been rated at (?P<score>-?[0-9.]+)/10",
+        ("Your code has been rated at",),
+        0.9,
+        build=_pylint,
+    ),
+    Rule(
         "flake8",
         Category.LINT_FAILURE,
         "flake8",
@@ -1372,6 +1683,16 @@ RULES: tuple[Rule, ...] = (
         0.9,
         build=_pytest,
         retain=tuple(f"{digit} {word}" for digit in "0123456789" for word in ("failed", "error")),
+    ),
+    Rule(
+        "pytest-rerun-summary",
+        Category.FLAKY_TEST,
+        "pytest-rerun-passed",
+        r"^=* ?(?P<summary>(?:[0-9]+ [a-z]+, )*[0-9]+ reruns?(?:, [0-9]+ [a-z]+)*) in [0-9.]+s",
+        ("rerun",),
+        0.85,
+        build=_pytest_reruns,
+        retain=(),
     ),
     Rule(
         "unittest-summary",
