@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Collection, Iterable
 from typing import IO, Any
 
+from mlops_bot.diagnosis.confidence import calibrated
 from mlops_bot.diagnosis.logs import (
     ERROR_MARKER,
     BinaryStream,
@@ -233,9 +234,15 @@ def _walk(ctx: Context, scanner: LogScanner, step: str | None) -> Problem:
     """Walk the retained lines backwards; the first strong hit wins, else the best secondary hits."""
     window_start = scanner.count - WINDOW_LINES
     failed_step = scanner.failed_step_line
+    # Steps ran and none failed: tool messages are warnings the job survived (a caught exception, a
+    # retried download). Only the platform's own messages (a lost runner, a job timeout) can explain it.
+    all_steps_passed = failed_step is None and bool(ctx.groups)
     secondaries: list[Finding] = []
+    survived: Finding | None = None
     for idx in range(len(ctx.lines) - 1, -1, -1):
         for rule in RULES:
+            if all_steps_passed and not rule.name.startswith("gha-"):
+                continue
             finding = rule.apply(ctx, idx)
             if finding is None:
                 continue
@@ -244,12 +251,19 @@ def _walk(ctx: Context, scanner: LogScanner, step: str | None) -> Problem:
                 if lineno <= window_start:
                     finding.confidence *= 0.9
                 if failed_step is not None and lineno < failed_step:
-                    # Before the step that failed: a warning an earlier step survived, most likely.
+                    # Before the step that failed: a warning an earlier step survived, most likely. Kept
+                    # as a fallback; a pointer into the failing step itself is a better answer.
                     finding.confidence *= 0.5
                     finding.details["outside_failing_step"] = True
+                    survived = survived or finding
+                    break
                 return _problem(finding, ctx, step)
             secondaries.append(finding)
             break
+    if survived is not None and not any(
+        f.category is not Category.UNKNOWN or f.kind == "exit-code" for f in secondaries
+    ):
+        return _problem(survived, ctx, step)
     return _from_secondaries(secondaries, ctx, step)
 
 
@@ -290,7 +304,7 @@ def _problem(finding: Finding, ctx: Context, step: str | None) -> Problem:
         kind=finding.kind,
         details=finding.details,
         evidence=[Evidence(line=line, text=display_line(text)[:MAX_EVIDENCE_CHARS]) for line, text in finding.evidence],
-        confidence=round(max(0.0, min(1.0, finding.confidence)), 3),
+        confidence=round(calibrated(finding.kind, max(0.0, min(1.0, finding.confidence))), 3),
         step=step,
     )
 

@@ -370,7 +370,7 @@ def _python_module(rule: Rule, hit: Hit) -> Finding | None:
             details["stdlib"] = True
             return rule.finding(hit, details, kind="missing-stdlib-module", confidence=0.6)
         details.update(fix_pr=False, no_fix_reason=f"{top} is a namespace shared by several distributions")
-        return rule.finding(hit, details, kind="missing-namespace-module", confidence=0.4)
+        return rule.finding(hit, details, kind="missing-namespace-module", confidence=0.5)
     known = is_known_module(wanted)
     details["package_source"] = "mapping" if known else "module-name"
     if not known:
@@ -382,6 +382,8 @@ def _python_module(rule: Rule, hit: Hit) -> Finding | None:
 def _python_import_name(rule: Rule, hit: Hit) -> Finding | None:
     module = hit.match["module"]
     details = {"module": module, "name": hit.match["name"], "package": module_to_package(module)}
+    # The name moved or went away in some release of the distribution: which pin fixes it needs a person.
+    details.update(fix_pr=False, no_fix_reason=f"{module} has no {hit.match['name']} in the installed release")
     return rule.finding(hit, details)
 
 
@@ -463,6 +465,7 @@ def _pip_resolution(rule: Rule, hit: Hit) -> Finding | None:
     details: dict[str, Any] = {"requirement": requested[0] if requested else None, "conflicts": conflicts[:10]}
     if requested:
         details["requested"] = requested
+    details.update(fix_pr=False, no_fix_reason="two constraints conflict: which one gives way needs a person")
     return rule.finding(hit, details, evidence)
 
 
@@ -953,6 +956,8 @@ def _uv_unsatisfiable(rule: Rule, hit: Hit) -> Finding | None:
     cause = cause[first:]
     details = _resolver_details([text for _, text in cause])
     details["tool"] = "uv"
+    if not details.get("missing_version"):
+        details.update(fix_pr=False, no_fix_reason="two constraints conflict: which one gives way needs a person")
     return rule.finding(hit, details, cause[:6])
 
 
@@ -1014,6 +1019,12 @@ def _pylint(rule: Rule, hit: Hit) -> Finding | None:
     if any(code.startswith("E0001") for code in codes):
         return rule.finding(hit, details, [*evidence, hit.line], category=Category.SYNTAX_ERROR, kind="pylint-syntax")
     return rule.finding(hit, details, [*evidence, hit.line])
+
+
+def _pylint_parse(rule: Rule, hit: Hit) -> Finding | None:
+    details = {"tool": "pylint", "file": workspace_relative(hit.match["file"]), "line": int(hit.match["line"])}
+    details.update(files=[details["file"]], message=hit.match["message"].strip())
+    return rule.finding(hit, details)
 
 
 _TIMEOUT_OPTION = re.compile(r"--timeout[= ](?P<limit>[0-9.]+)")
@@ -1654,6 +1665,15 @@ RULES: tuple[Rule, ...] = (
         ("Code style issues found",),
         0.85,
         build=_prettier,
+    ),
+    Rule(
+        "pylint-parse-error",
+        Category.SYNTAX_ERROR,
+        "pylint-syntax",
+        r"^(?P<file>[^: ]+[.]py):(?P<line>[0-9]+):[0-9]+: E0001: (?P<message>.*)$",
+        (": E0001: ",),
+        0.85,
+        build=_pylint_parse,
     ),
     Rule(
         "pylint",
