@@ -10,6 +10,12 @@ separate, untimed run (tracing slows allocation).
 Usage::
 
     .venv/bin/python bench/bench_diagnosis.py [--size-mb 100] [--repeat 3] [--workdir /tmp/mlops-bot-bench]
+    .venv/bin/python bench/bench_diagnosis.py --corpus       # accuracy and wrong fix PRs per tool family
+    .venv/bin/python bench/bench_diagnosis.py --calibrate    # rewrite the calibration table from the corpus
+
+``--corpus`` scores every labelled corpus (``tests/data/logs`` and any sub-folder with its own
+``expected.json``, e.g. ``toolchain/``): category and package accuracy, fix PRs opened and wrong fix
+PRs at each ``detection_sensitivity``, the Brier score and a reliability table of the confidences.
 """
 
 from __future__ import annotations
@@ -87,12 +93,43 @@ def time_command(command: list[str], env: dict[str, str], repeat: int) -> tuple[
     return statistics.median(times), output
 
 
+def corpora() -> list[Path]:
+    """The labelled corpora: the main one and every sub-folder holding its own expected.json."""
+    return [CORPUS, *sorted(p.parent for p in CORPUS.glob("*/expected.json") if p.parent.name != "holdout")]
+
+
+def corpus_report(calibrate: bool) -> int:
+    from mlops_bot.diagnosis.evaluation import calibration_counts, evaluate, report
+
+    results = [result for corpus in corpora() for result in evaluate(corpus)]
+    print(report(results))
+    if calibrate:
+        from mlops_bot.diagnosis import confidence
+
+        target = ROOT / "shared" / "mlops_bot" / "diagnosis" / confidence.CALIBRATION_FILE
+        table = {
+            "comment": "kind -> [diagnoses, correct] on the labelled corpus; written by bench/bench_diagnosis.py"
+            " --calibrate",
+            "logs": len(results),
+            "kinds": {kind: list(row) for kind, row in calibration_counts(results).items()},
+        }
+        kinds = ",\n".join(f"  {json.dumps(kind)}: {json.dumps(row)}" for kind, row in table["kinds"].items())
+        head = json.dumps({key: value for key, value in table.items() if key != "kinds"}, indent=1)[:-2]
+        target.write_text(f'{head},\n "kinds": {{\n{kinds}\n }}\n}}\n', encoding="utf-8")
+        print(f"calibration table written to {target.relative_to(ROOT)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark diagnose_path against grep -E.")
     parser.add_argument("--size-mb", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/mlops-bot-bench"))
+    parser.add_argument("--corpus", action="store_true", help="score the labelled corpus instead of timing")
+    parser.add_argument("--calibrate", action="store_true", help="with --corpus: rewrite the calibration table")
     args = parser.parse_args(argv)
+    if args.corpus or args.calibrate:
+        return corpus_report(args.calibrate)
     if shutil.which("grep") is None:
         print("grep not found", file=sys.stderr)
         return 2

@@ -39,6 +39,10 @@ FIXABLE = frozenset(
     {Category.DEPENDENCY_MISSING, Category.DEPENDENCY_RESOLUTION, Category.TIMEOUT, Category.FLAKY_TEST}
 )
 
+# Timeouts a PR can fix: the workflow's own timeout-minutes (job or step). A test or command that hangs
+# is not fixed by waiting longer.
+TIMEOUT_FIXES = frozenset({"job-timeout", "step-timeout"})
+
 # Prior strength of the rule's own estimate, in pseudo-observations, when calibrating on the corpus.
 PRIOR_WEIGHT = 4.0
 CALIBRATION_FILE = "calibration.json"
@@ -59,6 +63,12 @@ def fix_pr_blocker(problem: Problem) -> str | None:
         return f"no fix PR exists for {problem.category.value}"
     if details.get("fix_pr") is False:
         return str(details.get("no_fix_reason") or "the diagnosis says a PR would not fix this")
+    if problem.category is Category.TIMEOUT and problem.kind not in TIMEOUT_FIXES:
+        return f"a {problem.kind} is not fixed by raising the job's timeout-minutes"
+    if problem.category is Category.FLAKY_TEST and not (details.get("flaky_tests") or details.get("tests")):
+        return "no test is named to quarantine"
+    if problem.category is Category.DEPENDENCY_RESOLUTION and not details.get("package"):
+        return "no pin is named to move"
     if problem.category is Category.DEPENDENCY_MISSING:
         if not details.get("package"):
             return "no package to add (the module is local, from the standard library or unknown)"
