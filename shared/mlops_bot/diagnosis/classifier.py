@@ -17,15 +17,18 @@ from collections import deque
 from collections.abc import Collection, Iterable
 from typing import IO, Any
 
+import ahocorasick
+
 from mlops_bot.diagnosis.confidence import calibrated
 from mlops_bot.diagnosis.logs import (
     ERROR_MARKER,
+    MAX_LINE_CHARS,
     BinaryStream,
     JobLog,
     StepLog,
     clean_terminal,
     display_line,
-    iter_text_lines,
+    iter_text_blocks,
     list_run_logs,
     member_contains,
     open_text_log,
@@ -68,6 +71,31 @@ _CONTEXT_LITERALS = (
     "out of the required",  # the flaky plugin's report
 )
 _PREFILTER = literal_regex({*LITERALS, *_CONTEXT_LITERALS})
+
+
+def _automaton() -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+    for literal in sorted({*LITERALS, *_CONTEXT_LITERALS, "PASSED", "\x1b"}):
+        automaton.add_word(literal)
+    automaton.make_automaton()
+    return automaton
+
+
+_AUTOMATON = _automaton()
+
+
+def _normalize(raw: str) -> str:
+    """`normalize_line` with the common case (GitHub's timestamp) inlined."""
+    text = raw.rstrip("\r")
+    if text[27:29] == "Z " and text[10:11] == "T":
+        text = text[29:]
+    elif text[4:5] == "-" or text[:1] == "\ufeff":
+        text = strip_timestamp(text)
+    if "\x1b" in text or "\r" in text:
+        text = clean_terminal(text)
+    return text
+
+
 _PASSED = re.compile(r"^(?:(?P<id>[^ ]+::[^ ]+) PASSED|PASSED (?P<id2>[^ ]+::[^ ]+))")
 _EXIT_CODE = re.compile(r"Process completed with exit code ([0-9]+)")
 
@@ -87,6 +115,7 @@ class LogScanner:
         self._passed: set[str] = set()
         self._failed_step_line: int | None = None
         self._failed_steps: list[tuple[int, int]] = []  # (Run group line, error line), in log order
+        self._script_pending = False  # feed_text: a Run group opened, its command lines still to read
 
     def feed(self, raw: str) -> None:
         """Add one raw log line."""
@@ -121,6 +150,70 @@ class LogScanner:
         self.count = count
         return self
 
+    def feed_text(self, block: str) -> LogScanner:
+        """Add a block of whole lines (as `iter_text_blocks` yields): the fast path for big logs.
+
+        An Aho-Corasick automaton finds the lines holding any literal in one C-speed pass over the
+        block; only those lines (and the tail, and the commands under a ``Run`` group) are touched in
+        Python. Equivalent to `feed_all` over the block's lines: candidates are normalised and
+        checked again with the same prefilter, and every line with an escape sequence or a carriage
+        return is a candidate, since cleaning it can reveal a literal.
+        """
+        if not block:
+            return self
+        base = self.count
+        total = block.count("\n") + (0 if block.endswith("\n") else 1)
+        find, rfind, count_nl = block.find, block.rfind, block.count
+        search = _PREFILTER.search
+        if self._script_pending:
+            self._capture_script(block, 0)
+        last_start = -1
+        position, lineno = 0, base  # lineno: number of the line that ends before `position`
+        for end, _ in _AUTOMATON.iter(block):
+            start = rfind("\n", 0, end) + 1
+            if start == last_start:
+                continue
+            last_start = start
+            lineno += count_nl("\n", position, start) + 1
+            stop = find("\n", end)
+            if stop == -1:
+                stop = len(block)
+            position = stop + 1
+            text = _normalize(block[start : min(stop, start + MAX_LINE_CHARS)])
+            if search(text) is not None:
+                self.count = lineno
+                self._retain(text)
+                if self._script_pending:
+                    self._capture_script(block, stop + 1)
+            elif "PASSED" in text:
+                self._note_passed(text)
+        self.count = base + total
+        tail = block.rsplit("\n", self._ring.maxlen or WINDOW_LINES + 1)
+        if block.endswith("\n"):
+            tail.pop()
+        if len(tail) > (self._ring.maxlen or WINDOW_LINES):
+            tail = tail[1:]
+        self._ring.extend(_normalize(line[:MAX_LINE_CHARS]) for line in tail)
+        return self
+
+    def _capture_script(self, block: str, position: int) -> None:
+        """Record the lines under an open ``Run`` group (its command), from `position` in `block`."""
+        if self._open_group is None:
+            self._script_pending = False
+            return
+        script = self._open_group[2]
+        while len(script) < MAX_SCRIPT_LINES and position < len(block):
+            stop = block.find("\n", position)
+            if stop == -1:
+                stop = len(block)
+            text = _normalize(block[position : min(stop, position + MAX_LINE_CHARS)])
+            if text.startswith("##["):
+                self._script_pending = False
+                return
+            script.append(text)
+            position = stop + 1
+        self._script_pending = len(script) < MAX_SCRIPT_LINES
+
     def _retain(self, text: str) -> None:
         if text.startswith("##["):
             self._marker(text)
@@ -140,6 +233,7 @@ class LogScanner:
             self._close_group()
             if text.startswith("##[group]Run "):
                 self._open_group = (self.count, text[len("##[group]") :], [])
+            self._script_pending = self._open_group is not None
         elif text.startswith("##[endgroup]"):
             self._close_group()
         elif text.startswith(ERROR_MARKER) and _EXIT_CODE.search(text):
@@ -324,7 +418,10 @@ def diagnose_lines(lines: Iterable[str], step: str | None = None, *, own_package
 
 def diagnose_stream(stream: BinaryStream, step: str | None = None, *, own_packages: Collection[str] = ()) -> Problem:
     """Diagnose a binary stream of log text without reading it whole."""
-    return diagnose_lines(iter_text_lines(stream), step, own_packages=own_packages)
+    scanner = LogScanner()
+    for block in iter_text_blocks(stream):
+        scanner.feed_text(block)
+    return classify(scanner, step, own_packages)
 
 
 def diagnose_path(path: str | os.PathLike[str], *, own_packages: Collection[str] = ()) -> Problem:

@@ -96,6 +96,39 @@ def iter_text_lines(stream: BinaryStream) -> Iterator[str]:
         yield line
 
 
+def iter_text_blocks(stream: BinaryStream, size: int = 1 << 18) -> Iterator[str]:
+    """Yield decoded text in blocks of whole lines (each ending with ``\\n``, but maybe the last).
+
+    Same line semantics as `iter_text_lines`: only ``\\n`` ends a line and a line longer than
+    `MAX_LINE_CHARS` keeps its head and counts once, so memory stays bounded by `size`.
+    """
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="\n")
+    read = text.read
+    carry = ""
+    skipping = False
+    while True:
+        chunk = read(size)
+        if not chunk:
+            if carry:
+                yield carry
+            return
+        if skipping:
+            newline = chunk.find("\n")
+            if newline == -1:
+                continue
+            chunk = chunk[newline + 1 :]
+            skipping = False
+        data = carry + chunk if carry else chunk
+        cut = data.rfind("\n") + 1
+        block, carry = data[:cut], data[cut:]
+        if len(carry) >= MAX_LINE_CHARS:  # an unfinished overlong line: keep its head, skip the rest
+            block += carry[: MAX_LINE_CHARS - 1] + "\n"
+            carry = ""
+            skipping = True
+        if block:
+            yield block
+
+
 def sniff(head: bytes) -> str:
     """Tell a zip (GitHub run logs), a gzip'd log and plain text apart by magic bytes, not by name."""
     if head[:4] in ZIP_MAGIC:
