@@ -29,10 +29,15 @@ _tree_cache: OrderedDict[tuple[str, str], frozenset[str]] = OrderedDict()
 _tree_lock = threading.Lock()
 
 
+class TreeIncomplete(Exception):
+    """The Trees API listing is partial, so the repository's own names cannot be known for sure."""
+
+
 def repository_local_names(client: GitHubClient, repository: str, sha: str) -> frozenset[str]:
     """The repository's own top-level names at commit `sha` (see `mlops_bot.diagnosis.local`), cached.
 
     One Trees API call per commit; ``pyproject.toml``/``setup.cfg`` are read only when the tree has them.
+    Raises `TreeIncomplete` when GitHub truncated the listing.
     """
     key = (repository, sha)
     with _tree_lock:
@@ -40,6 +45,8 @@ def repository_local_names(client: GitHubClient, repository: str, sha: str) -> f
             _tree_cache.move_to_end(key)
             return _tree_cache[key]
     tree = client.repository_tree(repository, sha)
+    if tree.truncated:  # past GitHub's limit: a local module may be missing from the listing
+        raise TreeIncomplete(f"the tree of {repository}@{sha[:12]} is truncated")
     paths = tree.paths
     project_files: dict[str, str] = {}
     for name in PROJECT_FILES:
@@ -75,7 +82,7 @@ def diagnose_run(client: GitHubClient | None, repository: str, run_id: int, head
         try:
             sha = head_sha or client.get_workflow_run(repository, run_id).head_sha
             own = repository_local_names(client, repository, sha)
-        except GitHubError as exc:
+        except (GitHubError, TreeIncomplete) as exc:
             problem = diagnose_path(archive)
             if problem.category is not Category.DEPENDENCY_MISSING:
                 return problem

@@ -78,3 +78,17 @@ def test_a_failed_run_missing_the_repositorys_own_package_gets_no_package(gh: Gi
 
     assert (problem.kind, problem.details["package"], problem.details["local"]) == ("missing-local-module", None, True)
     assert gh.writes() == []
+
+
+def test_without_the_tree_a_missing_module_is_never_sure_enough_to_write(gh: GitHubStandIn) -> None:
+    sha = gh.add_repo(REPO, files={"requirements.txt": "numpy\n"})
+    gh.set_run(REPO, 8, head_sha=sha)
+    step = FAILING_STEP.replace("'ourpkg'", "'sklearn'")
+    gh.set_run_logs(REPO, 8, {"0_build.txt": step, "build/2_Train.txt": step})
+    gh.fail_next("GET", rf"/repos/{REPO}/git/trees/", 500, times=10)
+
+    problem = diagnose_run(_client(gh), REPO, 8)
+
+    assert problem.details["package"] == "scikit-learn"
+    assert "local_names_unavailable" in problem.details
+    assert problem.confidence <= 0.5
