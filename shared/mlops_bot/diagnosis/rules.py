@@ -1366,8 +1366,10 @@ RULES: tuple[Rule, ...] = (
         Category.NETWORK_TRANSIENT,
         "connection-error",
         r"Connection reset by peer|ECONNRESET|Connection timed out|ETIMEDOUT|Read timed out|ReadTimeoutError"
-        r"|TLS handshake timeout|RemoteDisconnected|Max retries exceeded with url|Network is unreachable",
+        r"|TLS handshake timeout|RemoteDisconnected|Max retries exceeded with url|Network is unreachable"
+        r"|Operation timed out after [0-9]+ milliseconds",
         (
+            "Operation timed out after",
             "Connection reset",
             "ECONNRESET",
             "Connection timed out",

@@ -21,11 +21,15 @@ Usage (from the repository root; needs PyPI)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
+import socket
 import subprocess
 import sys
+import threading
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -506,6 +510,21 @@ def cases() -> list[PyCase]:
             zip=True,
         ),
         PyCase(
+            "py2_first_cause_download_timeout_then_data",
+            "first-cause",
+            [
+                Tolerated(
+                    "Download data",
+                    "mkdir -p data\ncurl -sS --fail -m 2 -o data/train.csv http://127.0.0.1:$HANGING_PORT/train.csv",
+                ),
+                base.Step("Train", "python train.py"),
+            ],
+            expect("network_transient", "connection-error", first_cause=True),
+            False,
+            _script('import csv\n\nwith open("data/train.csv") as f:\n    rows = list(csv.reader(f))\n'),
+            zip=True,
+        ),
+        PyCase(
             "py2_first_cause_lint_tolerated",
             "first-cause",
             [
@@ -605,7 +624,8 @@ def build(case: PyCase, workspace: Path, scratch: Path) -> base.Job:
     run = [*(_install_noise() if case.noise else []), *case.steps]
     for step in run:
         # PyPI itself, not this machine's pip configuration (local wheel folders)
-        step = dataclasses.replace(step, env={**step.env, "RO_VENV": str(scratch / "ro-venv")}, pip_offline_config=True)
+        env = {**step.env, "RO_VENV": str(scratch / "ro-venv"), "HANGING_PORT": str(HANGING_PORT)}
+        step = dataclasses.replace(step, env=env, pip_offline_config=True)
         if case.color:
             step = dataclasses.replace(step, env={**step.env, **COLOR})
         result = base.run_step(step, workspace, scratch)
@@ -615,6 +635,38 @@ def build(case: PyCase, workspace: Path, scratch: Path) -> base.Job:
             break
     steps.append(("Complete job", [(0.001, t) for t in base.complete_job_lines()]))
     return base.Job("build", steps)
+
+
+HANGING_PORT = 0  # a loopback server that accepts and never answers (set by `main`)
+
+
+@contextlib.contextmanager
+def hanging_server() -> Iterator[int]:
+    """A loopback TCP server that accepts connections and never answers: a download that times out."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        for conn in held:
+            conn.close()
+        listener.close()
 
 
 def ensure_tools(scratch: Path) -> None:
@@ -642,8 +694,17 @@ def main(argv: list[str] | None = None) -> int:
     expected_path = HERE / "expected.json"
     expected: dict[str, dict[str, Any]] = json.loads(expected_path.read_text())
     requirements_ci = "\n".join(line.split("==")[0] for line in TOOLS if not line.startswith("pip=")) + "\n"
+    with hanging_server() as port:
+        global HANGING_PORT
+        HANGING_PORT = port
+        run_cases(args.only, scratch, expected, requirements_ci)
+    expected_path.write_text(json.dumps(dict(sorted(expected.items())), indent=2) + "\n")
+    return 0
+
+
+def run_cases(only: list[str] | None, scratch: Path, expected: dict[str, dict[str, Any]], requirements_ci: str) -> None:
     for case in cases():
-        if args.only and case.name not in args.only:
+        if only and case.name not in only:
             continue
         files = {**case.files}
         if case.noise:
@@ -670,8 +731,6 @@ def main(argv: list[str] | None = None) -> int:
             zipped = {**label, "details": {k: v for k, v in label["details"].items()}}
             expected[f"{case.name}.zip"] = zipped
         print(f"{case.name}.log: {len(full)} lines")
-    expected_path.write_text(json.dumps(dict(sorted(expected.items())), indent=2) + "\n")
-    return 0
 
 
 if __name__ == "__main__":
