@@ -291,6 +291,19 @@ CAUSE_CATEGORIES = frozenset(
 _STRONG_RULES = tuple(rule for rule in RULES if rule.strength is Strength.STRONG)
 
 
+# What a tolerated earlier failure can cause later: a module that was not installed, a file that was not
+# downloaded, an error nobody recognises. An assertion or a lint failure later stands on its own.
+CONSEQUENCES = frozenset(
+    {
+        Category.DEPENDENCY_MISSING,
+        Category.DEPENDENCY_RESOLUTION,
+        Category.DATA_MISSING,
+        Category.PERMISSION_DENIED,
+        Category.UNKNOWN,
+    }
+)
+
+
 def _earlier_cause(ctx: Context, failed_steps: list[tuple[int, int]], step: str | None) -> Problem | None:
     """The first step that failed (and was tolerated) with a cause-like failure, diagnosed alone."""
     numbers = [line for line, _ in ctx.lines]
@@ -313,15 +326,15 @@ def classify(scanner: LogScanner, step: str | None = None, own_packages: Collect
     if not ctx.lines:
         return Problem.unknown("empty log")
     failed_steps = scanner.failed_steps
-    if len(failed_steps) > 1:
+    later = _walk(ctx, scanner, step)
+    if len(failed_steps) > 1 and later.category in CONSEQUENCES:
         earlier = _earlier_cause(ctx, failed_steps, step)
         if earlier is not None:
-            later = _walk(ctx, scanner, step)
             details = {**earlier.details, "later_failure": f"{later.category.value}/{later.kind}"}
             if later.step:
                 details["later_step"] = later.step
             return earlier.model_copy(update={"details": details})
-    return _walk(ctx, scanner, step)
+    return later
 
 
 def _walk(ctx: Context, scanner: LogScanner, step: str | None) -> Problem:
@@ -450,22 +463,21 @@ def diagnose_zip(source: str | os.PathLike[str] | IO[bytes], *, own_packages: Co
         failing = [s for s in steps if member_contains(archive, s.member, needle)]
         chosen = failing[-1] if failing else (steps[-1] if steps else None)
         best: Problem | None = None
-        for earlier in failing[:-1][:MAX_EARLIER_STEPS]:
-            if chosen is not None and earlier.job != chosen.job:
-                continue
-            problem = _diagnose_member(archive, earlier.member, earlier.name, own_packages)
-            if problem.category in CAUSE_CATEGORIES and problem.confidence >= 0.5:
-                assert chosen is not None
-                later = _diagnose_member(archive, chosen.member, chosen.name, own_packages)
-                details = {
-                    **problem.details,
-                    "first_cause": True,
-                    "later_failure": f"{later.category.value}/{later.kind}",
-                    "later_step": chosen.name,
-                }
-                return problem.model_copy(update={"details": details})
         if chosen is not None:
             best = _diagnose_member(archive, chosen.member, chosen.name, own_packages)
+            if len(failing) > 1 and best.category in CONSEQUENCES:
+                for earlier in failing[:-1][:MAX_EARLIER_STEPS]:
+                    if earlier.job != chosen.job:
+                        continue
+                    problem = _diagnose_member(archive, earlier.member, earlier.name, own_packages)
+                    if problem.category in CAUSE_CATEGORIES and problem.confidence >= 0.5:
+                        details = {
+                            **problem.details,
+                            "first_cause": True,
+                            "later_failure": f"{best.category.value}/{best.kind}",
+                            "later_step": chosen.name,
+                        }
+                        return problem.model_copy(update={"details": details})
             if best.category is not Category.UNKNOWN and best.confidence >= 0.5:
                 return best
         job = _job_for(archive, jobs, chosen, needle)

@@ -140,3 +140,18 @@ def test_a_collection_error_beats_the_failed_summary_of_the_same_run() -> None:
     assert problem.details["module"] == "numpy_missing_zz"
     assert problem.details["collection_error"] is True
     assert problem.evidence[0].text == "E   ModuleNotFoundError: No module named 'numpy_missing_zz'"
+
+
+def test_a_tolerated_network_failure_does_not_explain_a_later_assertion() -> None:
+    assertion = [
+        "tests/test_model.py F                                                    [100%]",
+        "E       assert 0.71 >= 0.9",
+        "FAILED tests/test_model.py::test_accuracy - assert 0.71 >= 0.9",
+        "============================== 1 failed in 0.05s ===============================",
+    ]
+    steps: Steps = [("curl -sS -o cache.tar http://cache.local/warm", CURL_TIMEOUT, 28), ("pytest tests", assertion, 1)]
+
+    plain, zipped = _both(steps)
+
+    assert (plain.category, plain.kind) == (Category.TEST_FAILURE, "pytest-assertion")
+    assert _verdict(zipped) == _verdict(plain)
