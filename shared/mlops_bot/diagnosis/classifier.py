@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Collection, Iterable
 from typing import IO, Any
 
-import ahocorasick
+from ahocorasick_rs import BytesAhoCorasick, MatchKind
 
 from mlops_bot.diagnosis.confidence import calibrated
 from mlops_bot.diagnosis.logs import (
@@ -28,7 +28,7 @@ from mlops_bot.diagnosis.logs import (
     StepLog,
     clean_terminal,
     display_line,
-    iter_text_blocks,
+    iter_byte_blocks,
     list_run_logs,
     member_contains,
     open_text_log,
@@ -73,12 +73,9 @@ _CONTEXT_LITERALS = (
 _PREFILTER = literal_regex({*LITERALS, *_CONTEXT_LITERALS})
 
 
-def _automaton() -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-    for literal in sorted({*LITERALS, *_CONTEXT_LITERALS, "PASSED", "\x1b"}):
-        automaton.add_word(literal)
-    automaton.make_automaton()
-    return automaton
+def _automaton() -> BytesAhoCorasick:
+    literals = sorted({*LITERALS, *_CONTEXT_LITERALS, "PASSED", "\x1b"})
+    return BytesAhoCorasick([literal.encode() for literal in literals], matchkind=MatchKind.LeftmostFirst)
 
 
 _AUTOMATON = _automaton()
@@ -115,7 +112,7 @@ class LogScanner:
         self._passed: set[str] = set()
         self._failed_step_line: int | None = None
         self._failed_steps: list[tuple[int, int]] = []  # (Run group line, error line), in log order
-        self._script_pending = False  # feed_text: a Run group opened, its command lines still to read
+        self._script_pending = False  # feed_bytes: a Run group opened, its command lines still to read
 
     def feed(self, raw: str) -> None:
         """Add one raw log line."""
@@ -150,63 +147,63 @@ class LogScanner:
         self.count = count
         return self
 
-    def feed_text(self, block: str) -> LogScanner:
-        """Add a block of whole lines (as `iter_text_blocks` yields): the fast path for big logs.
+    def feed_bytes(self, block: bytes) -> LogScanner:
+        """Add a block of whole lines of UTF-8 (as `iter_byte_blocks` yields): the fast path for big logs.
 
-        An Aho-Corasick automaton finds the lines holding any literal in one C-speed pass over the
-        block; only those lines (and the tail, and the commands under a ``Run`` group) are touched in
-        Python. Equivalent to `feed_all` over the block's lines: candidates are normalised and
-        checked again with the same prefilter, and every line with an escape sequence or a carriage
-        return is a candidate, since cleaning it can reveal a literal.
+        An Aho-Corasick automaton (Rust, SIMD prefilters) finds the lines holding any literal in one
+        pass over the raw bytes; only those lines (and the tail, and the commands under a ``Run``
+        group) are decoded and handled in Python. Equivalent to `feed_all` over the block's lines:
+        candidates are normalised and checked again with the same prefilter, and every line with an
+        escape sequence is a candidate, since removing colours can reveal a literal.
         """
         if not block:
             return self
         base = self.count
-        total = block.count("\n") + (0 if block.endswith("\n") else 1)
+        total = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
         find, rfind, count_nl = block.find, block.rfind, block.count
         search = _PREFILTER.search
         if self._script_pending:
             self._capture_script(block, 0)
-        last_start = -1
-        position, lineno = 0, base  # lineno: number of the line that ends before `position`
-        for end, _ in _AUTOMATON.iter(block):
-            start = rfind("\n", 0, end) + 1
-            if start == last_start:
+        position, lineno = 0, base  # lineno: number of the line that ends just before `position`
+        for _, first, _ in _AUTOMATON.find_matches_as_indexes(block):
+            if first < position:  # another literal on a line already handled
                 continue
-            last_start = start
-            lineno += count_nl("\n", position, start) + 1
-            stop = find("\n", end)
+            start = rfind(b"\n", 0, first) + 1
+            lineno += count_nl(b"\n", position, start) + 1
+            stop = find(b"\n", first)
             if stop == -1:
                 stop = len(block)
             position = stop + 1
-            text = _normalize(block[start : min(stop, start + MAX_LINE_CHARS)])
+            text = _normalize(block[start : min(stop, start + MAX_LINE_CHARS)].decode("utf-8", "replace"))
             if search(text) is not None:
                 self.count = lineno
                 self._retain(text)
                 if self._script_pending:
-                    self._capture_script(block, stop + 1)
+                    self._capture_script(block, position)
             elif "PASSED" in text:
                 self._note_passed(text)
         self.count = base + total
-        tail = block.rsplit("\n", self._ring.maxlen or WINDOW_LINES + 1)
-        if block.endswith("\n"):
+        window = self._ring.maxlen or WINDOW_LINES
+        tail = block.rsplit(b"\n", window + 1)
+        if block.endswith(b"\n"):
             tail.pop()
-        if len(tail) > (self._ring.maxlen or WINDOW_LINES):
+        if len(tail) > window:
             tail = tail[1:]
-        self._ring.extend(_normalize(line[:MAX_LINE_CHARS]) for line in tail)
+        self._ring.extend(_normalize(line[:MAX_LINE_CHARS].decode("utf-8", "replace")) for line in tail)
         return self
 
-    def _capture_script(self, block: str, position: int) -> None:
+    def _capture_script(self, block: bytes, position: int) -> None:
         """Record the lines under an open ``Run`` group (its command), from `position` in `block`."""
         if self._open_group is None:
             self._script_pending = False
             return
         script = self._open_group[2]
         while len(script) < MAX_SCRIPT_LINES and position < len(block):
-            stop = block.find("\n", position)
+            stop = block.find(b"\n", position)
             if stop == -1:
                 stop = len(block)
-            text = _normalize(block[position : min(stop, position + MAX_LINE_CHARS)])
+            raw = block[position : min(stop, position + MAX_LINE_CHARS)]
+            text = _normalize(raw.decode("utf-8", "replace"))
             if text.startswith("##["):
                 self._script_pending = False
                 return
@@ -432,8 +429,8 @@ def diagnose_lines(lines: Iterable[str], step: str | None = None, *, own_package
 def diagnose_stream(stream: BinaryStream, step: str | None = None, *, own_packages: Collection[str] = ()) -> Problem:
     """Diagnose a binary stream of log text without reading it whole."""
     scanner = LogScanner()
-    for block in iter_text_blocks(stream):
-        scanner.feed_text(block)
+    for block in iter_byte_blocks(stream):
+        scanner.feed_bytes(block)
     return classify(scanner, step, own_packages)
 
 

@@ -96,34 +96,38 @@ def iter_text_lines(stream: BinaryStream) -> Iterator[str]:
         yield line
 
 
-def iter_text_blocks(stream: BinaryStream, size: int = 1 << 18) -> Iterator[str]:
-    """Yield decoded text in blocks of whole lines (each ending with ``\\n``, but maybe the last).
+def iter_byte_blocks(stream: BinaryStream, size: int = 1 << 18) -> Iterator[bytes]:
+    """Yield the stream's bytes in blocks of whole lines (each ending with ``\\n``, but maybe the last).
 
-    Same line semantics as `iter_text_lines`: only ``\\n`` ends a line and a line longer than
-    `MAX_LINE_CHARS` keeps its head and counts once, so memory stays bounded by `size`.
+    Same line semantics as `iter_text_lines`: only ``\\n`` ends a line (a UTF-8 continuation byte never
+    is one), a leading byte-order mark is dropped, and an unfinished line longer than `MAX_LINE_CHARS`
+    bytes keeps its head and counts once, so memory stays bounded by `size`.
     """
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="\n")
-    read = text.read
-    carry = ""
+    read = stream.read
+    carry = b""
     skipping = False
+    first = True
     while True:
         chunk = read(size)
+        if first:
+            chunk = chunk.removeprefix(b"\xef\xbb\xbf")
+            first = False
         if not chunk:
             if carry:
                 yield carry
             return
         if skipping:
-            newline = chunk.find("\n")
+            newline = chunk.find(b"\n")
             if newline == -1:
                 continue
             chunk = chunk[newline + 1 :]
             skipping = False
         data = carry + chunk if carry else chunk
-        cut = data.rfind("\n") + 1
+        cut = data.rfind(b"\n") + 1
         block, carry = data[:cut], data[cut:]
         if len(carry) >= MAX_LINE_CHARS:  # an unfinished overlong line: keep its head, skip the rest
-            block += carry[: MAX_LINE_CHARS - 1] + "\n"
-            carry = ""
+            block += carry[: MAX_LINE_CHARS - 1] + b"\n"
+            carry = b""
             skipping = True
         if block:
             yield block
