@@ -155,3 +155,14 @@ def test_a_tolerated_network_failure_does_not_explain_a_later_assertion() -> Non
 
     assert (plain.category, plain.kind) == (Category.TEST_FAILURE, "pytest-assertion")
     assert _verdict(zipped) == _verdict(plain)
+
+
+def test_every_corpus_run_gives_the_same_answer_as_a_plain_log_and_as_a_zip() -> None:
+    from mlops_bot.diagnosis import diagnose_path
+
+    corpus = FRAGMENTS.parent
+    pairs = [(zipped, zipped.with_suffix(".log")) for zipped in sorted(corpus.glob("py2_*.zip"))]
+    assert len(pairs) >= 4
+    for zipped, plain in pairs:
+        assert _verdict(diagnose_path(zipped)) == _verdict(diagnose_path(plain)), zipped.name
+        assert diagnose_path(zipped).details.get("first_cause") == diagnose_path(plain).details.get("first_cause")
