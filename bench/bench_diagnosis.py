@@ -10,6 +10,12 @@ separate, untimed run (tracing slows allocation).
 Usage::
 
     .venv/bin/python bench/bench_diagnosis.py [--size-mb 100] [--repeat 3] [--workdir /tmp/mlops-bot-bench]
+    .venv/bin/python bench/bench_diagnosis.py --corpus       # accuracy and wrong fix PRs per tool family
+    .venv/bin/python bench/bench_diagnosis.py --calibrate    # rewrite the calibration table from the corpus
+
+``--corpus`` scores every labelled corpus (``tests/data/logs`` and any sub-folder with its own
+``expected.json``, e.g. ``toolchain/``): category and package accuracy, fix PRs opened and wrong fix
+PRs at each ``detection_sensitivity``, the Brier score and a reliability table of the confidences.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -34,11 +41,11 @@ CHILD_TIMED = """
 import json, resource, sys, time
 from mlops_bot.diagnosis import diagnose_path
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-start = time.perf_counter()
+start, cpu_start = time.perf_counter(), time.process_time()
 problem = diagnose_path(sys.argv[1])
-elapsed = time.perf_counter() - start
+elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": elapsed, "rss_after_import_kb": before, "peak_rss_kb": after,
+print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "rss_after_import_kb": before, "peak_rss_kb": after,
                   "category": problem.category.value, "kind": problem.kind}))
 """
 
@@ -76,15 +83,47 @@ def run_child(code: str, log: Path) -> dict[str, object]:
     return payload
 
 
-def time_command(command: list[str], env: dict[str, str], repeat: int) -> tuple[float, str]:
+def time_command(command: list[str], env: dict[str, str], repeat: int) -> tuple[float, float, str]:
+    """Median wall-clock and CPU (user + system) seconds of `command`, and its output."""
     times: list[float] = []
+    cpu: list[float] = []
     output = ""
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         times.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         output = result.stdout.strip()
-    return statistics.median(times), output
+    return statistics.median(times), statistics.median(cpu), output
+
+
+def corpora() -> list[Path]:
+    """The labelled corpora: the main one and every sub-folder holding its own expected.json."""
+    return [CORPUS, *sorted(p.parent for p in CORPUS.glob("*/expected.json") if p.parent.name != "holdout")]
+
+
+def corpus_report(calibrate: bool) -> int:
+    from mlops_bot.diagnosis.evaluation import calibration_counts, evaluate, report
+
+    results = [result for corpus in corpora() for result in evaluate(corpus)]
+    print(report(results))
+    if calibrate:
+        from mlops_bot.diagnosis import confidence
+
+        target = ROOT / "shared" / "mlops_bot" / "diagnosis" / confidence.CALIBRATION_FILE
+        table = {
+            "comment": "kind -> [diagnoses, correct] on the labelled corpus; written by bench/bench_diagnosis.py"
+            " --calibrate",
+            "logs": len(results),
+            "kinds": {kind: list(row) for kind, row in calibration_counts(results).items()},
+        }
+        kinds = ",\n".join(f"  {json.dumps(kind)}: {json.dumps(row)}" for kind, row in table["kinds"].items())
+        head = json.dumps({key: value for key, value in table.items() if key != "kinds"}, indent=1)[:-2]
+        target.write_text(f'{head},\n "kinds": {{\n{kinds}\n }}\n}}\n', encoding="utf-8")
+        print(f"calibration table written to {target.relative_to(ROOT)}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,7 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size-mb", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/mlops-bot-bench"))
+    parser.add_argument("--corpus", action="store_true", help="score the labelled corpus instead of timing")
+    parser.add_argument("--calibrate", action="store_true", help="with --corpus: rewrite the calibration table")
     args = parser.parse_args(argv)
+    if args.corpus or args.calibrate:
+        return corpus_report(args.calibrate)
     if shutil.which("grep") is None:
         print("grep not found", file=sys.stderr)
         return 2
@@ -106,24 +149,39 @@ def main(argv: list[str] | None = None) -> int:
     literals = args.workdir / "literals.txt"
     literals.write_text("\n".join(LITERALS) + "\n", encoding="utf-8")
 
-    runs = [run_child(CHILD_TIMED, log) for _ in range(args.repeat)]
-    ours = statistics.median(float(str(run["seconds"])) for run in runs)
-    traced = run_child(CHILD_TRACED, log)
-
-    rows: list[tuple[str, float, str]] = [("diagnose_path (ours)", ours, f"{runs[0]['category']}/{runs[0]['kind']}")]
     base_env = dict(os.environ)
-    for label, env_update, command in (
+    commands = (
         ("grep -E -f rules (LC_ALL=C)", {"LC_ALL": "C"}, ["grep", "-c", "-E", "-f", str(patterns), str(log)]),
         ("grep -E -f rules (C.UTF-8)", {"LC_ALL": "C.UTF-8"}, ["grep", "-c", "-E", "-f", str(patterns), str(log)]),
         ("grep -F -f literals (LC_ALL=C)", {"LC_ALL": "C"}, ["grep", "-c", "-F", "-f", str(literals), str(log)]),
-    ):
-        seconds, output = time_command(command, {**base_env, **env_update}, args.repeat)
-        rows.append((label, seconds, f"{output} matching lines"))
+    )
+    # Interleaved (ours, then each grep, per round) so that load on a shared machine hits all alike.
+    runs: list[dict[str, object]] = []
+    measured: dict[str, list[tuple[float, float, str]]] = {label: [] for label, _, _ in commands}
+    for _ in range(args.repeat):
+        runs.append(run_child(CHILD_TIMED, log))
+        for label, env_update, command in commands:
+            measured[label].append(time_command(command, {**base_env, **env_update}, 1))
+    ours = statistics.median(float(str(run["seconds"])) for run in runs)
+    ours_cpu = statistics.median(float(str(run["cpu_seconds"])) for run in runs)
+    traced = run_child(CHILD_TRACED, log)
+
+    rows: list[tuple[str, float, float, str]] = [
+        ("diagnose_path (ours)", ours, ours_cpu, f"{runs[0]['category']}/{runs[0]['kind']}")
+    ]
+    for label, _, _ in commands:
+        samples = measured[label]
+        wall = statistics.median(sample[0] for sample in samples)
+        cpu = statistics.median(sample[1] for sample in samples)
+        rows.append((label, wall, cpu, f"{samples[-1][2]} matching lines"))
 
     print(f"log: {log} ({size / MB:.1f} MB, {lines:,} lines, {len(grep_patterns())} rule patterns)")
-    print(f"{'tool':<34} {'seconds':>8} {'MB/s':>8} {'ours/this':>10}  result")
-    for label, seconds, note in rows:
-        print(f"{label:<34} {seconds:8.3f} {size / MB / seconds:8.1f} {ours / seconds:10.2f}  {note}")
+    print(f"{'tool':<32} {'wall s':>7} {'cpu s':>7} {'MB/s':>7} {'ours/this wall':>15} {'cpu':>6}  result")
+    for label, seconds, cpu, note in rows:
+        print(
+            f"{label:<32} {seconds:7.3f} {cpu:7.3f} {size / MB / seconds:7.1f} {ours / seconds:15.2f}"
+            f" {ours_cpu / max(cpu, 1e-9):6.2f}  {note}"
+        )
     peak_rss = int(str(runs[0]["peak_rss_kb"])) / 1024
     base_rss = int(str(runs[0]["rss_after_import_kb"])) / 1024
     peak_traced = int(str(traced["tracemalloc_peak_bytes"])) / MB
@@ -135,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         "lines": lines,
         "patterns": len(grep_patterns()),
         "ours_s": round(ours, 3),
+        "ours_cpu_s": round(ours_cpu, 3),
+        "grep_ere_c_cpu_s": round(rows[1][2], 3),
+        "ratio_cpu_vs_grep_ere_c": round(ours_cpu / max(rows[1][2], 1e-9), 2),
         "grep_ere_c_s": round(rows[1][1], 3),
         "grep_ere_utf8_s": round(rows[2][1], 3),
         "grep_fixed_c_s": round(rows[3][1], 3),

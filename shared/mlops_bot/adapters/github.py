@@ -166,6 +166,32 @@ class FileContent(_Model):
         return self.data.decode("utf-8")
 
 
+class TreeEntry(_Model):
+    """One entry of a Git tree as GitHub's Trees API returns it."""
+
+    path: str
+    mode: str = ""
+    type: str  # "blob", "tree" or "commit" (a submodule)
+    sha: str = ""
+    size: int | None = None
+
+
+class RepositoryTree(_Model):
+    """A commit's file tree (``GET /repos/{o}/{r}/git/trees/{sha}?recursive=1``).
+
+    `truncated` is GitHub's flag for trees past its limit (100,000 entries / 7 MB): the listing is partial.
+    """
+
+    sha: str
+    truncated: bool = False
+    tree: tuple[TreeEntry, ...] = ()
+
+    @property
+    def paths(self) -> list[str]:
+        """Paths of the files (blobs) in the tree."""
+        return [entry.path for entry in self.tree if entry.type == "blob"]
+
+
 class FileCommit(_Model):
     path: str
     branch: str
@@ -639,6 +665,13 @@ class GitHubClient:
         owner, repo = _split(full_name)
         with _github_errors():
             self._gh.rest.git.update_ref(owner, repo, "heads/" + quote(name, safe="/"), sha=sha, force=False)
+
+    def repository_tree(self, full_name: str, sha: str) -> RepositoryTree:
+        """The whole file tree at commit (or tree) `sha`, in one call to the Git Trees API (recursive)."""
+        owner, repo = _split(full_name)
+        with _github_errors():
+            data = _body(self._gh.rest.git.get_tree(owner, repo, sha, recursive="1"))
+        return RepositoryTree.model_validate(data)
 
     # ----------------------------------------------------------------------------- contents
 

@@ -12,18 +12,23 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Collection, Iterable
 from typing import IO, Any
 
+from ahocorasick_rs import BytesAhoCorasick, MatchKind
+
+from mlops_bot.diagnosis.confidence import calibrated
 from mlops_bot.diagnosis.logs import (
     ERROR_MARKER,
+    MAX_LINE_CHARS,
     BinaryStream,
     JobLog,
     StepLog,
     clean_terminal,
     display_line,
-    iter_text_lines,
+    iter_byte_blocks,
     list_run_logs,
     member_contains,
     open_text_log,
@@ -52,6 +57,7 @@ MAX_GROUPS = 256
 MAX_SCRIPT_LINES = 40
 MAX_PASSED_TESTS = 20_000
 MAX_EVIDENCE_CHARS = 500
+MAX_EARLIER_STEPS = 20
 
 # Lines the builders read for context (test ids, tracebacks, lint file names) besides rule literals.
 _CONTEXT_LITERALS = (
@@ -64,8 +70,32 @@ _CONTEXT_LITERALS = (
     "== test session starts",
     "--> ",
     'File "',
+    " RERUN",  # pytest-rerunfailures, verbose
+    "out of the required",  # the flaky plugin's report
 )
 _PREFILTER = literal_regex({*LITERALS, *TOOLCHAIN_LITERALS, *_CONTEXT_LITERALS})
+
+
+def _automaton() -> BytesAhoCorasick:
+    literals = sorted({*LITERALS, *TOOLCHAIN_LITERALS, *_CONTEXT_LITERALS, "PASSED", "\x1b"})
+    return BytesAhoCorasick([literal.encode() for literal in literals], matchkind=MatchKind.LeftmostFirst)
+
+
+_AUTOMATON = _automaton()
+
+
+def _normalize(raw: str) -> str:
+    """`normalize_line` with the common case (GitHub's timestamp) inlined."""
+    text = raw.rstrip("\r")
+    if text[27:29] == "Z " and text[10:11] == "T":
+        text = text[29:]
+    elif text[4:5] == "-" or text[:1] == "\ufeff":
+        text = strip_timestamp(text)
+    if "\x1b" in text or "\r" in text:
+        text = clean_terminal(text)
+    return text
+
+
 _PASSED = re.compile(r"^(?:(?P<id>[^ ]+::[^ ]+) PASSED|PASSED (?P<id2>[^ ]+::[^ ]+))")
 _EXIT_CODE = re.compile(r"Process completed with exit code ([0-9]+)")
 
@@ -84,6 +114,8 @@ class LogScanner:
         self._open_group: tuple[int, str, list[str]] | None = None
         self._passed: set[str] = set()
         self._failed_step_line: int | None = None
+        self._failed_steps: list[tuple[int, int]] = []  # (Run group line, error line), in log order
+        self._script_pending = False  # feed_bytes: a Run group opened, its command lines still to read
 
     def feed(self, raw: str) -> None:
         """Add one raw log line."""
@@ -118,6 +150,70 @@ class LogScanner:
         self.count = count
         return self
 
+    def feed_bytes(self, block: bytes) -> LogScanner:
+        """Add a block of whole lines of UTF-8 (as `iter_byte_blocks` yields): the fast path for big logs.
+
+        An Aho-Corasick automaton (Rust, SIMD prefilters) finds the lines holding any literal in one
+        pass over the raw bytes; only those lines (and the tail, and the commands under a ``Run``
+        group) are decoded and handled in Python. Equivalent to `feed_all` over the block's lines:
+        candidates are normalised and checked again with the same prefilter, and every line with an
+        escape sequence is a candidate, since removing colours can reveal a literal.
+        """
+        if not block:
+            return self
+        base = self.count
+        total = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+        find, rfind, count_nl = block.find, block.rfind, block.count
+        search = _PREFILTER.search
+        if self._script_pending:
+            self._capture_script(block, 0)
+        position, lineno = 0, base  # lineno: number of the line that ends just before `position`
+        for _, first, _ in _AUTOMATON.find_matches_as_indexes(block):
+            if first < position:  # another literal on a line already handled
+                continue
+            start = rfind(b"\n", 0, first) + 1
+            lineno += count_nl(b"\n", position, start) + 1
+            stop = find(b"\n", first)
+            if stop == -1:
+                stop = len(block)
+            position = stop + 1
+            text = _normalize(block[start : min(stop, start + MAX_LINE_CHARS)].decode("utf-8", "replace"))
+            if search(text) is not None:
+                self.count = lineno
+                self._retain(text)
+                if self._script_pending:
+                    self._capture_script(block, position)
+            elif "PASSED" in text:
+                self._note_passed(text)
+        self.count = base + total
+        window = self._ring.maxlen or WINDOW_LINES
+        tail = block.rsplit(b"\n", window + 1)
+        if block.endswith(b"\n"):
+            tail.pop()
+        if len(tail) > window:
+            tail = tail[1:]
+        self._ring.extend(_normalize(line[:MAX_LINE_CHARS].decode("utf-8", "replace")) for line in tail)
+        return self
+
+    def _capture_script(self, block: bytes, position: int) -> None:
+        """Record the lines under an open ``Run`` group (its command), from `position` in `block`."""
+        if self._open_group is None:
+            self._script_pending = False
+            return
+        script = self._open_group[2]
+        while len(script) < MAX_SCRIPT_LINES and position < len(block):
+            stop = block.find(b"\n", position)
+            if stop == -1:
+                stop = len(block)
+            raw = block[position : min(stop, position + MAX_LINE_CHARS)]
+            text = _normalize(raw.decode("utf-8", "replace"))
+            if text.startswith("##["):
+                self._script_pending = False
+                return
+            script.append(text)
+            position = stop + 1
+        self._script_pending = len(script) < MAX_SCRIPT_LINES
+
     def _retain(self, text: str) -> None:
         if text.startswith("##["):
             self._marker(text)
@@ -137,19 +233,31 @@ class LogScanner:
             self._close_group()
             if text.startswith("##[group]Run "):
                 self._open_group = (self.count, text[len("##[group]") :], [])
+            self._script_pending = self._open_group is not None
         elif text.startswith("##[endgroup]"):
             self._close_group()
-        elif text.startswith(ERROR_MARKER) and self._failed_step_line is None and _EXIT_CODE.search(text):
+        elif text.startswith(ERROR_MARKER) and _EXIT_CODE.search(text):
+            group_line: int | None = None
             if self._open_group is not None:
-                self._failed_step_line = self._open_group[0]
+                group_line = self._open_group[0]
             elif self._groups:
-                self._failed_step_line = self._groups[-1].line
+                group_line = self._groups[-1].line
+            if group_line is not None:
+                if self._failed_step_line is None:
+                    self._failed_step_line = group_line
+                if len(self._failed_steps) < MAX_GROUPS:
+                    self._failed_steps.append((group_line, self.count))
 
     def _close_group(self) -> None:
         if self._open_group is not None:
             line, title, script = self._open_group
             self._groups.append(RunGroup(line, title, tuple(script)))
             self._open_group = None
+
+    @property
+    def failed_steps(self) -> list[tuple[int, int]]:
+        """Every step that ended with a non-zero exit code: (``Run`` group line, error line), in order."""
+        return list(self._failed_steps)
 
     @property
     def failed_step_line(self) -> int | None:
@@ -165,16 +273,83 @@ class LogScanner:
         return Context(lines, tuple(self._groups), own_packages, frozenset(self._passed))
 
 
+# Failures that make later steps fail: a step that failed with these (under ``continue-on-error``) is
+# the first cause of what breaks after it. Test, lint and syntax failures of a tolerated step are not.
+CAUSE_CATEGORIES = frozenset(
+    {
+        Category.DEPENDENCY_MISSING,
+        Category.DEPENDENCY_RESOLUTION,
+        Category.NETWORK_TRANSIENT,
+        Category.DATA_MISSING,
+        Category.PERMISSION_DENIED,
+        Category.OUT_OF_MEMORY,
+        Category.INFRASTRUCTURE,
+        Category.TIMEOUT,
+    }
+)
+
+_STRONG_RULES = tuple(rule for rule in RULES if rule.strength is Strength.STRONG)
+
+
+# What a tolerated earlier failure can cause later: a module that was not installed, a file that was not
+# downloaded, an error nobody recognises. An assertion or a lint failure later stands on its own.
+CONSEQUENCES = frozenset(
+    {
+        Category.DEPENDENCY_MISSING,
+        Category.DEPENDENCY_RESOLUTION,
+        Category.DATA_MISSING,
+        Category.PERMISSION_DENIED,
+        Category.UNKNOWN,
+    }
+)
+
+
+def _earlier_cause(ctx: Context, failed_steps: list[tuple[int, int]], step: str | None) -> Problem | None:
+    """The first step that failed (and was tolerated) with a cause-like failure, diagnosed alone."""
+    numbers = [line for line, _ in ctx.lines]
+    for group_line, error_line in failed_steps[:-1]:
+        start, stop = bisect_left(numbers, group_line), bisect_right(numbers, error_line)
+        for idx in range(stop - 1, start - 1, -1):
+            finding = next((f for rule in _STRONG_RULES if (f := rule.apply(ctx, idx)) is not None), None)
+            if finding is None:
+                continue
+            if finding.category in CAUSE_CATEGORIES and finding.confidence >= 0.5:
+                finding.details["first_cause"] = True
+                return _problem(finding, ctx, step)
+            break  # this step failed for another reason (a tolerated lint, a test): look at the next one
+    return None
+
+
 def classify(scanner: LogScanner, step: str | None = None, own_packages: Collection[str] = ()) -> Problem:
-    """Walk the retained lines backwards; the first strong hit wins, else the best secondary hits."""
+    """The first cause: a tolerated step's failure that explains later ones, else the backward walk's."""
     ctx = scanner.context(own_packages)
     if not ctx.lines:
         return Problem.unknown("empty log")
+    failed_steps = scanner.failed_steps
+    later = _walk(ctx, scanner, step)
+    if len(failed_steps) > 1 and later.category in CONSEQUENCES:
+        earlier = _earlier_cause(ctx, failed_steps, step)
+        if earlier is not None:
+            details = {**earlier.details, "later_failure": f"{later.category.value}/{later.kind}"}
+            if later.step:
+                details["later_step"] = later.step
+            return earlier.model_copy(update={"details": details})
+    return later
+
+
+def _walk(ctx: Context, scanner: LogScanner, step: str | None) -> Problem:
+    """Walk the retained lines backwards; the first strong hit wins, else the best secondary hits."""
     window_start = scanner.count - WINDOW_LINES
     failed_step = scanner.failed_step_line
+    # Steps ran and none failed: tool messages are warnings the job survived (a caught exception, a
+    # retried download). Only the platform's own messages (a lost runner, a job timeout) can explain it.
+    all_steps_passed = failed_step is None and bool(ctx.groups)
     secondaries: list[Finding] = []
+    survived: Finding | None = None
     for idx in range(len(ctx.lines) - 1, -1, -1):
         for rule in RULES:
+            if all_steps_passed and not rule.name.startswith("gha-"):
+                continue
             finding = rule.apply(ctx, idx)
             if finding is None:
                 continue
@@ -183,12 +358,19 @@ def classify(scanner: LogScanner, step: str | None = None, own_packages: Collect
                 if lineno <= window_start:
                     finding.confidence *= 0.9
                 if failed_step is not None and lineno < failed_step:
-                    # Before the step that failed: a warning an earlier step survived, most likely.
+                    # Before the step that failed: a warning an earlier step survived, most likely. Kept
+                    # as a fallback; a pointer into the failing step itself is a better answer.
                     finding.confidence *= 0.5
                     finding.details["outside_failing_step"] = True
+                    survived = survived or finding
+                    break
                 return _problem(finding, ctx, step)
             secondaries.append(finding)
             break
+    if survived is not None and not any(
+        f.category is not Category.UNKNOWN or f.kind == "exit-code" for f in secondaries
+    ):
+        return _problem(survived, ctx, step)
     return _from_secondaries(secondaries, ctx, step)
 
 
@@ -229,7 +411,7 @@ def _problem(finding: Finding, ctx: Context, step: str | None) -> Problem:
         kind=finding.kind,
         details=finding.details,
         evidence=[Evidence(line=line, text=display_line(text)[:MAX_EVIDENCE_CHARS]) for line, text in finding.evidence],
-        confidence=round(max(0.0, min(1.0, finding.confidence)), 3),
+        confidence=round(calibrated(finding.kind, max(0.0, min(1.0, finding.confidence))), 3),
         step=step,
     )
 
@@ -249,7 +431,10 @@ def diagnose_lines(lines: Iterable[str], step: str | None = None, *, own_package
 
 def diagnose_stream(stream: BinaryStream, step: str | None = None, *, own_packages: Collection[str] = ()) -> Problem:
     """Diagnose a binary stream of log text without reading it whole."""
-    return diagnose_lines(iter_text_lines(stream), step, own_packages=own_packages)
+    scanner = LogScanner()
+    for block in iter_byte_blocks(stream):
+        scanner.feed_bytes(block)
+    return classify(scanner, step, own_packages)
 
 
 def diagnose_path(path: str | os.PathLike[str], *, own_packages: Collection[str] = ()) -> Problem:
@@ -264,20 +449,35 @@ def diagnose_path(path: str | os.PathLike[str], *, own_packages: Collection[str]
 
 
 def diagnose_zip(source: str | os.PathLike[str] | IO[bytes], *, own_packages: Collection[str] = ()) -> Problem:
-    """Diagnose a GitHub run-logs zip: the failing step's log first, then the full job log.
+    """Diagnose a GitHub run-logs zip: the failing steps' logs in run order, then the full job log.
 
-    The failing step is the first per-step file containing ``##[error]`` (else the last step). Its
-    diagnosis wins unless it is unknown or weak; platform messages such as a lost runner only appear in
-    the job log, which is read next. Members are streamed; the archive is never loaded whole.
+    As in a plain log, the first cause wins: a step that failed (under ``continue-on-error``) with a
+    cause-like failure (`CAUSE_CATEGORIES`) explains the steps failing after it; otherwise the last failing
+    step (the one that stopped the job) decides. Its diagnosis wins unless it is unknown or weak; platform
+    messages such as a lost runner only appear in the job log, which is read next. Members are
+    streamed; the archive is never loaded whole.
     """
     with zipfile.ZipFile(source) as archive:
         jobs, steps = list_run_logs(archive)
         needle = ERROR_MARKER.encode()
-        failing = next((s for s in steps if member_contains(archive, s.member, needle)), None)
-        chosen = failing or (steps[-1] if steps else None)
+        failing = [s for s in steps if member_contains(archive, s.member, needle)]
+        chosen = failing[-1] if failing else (steps[-1] if steps else None)
         best: Problem | None = None
         if chosen is not None:
             best = _diagnose_member(archive, chosen.member, chosen.name, own_packages)
+            if len(failing) > 1 and best.category in CONSEQUENCES:
+                for earlier in failing[:-1][:MAX_EARLIER_STEPS]:
+                    if earlier.job != chosen.job:
+                        continue
+                    problem = _diagnose_member(archive, earlier.member, earlier.name, own_packages)
+                    if problem.category in CAUSE_CATEGORIES and problem.confidence >= 0.5:
+                        details = {
+                            **problem.details,
+                            "first_cause": True,
+                            "later_failure": f"{best.category.value}/{best.kind}",
+                            "later_step": chosen.name,
+                        }
+                        return problem.model_copy(update={"details": details})
             if best.category is not Category.UNKNOWN and best.confidence >= 0.5:
                 return best
         job = _job_for(archive, jobs, chosen, needle)

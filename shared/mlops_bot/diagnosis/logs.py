@@ -96,6 +96,43 @@ def iter_text_lines(stream: BinaryStream) -> Iterator[str]:
         yield line
 
 
+def iter_byte_blocks(stream: BinaryStream, size: int = 1 << 18) -> Iterator[bytes]:
+    """Yield the stream's bytes in blocks of whole lines (each ending with ``\\n``, but maybe the last).
+
+    Same line semantics as `iter_text_lines`: only ``\\n`` ends a line (a UTF-8 continuation byte never
+    is one), a leading byte-order mark is dropped, and an unfinished line longer than `MAX_LINE_CHARS`
+    bytes keeps its head and counts once, so memory stays bounded by `size`.
+    """
+    read = stream.read
+    carry = b""
+    skipping = False
+    first = True
+    while True:
+        chunk = read(size)
+        if first:
+            chunk = chunk.removeprefix(b"\xef\xbb\xbf")
+            first = False
+        if not chunk:
+            if carry:
+                yield carry
+            return
+        if skipping:
+            newline = chunk.find(b"\n")
+            if newline == -1:
+                continue
+            chunk = chunk[newline + 1 :]
+            skipping = False
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"\n") + 1
+        block, carry = data[:cut], data[cut:]
+        if len(carry) >= MAX_LINE_CHARS:  # an unfinished overlong line: keep its head, skip the rest
+            block += carry[: MAX_LINE_CHARS - 1] + b"\n"
+            carry = b""
+            skipping = True
+        if block:
+            yield block
+
+
 def sniff(head: bytes) -> str:
     """Tell a zip (GitHub run logs), a gzip'd log and plain text apart by magic bytes, not by name."""
     if head[:4] in ZIP_MAGIC:

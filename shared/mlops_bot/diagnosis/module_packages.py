@@ -135,6 +135,11 @@ def _load_data() -> tuple[Mapping[str, str], frozenset[str]]:
     return {**mapping, **CURATED}, namespaces
 
 
+def namespace_modules() -> frozenset[str]:
+    """Module names shared by several distributions (``google``, ``azure``): never a package by themselves."""
+    return _load_data()[1]
+
+
 def load_mapping() -> Mapping[str, str]:
     """The generated mapping with `CURATED` applied; cached because it is read-only data."""
     return _load_data()[0]

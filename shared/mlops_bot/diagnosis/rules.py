@@ -13,13 +13,14 @@ quantifiers, no backslash inside brackets) so that `grep_patterns()` can hand th
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import PurePosixPath
 from typing import Any
 
-from mlops_bot.diagnosis.module_packages import canonical, is_known_module, module_to_package
+from mlops_bot.diagnosis.module_packages import canonical, is_known_module, module_to_package, namespace_modules
 from mlops_bot.diagnosis.problem import Category
 
 LogLine = tuple[int, str]
@@ -204,6 +205,20 @@ _EXCEPTION_LINE = re.compile(
 _PYTEST_E_PREFIX = re.compile(r"^E {1,}")
 
 
+# Lines tools print after the cause: never the evidence for it.
+_BOILERPLATE = re.compile(
+    r"^(?:note: This error originates from a subprocess|note: This is an issue with the package"
+    r"|hint: See above|A complete log of this run can be found in|npm (?:ERR!|error) A complete log"
+    r"|Check the permissions\.|See above for output\.|For more information,? (?:see|visit|run)"
+    r"|error: subprocess-exited-with-error|╰─> See above for output\.|[\]\[}{)( ,;]*$)"
+)
+
+
+def is_boilerplate(text: str) -> bool:
+    """Whether a line is trailing boilerplate (``note: This error originates from a subprocess``, ``}``)."""
+    return _BOILERPLATE.match(text.strip()) is not None
+
+
 def seconds(limit: str, default_unit: str = "s") -> float | None:
     """``"10m"`` -> 600.0; a bare number takes `default_unit` (coreutils timeout counts seconds)."""
     match = re.fullmatch(r"([0-9.]+)\s*([smhd]?)", limit.strip())
@@ -255,26 +270,120 @@ def _unique(items: Iterator[str] | list[str], limit: int = MAX_TESTS) -> list[st
 # Builders: dependencies
 
 
+# Tools people run as ``python -m tool``: a missing one is the workflow's install step, not the code's.
+PYTHON_TOOLS = frozenset(
+    (
+        *("pytest", "black", "ruff", "mypy", "flake8", "isort", "pylint", "coverage", "tox", "nox", "pip"),
+        *("build", "twine", "pre_commit", "bandit", "pyright", "sphinx", "jupyter", "nbconvert", "uvicorn"),
+        *("pydocstyle", "pycodestyle", "pyflakes", "autopep8", "yapf", "poetry", "pipx", "wheel", "setuptools"),
+    )
+)
+_IMPORT_STATEMENT = re.compile(
+    r"^\s*(?:from\s+(?P<from>[A-Za-z_][A-Za-z0-9_.]*)\s+import\b|import\s+(?P<imp>[A-Za-z_][A-Za-z0-9_.]*))"
+)
+_FRAME_FILE = re.compile(r'File "(?P<file>[^"]+)", line [0-9]+|^(?P<pyfile>[^ :]+\.py):[0-9]+: in ')
+_INSTALLED_FRAME = re.compile(r"/(?:site|dist)-packages/(?P<top>[A-Za-z_][A-Za-z0-9_]*)/")
+_TRACEBACK_LINES = 40
+
+
+def _traceback_facts(ctx: Context, idx: int, top: str, dotted: str) -> tuple[str | None, bool, bool]:
+    """From the traceback above a missing-module line: the fullest dotted name an import statement
+    asked for, whether `top` is a package in the workspace, and whether it is an installed distribution.
+    """
+    statement: str | None = None
+    local = installed = False
+    for _, text in ctx.back(idx, _TRACEBACK_LINES):
+        if any(marker in text for marker in _GROUP_MARKERS) or _PYTEST_SESSION in text:
+            break
+        code = _PYTEST_E_PREFIX.sub("", text)
+        imported = _IMPORT_STATEMENT.match(code)
+        if imported is not None and statement is None:
+            name = imported["from"] or imported["imp"]
+            if name == dotted or name.startswith(dotted + "."):
+                statement = name
+        frame = _FRAME_FILE.search(text)
+        if frame is not None:
+            path = (frame["file"] or frame["pyfile"]).replace("\\", "/")
+            relative = workspace_relative(path)
+            if relative != path or not path.startswith("/"):
+                parts = PurePosixPath(relative).parts
+                if parts[:1] == (top,) or parts[:2] == ("src", top):
+                    local = True
+            in_site = _INSTALLED_FRAME.search(path)
+            if in_site is not None and in_site["top"] == top:
+                installed = True
+    return statement, local, installed
+
+
 def _python_module(rule: Rule, hit: Hit) -> Finding | None:
-    dotted = hit.match["module"].strip(".")
+    """A missing Python module, answered with a package only when the log makes that certain.
+
+    Python imports parents first, so ``No module named 'pkg.sub'`` means ``pkg`` imported: unless ``pkg``
+    is a namespace shared by several distributions (``google``, ``azure``), the fix is a version or an
+    import path, not a package to add. The repository's own names (from its tree, or seen in the
+    traceback's workspace frames) are never sent to PyPI, and a top-level namespace (``google``) is mapped
+    through the import statement the traceback shows (``from google.protobuf import ...``).
+    """
+    dotted = (hit.match["module"] or hit.match["module2"]).strip(".")
     top = dotted.split(".", 1)[0]
     details: dict[str, Any] = {"module": top, "import_name": dotted}
-    own = {canonical(entry) for entry in hit.ctx.own_packages}
-    if canonical(top) in own:
-        details.update(package=None, local=True)
+    ctx = hit.ctx
+    own = {canonical(entry) for entry in ctx.own_packages}
+    statement, local_frame, installed = _traceback_facts(ctx, hit.idx, top, dotted)
+    if canonical(top) in own or local_frame:
+        details.update(package=None, local=True, fix_pr=False, no_fix_reason="the module is the repository's own")
+        if local_frame and canonical(top) not in own:
+            details["local_evidence"] = "traceback"
         return rule.finding(hit, details, kind="missing-local-module", confidence=0.8)
-    package = module_to_package(dotted, hit.ctx.own_packages)
+    tool_run = hit.match.groupdict().get("tool_run") is not None or re.search(
+        rf"(?:^|\s)-m\s+{re.escape(top)}\b", _step_script(ctx, hit.line[0])
+    )
+    if top in PYTHON_TOOLS and tool_run and "." not in dotted:
+        package = module_to_package(top) or top
+        details.update(package=package, tool=True, run_as=f"python -m {top}")
+        return rule.finding(hit, details, kind="missing-python-tool", confidence=0.7)
+    namespaces = namespace_modules()
+    is_namespace = top in namespaces or dotted in namespaces
+    wanted = statement if statement is not None and is_namespace else dotted
+    if "." in dotted and not is_namespace:
+        # The parent package imported; only a sub-module is gone: a moved or removed module.
+        distribution = module_to_package(top, ctx.own_packages)
+        details.update(
+            module=dotted,
+            package=None,
+            distribution=distribution,
+            moved_module=dotted,
+            fix_pr=False,
+            no_fix_reason=f"{top} is installed but has no {dotted}: pin the release that had it or update the import",
+        )
+        if installed:
+            details["installed_evidence"] = "traceback"
+        return rule.finding(
+            hit, details, category=Category.DEPENDENCY_RESOLUTION, kind="python-module-moved", confidence=0.85
+        )
+    package = module_to_package(wanted, ctx.own_packages)
+    if wanted != dotted:
+        details.update(import_name=wanted, namespace=top)
     details["package"] = package
     if package is None:
-        details["stdlib"] = True
-        return rule.finding(hit, details, kind="missing-stdlib-module", confidence=0.6)
-    details["package_source"] = "mapping" if is_known_module(dotted) else "module-name"
+        if top in sys.stdlib_module_names:
+            details["stdlib"] = True
+            return rule.finding(hit, details, kind="missing-stdlib-module", confidence=0.6)
+        details.update(fix_pr=False, no_fix_reason=f"{top} is a namespace shared by several distributions")
+        return rule.finding(hit, details, kind="missing-namespace-module", confidence=0.5)
+    known = is_known_module(wanted)
+    details["package_source"] = "mapping" if known else "module-name"
+    if not known:
+        # A guess from the import name: right for most packages, but not certain enough to write.
+        return rule.finding(hit, details, confidence=0.65)
     return rule.finding(hit, details)
 
 
 def _python_import_name(rule: Rule, hit: Hit) -> Finding | None:
     module = hit.match["module"]
     details = {"module": module, "name": hit.match["name"], "package": module_to_package(module)}
+    # The name moved or went away in some release of the distribution: which pin fixes it needs a person.
+    details.update(fix_pr=False, no_fix_reason=f"{module} has no {hit.match['name']} in the installed release")
     return rule.finding(hit, details)
 
 
@@ -356,6 +465,7 @@ def _pip_resolution(rule: Rule, hit: Hit) -> Finding | None:
     details: dict[str, Any] = {"requirement": requested[0] if requested else None, "conflicts": conflicts[:10]}
     if requested:
         details["requested"] = requested
+    details.update(fix_pr=False, no_fix_reason="two constraints conflict: which one gives way needs a person")
     return rule.finding(hit, details, evidence)
 
 
@@ -428,6 +538,24 @@ def _explain(ctx: Context, indexes: list[int]) -> Finding | None:
     return first
 
 
+_COLLECTING = re.compile(r"^_+ ERROR collecting (?P<path>\S+) _+$")
+_SECTION = re.compile(r"^(?:_{3,} .* _{3,}|=+ .* =+)$")
+
+
+def _collection_cause(ctx: Context, indexes: list[int]) -> Finding | None:
+    """The cause shown in the first ``ERROR collecting`` section of a pytest run, if a rule explains it."""
+    for position, i in enumerate(indexes):
+        if _COLLECTING.match(ctx.lines[i][1]) is None:
+            continue
+        section: list[int] = []
+        for j in indexes[position + 1 :]:
+            if _SECTION.match(ctx.lines[j][1]):
+                break
+            section.append(j)
+        return _explain(ctx, section)
+    return None
+
+
 def _unique_lines(lines: list[LogLine]) -> list[LogLine]:
     seen: dict[int, LogLine] = {}
     for line in lines:
@@ -450,6 +578,19 @@ def _flaky(ctx: Context, tests: list[str], counts: dict[str, int]) -> list[str]:
             if len(totals) < max(totals):
                 flaky.extend(t for t in tests if t.startswith(base) and t not in flaky)
     return flaky
+
+
+def _flaky_plugin(ctx: Context, indexes: list[int], tests: list[str]) -> list[str]:
+    """Failing tests the ``flaky`` plugin saw pass at least once before giving up (``passed 1 out of 2``)."""
+    names = {
+        m["name"]
+        for i in indexes
+        if (m := _FLAKY_PLUGIN_FAILED.match(ctx.lines[i][1])) is not None and int(m["passes"]) > 0
+    }
+    if not names:
+        return []
+    flaky = [test for test in tests if test.rsplit("::", 1)[-1].split("[", 1)[0] in names]
+    return flaky if len(flaky) == len(tests) else []
 
 
 def _pytest(rule: Rule, hit: Hit) -> Finding | None:
@@ -480,6 +621,11 @@ def _pytest(rule: Rule, hit: Hit) -> Finding | None:
                 tests.append(verbose["id"])
     tests = _unique(tests)
     evidence = [*summary_lines[:10], hit.line]
+    collected = _collection_cause(ctx, indexes)
+    if collected is not None:  # a module that cannot even be collected comes before the failures it causes
+        collected.details.update(tests=tests, runner="pytest", collection_error=True)
+        collected.evidence = _unique_lines([*collected.evidence, *summary_lines[:5], hit.line])
+        return collected
     cause = _explain(ctx, indexes)
     if cause is not None:
         cause.details.update(tests=tests, runner="pytest")
@@ -487,6 +633,18 @@ def _pytest(rule: Rule, hit: Hit) -> Finding | None:
         return cause
     details: dict[str, Any] = {"tests": tests, "counts": counts, "runner": "pytest"}
     flaky = _flaky(ctx, tests, counts)
+    plugin_flaky = _flaky_plugin(ctx, indexes, tests)
+    if plugin_flaky and not flaky:
+        details.update(flaky_tests=plugin_flaky, plugin="flaky")
+        passed_lines = [ctx.lines[i] for i in indexes if _FLAKY_PLUGIN_FAILED.match(ctx.lines[i][1])]
+        return rule.finding(
+            hit,
+            details,
+            [*passed_lines[:5], *evidence],
+            category=Category.FLAKY_TEST,
+            kind="flaky-plugin",
+            confidence=0.85,
+        )
     if flaky:
         details["flaky_tests"] = flaky
         return rule.finding(
@@ -664,7 +822,7 @@ def _step_timeout(rule: Rule, hit: Hit) -> Finding | None:
 
 def _pytest_timeout(rule: Rule, hit: Hit) -> Finding | None:
     limit = hit.match["limit"]
-    return rule.finding(hit, {"limit": f"{limit}s", "limit_seconds": float(limit)})
+    return rule.finding(hit, {"limit": f"{limit}s", "limit_seconds": float(limit), "method": "signal"})
 
 
 def _command_limit(hit: Hit) -> dict[str, Any]:
@@ -764,6 +922,175 @@ def _git_push_denied(rule: Rule, hit: Hit) -> Finding | None:
 
 
 # --------------------------------------------------------------------------------------------------
+# Builders: other Python resolvers, pylint, pytest plugins, Docker
+
+
+_YOU_REQUIRE = re.compile(r"(?<!conclude that )you require (?P<requirement>[A-Za-z0-9][A-Za-z0-9._-]*[^ ,]*)")
+_NO_VERSION_OF = re.compile(r"there is no version of (?P<requirement>(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)[^ ,]*)")
+
+
+def _resolver_details(lines: list[str]) -> dict[str, Any]:
+    details: dict[str, Any] = {"conflicts": [line.strip()[:300] for line in lines][:10]}
+    for text in lines:
+        missing = _NO_VERSION_OF.search(text)
+        if missing is not None:
+            details.update(requirement=missing["requirement"], package=missing["name"], missing_version=True)
+            return details
+    required = [m["requirement"] for text in lines for m in _YOU_REQUIRE.finditer(text)]
+    if required:
+        details["requirement"] = required[-1]
+        details["requested"] = _unique(required)
+    return details
+
+
+def _uv_unsatisfiable(rule: Rule, hit: Hit) -> Finding | None:
+    """uv's resolver: ``No solution found ...`` then ``Because ... your requirements are unsatisfiable``."""
+    ctx = hit.ctx
+    cause: list[LogLine] = [hit.line]
+    for i, text in ctx.back(hit.idx, 30):
+        if "No solution found when resolving" in text or any(marker in text for marker in _GROUP_MARKERS):
+            break
+        if text.strip():
+            cause.insert(0, ctx.lines[i])
+    first = next((n for n, line in enumerate(cause) if "Because" in line[1]), 0)
+    cause = cause[first:]
+    details = _resolver_details([text for _, text in cause])
+    details["tool"] = "uv"
+    if not details.get("missing_version"):
+        details.update(fix_pr=False, no_fix_reason="two constraints conflict: which one gives way needs a person")
+    return rule.finding(hit, details, cause[:6])
+
+
+_POETRY_NO_MATCH = re.compile(
+    r"depends on (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*) \((?P<spec>[^)]+)\) which doesn't match any versions"
+)
+
+
+def _poetry_solving(rule: Rule, hit: Hit) -> Finding | None:
+    text = hit.line[1]
+    details: dict[str, Any] = {"tool": "poetry", "conflicts": [text.strip()[:300]]}
+    missing = _POETRY_NO_MATCH.search(text)
+    if missing is not None:
+        details.update(
+            package=missing["name"], requirement=f"{missing['name']}=={missing['spec']}", missing_version=True
+        )
+    return rule.finding(hit, details)
+
+
+def _conda_solve(rule: Rule, hit: Hit) -> Finding | None:
+    packages: list[str] = []
+    evidence = [hit.line]
+    for i, text in hit.ctx.forward(hit.idx, 15):
+        listed = re.match(r"^\s+-\s+(?P<spec>\S+)", text)
+        if listed is not None:
+            packages.append(listed["spec"])
+            if len(evidence) < 4:
+                evidence.append(hit.ctx.lines[i])
+        elif packages and text.strip():
+            break
+    details: dict[str, Any] = {"tool": "conda", "specs": packages}
+    nothing = re.search(r"nothing provides (?:requested )?(?P<spec>\S+)", hit.line[1])
+    if nothing is not None:
+        packages.append(nothing["spec"])
+    if packages:
+        details["requirement"] = packages[0]
+    return rule.finding(hit, details, evidence)
+
+
+_PYLINT_MESSAGE = re.compile(r"^(?P<file>[^: ]+\.py):[0-9]+:[0-9]+: (?P<code>[CRWEFI][0-9]{4}): ")
+
+
+def _pylint(rule: Rule, hit: Hit) -> Finding | None:
+    if float(hit.match["score"]) >= 10.0:
+        return None
+    files: list[str] = []
+    codes: list[str] = []
+    evidence: list[LogLine] = []
+    ctx = hit.ctx
+    for i in ctx.region(hit.idx, lambda text: text.startswith(_GROUP_MARKERS), 5_000):
+        message = _PYLINT_MESSAGE.match(ctx.lines[i][1])
+        if message is not None:
+            files.append(workspace_relative(message["file"]))
+            codes.append(message["code"])
+            if len(evidence) < 10:
+                evidence.append(ctx.lines[i])
+    details: dict[str, Any] = {"tool": "pylint", "score": float(hit.match["score"]), "files": _unique(files)}
+    details["codes"] = _unique(codes)
+    if any(code.startswith("E0001") for code in codes):
+        return rule.finding(hit, details, [*evidence, hit.line], category=Category.SYNTAX_ERROR, kind="pylint-syntax")
+    return rule.finding(hit, details, [*evidence, hit.line])
+
+
+def _pylint_parse(rule: Rule, hit: Hit) -> Finding | None:
+    details = {"tool": "pylint", "file": workspace_relative(hit.match["file"]), "line": int(hit.match["line"])}
+    details.update(files=[details["file"]], message=hit.match["message"].strip())
+    return rule.finding(hit, details)
+
+
+_TIMEOUT_OPTION = re.compile(r"--timeout[= ](?P<limit>[0-9.]+)")
+
+
+def _pytest_timeout_thread(rule: Rule, hit: Hit) -> Finding | None:
+    """pytest-timeout's thread method dumps every stack between ``+++ Timeout +++`` banners, then exits."""
+    details: dict[str, Any] = {"method": "thread", "runner": "pytest"}
+    prefix = hit.match["where"]
+    tests: list[str] = []
+    if prefix:
+        tests.append(prefix.split(" ", 1)[0])
+    for _, text in hit.ctx.back(hit.idx, 200):
+        if "+ Timeout +" in text:
+            banner = rule.regex.search(text)
+            if banner is not None and banner["where"] and not tests:
+                tests.append(banner["where"].split(" ", 1)[0])
+            continue
+        running = re.match(r"^(?P<id>\S+::\S+)(?: |$)", text)
+        if running is not None and not tests:
+            tests.append(running["id"])
+            break
+        if _PYTEST_SESSION in text or any(marker in text for marker in _GROUP_MARKERS):
+            break
+    if tests:
+        details["tests"] = tests
+    option = _TIMEOUT_OPTION.search(_step_script(hit.ctx, hit.line[0]))
+    if option is not None:
+        details.update(limit=f"{option['limit']}s", limit_seconds=float(option["limit"]))
+    return rule.finding(hit, details)
+
+
+_RERUN_LINE = re.compile(r"^(?P<id>[^ ]+::[^ ]+) RERUN\b")
+
+
+def _pytest_reruns(rule: Rule, hit: Hit) -> Finding | None:
+    """pytest-rerunfailures: tests passed on a rerun and the run failed for it (``--fail-on-flaky``)."""
+    counts: dict[str, int] = {}
+    for number, word in re.findall(r"([0-9]+) ([a-z]+)", hit.match["summary"]):
+        key = {"error": "errors", "reruns": "rerun"}.get(word, word)
+        counts[key] = counts.get(key, 0) + int(number)
+    if counts.get("failed", 0) + counts.get("errors", 0) or not counts.get("rerun"):
+        return None
+    ctx = hit.ctx
+    indexes = ctx.region(hit.idx, lambda text: _PYTEST_SESSION in text or text.startswith(_GROUP_MARKERS))
+    reruns = [(i, m["id"]) for i in indexes if (m := _RERUN_LINE.match(ctx.lines[i][1])) is not None]
+    tests = _unique([test for _, test in reruns])
+    evidence = [ctx.lines[i] for i, _ in reruns[:5]] + [hit.line]
+    details: dict[str, Any] = {"flaky_tests": tests, "tests": tests, "counts": counts, "runner": "pytest"}
+    details["plugin"] = "pytest-rerunfailures"
+    return rule.finding(hit, details, evidence)
+
+
+_FLAKY_PLUGIN_FAILED = re.compile(
+    r"^(?P<name>\S+) failed; it passed (?P<passes>[0-9]+) out of the required (?P<need>[0-9]+) times"
+)
+
+
+def _docker_image(rule: Rule, hit: Hit) -> Finding | None:
+    details = _named_groups(hit.match)
+    if rule.category is Category.DEPENDENCY_RESOLUTION:
+        details.update(fix_pr=False, no_fix_reason="the image tag does not exist; which tag to use needs a person")
+    return rule.finding(hit, details)
+
+
+# --------------------------------------------------------------------------------------------------
 # Builders: secondary pointers
 
 
@@ -777,7 +1104,7 @@ def _exit_code(rule: Rule, hit: Hit) -> Finding | None:
         return rule.finding(hit, details, category=Category.TIMEOUT, kind="command-timeout", confidence=0.6)
     evidence = [hit.line]
     for i, text in hit.ctx.back(hit.idx, 20):
-        if text.strip() and not text.startswith("##["):
+        if text.strip() and not text.startswith("##[") and not is_boilerplate(text):
             evidence.insert(0, hit.ctx.lines[i])
             break
     return rule.finding(hit, details, evidence)
@@ -842,12 +1169,55 @@ RULES: tuple[Rule, ...] = (
         ("No space left on device", "ENOSPC"),
         0.9,
     ),
+    Rule(
+        "docker-daemon",
+        Category.INFRASTRUCTURE,
+        "docker-daemon-unavailable",
+        r"Cannot connect to the Docker daemon at (?P<socket>[^ ]+)",
+        ("Cannot connect to the Docker daemon",),
+        0.9,
+    ),
+    Rule(
+        "registry-rate-limit",
+        Category.INFRASTRUCTURE,
+        "registry-rate-limit",
+        r"toomanyrequests: (?:You have reached your (?:unauthenticated )?pull rate limit|.*rate limit)",
+        ("toomanyrequests",),
+        0.9,
+    ),
+    Rule(
+        "docker-pull-denied",
+        Category.PERMISSION_DENIED,
+        "docker-pull-denied",
+        r"pull access denied for (?P<image>[^ ,]+), repository does not exist or may require",
+        ("pull access denied for",),
+        0.9,
+    ),
+    Rule(
+        "docker-manifest-unknown",
+        Category.DEPENDENCY_RESOLUTION,
+        "docker-image-not-found",
+        r"manifest for (?P<image>[^ ]+) not found: manifest unknown",
+        ("manifest unknown",),
+        0.85,
+        build=_docker_image,
+    ),
+    Rule(
+        "registry-unauthorized",
+        Category.PERMISSION_DENIED,
+        "registry-unauthorized",
+        r"unauthorized: (?:authentication required|incorrect username or password)"
+        r"|denied: requested access to the resource is denied",
+        ("unauthorized: ", "denied: requested access"),
+        0.85,
+    ),
     # Dependencies
     Rule(
         "python-missing-module",
         Category.DEPENDENCY_MISSING,
         "missing-python-module",
-        r"(?:ModuleNotFoundError|ImportError): No module named '?(?P<module>[A-Za-z0-9_.]+)'?",
+        r"(?:ModuleNotFoundError|ImportError): No module named '?(?P<module>[A-Za-z0-9_.]+)'?"
+        r"|^(?P<tool_run>[^ ]*python[0-9.]*): No module named (?P<module2>[A-Za-z0-9_.]+)$",
         ("No module named",),
         0.95,
         build=_python_module,
@@ -897,6 +1267,49 @@ RULES: tuple[Rule, ...] = (
         ("ResolutionImpossible",),
         0.9,
         build=_pip_resolution,
+    ),
+    Rule(
+        "uv-unsatisfiable",
+        Category.DEPENDENCY_RESOLUTION,
+        "uv-unsatisfiable",
+        r"we can conclude that your requirements(?: and .*)? are unsatisfiable",
+        ("are unsatisfiable",),
+        0.9,
+        build=_uv_unsatisfiable,
+        retain=("are unsatisfiable", "No solution found when resolving"),
+    ),
+    Rule(
+        "poetry-version-solving",
+        Category.DEPENDENCY_RESOLUTION,
+        "poetry-version-solving",
+        r"version solving failed",
+        ("version solving failed",),
+        0.9,
+        build=_poetry_solving,
+    ),
+    Rule(
+        "poetry-package-not-found",
+        Category.DEPENDENCY_RESOLUTION,
+        "poetry-package-not-found",
+        r"^Package (?P<package>[A-Za-z0-9][A-Za-z0-9._-]*) \((?P<version>[^)]+)\) not found\.$",
+        (") not found.",),
+        0.85,
+    ),
+    Rule(
+        "conda-solve",
+        Category.DEPENDENCY_RESOLUTION,
+        "conda-solve",
+        r"PackagesNotFoundError|UnsatisfiableError|LibMambaUnsatisfiableError|Could not solve for environment specs"
+        r"|nothing provides (?:requested )?[^ ]+|ResolvePackageNotFound",
+        (
+            "PackagesNotFoundError",
+            "UnsatisfiableError",
+            "Could not solve for environment specs",
+            "nothing provides",
+            "ResolvePackageNotFound",
+        ),
+        0.85,
+        build=_conda_solve,
     ),
     Rule(
         "npm-no-matching-version",
@@ -953,8 +1366,10 @@ RULES: tuple[Rule, ...] = (
         Category.NETWORK_TRANSIENT,
         "connection-error",
         r"Connection reset by peer|ECONNRESET|Connection timed out|ETIMEDOUT|Read timed out|ReadTimeoutError"
-        r"|TLS handshake timeout|RemoteDisconnected|Max retries exceeded with url|Network is unreachable",
+        r"|TLS handshake timeout|RemoteDisconnected|Max retries exceeded with url|Network is unreachable"
+        r"|Operation timed out after [0-9]+ milliseconds",
         (
+            "Operation timed out after",
             "Connection reset",
             "ECONNRESET",
             "Connection timed out",
@@ -1043,6 +1458,15 @@ RULES: tuple[Rule, ...] = (
         explains_tests=True,
     ),
     Rule(
+        "pytest-timeout-thread",
+        Category.TIMEOUT,
+        "pytest-timeout",
+        r"^(?P<where>[^+]*[^+ ])? ?[+]{5,} Timeout [+]{5,}$",
+        ("+ Timeout +",),
+        0.85,
+        build=_pytest_timeout_thread,
+    ),
+    Rule(
         "coreutils-timeout",
         Category.TIMEOUT,
         "command-timeout",
@@ -1123,6 +1547,14 @@ RULES: tuple[Rule, ...] = (
         "ssh-publickey",
         r"Permission denied \(publickey",
         ("Permission denied (publickey",),
+        0.9,
+    ),
+    Rule(
+        "pip-permission-denied",
+        Category.PERMISSION_DENIED,
+        "pip-permission-denied",
+        r"Could not install packages due to an OSError: \[Errno 13\] Permission denied: '(?P<path>[^']+)'",
+        ("Could not install packages due to an OSError",),
         0.9,
     ),
     Rule(
@@ -1237,6 +1669,24 @@ RULES: tuple[Rule, ...] = (
         build=_prettier,
     ),
     Rule(
+        "pylint-parse-error",
+        Category.SYNTAX_ERROR,
+        "pylint-syntax",
+        r"^(?P<file>[^: ]+[.]py):(?P<line>[0-9]+):[0-9]+: E0001: (?P<message>.*)$",
+        (": E0001: ",),
+        0.85,
+        build=_pylint_parse,
+    ),
+    Rule(
+        "pylint",
+        Category.LINT_FAILURE,
+        "pylint",
+        r"^Your code has been rated at (?P<score>-?[0-9.]+)/10",
+        ("Your code has been rated at",),
+        0.9,
+        build=_pylint,
+    ),
+    Rule(
         "flake8",
         Category.LINT_FAILURE,
         "flake8",
@@ -1255,6 +1705,16 @@ RULES: tuple[Rule, ...] = (
         0.9,
         build=_pytest,
         retain=tuple(f"{digit} {word}" for digit in "0123456789" for word in ("failed", "error")),
+    ),
+    Rule(
+        "pytest-rerun-summary",
+        Category.FLAKY_TEST,
+        "pytest-rerun-passed",
+        r"^=* ?(?P<summary>(?:[0-9]+ [a-z]+, )*[0-9]+ reruns?(?:, [0-9]+ [a-z]+)*) in [0-9.]+s",
+        ("rerun",),
+        0.85,
+        build=_pytest_reruns,
+        retain=(),
     ),
     Rule(
         "unittest-summary",

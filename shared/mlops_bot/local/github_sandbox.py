@@ -478,6 +478,7 @@ class GitHubStandIn:
             ("GET", repo + r"/git/ref/heads/(?P<branch>.+)", self._get_ref),
             ("POST", repo + r"/git/refs", self._create_ref),
             ("PATCH", repo + r"/git/refs/heads/(?P<branch>.+)", self._update_ref),
+            ("GET", repo + r"/git/trees/(?P<sha>[^/]+)", self._get_tree),
             ("GET", repo + r"/contents/(?P<path>.+)", self._get_contents),
             ("PUT", repo + r"/contents/(?P<path>.+)", self._put_contents),
             ("GET", repo + r"/pulls", self._list_pulls),
@@ -787,6 +788,43 @@ class GitHubStandIn:
             raise _Reply(422, "Update is not a fast forward")
         repo.branches[branch] = sha
         return 200, self._ref_json(repo, branch)
+
+    def _get_tree(self, owner: str, name: str, sha: str, query: dict[str, str], **_: Any) -> tuple[int, Any]:
+        """GitHub's Trees API: blobs and their folders; `recursive` lists every level, else the top only."""
+        repo = self._repo(f"{owner}/{name}")
+        commit = self._resolve_ref(repo, sha)
+        files = repo.commits[commit].files
+        recursive = query.get("recursive") not in (None, "", "0", "false")
+        base = f"{self.url}/repos/{owner}/{name}/git"
+        folders = sorted({"/".join(path.split("/")[:end]) for path in files for end in range(1, path.count("/") + 1)})
+        entries: list[dict[str, Any]] = []
+        for folder in folders:
+            if recursive or "/" not in folder:
+                tree_sha = hashlib.sha1(f"{commit}:{folder}".encode(), usedforsecurity=False).hexdigest()
+                entries.append(
+                    {
+                        "path": folder,
+                        "mode": "040000",
+                        "type": "tree",
+                        "sha": tree_sha,
+                        "url": f"{base}/trees/{tree_sha}",
+                    }
+                )
+        for path, data in sorted(files.items()):
+            if recursive or "/" not in path:
+                blob = _blob_sha(data)
+                entries.append(
+                    {
+                        "path": path,
+                        "mode": "100644",
+                        "type": "blob",
+                        "sha": blob,
+                        "size": len(data),
+                        "url": f"{base}/blobs/{blob}",
+                    }
+                )
+        entries.sort(key=lambda entry: entry["path"])
+        return 200, {"sha": commit, "url": f"{base}/trees/{commit}", "tree": entries, "truncated": False}
 
     def _get_contents(self, owner: str, name: str, path: str, query: dict[str, str], **_: Any) -> tuple[int, Any]:
         repo = self._repo(f"{owner}/{name}")

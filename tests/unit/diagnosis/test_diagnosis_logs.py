@@ -187,3 +187,35 @@ def test_log_copied_from_the_web_ui_is_diagnosed(name: str, category: Category) 
     copied = [display_line(normalize_line(line)) for line in corpus_text(name).splitlines()]
     assert not any(line.startswith("##[") for line in copied)
     assert diagnose_lines(copied).category is category
+
+
+def test_block_reading_keeps_the_line_semantics_of_line_reading() -> None:
+    from mlops_bot.diagnosis.logs import MAX_LINE_CHARS, iter_byte_blocks
+
+    blob = (
+        b"\xef\xbb\xbffirst\r\n"
+        + b"x" * (3 * MAX_LINE_CHARS)
+        + b" tail of an overlong line\nModuleNotFoundError: No module named 'cv2'\nlast"
+    )
+    for size in (7, 1000, 1 << 18):
+        lines = b"".join(iter_byte_blocks(io.BytesIO(blob), size)).decode("utf-8", "replace").split("\n")
+        # Same lines, counted once each; an overlong line keeps (at least) its head.
+        head = MAX_LINE_CHARS - 1
+        assert [line[:head] for line in lines] == [
+            line.rstrip("\n")[:head] for line in iter_text_lines(io.BytesIO(blob))
+        ]
+
+
+@pytest.mark.parametrize("size", [1, 97, 1 << 18])
+def test_the_block_scanner_agrees_with_the_line_scanner_on_every_corpus_log(size: int) -> None:
+    from mlops_bot.diagnosis.classifier import LogScanner, classify
+    from mlops_bot.diagnosis.logs import iter_byte_blocks
+
+    corpus = Path(__file__).resolve().parents[2] / "data" / "logs"
+    for path in sorted(corpus.glob("*.log")):
+        scanner = LogScanner()
+        with path.open("rb") as stream:
+            for block in iter_byte_blocks(stream, size):
+                scanner.feed_bytes(block)
+        by_lines = diagnose_lines(iter_text_lines(path.open("rb")))
+        assert classify(scanner) == by_lines, path.name

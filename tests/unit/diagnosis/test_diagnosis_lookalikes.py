@@ -152,9 +152,11 @@ def test_a_hit_before_the_failing_step_is_downgraded() -> None:
     spliced = [*warned[:second_step], *unknown[failing_step:]]
 
     problem = diagnose_lines(spliced)
-    assert problem.category is Category.NETWORK_TRANSIENT
-    assert problem.details["outside_failing_step"] is True
+    # The network warning was survived: the answer points into the step that failed instead.
+    assert problem.category is Category.UNKNOWN
     assert problem.confidence < 0.5
+    failing_line = failing_step + 1 + (second_step - failing_step)
+    assert all(item.line > failing_line for item in problem.evidence)
 
 
 def test_own_package_is_never_proposed_as_a_dependency() -> None:
