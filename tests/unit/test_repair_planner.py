@@ -3,6 +3,7 @@ from typing import Any
 import pytest
 
 from mlops_bot.detection.incidents import Incident
+from mlops_bot.diagnosis import write_threshold
 from mlops_bot.healing.planner import (
     PlanningContext,
     Sensitivity,
@@ -10,7 +11,6 @@ from mlops_bot.healing.planner import (
     playbook_for,
     problem_signature,
     stable_quarantined_tests,
-    write_threshold,
 )
 
 
@@ -92,19 +92,19 @@ def test_the_same_problem_has_the_same_signature() -> None:
 
 
 def test_write_threshold_follows_detection_sensitivity() -> None:
-    assert write_threshold("low") == 0.9
-    assert write_threshold("medium") == 0.75
-    assert write_threshold("high") == 0.6
+    assert write_threshold("low") == 0.95
+    assert write_threshold("medium") == 0.85
+    assert write_threshold("high") == 0.75
     assert write_threshold(None) == write_threshold("medium") == write_threshold("nonsense")
 
 
 @pytest.mark.parametrize(
     ("sensitivity", "confidence", "action"),
     [
-        (Sensitivity.LOW, 0.85, "open_issue"),
-        (Sensitivity.MEDIUM, 0.85, "open_fix_pr"),
-        (Sensitivity.MEDIUM, 0.7, "open_issue"),
-        (Sensitivity.HIGH, 0.7, "open_fix_pr"),
+        (Sensitivity.LOW, 0.9, "open_issue"),
+        (Sensitivity.MEDIUM, 0.9, "open_fix_pr"),
+        (Sensitivity.MEDIUM, 0.8, "open_issue"),
+        (Sensitivity.HIGH, 0.8, "open_fix_pr"),
         (Sensitivity.HIGH, 0.5, "open_issue"),
     ],
 )

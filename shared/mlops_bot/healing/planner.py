@@ -4,7 +4,9 @@ Every plan names the rule that produced it; the audit record carries that rule a
 
 How sure it must be: a repair that changes files (a pull request) is planned only when the
 diagnosis confidence reaches the repository's write threshold, set by its `detection_sensitivity`
-(see `write_threshold`); below it the plan is an issue with the diagnosis, never a pull request.
+(`mlops_bot.diagnosis.write_threshold`: low 0.95, medium 0.85, high 0.75), and nothing in the
+diagnosis rules a pull request out (`fix_pr_blocker`); otherwise the plan is an issue with the
+diagnosis, never a pull request.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from mlops_bot.detection.incidents import Incident
+from mlops_bot.diagnosis.confidence import fix_pr_blocker, would_open_fix_pr, write_threshold
+from mlops_bot.diagnosis.problem import Problem
 
 RepairAction = Literal[
     "open_fix_pr",
@@ -45,13 +49,6 @@ class Sensitivity(StrEnum):
     HIGH = "high"
 
 
-# The least diagnosis confidence at which a file-changing repair is planned. A more sensitive
-# repository accepts less certain diagnoses; the default (medium) is what `enroll_repository` stores.
-WRITE_THRESHOLDS: dict[Sensitivity, float] = {
-    Sensitivity.LOW: 0.9,
-    Sensitivity.MEDIUM: 0.75,
-    Sensitivity.HIGH: 0.6,
-}
 GITHUB_MAX_JOB_MINUTES = 360  # GitHub-hosted runners stop every job at 6 hours, whatever the workflow says
 
 PLAYBOOK_FOR_INCIDENT = {
@@ -86,22 +83,6 @@ class PlanningContext(BaseModel):
     quarantine_reruns: int = 3  # `@pytest.mark.flaky(reruns=N)` on quarantined tests
 
 
-def write_threshold(sensitivity: str | None) -> float:
-    """The confidence a diagnosis needs before the bot opens a pull request (unknown → medium).
-
-    The one place the mapping lives, so the diagnosis package can take it over without callers changing.
-    """
-    try:
-        level = Sensitivity(str(sensitivity).lower()) if sensitivity else Sensitivity.MEDIUM
-    except ValueError:
-        level = Sensitivity.MEDIUM
-    return WRITE_THRESHOLDS[level]
-
-
-def would_open_fix_pr(confidence: float, threshold: float) -> bool:
-    return confidence >= threshold
-
-
 def playbook_for(incident_type: str, category: str | None = None, known_flaky: bool = False) -> str:
     if incident_type == "pipeline_failure" and (category == "flaky_test" or known_flaky):
         return "flaky_test_response"
@@ -116,16 +97,24 @@ def plan_repair(incident: Incident, context: PlanningContext) -> RepairPlan:
         return plan
     diagnosis = incident.diagnosis or {}
     confidence = float(diagnosis.get("confidence") or 0.0)
-    threshold = write_threshold(context.sensitivity)
-    if would_open_fix_pr(confidence, threshold):
+    threshold = write_threshold(context.sensitivity.value)
+    try:
+        problem: Problem | None = Problem.model_validate(diagnosis)
+    except ValidationError:
+        problem = None
+    blocker = "the diagnosis could not be read" if problem is None else fix_pr_blocker(problem)
+    if problem is not None and would_open_fix_pr(problem, threshold):
         return plan
+    reason = (
+        f"no pull request: {blocker}"
+        if blocker
+        else f"diagnosis confidence {confidence:.2f} is below the {threshold:.2f} this repository requires "
+        f"(detection_sensitivity {context.sensitivity.value}) before a pull request"
+    )
     return RepairPlan(
         action="open_issue",
-        rule=f"{plan.rule}:below_threshold",
-        reason=(
-            f"diagnosis confidence {confidence:.2f} is below the {threshold:.2f} this repository requires "
-            f"(detection_sensitivity {context.sensitivity.value}) before a pull request"
-        ),
+        rule=f"{plan.rule}:{'not_fixable' if blocker else 'below_threshold'}",
+        reason=reason,
         details={"proposed": plan.action, **plan.details},
     )
 

@@ -44,6 +44,7 @@ class IncidentType(StrEnum):
     TEST_FAILURE = "test_failure"
     DEPENDENCY_ERROR = "dependency_error"
     FLAKY_TEST = "flaky_test"
+    FLAKY_TEST_STABLE = "flaky_test_stable"  # quarantined tests stable for the flake window: release them
     DATA_DRIFT = "data_drift"
     MODEL_DEGRADATION = "model_degradation"
     DEPLOYMENT_FAILURE = "deployment_failure"
