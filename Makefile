@@ -9,10 +9,11 @@ export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: run test lint format typecheck unit integration e2e build validate bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sdk/python/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e 'sdk/python[websocket]'
 	@touch $(STAMP)
 
 run: $(STAMP)

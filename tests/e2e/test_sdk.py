@@ -7,8 +7,12 @@ with the reason, and tests/unit/test_sdk_client.py covers the SDK side with the 
 
 from __future__ import annotations
 
+import queue
+
 import pytest
 
+from healing_guard import DashboardMessage
+from healing_guard import HealingGuardClient as GuardByItsDocumentedName
 from mlops_bot.api.app import create_app
 from mlops_bot.local.stack import LocalStack
 from mlops_bot.storage import keys
@@ -121,3 +125,17 @@ def test_prediction_for_the_repository(stack: LocalStack, incident_id: str) -> N
     assert 0 <= result.prediction.failure_probability <= 1
     with pytest.raises(NotFound):
         HealingGuardClient(stack.url, ADMIN_KEY).predict("acme/never-seen")
+
+
+def test_dashboard_subscribe_with_a_callback_returns_and_delivers_in_the_background(stack: LocalStack) -> None:
+    received: queue.Queue[DashboardMessage] = queue.Queue()
+    client = GuardByItsDocumentedName(base_url=stack.url, api_token=ADMIN_KEY)
+
+    handle = client.dashboard.subscribe(callback=received.put)
+    try:
+        first = received.get(timeout=30)
+    finally:
+        handle.stop()
+
+    assert first.type == "system_metrics" and isinstance(first.data["open_incidents"], int)
+    assert not handle.running and handle.error is None

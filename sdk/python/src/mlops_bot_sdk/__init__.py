@@ -8,6 +8,7 @@
 
 Errors are exceptions carrying the spec's `code`, `message`, `request_id` and the HTTP status;
 429/503 (and 502/504 for idempotent calls) are retried a bounded number of times.
+Results are dataclasses; fields a server adds later are kept in `model_extra`.
 """
 
 from mlops_bot_sdk.client import DashboardSubscription, HealingGuardClient, MLOpsBotClient, __version__
@@ -34,6 +35,7 @@ from mlops_bot_sdk.models import (
     Failure,
     FailurePattern,
     Health,
+    InvalidAnswer,
     Issue,
     Page,
     Pipeline,
@@ -43,6 +45,7 @@ from mlops_bot_sdk.models import (
     Repository,
     RepositoryDetails,
     ResolutionResult,
+    SpecModel,
 )
 
 __all__ = [
@@ -59,6 +62,7 @@ __all__ = [
     "HealingGuardError",
     "Health",
     "InternalError",
+    "InvalidAnswer",
     "InvalidRequest",
     "Issue",
     "MLOpsBotClient",
@@ -75,6 +79,7 @@ __all__ = [
     "RepositoryDetails",
     "ResolutionResult",
     "ServiceUnavailable",
+    "SpecModel",
     "TransportError",
     "Unauthorized",
     "ValidationFailed",

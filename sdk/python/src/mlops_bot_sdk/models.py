@@ -1,23 +1,123 @@
-"""Typed answers with the specs' field names. Extra fields are kept (servers add fields over time).
+"""Typed answers with the specs' field names, as plain dataclasses. Extra fields are kept.
 
-Fields a server may leave out are optional, so an older or newer server never breaks a client;
-what the specs show is what a caller can rely on reading.
+Servers add fields over time: a field this SDK does not know lands in `model_extra` instead of
+failing. Fields a server may leave out are optional, so an older or newer server never breaks a
+client; what the specs show is what a caller can rely on reading. `from_dict` builds a model
+(nested models, lists and maps of models included) from decoded JSON; `to_dict` goes back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import dataclasses
+import types
+import typing
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, Union, overload
 
-from pydantic import BaseModel, ConfigDict, Field
-
-
-class SpecModel(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+from mlops_bot_sdk.errors import MLOpsBotError
 
 
+@dataclass(kw_only=True)
+class SpecModel:
+    """Base of every answer: the known fields as attributes, the rest in `model_extra`."""
+
+    model_extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls: type[M], data: Any) -> M:
+        return from_dict(cls, data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The answer as JSON-shaped data again, unknown fields included."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name != "model_extra":
+                out[f.name] = _plain(getattr(self, f.name))
+        out.update(self.model_extra)
+        return out
+
+
+M = TypeVar("M", bound=SpecModel)
 T = TypeVar("T")
+
+
+class InvalidAnswer(MLOpsBotError):
+    """Decoded JSON that cannot be the documented answer (not an object, a required field missing)."""
+
+    code = "INVALID_RESPONSE"
+
+
+def from_dict(cls: type[M], data: Any) -> M:
+    if isinstance(data, cls):
+        return data
+    if not isinstance(data, Mapping):
+        raise InvalidAnswer(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
+    hints = _hints(cls)
+    known: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in hints and key != "model_extra":
+            known[key] = _convert(hints[key], value)
+        else:
+            extra[key] = value
+    missing = [n for n in _required(cls) if n not in known]
+    if missing:
+        raise InvalidAnswer(f"{cls.__name__}: the answer lacks {', '.join(missing)}")
+    return cls(**known, model_extra=extra)
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+_REQUIRED: dict[type, tuple[str, ...]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        names = {f.name for f in dataclasses.fields(cls)}
+        _HINTS[cls] = {k: v for k, v in typing.get_type_hints(cls).items() if k in names}
+    return _HINTS[cls]
+
+
+def _required(cls: type) -> tuple[str, ...]:
+    if cls not in _REQUIRED:
+        _REQUIRED[cls] = tuple(
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        )
+    return _REQUIRED[cls]
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    """Nested models become models; anything else is kept as decoded (no coercion, no failure)."""
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin is Union or origin is types.UnionType:
+        for arg in typing.get_args(hint):
+            if arg is not type(None):
+                return _convert(arg, value)
+        return value
+    if origin is list and isinstance(value, list):
+        (item,) = typing.get_args(hint) or (Any,)
+        return [_convert(item, v) for v in value]
+    if origin is dict and isinstance(value, dict):
+        args = typing.get_args(hint)
+        inner = args[1] if len(args) == 2 else Any
+        return {k: _convert(inner, v) for k, v in value.items()}
+    if isinstance(hint, type) and issubclass(hint, SpecModel) and isinstance(value, Mapping):
+        return from_dict(hint, value)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, SpecModel):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -49,6 +149,7 @@ class Page(Sequence[T], Generic[T]):
 # ------------------------------------------------------------------ mlops-bot management API
 
 
+@dataclass(kw_only=True)
 class Repository(SpecModel):
     id: str | None = None
     full_name: str
@@ -59,6 +160,7 @@ class Repository(SpecModel):
     success_rate: float | None = None
 
 
+@dataclass(kw_only=True)
 class RepositoryStatistics(SpecModel):
     total_events: int | None = None
     issues_detected: int | None = None
@@ -68,6 +170,7 @@ class RepositoryStatistics(SpecModel):
     last_activity: str | None = None
 
 
+@dataclass(kw_only=True)
 class IssueSummary(SpecModel):
     id: str
     type: str | None = None
@@ -77,18 +180,21 @@ class IssueSummary(SpecModel):
     resolution_time: float | None = None
 
 
+@dataclass(kw_only=True)
 class RepositoryDetails(Repository):
-    configuration: dict[str, Any] = Field(default_factory=dict)
+    configuration: dict[str, Any] = field(default_factory=dict)
     statistics: RepositoryStatistics | None = None
-    recent_issues: list[IssueSummary] = Field(default_factory=list)
+    recent_issues: list[IssueSummary] = field(default_factory=list)
 
 
+@dataclass(kw_only=True)
 class ConfigurationUpdate(SpecModel):
     message: str | None = None
     repository: str | None = None
     updated_at: str | None = None
 
 
+@dataclass(kw_only=True)
 class ActionTaken(SpecModel):
     action: str
     status: str | None = None
@@ -96,12 +202,14 @@ class ActionTaken(SpecModel):
     details: dict[str, Any] | None = None
 
 
+@dataclass(kw_only=True)
 class TimelineEvent(SpecModel):
     timestamp: str
     event: str
     details: Any = None
 
 
+@dataclass(kw_only=True)
 class Issue(SpecModel):
     id: str
     repository: str | None = None
@@ -112,27 +220,30 @@ class Issue(SpecModel):
     resolved_at: str | None = None
     resolution_time: float | None = None
     description: str | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    actions_taken: list[ActionTaken] = Field(default_factory=list)
-    timeline: list[TimelineEvent] = Field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    actions_taken: list[ActionTaken] = field(default_factory=list)
+    timeline: list[TimelineEvent] = field(default_factory=list)
 
 
+@dataclass(kw_only=True)
 class ResolutionResult(SpecModel):
     message: str | None = None
     execution_id: str
     estimated_completion: str | None = None
 
 
+@dataclass(kw_only=True)
 class Playbook(SpecModel):
     name: str
     version: str | None = None
     description: str | None = None
-    supported_issues: list[str] = Field(default_factory=list)
+    supported_issues: list[str] = field(default_factory=list)
     success_rate: float | None = None
     enabled: bool | None = None
     last_updated: str | None = None
 
 
+@dataclass(kw_only=True)
 class PlaybookStatistics(SpecModel):
     total_executions: int | None = None
     successful_executions: int | None = None
@@ -141,19 +252,22 @@ class PlaybookStatistics(SpecModel):
     average_execution_time: float | None = None
 
 
+@dataclass(kw_only=True)
 class PlaybookAction(SpecModel):
     type: str
     description: str | None = None
 
 
+@dataclass(kw_only=True)
 class PlaybookDetails(Playbook):
     author: str | None = None
     created_at: str | None = None
-    configuration: dict[str, Any] = Field(default_factory=dict)
+    configuration: dict[str, Any] = field(default_factory=dict)
     statistics: PlaybookStatistics | None = None
-    actions: list[PlaybookAction] = Field(default_factory=list)
+    actions: list[PlaybookAction] = field(default_factory=list)
 
 
+@dataclass(kw_only=True)
 class PlaybookUpdate(SpecModel):
     message: str | None = None
     playbook: str | None = None
@@ -161,6 +275,7 @@ class PlaybookUpdate(SpecModel):
     updated_at: str | None = None
 
 
+@dataclass(kw_only=True)
 class AnalyticsSummary(SpecModel):
     total_events: int | None = None
     issues_detected: int | None = None
@@ -170,30 +285,35 @@ class AnalyticsSummary(SpecModel):
     most_common_issue_type: str | None = None
 
 
+@dataclass(kw_only=True)
 class Point(SpecModel):
     timestamp: str
     value: float | None = None
 
 
+@dataclass(kw_only=True)
 class TypeBreakdown(SpecModel):
     count: int | None = None
     resolved: int | None = None
 
 
+@dataclass(kw_only=True)
 class RepositoryActivity(SpecModel):
     repository: str
     events: int | None = None
     issues: int | None = None
 
 
+@dataclass(kw_only=True)
 class Analytics(SpecModel):
     period: str | None = None
     summary: AnalyticsSummary | None = None
-    timeseries: dict[str, list[Point]] = Field(default_factory=dict)
-    breakdown_by_type: dict[str, TypeBreakdown] = Field(default_factory=dict)
-    top_repositories: list[RepositoryActivity] = Field(default_factory=list)
+    timeseries: dict[str, list[Point]] = field(default_factory=dict)
+    breakdown_by_type: dict[str, TypeBreakdown] = field(default_factory=dict)
+    top_repositories: list[RepositoryActivity] = field(default_factory=list)
 
 
+@dataclass(kw_only=True)
 class ComponentHealth(SpecModel):
     status: str
     message: str | None = None
@@ -201,6 +321,7 @@ class ComponentHealth(SpecModel):
     details: dict[str, Any] | None = None
 
 
+@dataclass(kw_only=True)
 class Health(SpecModel):
     status: str
     timestamp: str | None = None
@@ -209,14 +330,16 @@ class Health(SpecModel):
     environment: str | None = None
 
 
+@dataclass(kw_only=True)
 class DetailedHealth(Health):
     active_executions: int | None = None
-    components: dict[str, ComponentHealth] = Field(default_factory=dict)
+    components: dict[str, ComponentHealth] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ Healing Guard API
 
 
+@dataclass(kw_only=True)
 class Pipeline(SpecModel):
     id: str
     name: str | None = None
@@ -226,18 +349,21 @@ class Pipeline(SpecModel):
     tenant_id: str | None = None
 
 
+@dataclass(kw_only=True)
 class PipelineDetails(Pipeline):
-    config: dict[str, Any] = Field(default_factory=dict)
-    metrics: dict[str, Any] = Field(default_factory=dict)
-    recent_failures: list[Any] = Field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    recent_failures: list[Any] = field(default_factory=list)
 
 
+@dataclass(kw_only=True)
 class HealingAction(SpecModel):
     action: str
     result: str | None = None
     duration: float | None = None
 
 
+@dataclass(kw_only=True)
 class Failure(SpecModel):
     id: str
     pipeline_id: str | None = None
@@ -245,9 +371,10 @@ class Failure(SpecModel):
     severity: str | None = None
     detected_at: str | None = None
     resolved_at: str | None = None
-    healing_actions: list[HealingAction] = Field(default_factory=list)
+    healing_actions: list[HealingAction] = field(default_factory=list)
 
 
+@dataclass(kw_only=True)
 class HealResult(SpecModel):
     """The spec shows no body for a heal; ours answers like an issue resolution."""
 
@@ -256,6 +383,7 @@ class HealResult(SpecModel):
     status: str | None = None
 
 
+@dataclass(kw_only=True)
 class FailurePattern(SpecModel):
     pattern_id: str
     type: str | None = None
@@ -266,22 +394,25 @@ class FailurePattern(SpecModel):
     signature: str | None = None
     example: str | None = None
     category: str | None = None
-    repositories: list[str] = Field(default_factory=list)
+    repositories: list[str] = field(default_factory=list)
 
 
+@dataclass(kw_only=True)
 class PredictionDetail(SpecModel):
     failure_probability: float
     most_likely_failure: str | None = None
     confidence: float | None = None
-    recommended_actions: list[str] = Field(default_factory=list)
+    recommended_actions: list[str] = field(default_factory=list)
 
 
+@dataclass(kw_only=True)
 class PredictionResult(SpecModel):
     pipeline_id: str
     prediction: PredictionDetail
     model: dict[str, Any] | None = None
 
 
+@dataclass(kw_only=True)
 class DashboardMessage(SpecModel):
     """One WebSocket message: `system_metrics`, `pipeline_updates`, `failure_alerts`, `healing_progress`."""
 
