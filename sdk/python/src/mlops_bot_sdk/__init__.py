@@ -30,6 +30,10 @@ from mlops_bot_sdk.errors import (
 )
 from mlops_bot_sdk.models import (
     Analytics,
+    Answer,
+    ApiHealth,
+    Audit,
+    ClusterStatus,
     DashboardMessage,
     DetailedHealth,
     Failure,
@@ -46,10 +50,19 @@ from mlops_bot_sdk.models import (
     RepositoryDetails,
     ResolutionResult,
     SpecModel,
+    SystemConfig,
+    Tenant,
+    TenantUsage,
+    TokenPair,
+    User,
 )
 
 __all__ = [
     "Analytics",
+    "Answer",
+    "ApiHealth",
+    "Audit",
+    "ClusterStatus",
     "Conflict",
     "DashboardMessage",
     "DashboardSubscription",
@@ -80,8 +93,13 @@ __all__ = [
     "ResolutionResult",
     "ServiceUnavailable",
     "SpecModel",
+    "SystemConfig",
+    "Tenant",
+    "TenantUsage",
+    "TokenPair",
     "TransportError",
     "Unauthorized",
+    "User",
     "ValidationFailed",
     "__version__",
 ]

@@ -31,6 +31,10 @@ from mlops_bot_sdk.errors import (
 )
 from mlops_bot_sdk.models import (
     Analytics,
+    Answer,
+    ApiHealth,
+    Audit,
+    ClusterStatus,
     ConfigurationUpdate,
     DashboardMessage,
     DetailedHealth,
@@ -50,6 +54,11 @@ from mlops_bot_sdk.models import (
     RepositoryDetails,
     ResolutionResult,
     SpecModel,
+    SystemConfig,
+    Tenant,
+    TenantUsage,
+    TokenPair,
+    User,
     from_dict,
 )
 
@@ -126,6 +135,7 @@ class Transport:
         json_body: Any = None,
         idempotent: bool | None = None,
         accept: Iterable[int] = (),
+        text: bool = False,
     ) -> Any:
         """The decoded JSON answer of a successful (or explicitly accepted) call; raises MLOpsBotError."""
         method = method.upper()
@@ -145,7 +155,7 @@ class Transport:
             except httpx.HTTPError as exc:
                 raise TransportError(f"{method} {path} failed without an answer: {exc}") from exc
             if response.is_success or response.status_code in accepted:
-                return self._decode(response)
+                return response.text if text else self._decode(response)
             status = response.status_code
             hinted = retry_after_seconds(response)
             retryable = status in ALWAYS_RETRIED or (safe and status in RETRIED_WHEN_IDEMPOTENT)
@@ -287,6 +297,36 @@ class HealthResource(_Resource):
         return from_dict(DetailedHealth, payload)
 
 
+class ProbeResource(_Resource):
+    def ready(self) -> Answer:
+        """`GET /health/ready`; a 503 (not ready) answers with the report, which is returned."""
+        return from_dict(Answer, self._transport.request("GET", "/health/ready", accept=(503,)) or {})
+
+    def live(self) -> Answer:
+        """`GET /health/live`"""
+        return from_dict(Answer, self._transport.request("GET", "/health/live") or {})
+
+
+class BotHealth(HealthResource, ProbeResource):
+    """`/health`, `/health/detailed`, `/health/ready`, `/health/live`."""
+
+
+class MetricsResource(_Resource):
+    def get(self) -> str:
+        """`GET /metrics`: the Prometheus text exposition."""
+        return str(self._transport.request("GET", "/metrics", text=True))
+
+
+class ConfigResource(_Resource):
+    def get(self) -> SystemConfig:
+        """`GET /api/v1/config`"""
+        return from_dict(SystemConfig, self._transport.request("GET", "/api/v1/config"))
+
+    def update(self, **configuration: Any) -> Answer:
+        """`PUT /api/v1/config` with `features=`, `limits=`, `integrations=`."""
+        return from_dict(Answer, self._transport.request("PUT", "/api/v1/config", json_body=configuration) or {})
+
+
 class _Client:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
@@ -334,7 +374,9 @@ class MLOpsBotClient(_Client):
         self.issues = Issues(self._transport)
         self.playbooks = Playbooks(self._transport)
         self.analytics = AnalyticsResource(self._transport)
-        self.health = HealthResource(self._transport)
+        self.health = BotHealth(self._transport)
+        self.metrics = MetricsResource(self._transport)
+        self.config = ConfigResource(self._transport)
 
 
 # ------------------------------------------------------------------ Healing Guard API
@@ -350,6 +392,106 @@ class Pipelines(_Resource):
     def get(self, pipeline_id: str) -> PipelineDetails:
         payload = self._transport.request("GET", f"/api/pipelines/{_segment(pipeline_id)}")
         return from_dict(PipelineDetails, payload)
+
+    def create(self, name: str, **fields: Any) -> PipelineDetails:
+        """`POST /api/pipelines` (`repository=`, `workflow=`, `config=`, `webhook_url=`)."""
+        payload = self._transport.request("POST", "/api/pipelines", json_body={"name": name, **fields})
+        return from_dict(PipelineDetails, payload)
+
+    def delete(self, pipeline_id: str) -> None:
+        """`DELETE /api/pipelines/{id}`"""
+        self._transport.request("DELETE", f"/api/pipelines/{_segment(pipeline_id)}")
+
+
+class GuardHealth(_Resource):
+    def get(self) -> ApiHealth:
+        """`GET /api/health`"""
+        return from_dict(ApiHealth, self._transport.request("GET", "/api/health"))
+
+    def status(self) -> Answer:
+        """`GET /api/status`"""
+        return from_dict(Answer, self._transport.request("GET", "/api/status"))
+
+
+class Auth(_Resource):
+    def login(self, username: str, password: str) -> TokenPair:
+        """`POST /auth/login`"""
+        body = {"username": username, "password": password}
+        return from_dict(TokenPair, self._transport.request("POST", "/auth/login", json_body=body))
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        """`POST /auth/refresh`"""
+        body = {"refresh_token": refresh_token}
+        return from_dict(TokenPair, self._transport.request("POST", "/auth/refresh", json_body=body))
+
+    def revoke(self, refresh_token: str) -> Answer:
+        """`POST /auth/revoke`"""
+        body = {"refresh_token": refresh_token}
+        return from_dict(Answer, self._transport.request("POST", "/auth/revoke", json_body=body) or {})
+
+
+class Users(_Resource):
+    def list(self) -> Page[User]:
+        """`GET /api/users` (admin)"""
+        return _page(self._transport.request("GET", "/api/users"), "users", User)
+
+    def create(self, username: str, password: str, role: str = "read") -> User:
+        """`POST /api/users` (admin): a login user for `auth.login`."""
+        body = {"username": username, "password": password, "role": role}
+        return from_dict(User, self._transport.request("POST", "/api/users", json_body=body))
+
+
+class Compliance(_Resource):
+    def list_audits(
+        self,
+        *,
+        standard: str | None = None,
+        status: str | None = None,
+        from_date: str | datetime | None = None,
+        to_date: str | datetime | None = None,
+    ) -> Page[Audit]:
+        """`GET /api/compliance/audits`"""
+        params = {"standard": standard, "status": status, "from_date": _when(from_date), "to_date": _when(to_date)}
+        return _page(self._transport.request("GET", "/api/compliance/audits", params=params), "audits", Audit)
+
+    def create_audit(self, standard: str, **fields: Any) -> Audit:
+        """`POST /api/compliance/audits` (`scope=[...]`, `auditor_id=`)."""
+        body = {"standard": standard, **fields}
+        return from_dict(Audit, self._transport.request("POST", "/api/compliance/audits", json_body=body))
+
+    def verify(self) -> Answer:
+        """`GET /api/compliance/audits/verify`: the audit chain's signatures checked."""
+        return from_dict(Answer, self._transport.request("GET", "/api/compliance/audits/verify"))
+
+
+class Tenants(_Resource):
+    def list(self) -> Page[Tenant]:
+        """`GET /api/tenants` (admin)"""
+        return _page(self._transport.request("GET", "/api/tenants"), "tenants", Tenant)
+
+    def create(self, name: str, admin_email: str, **fields: Any) -> Answer:
+        """`POST /api/tenants` (`resource_quota={...}`); the answer carries the first admin's password once."""
+        body = {"name": name, "admin_email": admin_email, **fields}
+        return from_dict(Answer, self._transport.request("POST", "/api/tenants", json_body=body))
+
+    def usage(self, tenant_id: str) -> TenantUsage:
+        """`GET /api/tenants/{id}/usage`"""
+        return from_dict(TenantUsage, self._transport.request("GET", f"/api/tenants/{_segment(tenant_id)}/usage"))
+
+
+class Cluster(_Resource):
+    def status(self) -> ClusterStatus:
+        """`GET /api/cluster/status`"""
+        return from_dict(ClusterStatus, self._transport.request("GET", "/api/cluster/status"))
+
+    def rebalance(self, strategy: str | None = None, *, force: bool = False) -> Answer:
+        """`POST /api/cluster/rebalance`"""
+        body: dict[str, Any] = {"force": force, **({"strategy": strategy} if strategy else {})}
+        return from_dict(Answer, self._transport.request("POST", "/api/cluster/rebalance", json_body=body) or {})
+
+
+def _when(value: str | datetime | None) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 class Failures(_Resource):
@@ -610,7 +752,12 @@ class HealingGuardClient(_Client):
         )
         self.pipelines = Pipelines(self._transport)
         self.failures = Failures(self._transport)
-        self.health = HealthResource(self._transport, "/api/health")
+        self.health = GuardHealth(self._transport)
+        self.auth = Auth(self._transport)
+        self.users = Users(self._transport)
+        self.compliance = Compliance(self._transport)
+        self.tenants = Tenants(self._transport)
+        self.cluster = Cluster(self._transport)
         self.dashboard = Dashboard(
             self._transport, dashboard_url or default_dashboard_url(base_url), open_timeout=timeout
         )

@@ -413,6 +413,93 @@ class PredictionResult(SpecModel):
 
 
 @dataclass(kw_only=True)
+class ApiHealth(SpecModel):
+    """`GET /api/health`: overall status and one status per service."""
+
+    status: str
+    timestamp: str | None = None
+    services: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class SystemConfig(SpecModel):
+    features: dict[str, Any] = field(default_factory=dict)
+    limits: dict[str, Any] = field(default_factory=dict)
+    integrations: dict[str, Any] = field(default_factory=dict)
+    version: str | None = None
+    environment: str | None = None
+    updated_at: str | None = None
+
+
+@dataclass(kw_only=True)
+class TokenPair(SpecModel):
+    access_token: str
+    refresh_token: str
+    expires_in: int | None = None
+    user_info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class User(SpecModel):
+    id: str | None = None
+    username: str | None = None
+    role: str | None = None
+    tenant_id: str | None = None
+
+
+@dataclass(kw_only=True)
+class Audit(SpecModel):
+    id: str
+    standard: str | None = None
+    status: str | None = None
+    audit_date: str | None = None
+    findings: list[Any] = field(default_factory=list)
+    risk_score: float | None = None
+    digital_signature: str | None = None
+
+
+@dataclass(kw_only=True)
+class Tenant(SpecModel):
+    id: str
+    name: str | None = None
+    status: str | None = None
+    created_at: str | None = None
+    resource_quota: dict[str, Any] = field(default_factory=dict)
+    current_usage: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class TenantUsage(SpecModel):
+    tenant_id: str
+    usage_period: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    billing_amount: float | None = None
+
+
+@dataclass(kw_only=True)
+class ClusterNode(SpecModel):
+    id: str
+    status: str | None = None
+    role: str | None = None
+    load: float | None = None
+    last_heartbeat: str | None = None
+
+
+@dataclass(kw_only=True)
+class ClusterStatus(SpecModel):
+    cluster_id: str | None = None
+    leader_node: str | None = None
+    total_nodes: int | None = None
+    healthy_nodes: int | None = None
+    nodes: list[ClusterNode] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class Answer(SpecModel):
+    """An answer the documents show no fields for (an acknowledgement): everything is in `model_extra`."""
+
+
+@dataclass(kw_only=True)
 class DashboardMessage(SpecModel):
     """One WebSocket message: `system_metrics`, `pipeline_updates`, `failure_alerts`, `healing_progress`."""
 
