@@ -211,3 +211,26 @@ test('dashboard: connect delivers system metrics and failure alerts to the handl
   }
   assert.equal((await connection.closed).code, 1000);
 });
+
+test('dashboard: a runtime with a global WebSocket (a browser) authenticates with ?token=', async () => {
+  const { WebSocket: NodeWebSocket } = await import('ws');
+  const seen = [];
+  globalThis.WebSocket = class extends NodeWebSocket {
+    constructor(url, options) {
+      seen.push(url);
+      super(url, options);
+    }
+  };
+  try {
+    const browserLike = new HealingGuardClient({ baseUrl: baseURL, apiToken: apiKey });
+    let connection;
+    const first = await new Promise((resolve, reject) => {
+      connection = browserLike.dashboard.connect({ onMessage: resolve, onError: reject, types: ['system_metrics'] });
+    });
+    connection.close();
+    assert.equal(first.type, 'system_metrics');
+    assert.equal(new URL(seen[0]).searchParams.get('token'), apiKey);
+  } finally {
+    delete globalThis.WebSocket;
+  }
+});
