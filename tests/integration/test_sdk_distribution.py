@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import mlops_bot_sdk
+
 ROOT = Path(__file__).resolve().parents[2]
 SDK = ROOT / "sdk" / "python"
 
@@ -39,6 +41,7 @@ def test_the_wheel_requires_httpx_and_websockets_only_as_the_extra(wheel: Path) 
     requires = metadata.get_all("Requires-Dist") or []
 
     assert metadata["Name"] == "mlops-bot-sdk"
+    assert metadata["Version"] == mlops_bot_sdk.__version__
     assert [r for r in requires if "extra ==" not in r] == ["httpx<1,>=0.27"]
     assert [r.split(";")[0].strip() for r in requires if "extra ==" in r] == ["websockets>=13"]
     assert metadata.get_all("Provides-Extra") == ["websocket"]
