@@ -7,12 +7,24 @@ with the reason, and tests/unit/test_sdk_client.py covers the SDK side with the 
 
 from __future__ import annotations
 
+import queue
+
 import pytest
 
+from healing_guard import DashboardMessage
+from healing_guard import HealingGuardClient as GuardByItsDocumentedName
 from mlops_bot.api.app import create_app
 from mlops_bot.local.stack import LocalStack
 from mlops_bot.storage import keys
-from mlops_bot_sdk import HealingGuardClient, Issue, MLOpsBotClient, NotFound, Unauthorized
+from mlops_bot_sdk import (
+    Forbidden,
+    HealingGuardClient,
+    Issue,
+    MLOpsBotClient,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+)
 from tests.e2e.conftest import ADMIN_KEY, eventually
 from tests.e2e.test_webhook_slice import failed_run, post_webhook
 
@@ -121,3 +133,65 @@ def test_prediction_for_the_repository(stack: LocalStack, incident_id: str) -> N
     assert 0 <= result.prediction.failure_probability <= 1
     with pytest.raises(NotFound):
         HealingGuardClient(stack.url, ADMIN_KEY).predict("acme/never-seen")
+
+
+def test_dashboard_subscribe_with_a_callback_returns_and_delivers_in_the_background(stack: LocalStack) -> None:
+    received: queue.Queue[DashboardMessage] = queue.Queue()
+    client = GuardByItsDocumentedName(base_url=stack.url, api_token=ADMIN_KEY)
+
+    handle = client.dashboard.subscribe(callback=received.put)
+    try:
+        first = received.get(timeout=30)
+    finally:
+        handle.stop()
+
+    assert first.type == "system_metrics" and isinstance(first.data["open_incidents"], int)
+    assert not handle.running and handle.error is None
+
+
+def test_probes_metrics_and_system_configuration(client: MLOpsBotClient) -> None:
+    assert client.health.ready().model_extra["status"]
+    assert client.health.live().model_extra["status"]
+    assert "# TYPE " in client.metrics.get()
+    config = client.config.get()
+    assert isinstance(config.features, dict) and isinstance(config.limits, dict)
+
+
+def test_healing_guard_status_pipelines_and_cluster(stack: LocalStack) -> None:
+    guard = HealingGuardClient(stack.url, ADMIN_KEY)
+    assert guard.health.get().status == "healthy" and guard.health.get().services
+    assert guard.health.status().model_extra
+    created = guard.pipelines.create("SDK pipeline", repository=REPOSITORY)
+    assert guard.pipelines.get(created.id).id == created.id
+    guard.pipelines.delete(created.id)
+    with pytest.raises(NotFound):
+        guard.pipelines.get(created.id)
+    status = guard.cluster.status()
+    assert (status.total_nodes or 0) >= 1 and status.nodes[0].id
+
+
+def test_login_refresh_revoke_and_a_read_only_token(stack: LocalStack) -> None:
+    admin = HealingGuardClient(stack.url, ADMIN_KEY)
+    admin.users.create("sdk-reader@example.com", "correct-horse-battery-staple", role="read")
+    anonymous = HealingGuardClient(stack.url, "none")
+    tokens = anonymous.auth.login("sdk-reader@example.com", "correct-horse-battery-staple")
+    reader = HealingGuardClient(stack.url, tokens.access_token)
+    assert isinstance(list(reader.pipelines.list()), list)
+    with pytest.raises(Forbidden):
+        reader.pipelines.create("not allowed")
+    refreshed = anonymous.auth.refresh(tokens.refresh_token)
+    anonymous.auth.revoke(refreshed.refresh_token)
+    with pytest.raises(Unauthorized):
+        anonymous.auth.refresh(refreshed.refresh_token)
+
+
+def test_compliance_audits_and_tenants(stack: LocalStack) -> None:
+    guard = HealingGuardClient(stack.url, ADMIN_KEY)
+    audit = guard.compliance.create_audit("gdpr", scope=["data_processing"], auditor_id="auditor-456")
+    assert audit.id in {a.id for a in guard.compliance.list_audits(standard="gdpr")}
+    assert guard.compliance.verify().model_extra
+    with pytest.raises(ValidationFailed):
+        guard.compliance.create_audit("not-a-standard")
+    assert "default" in {t.id for t in guard.tenants.list()}
+    assert guard.tenants.create("SDK Corp", "admin@sdk.example.com").model_extra
+    assert guard.tenants.usage("default").tenant_id == "default"

@@ -17,6 +17,7 @@ import pytest
 from mlops_bot_sdk import (
     DependencyMissing,
     HealingGuardClient,
+    InvalidAnswer,
     InvalidRequest,
     MLOpsBotClient,
     MLOpsBotError,
@@ -405,6 +406,14 @@ def test_unknown_fields_are_kept(slept: list[float]) -> None:
     recorder = Recorder(ok({**ISSUE, "occurrences": 3}))
     issue = bot(recorder, slept).issues.get("issue-123")
     assert issue.model_extra == {"occurrences": 3}
+    assert issue.to_dict()["occurrences"] == 3 and issue.to_dict()["actions_taken"][0]["action"] == "fix_import_error"
+
+
+def test_an_answer_without_a_required_field_is_an_invalid_response(slept: list[float]) -> None:
+    recorder = Recorder(ok({"repository": "owner/repo"}))
+    with pytest.raises(InvalidAnswer, match="lacks id") as raised:
+        bot(recorder, slept).issues.get("issue-123")
+    assert raised.value.code == "INVALID_RESPONSE"
 
 
 def test_healing_guard_resources(slept: list[float]) -> None:
@@ -661,11 +670,66 @@ def test_an_error_frame_is_raised(dashboard_server: tuple[str, list[Any]]) -> No
     assert raised.value.request_id == "550e8400-e29b-41d4-a716-446655440002"
 
 
-def test_subscribe_with_a_callback_consumes_the_stream(dashboard_server: tuple[str, list[Any]]) -> None:
+def test_subscribe_with_a_callback_consumes_the_stream_in_the_background(
+    dashboard_server: tuple[str, list[Any]],
+) -> None:
     base_url, _ = dashboard_server
     received: list[str] = []
-    HealingGuardClient(base_url, "jwt").dashboard.subscribe(callback=lambda m: received.append(m.type))
+    handle = HealingGuardClient(base_url, "jwt").dashboard.subscribe(callback=lambda m: received.append(m.type))
+    assert handle.join(timeout=30)
     assert received == [f["type"] for f in FRAMES]
+    assert handle.error is None and not handle.running
+
+
+@pytest.fixture
+def held_server() -> Iterator[tuple[str, threading.Event]]:
+    """A dashboard that sends one frame only once the test releases it, then keeps the connection open."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.server import ServerConnection, serve
+
+    release = threading.Event()
+
+    def handler(connection: ServerConnection) -> None:
+        connection.recv()
+        release.wait(timeout=30)
+        connection.send(json.dumps(FRAMES[0]))
+        try:
+            for _ in connection:  # open until the client goes
+                pass
+        except ConnectionClosed:
+            pass
+
+    with serve(handler, "127.0.0.1", 0) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.socket.getsockname()[1]}", release
+        release.set()
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def test_subscribe_with_a_callback_returns_before_any_message_and_stops_on_request(
+    held_server: tuple[str, threading.Event],
+) -> None:
+    base_url, release = held_server
+    received = threading.Event()
+
+    handle = HealingGuardClient(base_url, "jwt").dashboard.subscribe(callback=lambda m: received.set())
+    assert handle.running and not received.is_set()  # returned while the server still holds its frame
+    release.set()
+    assert received.wait(timeout=30)
+    assert handle.running  # the server keeps the stream open
+    handle.stop()
+    assert not handle.running and handle.error is None
+
+
+def test_a_background_stream_that_fails_keeps_the_error() -> None:
+    errors: list[BaseException] = []
+    handle = HealingGuardClient("http://127.0.0.1:9", "jwt", timeout=5).dashboard.subscribe(
+        callback=lambda m: None, on_error=errors.append
+    )
+    assert handle.join(timeout=30)
+    assert isinstance(handle.error, TransportError) and errors == [handle.error]
 
 
 def test_subscribe_is_an_async_iterator_too(dashboard_server: tuple[str, list[Any]]) -> None:

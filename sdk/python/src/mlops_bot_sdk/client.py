@@ -11,6 +11,7 @@ Backoff without a hint is 0.5 s, 1 s, 2 s... `sleep` is injectable so tests do n
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -20,7 +21,6 @@ from typing import Any, Self, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
-from pydantic import BaseModel
 
 from mlops_bot_sdk.errors import (
     DependencyMissing,
@@ -31,6 +31,10 @@ from mlops_bot_sdk.errors import (
 )
 from mlops_bot_sdk.models import (
     Analytics,
+    Answer,
+    ApiHealth,
+    Audit,
+    ClusterStatus,
     ConfigurationUpdate,
     DashboardMessage,
     DetailedHealth,
@@ -49,6 +53,13 @@ from mlops_bot_sdk.models import (
     Repository,
     RepositoryDetails,
     ResolutionResult,
+    SpecModel,
+    SystemConfig,
+    Tenant,
+    TenantUsage,
+    TokenPair,
+    User,
+    from_dict,
 )
 
 __version__ = "0.1.0"
@@ -60,7 +71,7 @@ ALWAYS_RETRIED = frozenset({429, 503})
 RETRIED_WHEN_IDEMPOTENT = frozenset({502, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=SpecModel)
 Sleep = Callable[[float], None]
 
 
@@ -124,6 +135,7 @@ class Transport:
         json_body: Any = None,
         idempotent: bool | None = None,
         accept: Iterable[int] = (),
+        text: bool = False,
     ) -> Any:
         """The decoded JSON answer of a successful (or explicitly accepted) call; raises MLOpsBotError."""
         method = method.upper()
@@ -143,7 +155,7 @@ class Transport:
             except httpx.HTTPError as exc:
                 raise TransportError(f"{method} {path} failed without an answer: {exc}") from exc
             if response.is_success or response.status_code in accepted:
-                return self._decode(response)
+                return response.text if text else self._decode(response)
             status = response.status_code
             hinted = retry_after_seconds(response)
             retryable = status in ALWAYS_RETRIED or (safe and status in RETRIED_WHEN_IDEMPOTENT)
@@ -180,7 +192,7 @@ def _segment(value: str) -> str:
 
 def _page(payload: Any, key: str, model: type[M]) -> Page[M]:
     body = payload if isinstance(payload, dict) else {}
-    items = [model.model_validate(item) for item in body.get(key) or []]
+    items = [from_dict(model, item) for item in body.get(key) or []]
     return Page(items=items, total=body.get("total"), limit=body.get("limit"), offset=body.get("offset"), raw=body)
 
 
@@ -204,12 +216,12 @@ class Repositories(_Resource):
         if not owner or not name:
             raise ValueError("full_name must look like 'owner/repo'")
         path = f"/api/v1/repositories/{_segment(owner)}/{_segment(name)}"
-        return RepositoryDetails.model_validate(self._transport.request("GET", path))
+        return from_dict(RepositoryDetails, self._transport.request("GET", path))
 
     def update_config(self, full_name: str, **configuration: Any) -> ConfigurationUpdate:
         owner, _, name = full_name.partition("/")
         path = f"/api/v1/repositories/{_segment(owner)}/{_segment(name)}/config"
-        return ConfigurationUpdate.model_validate(self._transport.request("PUT", path, json_body=configuration))
+        return from_dict(ConfigurationUpdate, self._transport.request("PUT", path, json_body=configuration))
 
 
 class Issues(_Resource):
@@ -234,7 +246,7 @@ class Issues(_Resource):
         return _page(self._transport.request("GET", "/api/v1/issues", params=params), "issues", Issue)
 
     def get(self, issue_id: str) -> Issue:
-        return Issue.model_validate(self._transport.request("GET", f"/api/v1/issues/{_segment(issue_id)}"))
+        return from_dict(Issue, self._transport.request("GET", f"/api/v1/issues/{_segment(issue_id)}"))
 
     def resolve(
         self,
@@ -247,7 +259,7 @@ class Issues(_Resource):
         """Trigger a resolution; not retried on 502/504, which could trigger it twice."""
         body = {"action": action, "force": force, "parameters": dict(parameters or {})}
         payload = self._transport.request("POST", f"/api/v1/issues/{_segment(issue_id)}/resolve", json_body=body)
-        return ResolutionResult.model_validate(payload)
+        return from_dict(ResolutionResult, payload)
 
 
 class Playbooks(_Resource):
@@ -255,18 +267,18 @@ class Playbooks(_Resource):
         return _page(self._transport.request("GET", "/api/v1/playbooks"), "playbooks", Playbook)
 
     def get(self, name: str) -> PlaybookDetails:
-        return PlaybookDetails.model_validate(self._transport.request("GET", f"/api/v1/playbooks/{_segment(name)}"))
+        return from_dict(PlaybookDetails, self._transport.request("GET", f"/api/v1/playbooks/{_segment(name)}"))
 
     def set_enabled(self, name: str, enabled: bool, reason: str | None = None) -> PlaybookUpdate:
         body = {"enabled": enabled, **({"reason": reason} if reason else {})}
         payload = self._transport.request("PATCH", f"/api/v1/playbooks/{_segment(name)}", json_body=body)
-        return PlaybookUpdate.model_validate(payload)
+        return from_dict(PlaybookUpdate, payload)
 
 
 class AnalyticsResource(_Resource):
     def get(self, *, period: str = "24h", repository: str | None = None, metric_type: str | None = None) -> Analytics:
         params = {"period": period, "repository": repository, "metric_type": metric_type}
-        return Analytics.model_validate(self._transport.request("GET", "/api/v1/analytics", params=params))
+        return from_dict(Analytics, self._transport.request("GET", "/api/v1/analytics", params=params))
 
 
 class HealthResource(_Resource):
@@ -275,14 +287,44 @@ class HealthResource(_Resource):
         self._path = path
 
     def get(self) -> Health:
-        return Health.model_validate(self._transport.request("GET", self._path))
+        return from_dict(Health, self._transport.request("GET", self._path))
 
     def get_detailed(self) -> DetailedHealth:
         """The component report; an unhealthy system answers 503 with the report, which is returned."""
         payload = self._transport.request("GET", "/health/detailed", accept=(503,))
         if not isinstance(payload, dict) or "status" not in payload:
             raise MLOpsBotError("health report missing", code="SERVICE_UNAVAILABLE", status_code=503, body=payload)
-        return DetailedHealth.model_validate(payload)
+        return from_dict(DetailedHealth, payload)
+
+
+class ProbeResource(_Resource):
+    def ready(self) -> Answer:
+        """`GET /health/ready`; a 503 (not ready) answers with the report, which is returned."""
+        return from_dict(Answer, self._transport.request("GET", "/health/ready", accept=(503,)) or {})
+
+    def live(self) -> Answer:
+        """`GET /health/live`"""
+        return from_dict(Answer, self._transport.request("GET", "/health/live") or {})
+
+
+class BotHealth(HealthResource, ProbeResource):
+    """`/health`, `/health/detailed`, `/health/ready`, `/health/live`."""
+
+
+class MetricsResource(_Resource):
+    def get(self) -> str:
+        """`GET /metrics`: the Prometheus text exposition."""
+        return str(self._transport.request("GET", "/metrics", text=True))
+
+
+class ConfigResource(_Resource):
+    def get(self) -> SystemConfig:
+        """`GET /api/v1/config`"""
+        return from_dict(SystemConfig, self._transport.request("GET", "/api/v1/config"))
+
+    def update(self, **configuration: Any) -> Answer:
+        """`PUT /api/v1/config` with `features=`, `limits=`, `integrations=`."""
+        return from_dict(Answer, self._transport.request("PUT", "/api/v1/config", json_body=configuration) or {})
 
 
 class _Client:
@@ -332,7 +374,9 @@ class MLOpsBotClient(_Client):
         self.issues = Issues(self._transport)
         self.playbooks = Playbooks(self._transport)
         self.analytics = AnalyticsResource(self._transport)
-        self.health = HealthResource(self._transport)
+        self.health = BotHealth(self._transport)
+        self.metrics = MetricsResource(self._transport)
+        self.config = ConfigResource(self._transport)
 
 
 # ------------------------------------------------------------------ Healing Guard API
@@ -347,7 +391,107 @@ class Pipelines(_Resource):
 
     def get(self, pipeline_id: str) -> PipelineDetails:
         payload = self._transport.request("GET", f"/api/pipelines/{_segment(pipeline_id)}")
-        return PipelineDetails.model_validate(payload)
+        return from_dict(PipelineDetails, payload)
+
+    def create(self, name: str, **fields: Any) -> PipelineDetails:
+        """`POST /api/pipelines` (`repository=`, `workflow=`, `config=`, `webhook_url=`)."""
+        payload = self._transport.request("POST", "/api/pipelines", json_body={"name": name, **fields})
+        return from_dict(PipelineDetails, payload)
+
+    def delete(self, pipeline_id: str) -> None:
+        """`DELETE /api/pipelines/{id}`"""
+        self._transport.request("DELETE", f"/api/pipelines/{_segment(pipeline_id)}")
+
+
+class GuardHealth(_Resource):
+    def get(self) -> ApiHealth:
+        """`GET /api/health`"""
+        return from_dict(ApiHealth, self._transport.request("GET", "/api/health"))
+
+    def status(self) -> Answer:
+        """`GET /api/status`"""
+        return from_dict(Answer, self._transport.request("GET", "/api/status"))
+
+
+class Auth(_Resource):
+    def login(self, username: str, password: str) -> TokenPair:
+        """`POST /auth/login`"""
+        body = {"username": username, "password": password}
+        return from_dict(TokenPair, self._transport.request("POST", "/auth/login", json_body=body))
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        """`POST /auth/refresh`"""
+        body = {"refresh_token": refresh_token}
+        return from_dict(TokenPair, self._transport.request("POST", "/auth/refresh", json_body=body))
+
+    def revoke(self, refresh_token: str) -> Answer:
+        """`POST /auth/revoke`"""
+        body = {"refresh_token": refresh_token}
+        return from_dict(Answer, self._transport.request("POST", "/auth/revoke", json_body=body) or {})
+
+
+class Users(_Resource):
+    def list(self) -> Page[User]:
+        """`GET /api/users` (admin)"""
+        return _page(self._transport.request("GET", "/api/users"), "users", User)
+
+    def create(self, username: str, password: str, role: str = "read") -> User:
+        """`POST /api/users` (admin): a login user for `auth.login`."""
+        body = {"username": username, "password": password, "role": role}
+        return from_dict(User, self._transport.request("POST", "/api/users", json_body=body))
+
+
+class Compliance(_Resource):
+    def list_audits(
+        self,
+        *,
+        standard: str | None = None,
+        status: str | None = None,
+        from_date: str | datetime | None = None,
+        to_date: str | datetime | None = None,
+    ) -> Page[Audit]:
+        """`GET /api/compliance/audits`"""
+        params = {"standard": standard, "status": status, "from_date": _when(from_date), "to_date": _when(to_date)}
+        return _page(self._transport.request("GET", "/api/compliance/audits", params=params), "audits", Audit)
+
+    def create_audit(self, standard: str, **fields: Any) -> Audit:
+        """`POST /api/compliance/audits` (`scope=[...]`, `auditor_id=`)."""
+        body = {"standard": standard, **fields}
+        return from_dict(Audit, self._transport.request("POST", "/api/compliance/audits", json_body=body))
+
+    def verify(self) -> Answer:
+        """`GET /api/compliance/audits/verify`: the audit chain's signatures checked."""
+        return from_dict(Answer, self._transport.request("GET", "/api/compliance/audits/verify"))
+
+
+class Tenants(_Resource):
+    def list(self) -> Page[Tenant]:
+        """`GET /api/tenants` (admin)"""
+        return _page(self._transport.request("GET", "/api/tenants"), "tenants", Tenant)
+
+    def create(self, name: str, admin_email: str, **fields: Any) -> Answer:
+        """`POST /api/tenants` (`resource_quota={...}`); the answer carries the first admin's password once."""
+        body = {"name": name, "admin_email": admin_email, **fields}
+        return from_dict(Answer, self._transport.request("POST", "/api/tenants", json_body=body))
+
+    def usage(self, tenant_id: str) -> TenantUsage:
+        """`GET /api/tenants/{id}/usage`"""
+        return from_dict(TenantUsage, self._transport.request("GET", f"/api/tenants/{_segment(tenant_id)}/usage"))
+
+
+class Cluster(_Resource):
+    def status(self) -> ClusterStatus:
+        """`GET /api/cluster/status`"""
+        return from_dict(ClusterStatus, self._transport.request("GET", "/api/cluster/status"))
+
+    def rebalance(self, strategy: str | None = None, *, force: bool = False) -> Answer:
+        """`POST /api/cluster/rebalance`"""
+        body: dict[str, Any] = {"force": force, **({"strategy": strategy} if strategy else {})}
+        return from_dict(Answer, self._transport.request("POST", "/api/cluster/rebalance", json_body=body) or {})
+
+
+def _when(value: str | datetime | None) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 class Failures(_Resource):
@@ -375,7 +519,7 @@ class Failures(_Resource):
         """Trigger healing; not retried on 502/504, which could trigger it twice."""
         body = {"action": action, "parameters": dict(parameters or {})}
         payload = self._transport.request("POST", f"/api/failures/{_segment(failure_id)}/heal", json_body=body)
-        return HealResult.model_validate(payload or {})
+        return from_dict(HealResult, payload or {})
 
 
 def default_dashboard_url(base_url: str) -> str:
@@ -396,7 +540,7 @@ def parse_message(raw: str | bytes) -> DashboardMessage:
         return DashboardMessage(type="unknown", data=text)
     if not isinstance(decoded, dict) or not isinstance(decoded.get("type"), str):
         return DashboardMessage(type="unknown", data=decoded)
-    return DashboardMessage.model_validate(decoded)
+    return from_dict(DashboardMessage, decoded)
 
 
 class DashboardSubscription:
@@ -406,7 +550,9 @@ class DashboardSubscription:
     `{"action": "subscribe", "types": [...]}`, then yields typed messages (only `types`, if given)
     until the server closes normally. An `error` frame from the server is raised as the matching
     `MLOpsBotError`; an abnormal close as `TransportError`. It does not reconnect: a caller that
-    wants to can loop.
+    wants to can loop. `start(callback)` consumes it in a background thread instead (that is what
+    `subscribe(callback=...)` does): `stop()` ends it, `join()` waits for its end, `error` keeps
+    what ended it abnormally.
     """
 
     def __init__(self, url: str, headers: Mapping[str, str], types: Iterable[str] | None, open_timeout: float) -> None:
@@ -414,7 +560,11 @@ class DashboardSubscription:
         self._headers = dict(headers)
         self._types = frozenset(types) if types else None
         self._open_timeout = open_timeout
-        self._close: Callable[[], Any] | None = None
+        self._lock = threading.Lock()
+        self._socket: Any = None
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
 
     @property
     def subscribe_message(self) -> str:
@@ -426,7 +576,7 @@ class DashboardSubscription:
     def _accept(self, raw: str | bytes) -> DashboardMessage | None:
         message = parse_message(raw)
         if message.type == "error":
-            raise error_from_body(message.model_dump(), fallback_message="the dashboard refused the request")
+            raise error_from_body(message.to_dict(), fallback_message="the dashboard refused the request")
         return message if self._types is None or message.type in self._types else None
 
     def __iter__(self) -> Iterator[DashboardMessage]:
@@ -435,7 +585,11 @@ class DashboardSubscription:
 
         try:
             with connect(self.url, additional_headers=self._headers, open_timeout=self._open_timeout) as socket:
-                self._close = socket.close
+                with self._lock:
+                    self._socket = socket
+                    stopping = self._stopping
+                if stopping:
+                    return
                 socket.send(self.subscribe_message)
                 for raw in socket:
                     message = self._accept(raw)
@@ -444,9 +598,12 @@ class DashboardSubscription:
         except ConnectionClosedOK:
             return
         except (WebSocketException, OSError, TimeoutError) as exc:
+            if self._stopping:
+                return
             raise TransportError(f"dashboard stream {self.url} failed: {exc}") from exc
         finally:
-            self._close = None
+            with self._lock:
+                self._socket = None
 
     async def __aiter__(self) -> AsyncIterator[DashboardMessage]:
         from websockets.asyncio.client import connect
@@ -464,10 +621,57 @@ class DashboardSubscription:
         except (WebSocketException, OSError, TimeoutError) as exc:
             raise TransportError(f"dashboard stream {self.url} failed: {exc}") from exc
 
+    def start(
+        self,
+        callback: Callable[[DashboardMessage], Any],
+        on_error: Callable[[BaseException], Any] | None = None,
+    ) -> Self:
+        """Consume the stream in a daemon thread, calling `callback` per message; returns at once.
+
+        What ends the stream abnormally (a refused connection, an `error` frame, an exception from
+        `callback`) is kept in `error` and passed to `on_error`, if given.
+        """
+        if self._thread is not None:
+            raise RuntimeError("this subscription is already running")
+
+        def run() -> None:
+            try:
+                for message in self:
+                    if self._stopping:
+                        break
+                    callback(message)
+            except BaseException as exc:  # kept for the owner: a thread has nobody else to tell
+                self.error = exc
+                if on_error is not None:
+                    on_error(exc)
+
+        self._thread = threading.Thread(target=run, name=f"dashboard {self.url}", daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for a started stream to end; True when it has."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def stop(self, timeout: float | None = 10.0) -> None:
+        """End the stream (from any thread) and wait up to `timeout` for a started one to finish."""
+        with self._lock:
+            self._stopping = True
+            socket = self._socket
+        if socket is not None:
+            socket.close()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
     def close(self) -> None:
-        """Stop a synchronous iteration from another thread (e.g. a callback's owner)."""
-        if self._close is not None:
-            self._close()
+        self.stop()
 
     def __enter__(self) -> Self:
         return self
@@ -489,23 +693,27 @@ class Dashboard(_Resource):
         callback: Callable[[DashboardMessage], Any] | None = None,
         *,
         types: Iterable[str] | None = None,
+        on_error: Callable[[BaseException], Any] | None = None,
     ) -> DashboardSubscription:
-        """The stream of the dashboard; with `callback`, also consume it here until the server closes.
+        """The stream of the dashboard; with `callback`, consumed in a background thread (non-blocking).
 
-        Raises `DependencyMissing` at once when the `websockets` package is not installed.
+        Without a callback, iterate the returned subscription. With one, the call returns at once
+        with the running subscription: `stop()` it, or `join()` it to wait for the server's close.
+        Raises `DependencyMissing` at once when the `websockets` package is not installed
+        (`pip install 'mlops-bot-sdk[websocket]'`).
         """
         try:
             import websockets  # noqa: F401
         except ImportError as exc:
             raise DependencyMissing(
                 "the dashboard stream needs the 'websockets' package: pip install websockets"
+                " (or pip install 'mlops-bot-sdk[websocket]')"
             ) from exc
         subscription = DashboardSubscription(
             self.url, {"authorization": self._transport.headers["authorization"]}, types, self._open_timeout
         )
         if callback is not None:
-            for message in subscription:
-                callback(message)
+            subscription.start(callback, on_error)
         return subscription
 
 
@@ -544,7 +752,12 @@ class HealingGuardClient(_Client):
         )
         self.pipelines = Pipelines(self._transport)
         self.failures = Failures(self._transport)
-        self.health = HealthResource(self._transport, "/api/health")
+        self.health = GuardHealth(self._transport)
+        self.auth = Auth(self._transport)
+        self.users = Users(self._transport)
+        self.compliance = Compliance(self._transport)
+        self.tenants = Tenants(self._transport)
+        self.cluster = Cluster(self._transport)
         self.dashboard = Dashboard(
             self._transport, dashboard_url or default_dashboard_url(base_url), open_timeout=timeout
         )
@@ -578,7 +791,7 @@ class HealingGuardClient(_Client):
         if repository:
             body["repository"] = repository
         payload = self._transport.request("POST", "/api/ml/predict", json_body=body, idempotent=True)
-        return PredictionResult.model_validate(payload)
+        return from_dict(PredictionResult, payload)
 
 
 __all__ = [

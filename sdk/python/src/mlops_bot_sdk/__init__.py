@@ -8,6 +8,7 @@
 
 Errors are exceptions carrying the spec's `code`, `message`, `request_id` and the HTTP status;
 429/503 (and 502/504 for idempotent calls) are retried a bounded number of times.
+Results are dataclasses; fields a server adds later are kept in `model_extra`.
 """
 
 from mlops_bot_sdk.client import DashboardSubscription, HealingGuardClient, MLOpsBotClient, __version__
@@ -29,11 +30,16 @@ from mlops_bot_sdk.errors import (
 )
 from mlops_bot_sdk.models import (
     Analytics,
+    Answer,
+    ApiHealth,
+    Audit,
+    ClusterStatus,
     DashboardMessage,
     DetailedHealth,
     Failure,
     FailurePattern,
     Health,
+    InvalidAnswer,
     Issue,
     Page,
     Pipeline,
@@ -43,10 +49,20 @@ from mlops_bot_sdk.models import (
     Repository,
     RepositoryDetails,
     ResolutionResult,
+    SpecModel,
+    SystemConfig,
+    Tenant,
+    TenantUsage,
+    TokenPair,
+    User,
 )
 
 __all__ = [
     "Analytics",
+    "Answer",
+    "ApiHealth",
+    "Audit",
+    "ClusterStatus",
     "Conflict",
     "DashboardMessage",
     "DashboardSubscription",
@@ -59,6 +75,7 @@ __all__ = [
     "HealingGuardError",
     "Health",
     "InternalError",
+    "InvalidAnswer",
     "InvalidRequest",
     "Issue",
     "MLOpsBotClient",
@@ -75,8 +92,14 @@ __all__ = [
     "RepositoryDetails",
     "ResolutionResult",
     "ServiceUnavailable",
+    "SpecModel",
+    "SystemConfig",
+    "Tenant",
+    "TenantUsage",
+    "TokenPair",
     "TransportError",
     "Unauthorized",
+    "User",
     "ValidationFailed",
     "__version__",
 ]
