@@ -237,7 +237,7 @@ def test_metrics_expose_real_counters_in_prometheus_text(api: Api) -> None:
         actions_taken=[{"action": "add_dependency", "status": "done"}],
     )
     api.incident(type="data_drift", severity="medium", status="open")
-    api.incident(tenant="tenant-b", type="secret", severity="low")
+    api.incident(tenant="tenant-b", repository="tenant-b/secret-model", type="model_degradation", severity="low")
     response = api.client.get("/metrics", headers=api.key("read"))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
@@ -254,7 +254,7 @@ def test_metrics_expose_real_counters_in_prometheus_text(api: Api) -> None:
     assert 'bot_issues_detected_total{type="pipeline_failure",severity="high",repo="acme/model"} 1' in lines
     assert 'bot_issues_resolved_total{type="pipeline_failure",repo="acme/model"} 1' in lines
     assert 'bot_actions_total{action="add_dependency",result="done",repo="acme/model"} 1' in lines
-    assert "secret" not in response.text  # another tenant's issue
+    assert "secret-model" not in response.text and "model_degradation" not in response.text  # another tenant's
 
 
 def test_metrics_need_credentials(api: Api) -> None:

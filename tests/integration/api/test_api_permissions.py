@@ -50,6 +50,9 @@ ROUTES: list[tuple[str, str, Needs, dict[str, Any] | None]] = [
     ("POST", "/api/v1/repositories/acme/model/drift", "write", {}),
     ("POST", "/api/v1/repositories/acme/model/model-metrics", "write", {}),
     ("GET", "/api/users", "admin", None),
+    ("GET", "/api/v1/api-keys", "admin", None),
+    ("POST", "/api/v1/api-keys", "admin", {}),
+    ("DELETE", "/api/v1/api-keys/key-unknown", "admin", None),
     ("POST", "/api/users", "admin", {}),
     ("PATCH", "/api/v1/playbooks/pipeline_failure_fix", "admin", {}),
     ("GET", "/api/tenants", "admin", None),
@@ -71,6 +74,7 @@ def _template(path: str) -> str:
         "/inc-unknown": "/{incident_id}",
         "/pipeline_failure_fix": "/{name}",
         "/pipeline-unknown": "/{pipeline_id}",
+        "/key-unknown": "/{key_id}",
         f"/{TENANT}/": "/{tenant_id}/",
     }
     for value, name in concrete.items():
