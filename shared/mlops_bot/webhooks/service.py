@@ -24,6 +24,8 @@ from mlops_bot.config import Settings
 from mlops_bot.errors import Invalid, PayloadTooLarge, RateLimited, Unauthorized, ValidationFailed
 from mlops_bot.management.rate_limits import RateDecision
 from mlops_bot.storage import keys
+from mlops_bot.stores.installations import DynamoInstallationStore
+from mlops_bot.tenancy import installations
 from mlops_bot.tenancy.service import resolve_tenant
 from mlops_bot.webhooks import signature
 from mlops_bot.webhooks.models import (
@@ -164,9 +166,16 @@ def admit(request: WebhookRequest, deps: WebhookDependencies) -> Admission:
     payload = _parse(event_name, request.body)
     if event_name == "ping":
         return Admission(200, WebhookAcceptance(status="pong", execution_id=None, message=payload.zen or "pong"))
+    if event_name in installations.INSTALLATION_EVENTS:  # recorded here, never queued (tenancy.installations)
+        store = DynamoInstallationStore(deps.table)
+        return Admission(202, installations.record_event(store, deps.table, event_name, json.loads(request.body)))
 
     repository = payload.repository.full_name if payload.repository else None
     installation_id = payload.installation.id if payload.installation else None
+    store = DynamoInstallationStore(deps.table)
+    refused = installations.refusal(store, installation_id, repository, deps.settings.auto_enroll)
+    if refused is not None:  # unclaimed, suspended or deleted installation; a repository its tenant removed
+        return Admission(202, refused)
     tenant_id = resolve_tenant(deps.table, installation_id, repository, deps.settings.auto_enroll)
     if tenant_id is None:
         return Admission(
