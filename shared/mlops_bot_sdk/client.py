@@ -49,6 +49,7 @@ from mlops_bot_sdk.models import (
     Repository,
     RepositoryDetails,
     ResolutionResult,
+    SpecModel,
 )
 
 __version__ = "0.1.0"
@@ -211,6 +212,79 @@ class Repositories(_Resource):
         path = f"/api/v1/repositories/{_segment(owner)}/{_segment(name)}/config"
         return ConfigurationUpdate.model_validate(self._transport.request("PUT", path, json_body=configuration))
 
+    def add(self, full_name: str, *, manual: bool = False) -> RepositoryChange:
+        """Monitor a repository of one of the tenant's claimed installations (`manual` for token setups)."""
+        body = {"full_name": full_name, "manual": manual}
+        return RepositoryChange.model_validate(self._transport.request("POST", "/api/v1/repositories", json_body=body))
+
+    def remove(self, full_name: str) -> None:
+        owner, _, name = full_name.partition("/")
+        if not owner or not name:
+            raise ValueError("full_name must look like 'owner/repo'")
+        self._transport.request("DELETE", f"/api/v1/repositories/{_segment(owner)}/{_segment(name)}")
+
+
+# GitHub App onboarding (/api/v1/installations). Models here until the SDK move (sdk/python) lands.
+
+
+class RepositoryChange(SpecModel):
+    message: str
+    repository: str
+    tenant_id: str | None = None
+    source: str | None = None
+    installation_id: int | None = None
+
+
+class Installation(SpecModel):
+    id: int
+    account: str | None = None
+    account_type: str | None = None
+    status: str
+    status_reason: str | None = None
+    tenant_id: str | None = None
+    claimed_at: str | None = None
+    claimed_by: str | None = None
+    repositories: list[str] = []
+    excluded_repositories: list[str] = []
+
+
+class ClaimState(SpecModel):
+    state: str
+    expires_at: str
+
+
+class InstallationClaim(SpecModel):
+    message: str
+    installation: Installation
+    enrolled: list[str] = []
+    conflicts: list[str] = []
+
+
+class Installations(_Resource):
+    def list(self) -> list[Installation]:
+        payload = self._transport.request("GET", "/api/v1/installations")
+        return [Installation.model_validate(i) for i in (payload or {}).get("installations") or []]
+
+    def get(self, installation_id: int) -> Installation:
+        return Installation.model_validate(self._transport.request("GET", f"/api/v1/installations/{installation_id}"))
+
+    def claim_state(self) -> ClaimState:
+        """A signed, single-use state for the App's install link: `.../installations/new?state=<state>`."""
+        return ClaimState.model_validate(self._transport.request("POST", "/api/v1/installations/claims"))
+
+    def complete_setup(self, installation_id: int, state: str) -> InstallationClaim:
+        """What GitHub's redirect to the setup URL does, for a front end that forwards its parameters."""
+        body = {"installation_id": installation_id, "state": state}
+        return InstallationClaim.model_validate(
+            self._transport.request("POST", "/api/v1/installations/setup", json_body=body)
+        )
+
+    def claim(self, installation_id: int, github_user_token: str) -> InstallationClaim:
+        """Claim with a GitHub user token; GitHub must list the installation for that user."""
+        path = f"/api/v1/installations/{installation_id}/claim"
+        body = {"github_user_token": github_user_token}
+        return InstallationClaim.model_validate(self._transport.request("POST", path, json_body=body))
+
 
 class Issues(_Resource):
     def list(
@@ -329,6 +403,7 @@ class MLOpsBotClient(_Client):
             )
         )
         self.repositories = Repositories(self._transport)
+        self.installations = Installations(self._transport)
         self.issues = Issues(self._transport)
         self.playbooks = Playbooks(self._transport)
         self.analytics = AnalyticsResource(self._transport)
