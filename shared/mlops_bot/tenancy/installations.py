@@ -211,6 +211,16 @@ def refusal(
     return WebhookAcceptance(status="ignored", execution_id=None, message=reason)
 
 
+def write_refusal(store: InstallationStore, installation_id: int | None) -> str | None:
+    """Why the healer must not write for an incident of this installation (suspended or uninstalled)."""
+    item = store.get(installation_id) if installation_id is not None else None
+    if item is None or item.status == InstallationStatus.ACTIVE:
+        return None
+    reason = f"Installation {item.installation_id} is {item.status.value} ({item.status_reason}); no write is made"
+    logger.warning("healing write refused", extra={"installation_id": item.installation_id, "reason": reason})
+    return reason
+
+
 # ------------------------------------------------------------------ claims
 
 
