@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from mlops_bot.access import tokens
 from mlops_bot.config import reset_settings
 from mlops_bot.storage import keys
 from mlops_bot.stores.installations import installation_key
@@ -123,6 +124,16 @@ def test_a_setup_state_is_signed_single_use_and_proves_only_a_new_installation(a
     assert answer.status_code == 401
     bare = api.client.get("/api/v1/installations/setup", params={"installation_id": INSTALLATION})
     assert bare.status_code == 422  # never by a bare id
+    access, _ = tokens.encode(
+        JWT_SECRET, subject="u1", tenant_id="tenant-x", token_type="access", lifetime_seconds=600, role="admin"
+    )
+    as_state = api.client.get("/api/v1/installations/setup", params={"installation_id": INSTALLATION, "state": access})
+    assert as_state.status_code == 401  # same key, but an access token is not a setup state
+    state_as_access = issue_claim_state(JWT_SECRET, "tenant-x").state
+    assert (
+        api.client.get("/api/v1/installations", headers={"authorization": f"Bearer {state_as_access}"}).status_code
+        == 401
+    )
 
     state = issue_claim_state(JWT_SECRET, "tenant-a").state
     # The installation was recorded long before the state was issued: the redirect's id proves nothing.
