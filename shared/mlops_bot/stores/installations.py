@@ -1,11 +1,11 @@
 """GitHub App installations: what GitHub told us about each one, and which tenant claimed it.
 
-One item per installation under the `_system` tenant (`TENANT#_system#INSTALLATION#id` /
-`INSTALLATION`), next to the routing record (`.../ROUTE`) that the webhook path already reads. The
-item exists from the first `installation` event, unclaimed (`tenant_id` None) until a tenant proves
-it administers the installation; a claim is one conditional write, so two tenants racing for the
+One item per installation under the `_system` tenant (`keys.installation_key`), next to the routing
+record (`.../ROUTE`) that the webhook path already reads. The item exists from the first
+`installation` event, unclaimed (`tenant_id` None) until a tenant proves it administers the
+installation; a claim is one conditional write, so two tenants racing for the
 same installation cannot both win. Claim-state ids (`jti`) are recorded once so a setup link works
-a single time (`TENANT#_system#INSTALLCLAIM#jti` / `CLAIM`, expiring with the state).
+a single time (`keys.installation_claim_state_key`, expiring with the state).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.storage import keys
 from mlops_bot.stores.base import MemoryTable, StoredItem, stored_fields
 
-INSTALLATION_SK = "INSTALLATION"
 MAX_REPOSITORIES = 5000
 
 
@@ -63,16 +62,7 @@ class InstallationItem(StoredItem):
         return full_name.lower() in {r.lower() for r in self.excluded_repositories}
 
 
-def installation_key(installation_id: int) -> dict[str, str]:
-    return {"pk": keys.installation_route_key(installation_id)["pk"], "sk": INSTALLATION_SK}
-
-
-def claim_state_key(state_id: str) -> dict[str, str]:
-    return {"pk": f"{keys.tenant_pk(keys.SYSTEM_TENANT)}#INSTALLCLAIM#{state_id}", "sk": "CLAIM"}
-
-
-def tenant_installations_index(tenant_id: str) -> str:
-    return f"{keys.tenant_pk(tenant_id)}#INSTALLATIONS"
+installation_key = keys.installation_key  # re-exported: tests arrange items with it
 
 
 class InstallationStore(Protocol):
@@ -100,7 +90,7 @@ class DynamoInstallationStore:
         fields = item.model_dump(mode="json")
         record: dict[str, object] = {**installation_key(item.installation_id), "entity": "installation", **fields}
         if item.tenant_id:
-            record["gsi1pk"] = tenant_installations_index(item.tenant_id)
+            record["gsi1pk"] = keys.installations_index(item.tenant_id)
             record["gsi1sk"] = str(item.installation_id)
         return record
 
@@ -122,7 +112,7 @@ class DynamoInstallationStore:
                 "tenant_id": tenant_id,
                 "claimed_at": at,
                 "claimed_by": method.value,
-                "gsi1pk": tenant_installations_index(tenant_id),
+                "gsi1pk": keys.installations_index(tenant_id),
                 "gsi1sk": str(installation_id),
             },
             if_exists=True,
@@ -140,11 +130,11 @@ class DynamoInstallationStore:
         )
 
     def for_tenant(self, tenant_id: str) -> list[InstallationItem]:
-        found = self.table.query(tenant_installations_index(tenant_id), by_index=True)
+        found = self.table.query(keys.installations_index(tenant_id), by_index=True)
         return [InstallationItem.model_validate(stored_fields(i)) for i in found]
 
     def use_claim_state(self, state_id: str, expires_at: int) -> bool:
-        return self.table.put_new({**claim_state_key(state_id), "expires_at": expires_at})
+        return self.table.put_new({**keys.installation_claim_state_key(state_id), "expires_at": expires_at})
 
 
 class InMemoryInstallationStore:

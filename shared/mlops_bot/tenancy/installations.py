@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
-from mlops_bot.errors import Conflict, Invalid, NotFound, Unauthorized, ValidationFailed
+from mlops_bot.errors import Conflict, Invalid, NotFound, ServiceUnavailable, Unauthorized, ValidationFailed
 from mlops_bot.storage import keys
 from mlops_bot.stores.installations import (
     ClaimMethod,
@@ -381,10 +381,14 @@ def github_user_installations(api_url: str, timeout: float = 15.0) -> UserInstal
             for _ in range(50):  # 5000 installations at most
                 if url is None:
                     break
-                response = client.get(url, headers=headers)
+                try:
+                    response = client.get(url, headers=headers)
+                except httpx.HTTPError as exc:
+                    raise ServiceUnavailable("GitHub did not answer", f"GET /user/installations: {exc}") from exc
                 if response.status_code in (401, 403):
                     raise Unauthorized("GitHub refused the user token", f"GitHub answered {response.status_code}")
-                response.raise_for_status()
+                if not response.is_success:
+                    raise ServiceUnavailable("GitHub did not answer", f"GitHub answered {response.status_code}")
                 found.update(int(i["id"]) for i in response.json().get("installations", []))
                 url = response.links.get("next", {}).get("url")
         return found

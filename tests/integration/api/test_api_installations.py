@@ -165,6 +165,9 @@ def test_a_github_user_token_claims_only_installations_github_lists_for_that_use
     writer = api.key("write", "tenant-d")
     assert api.client.post(path, json={"github_user_token": "ghu_dana"}, headers=writer).status_code == 403
 
+    github.fail_next("GET", r"^/user/installations$", 502)
+    down = api.client.post(path, json={"github_user_token": "ghu_dana"}, headers=api.key("admin", "tenant-d"))
+    assert down.status_code == 503  # GitHub did not answer: nothing proven, nothing claimed
     claimed = api.client.post(path, json={"github_user_token": "ghu_dana"}, headers=api.key("admin", "tenant-d"))
     assert claimed.status_code == 200, claimed.text
     assert claimed.json()["installation"]["claimed_by"] == "user_token"
