@@ -114,6 +114,7 @@ def test_a_fresh_tenant_claims_its_installation_and_gets_a_failure_healed(
         assert redirect.json()["enrolled"] == [REPO]
         [installation] = client.installations.list()
         assert (installation.id, installation.status, installation.tenant_id) == (INSTALLATION, "active", tenant_id)
+        assert installation.model_extra and installation.model_extra["ignored_events"] == 1  # the run before the claim
         assert [r.full_name for r in client.repositories.list()] == [REPO]
 
     accepted = post_webhook(stack, workflow_run(4401, REPO, installation_id=INSTALLATION))

@@ -84,3 +84,19 @@ def test_a_claim_state_is_used_once(store: InstallationStore) -> None:
     state_id = f"jti-{random.randint(0, 10**9)}"
     assert store.use_claim_state(state_id, 2_000_000_000)
     assert not store.use_claim_state(state_id, 2_000_000_000)
+
+
+def test_ignored_events_are_counted_and_saving_keeps_the_count(store: InstallationStore) -> None:
+    item = installation()
+    store.note_ignored(item.installation_id, "2026-11-27T11:00:00Z", "not claimed")  # unknown: nothing to count
+    store.save(item)
+    store.note_ignored(item.installation_id, "2026-11-27T11:00:00Z", "not claimed")
+    store.note_ignored(item.installation_id, "2026-11-27T11:05:00Z", "suspended")
+    store.save(item.model_copy(update={"updated_at": "2026-11-27T11:06:00Z"}))
+    after = store.get(item.installation_id)
+    assert after is not None
+    assert (after.ignored_events, after.last_ignored_at, after.last_ignored_reason) == (
+        2,
+        "2026-11-27T11:05:00Z",
+        "suspended",
+    )

@@ -48,6 +48,10 @@ class InstallationItem(StoredItem):
     # Repositories of the installation the tenant removed from monitoring (stay removed until added).
     excluded_repositories: list[str] = Field(default_factory=list, max_length=MAX_REPOSITORIES)
     sender: str | None = Field(default=None, max_length=100)
+    # Events answered "ignored" (unclaimed, suspended, deleted, excluded repository) and the last one.
+    ignored_events: int = Field(default=0, ge=0)
+    last_ignored_at: str | None = None
+    last_ignored_reason: str | None = Field(default=None, max_length=500)
     created_at: str
     updated_at: str
 
@@ -65,6 +69,17 @@ class InstallationItem(StoredItem):
 installation_key = keys.installation_key  # re-exported: tests arrange items with it
 
 
+# What `save` never writes: the claim (only `claim`/`release` move it) and the ignored-event counter.
+GITHUB_EXCLUDED: set[str] = {
+    "tenant_id",
+    "claimed_at",
+    "claimed_by",
+    "ignored_events",
+    "last_ignored_at",
+    "last_ignored_reason",
+}
+
+
 class InstallationStore(Protocol):
     def get(self, installation_id: int) -> InstallationItem | None: ...
     def save(self, item: InstallationItem) -> None:
@@ -76,6 +91,10 @@ class InstallationStore(Protocol):
         ...
 
     def release(self, installation_id: int, tenant_id: str) -> None: ...
+    def note_ignored(self, installation_id: int, at: str, reason: str) -> None:
+        """Count one event that was not processed (one update on the webhook path)."""
+        ...
+
     def for_tenant(self, tenant_id: str) -> list[InstallationItem]: ...
     def use_claim_state(self, state_id: str, expires_at: int) -> bool:
         """Record a setup state as used; False when it was used before."""
@@ -99,7 +118,7 @@ class DynamoInstallationStore:
         return InstallationItem.model_validate(stored_fields(found)) if found else None
 
     def save(self, item: InstallationItem) -> None:
-        fields = item.model_dump(mode="json", exclude={"tenant_id", "claimed_at", "claimed_by"})
+        fields = item.model_dump(mode="json", exclude=GITHUB_EXCLUDED)
         fields["entity"] = "installation"
         updated = self.table.set_fields(installation_key(item.installation_id), fields, if_exists=True)
         if updated is None and not self.table.put_new(self._item(item)):
@@ -129,6 +148,14 @@ class DynamoInstallationStore:
             ExpressionAttributeValues={":tenant": tenant_id},
         )
 
+    def note_ignored(self, installation_id: int, at: str, reason: str) -> None:
+        self.table.set_fields(
+            installation_key(installation_id),
+            {"last_ignored_at": at, "last_ignored_reason": reason[:500]},
+            increments={"ignored_events": 1},
+            if_exists=True,
+        )
+
     def for_tenant(self, tenant_id: str) -> list[InstallationItem]:
         found = self.table.query(keys.installations_index(tenant_id), by_index=True)
         return [InstallationItem.model_validate(stored_fields(i)) for i in found]
@@ -148,10 +175,9 @@ class InMemoryInstallationStore:
     def save(self, item: InstallationItem) -> None:
         if self.items.put_new(item.installation_id, item):
             return
-        claim = {"tenant_id", "claimed_at", "claimed_by"}
         self.items.update(
             item.installation_id,
-            lambda current: current.model_copy(update=item.model_dump(exclude=claim)),
+            lambda current: current.model_copy(update=item.model_dump(exclude=GITHUB_EXCLUDED)),
         )
 
     def claim(self, installation_id: int, tenant_id: str, method: ClaimMethod, at: str) -> InstallationItem | None:
@@ -169,6 +195,14 @@ class InMemoryInstallationStore:
                 c.model_copy(update={"tenant_id": None, "claimed_at": None, "claimed_by": None})
                 if c.tenant_id == tenant_id
                 else None
+            ),
+        )
+
+    def note_ignored(self, installation_id: int, at: str, reason: str) -> None:
+        self.items.update(
+            installation_id,
+            lambda c: c.model_copy(
+                update={"ignored_events": c.ignored_events + 1, "last_ignored_at": at, "last_ignored_reason": reason}
             ),
         )
 

@@ -208,6 +208,7 @@ def refusal(
         "event not processed",
         extra={"installation_id": installation_id, "repository": repository, "reason": reason},
     )
+    store.note_ignored(installation_id, iso(utc_now()), reason)
     return WebhookAcceptance(status="ignored", execution_id=None, message=reason)
 
 
@@ -241,6 +242,9 @@ class InstallationView(BaseModel):
     claimed_by: ClaimMethod | None = None
     repositories: list[str]
     excluded_repositories: list[str]
+    ignored_events: int = Field(description="Events answered 'ignored' (before the claim, while suspended...)")
+    last_ignored_at: str | None = None
+    last_ignored_reason: str | None = None
     created_at: str
     updated_at: str
 
@@ -257,6 +261,9 @@ class InstallationView(BaseModel):
             claimed_by=item.claimed_by,
             repositories=item.repositories,
             excluded_repositories=item.excluded_repositories,
+            ignored_events=item.ignored_events,
+            last_ignored_at=item.last_ignored_at,
+            last_ignored_reason=item.last_ignored_reason,
             created_at=item.created_at,
             updated_at=item.updated_at,
         )

@@ -186,6 +186,7 @@ def test_suspend_and_delete_stop_processing_and_the_api_says_why(api: Api, ingre
     assert "suspended" in body["message"]
     shown = api.client.get(f"/api/v1/installations/{INSTALLATION}", headers=api.key("read", "tenant-s")).json()
     assert shown["status"] == "suspended" and "dana" in shown["status_reason"]
+    assert shown["ignored_events"] == 1 and "suspended" in shown["last_ignored_reason"]
     assert aws.messages("EventsQueue") == []
 
     deliver(ingress, "installation", installation_event("unsuspend"))
