@@ -14,6 +14,7 @@ from mlops_bot.config import get_settings
 from mlops_bot.credentials import webhook_secret
 from mlops_bot.errors import DomainError, error_response
 from mlops_bot.stores.deliveries import DynamoDeliveryStore
+from mlops_bot.stores.installations import DynamoInstallationStore
 from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.webhooks.http import respond
 from mlops_bot.webhooks.service import WebhookDependencies
@@ -37,6 +38,8 @@ def _deps() -> WebhookDependencies:
             repositories=DynamoRepositoryStore(table),
             events_queue=Queue(settings.events_queue_url),
             webhook_secret=lambda: webhook_secret(settings),
+            installations=DynamoInstallationStore(table),
+            repository_table=table,
         )
     return _dependencies
 

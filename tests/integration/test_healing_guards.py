@@ -139,3 +139,30 @@ def test_a_failed_healing_is_recorded_and_counts_toward_the_breaker(table: State
     }
     repo = table.get(keys.repository_key("default", REPO))
     assert repo is not None and repo["consecutive_failed_healings"] == 1
+
+
+def test_a_suspended_installation_gets_no_write_and_the_incident_says_why(table: StateTable) -> None:
+    from mlops_bot.stores.installations import DynamoInstallationStore, InstallationItem, InstallationStatus
+
+    DynamoInstallationStore(table).save(
+        InstallationItem(
+            installation_id=31,
+            status=InstallationStatus.SUSPENDED,
+            status_reason="The installation was suspended by dana",
+            created_at="2026-11-25T09:00:00Z",
+            updated_at="2026-11-25T09:30:00Z",
+        )
+    )
+    add_incident(table)
+    table.set_fields(keys.incident_key("default", "inc-1"), {"metadata": {"run_id": 77, "installation_id": 31}})
+    github = NoGitHub()
+    d = ActionDependencies(Settings(MLOPS_BOT_TABLE_NAME=table.name), table, github)  # type: ignore[call-arg]
+    state = PlaybookState(tenant_id="default", incident_id="inc-1", dry_run=False)
+    state.planned = {"value": plan(d, state)}
+    asked_while_planning = github.asked  # reading the repository's configuration file
+    outcome = execute(d, state)
+    assert (outcome["status"], outcome["rule"]) == ("refused", "installation_inactive")
+    assert github.asked == asked_while_planning  # no client for a write was even asked for
+    incident = table.get(keys.incident_key("default", "inc-1")) or {}
+    assert incident["status"] == "awaiting_human"
+    assert "suspended by dana" in incident["actions_taken"][-1]["details"]["reason"]

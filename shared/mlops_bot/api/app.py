@@ -51,6 +51,7 @@ EXTENSION_ROUTERS = (
     "mlops_bot.api.prediction",
     "mlops_bot.api.dashboard_page",
     "mlops_bot.api.api_keys",
+    "mlops_bot.api.installations",
 )
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -27,6 +27,8 @@ from mlops_bot.storage import keys
 from mlops_bot.stores.actions import ActionRecord, ActionStatus, DynamoActionLog
 from mlops_bot.stores.events import ActivityCounter, DynamoEventStore
 from mlops_bot.stores.incidents import CLOSED_STATUSES, DynamoIncidentStore, IncidentStatus
+from mlops_bot.stores.installations import DynamoInstallationStore
+from mlops_bot.tenancy import installations
 
 CLOSED = CLOSED_STATUSES
 
@@ -220,7 +222,12 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     if not dry_run:
         # Counted once per action, so a step retried at any point spends the budget once.
         write_id = f"{state.incident_id}/{action_id}"
-        refusal = budgets.take_write(deps.table, deps.settings, state.tenant_id, repository, write_id=write_id)
+        inactive = installations.write_refusal(DynamoInstallationStore(deps.table), _installation_of(incident))
+        refusal = (
+            budgets.Refusal(rule="installation_inactive", reason=inactive)
+            if inactive
+            else budgets.take_write(deps.table, deps.settings, state.tenant_id, repository, write_id=write_id)
+        )
         if refusal:
             refused = {"status": "refused", "verify": False, "reason": refusal.reason, "rule": refusal.rule}
             action_log.finish(state.tenant_id, state.incident_id, action_id, refused)
@@ -262,6 +269,11 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     action_log.finish(state.tenant_id, state.incident_id, action_id, outcome)
     _record_outcome(deps, state, action_id, repair_plan.action, outcome, repository, started_at)
     return outcome
+
+
+def _installation_of(incident: dict[str, Any]) -> int | None:
+    installation_id = (incident.get("metadata") or {}).get("installation_id")
+    return int(installation_id) if installation_id else None
 
 
 def _record_outcome(

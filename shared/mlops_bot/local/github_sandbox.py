@@ -170,6 +170,8 @@ class GitHubStandIn:
         self.reruns: list[tuple[str, int]] = []
         self.rate_limit_remaining = 4999
         self._repos: dict[str, _Repo] = {}
+        # GitHub users' tokens (user-to-server) -> (login, installation ids they can access).
+        self.user_tokens: dict[str, tuple[str, list[int]]] = {}
         self._faults: list[_Fault] = []
         self._slow: list[list[Any]] = []
         self._blobs: dict[str, bytes] = {}
@@ -361,6 +363,11 @@ class GitHubStandIn:
         with self._lock:
             repo.run_logs[run_id] = value
 
+    def add_user(self, token: str, login: str, installation_ids: list[int]) -> None:
+        """A GitHub user whose token lists `installation_ids` at `GET /user/installations`."""
+        with self._lock:
+            self.user_tokens[token] = (login, list(installation_ids))
+
     def configure_app(self, app_id: int, public_key: str | bytes) -> None:
         self.app_id = app_id
         self.app_public_key = public_key
@@ -437,6 +444,10 @@ class GitHubStandIn:
             return
         if credential in self.tokens:
             return
+        if path.startswith("/user/"):  # user routes take a user's token only
+            if credential not in self.user_tokens:
+                raise _Reply(401, "Bad credentials")
+            return
         with self._lock:
             expires = self.issued_tokens.get(credential)
         if expires is None or expires <= datetime.now(UTC):
@@ -469,6 +480,7 @@ class GitHubStandIn:
         repo = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
         table: list[tuple[str, str, Callable[..., Any]]] = [
             ("GET", r"/rate_limit", self._rate_limit),
+            ("GET", r"/user/installations", self._user_installations),
             ("POST", r"/app/installations/(?P<iid>\d+)/access_tokens", self._access_token),
             ("GET", r"/app/hook/deliveries", self._list_hook_deliveries),
             ("POST", r"/app/hook/deliveries/(?P<delivery_id>\d+)/attempts", self._redeliver_hook_delivery),
@@ -564,7 +576,7 @@ class GitHubStandIn:
                 if match and route_method == method:
                     self._check_auth(method, path, headers)
                     with self._lock:
-                        result = handler(query=query, body=payload or {}, **match.groupdict())
+                        result = handler(query=query, body=payload or {}, headers=headers, **match.groupdict())
                     delay = self._take_slow(method, path)
                     if delay:
                         time.sleep(delay)
@@ -737,6 +749,31 @@ class GitHubStandIn:
             },
             "repository_selection": "all",
         }
+
+    def _user_installations(
+        self, query: dict[str, str], headers: dict[str, str], **_: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        """GitHub's `GET /user/installations`: the App's installations the token's user can access."""
+        credential = headers.get("authorization", "").partition(" ")[2]
+        ids = self.user_tokens[credential][1] if credential in self.user_tokens else []
+        per_page = max(1, min(100, int(query.get("per_page", "30"))))
+        page = max(1, int(query.get("page", "1")))
+        chosen = ids[(page - 1) * per_page : page * per_page]
+        owners = {repo.installation_id: repo.owner for repo in self._repos.values()}
+        installations = [
+            {
+                "id": iid,
+                "app_id": self.app_id,
+                "account": {"login": owners.get(iid, "unknown"), "type": "Organization"},
+                "target_type": "Organization",
+                "repository_selection": "selected",
+            }
+            for iid in chosen
+        ]
+        extra: dict[str, str] = {}
+        if page * per_page < len(ids):
+            extra["Link"] = f'<{self.url}/user/installations?per_page={per_page}&page={page + 1}>; rel="next"'
+        return 200, {"total_count": len(ids), "installations": installations}, extra
 
     def _repo_installation(self, owner: str, name: str, **_: Any) -> tuple[int, Any]:
         repo = self._repo(f"{owner}/{name}")

@@ -294,3 +294,21 @@ def activity_once_key(tenant_id: str, full_name: str, counter: str, once: str) -
 def actions_prefix() -> str:
     """Sort-key prefix of an incident's action records (`action_key`)."""
     return "ACTION#"
+
+
+# ------------------------------------------------------------------ GitHub App onboarding (issue 13)
+# - installation as GitHub reported it, and its claim: `TENANT#_system#INSTALLATION#id` / `INSTALLATION`
+#   (next to its routing record `/ROUTE`); gsi1 `TENANT#t#INSTALLATIONS` / id once a tenant claimed it
+# - a used setup state: `TENANT#_system#INSTALLCLAIM#jti` / `CLAIM` (expires with the state)
+
+
+def installation_key(installation_id: int) -> dict[str, str]:
+    return {"pk": installation_route_key(installation_id)["pk"], "sk": "INSTALLATION"}
+
+
+def installations_index(tenant_id: str) -> str:
+    return f"{tenant_pk(tenant_id)}#INSTALLATIONS"
+
+
+def installation_claim_state_key(state_id: str) -> dict[str, str]:
+    return {"pk": f"{tenant_pk(SYSTEM_TENANT)}#INSTALLCLAIM#{state_id}", "sk": "CLAIM"}

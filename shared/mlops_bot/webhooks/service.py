@@ -20,14 +20,17 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.errors import Invalid, PayloadTooLarge, RateLimited, Unauthorized, ValidationFailed
 from mlops_bot.management.rate_limits import RateDecision
 from mlops_bot.stores.deliveries import MAX_DELIVERY_ID, Delivery, DeliveryStatus, DeliveryStore
+from mlops_bot.stores.installations import InMemoryInstallationStore, InstallationStore
 from mlops_bot.stores.repositories import RepositoryStore
 from mlops_bot.strict_json import IntegerOutOfRange, NonFiniteNumber
 from mlops_bot.strict_json import loads as strict_loads
+from mlops_bot.tenancy import installations
 from mlops_bot.tenancy.service import resolve_tenant
 from mlops_bot.webhooks import signature
 from mlops_bot.webhooks.models import (
@@ -70,6 +73,9 @@ class WebhookDependencies:
     repositories: RepositoryStore
     events_queue: EventQueue
     webhook_secret: Callable[[], str]
+    # GitHub App installations (tenancy.installations): their events enrol and unenrol repositories.
+    installations: InstallationStore = field(default_factory=InMemoryInstallationStore)
+    repository_table: StateTable | None = None
 
 
 def _parse(event_name: str, body: bytes) -> WebhookPayload:
@@ -215,9 +221,19 @@ def admit(request: WebhookRequest, deps: WebhookDependencies) -> Admission:
     payload = _parse(event_name, request.body)
     if event_name == "ping":
         return Admission(200, WebhookAcceptance(status="pong", execution_id=None, message=payload.zen or "pong"))
+    if event_name in installations.INSTALLATION_EVENTS:  # recorded here, never queued (tenancy.installations)
+        if deps.repository_table is None:
+            raise ValidationFailed("Unsupported event type", f"'{event_name}' events are not recorded here")
+        document = strict_loads(request.body)
+        return Admission(
+            202, installations.record_event(deps.installations, deps.repository_table, event_name, document)
+        )
 
     repository = payload.repository.full_name if payload.repository else None
     installation_id = payload.installation.id if payload.installation else None
+    refused = installations.refusal(deps.installations, installation_id, repository, deps.settings.auto_enroll)
+    if refused is not None:  # unclaimed, suspended or deleted installation; a repository its tenant removed
+        return Admission(202, refused)
     tenant_id = resolve_tenant(deps.repositories, installation_id, repository, deps.settings.auto_enroll)
     if tenant_id is None:
         return Admission(

@@ -27,9 +27,13 @@ ROUTES: list[tuple[str, str, Needs, dict[str, Any] | None]] = [
     ("POST", "/auth/login", "none", None),
     ("POST", "/auth/refresh", "none", None),
     ("POST", "/auth/revoke", "none", None),
+    ("GET", "/api/v1/installations/setup", "none", None),  # GitHub's redirect: the signed state is the credential
+    ("POST", "/api/v1/installations/setup", "none", {}),
     ("GET", "/api/status", "read", None),
     ("GET", "/api/v1/repositories", "read", None),
     ("GET", "/api/v1/repositories/acme/model", "read", None),
+    ("GET", "/api/v1/installations", "read", None),
+    ("GET", "/api/v1/installations/777", "read", None),
     ("GET", "/api/v1/issues", "read", None),
     ("GET", "/api/v1/issues/inc-unknown", "read", None),
     ("GET", "/api/v1/playbooks", "read", None),
@@ -49,6 +53,10 @@ ROUTES: list[tuple[str, str, Needs, dict[str, Any] | None]] = [
     ("POST", "/api/failures/inc-unknown/heal", "write", {}),
     ("POST", "/api/v1/repositories/acme/model/drift", "write", {}),
     ("POST", "/api/v1/repositories/acme/model/model-metrics", "write", {}),
+    ("POST", "/api/v1/installations/claims", "admin", None),
+    ("POST", "/api/v1/installations/777/claim", "admin", {}),
+    ("POST", "/api/v1/repositories", "admin", {}),
+    ("DELETE", "/api/v1/repositories/acme/model", "admin", None),
     ("GET", "/api/users", "admin", None),
     ("GET", "/api/v1/api-keys", "admin", None),
     ("POST", "/api/v1/api-keys", "admin", {}),
@@ -76,6 +84,7 @@ def _template(path: str) -> str:
         "/pipeline-unknown": "/{pipeline_id}",
         "/key-unknown": "/{key_id}",
         f"/{TENANT}/": "/{tenant_id}/",
+        "/777": "/{installation_id}",
     }
     for value, name in concrete.items():
         path = path.replace(value, name)

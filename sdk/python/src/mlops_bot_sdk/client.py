@@ -34,6 +34,7 @@ from mlops_bot_sdk.models import (
     Answer,
     ApiHealth,
     Audit,
+    ClaimState,
     ClusterStatus,
     ConfigurationUpdate,
     DashboardMessage,
@@ -42,6 +43,8 @@ from mlops_bot_sdk.models import (
     FailurePattern,
     HealResult,
     Health,
+    Installation,
+    InstallationClaim,
     Issue,
     Page,
     Pipeline,
@@ -51,6 +54,7 @@ from mlops_bot_sdk.models import (
     PlaybookUpdate,
     PredictionResult,
     Repository,
+    RepositoryChange,
     RepositoryDetails,
     ResolutionResult,
     SpecModel,
@@ -223,6 +227,43 @@ class Repositories(_Resource):
         path = f"/api/v1/repositories/{_segment(owner)}/{_segment(name)}/config"
         return from_dict(ConfigurationUpdate, self._transport.request("PUT", path, json_body=configuration))
 
+    def add(self, full_name: str, *, manual: bool = False) -> RepositoryChange:
+        """Monitor a repository of one of the tenant's claimed installations (`manual` for token setups)."""
+        body = {"full_name": full_name, "manual": manual}
+        return RepositoryChange.from_dict(self._transport.request("POST", "/api/v1/repositories", json_body=body))
+
+    def remove(self, full_name: str) -> None:
+        owner, _, name = full_name.partition("/")
+        if not owner or not name:
+            raise ValueError("full_name must look like 'owner/repo'")
+        self._transport.request("DELETE", f"/api/v1/repositories/{_segment(owner)}/{_segment(name)}")
+
+
+class Installations(_Resource):
+    def list(self) -> list[Installation]:
+        payload = self._transport.request("GET", "/api/v1/installations")
+        return [Installation.from_dict(i) for i in (payload or {}).get("installations") or []]
+
+    def get(self, installation_id: int) -> Installation:
+        return Installation.from_dict(self._transport.request("GET", f"/api/v1/installations/{installation_id}"))
+
+    def claim_state(self) -> ClaimState:
+        """A signed, single-use state for the App's install link: `.../installations/new?state=<state>`."""
+        return ClaimState.from_dict(self._transport.request("POST", "/api/v1/installations/claims"))
+
+    def complete_setup(self, installation_id: int, state: str) -> InstallationClaim:
+        """What GitHub's redirect to the setup URL does, for a front end that forwards its parameters."""
+        body = {"installation_id": installation_id, "state": state}
+        return InstallationClaim.from_dict(
+            self._transport.request("POST", "/api/v1/installations/setup", json_body=body)
+        )
+
+    def claim(self, installation_id: int, github_user_token: str) -> InstallationClaim:
+        """Claim with a GitHub user token; GitHub must list the installation for that user."""
+        path = f"/api/v1/installations/{installation_id}/claim"
+        body = {"github_user_token": github_user_token}
+        return InstallationClaim.from_dict(self._transport.request("POST", path, json_body=body))
+
 
 class Issues(_Resource):
     def list(
@@ -371,6 +412,7 @@ class MLOpsBotClient(_Client):
             )
         )
         self.repositories = Repositories(self._transport)
+        self.installations = Installations(self._transport)
         self.issues = Issues(self._transport)
         self.playbooks = Playbooks(self._transport)
         self.analytics = AnalyticsResource(self._transport)

@@ -506,3 +506,43 @@ class DashboardMessage(SpecModel):
     type: str
     data: Any = None
     timestamp: str | None = None
+
+
+# GitHub App onboarding (/api/v1/installations)
+
+
+@dataclass(kw_only=True)
+class RepositoryChange(SpecModel):
+    message: str
+    repository: str
+    tenant_id: str | None = None
+    source: str | None = None
+    installation_id: int | None = None
+
+
+@dataclass(kw_only=True)
+class Installation(SpecModel):
+    id: int
+    account: str | None = None
+    account_type: str | None = None
+    status: str
+    status_reason: str | None = None
+    tenant_id: str | None = None
+    claimed_at: str | None = None
+    claimed_by: str | None = None
+    repositories: list[str] = field(default_factory=list)
+    excluded_repositories: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class ClaimState(SpecModel):
+    state: str
+    expires_at: str
+
+
+@dataclass(kw_only=True)
+class InstallationClaim(SpecModel):
+    message: str
+    installation: Installation
+    enrolled: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)

@@ -1,0 +1,112 @@
+"""Onboarding rules on the in-memory installation store: what an event may do, what a state proves."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, cast
+
+import jwt
+import pytest
+
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.errors import Unauthorized
+from mlops_bot.stores.installations import InMemoryInstallationStore, InstallationItem, InstallationStatus
+from mlops_bot.tenancy import installations
+
+SECRET = "unit-test-secret-with-at-least-32-characters"
+NO_TABLE = cast(StateTable, None)  # unclaimed installations never reach the table
+
+
+def recorded(store: InMemoryInstallationStore, **fields: Any) -> InstallationItem:
+    item = InstallationItem.model_validate(
+        {
+            "installation_id": 9,
+            "account_login": "acme",
+            "repositories": ["acme/a"],
+            "created_at": "2026-11-27T10:00:00Z",
+            "updated_at": "2026-11-27T10:00:00Z",
+            **fields,
+        }
+    )
+    store.save(item)
+    return item
+
+
+def event(action: str, **parts: Any) -> dict[str, Any]:
+    return {"action": action, "installation": {"id": 9, "account": {"login": "acme", "type": "User"}}, **parts}
+
+
+def test_events_of_an_unclaimed_installation_are_refused_only_when_auto_enrolment_is_off() -> None:
+    store = InMemoryInstallationStore()
+    recorded(store)
+    refused = installations.refusal(store, 9, "acme/a", auto_enroll=False)
+    assert refused is not None and refused.status == "ignored" and "not claimed" in refused.message
+    assert installations.refusal(store, 9, "acme/a", auto_enroll=True) is None
+    assert installations.refusal(store, 10, "acme/x", auto_enroll=False) is None  # never seen: routing decides
+    assert installations.refusal(store, None, "acme/x", auto_enroll=False) is None
+
+
+def test_a_suspended_installation_and_an_excluded_repository_are_refused_even_when_claimed() -> None:
+    store = InMemoryInstallationStore()
+    recorded(store, tenant_id="t1", status=InstallationStatus.SUSPENDED, status_reason="suspended by dana")
+    refused = installations.refusal(store, 9, "acme/a", auto_enroll=True)
+    assert refused is not None and "suspended" in refused.message and "dana" in refused.message
+    assert installations.write_refusal(store, 9) is not None
+
+    store = InMemoryInstallationStore()
+    recorded(store, tenant_id="t1", excluded_repositories=["Acme/A"])
+    assert installations.refusal(store, 9, "acme/a", auto_enroll=False) is not None
+    assert installations.refusal(store, 9, "acme/b", auto_enroll=False) is None
+    assert installations.write_refusal(store, 9) is None
+
+
+def test_installation_events_keep_the_selection_and_the_status_github_reports() -> None:
+    store = InMemoryInstallationStore()
+    table = NO_TABLE
+    installations.record_event(store, table, "installation", event("created", repositories=[{"full_name": "acme/a"}]))
+    installations.record_event(
+        store,
+        table,
+        "installation_repositories",
+        event(
+            "added",
+            repositories_added=[{"full_name": "acme/b"}, {"full_name": "ACME/a"}],
+            repositories_removed=[],
+        ),
+    )
+    installations.record_event(
+        store,
+        table,
+        "installation_repositories",
+        event("removed", repositories_added=[], repositories_removed=[{"full_name": "acme/a"}]),
+    )
+    installations.record_event(store, table, "installation", event("suspend", sender={"login": "dana"}))
+    item = store.get(9)
+    assert item is not None
+    assert (item.repositories, item.status, item.account_type) == (["acme/b"], InstallationStatus.SUSPENDED, "User")
+    assert item.status_reason == "The installation was suspended by dana"
+    installations.record_event(store, table, "installation", event("unsuspend"))
+    resumed = store.get(9)
+    assert resumed is not None and resumed.status == InstallationStatus.ACTIVE
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(lambda c: jwt.encode(c, "another-secret-of-at-least-32-characters!"), id="other-key"),
+        pytest.param(lambda c: jwt.encode(c, None, algorithm="none"), id="alg-none"),
+        pytest.param(lambda c: jwt.encode({**c, "aud": "mlops-bot"}, SECRET), id="other-audience"),
+        pytest.param(lambda c: jwt.encode({**c, "exp": int(time.time()) - 10}, SECRET), id="expired"),
+        pytest.param(lambda c: jwt.encode({**c, "type": "access"}, SECRET), id="not-a-claim"),
+        pytest.param(lambda c: jwt.encode(c, SECRET, algorithm="HS512"), id="other-algorithm"),
+    ],
+)
+def test_only_a_state_this_deployment_signed_for_claims_is_accepted(forge: Any) -> None:
+    issued = installations.issue_claim_state(SECRET, "t1").state
+    claims = jwt.decode(issued, SECRET, algorithms=["HS256"], audience=installations.STATE_AUDIENCE)
+    store = InMemoryInstallationStore()
+    recorded(store, created_at="2099-01-01T00:00:00Z")
+    with pytest.raises(Unauthorized):
+        installations.claim_with_state(store, NO_TABLE, SECRET, 9, forge(claims))
+    untouched = store.get(9)
+    assert untouched is not None and untouched.tenant_id is None
