@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
-from boto3.dynamodb.conditions import Key
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.adapters.dynamodb import StateTable, _from_dynamo, _to_dynamo
@@ -147,6 +146,8 @@ def query_page(
     sk_prefix: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a partition (DynamoDB's own pagination, its last key as the cursor)."""
+    from boto3.dynamodb.conditions import Key  # boto3 is loaded by the table already; not at import
+
     pk_name, sk_name = ("gsi1pk", "gsi1sk") if by_index else ("pk", "sk")
     condition: Any = Key(pk_name).eq(pk)
     if sk_at_least is not None:
