@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 CONFIG_PATH = ".github/mlops-bot.yml"
@@ -53,6 +52,8 @@ class ConfigProblem(BaseModel):
 
 
 def parse(text: str) -> RepositoryFileConfig | ConfigProblem:
+    import yaml  # when a file is parsed, not at import (the management API only needs the models)
+
     try:
         document = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
