@@ -39,7 +39,9 @@ def from_dynamo(value: Any) -> Any:
 class StoredItem(BaseModel):
     """An item as a store keeps it: finite numbers only, unknown stored fields ignored on read."""
 
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, use_enum_values=False)
+    # defer_build: a stored item's validator is built when a store first uses it, not at import
+    # (the management API imports many stores and a request touches one or two).
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, use_enum_values=False, defer_build=True)
 
 
 class Page(BaseModel, Generic[M]):
