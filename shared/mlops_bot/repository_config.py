@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from mlops_bot.drift.model_metrics import ModelThresholds
@@ -78,6 +77,8 @@ class ConfigProblem(BaseModel):
 
 
 def parse(text: str) -> RepositoryFileConfig | ConfigProblem:
+    import yaml  # when a file is parsed, not at import (the management API only needs the models)
+
     try:
         document = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:

@@ -13,8 +13,6 @@ import time
 import uuid
 from typing import Any, Literal
 
-import jwt
-from aws_lambda_powertools.utilities import parameters
 from pydantic import BaseModel
 
 from mlops_bot.errors import ServiceUnavailable, Unauthorized
@@ -26,6 +24,9 @@ REQUIRED_CLAIMS = ["exp", "iat", "sub", "tenant_id", "type"]
 MIN_SECRET_LENGTH = 32
 SECRET_CACHE_SECONDS = 300
 TokenType = Literal["access", "refresh"]
+
+# PyJWT (with cryptography, ~90 ms) and powertools' parameters (boto3) are imported by the calls
+# that use them: an API-key request needs neither, and the management API's cold start pays for none.
 
 
 class Claims(BaseModel):
@@ -43,6 +44,8 @@ def signing_secret(settings: ManagementSettings) -> str:
     """The HS256 key: `MLOPS_BOT_JWT_SECRET` locally, else the Secrets Manager secret (cached)."""
     value = settings.jwt_secret
     if not value and settings.jwt_secret_name:
+        from aws_lambda_powertools.utilities import parameters
+
         value = str(parameters.get_secret(settings.jwt_secret_name, max_age=SECRET_CACHE_SECONDS))
     if not value or len(value) < MIN_SECRET_LENGTH:
         raise ServiceUnavailable(
@@ -63,6 +66,8 @@ def encode(
     family: str | None = None,
     now: int | None = None,
 ) -> tuple[str, Claims]:
+    import jwt
+
     issued = int(time.time()) if now is None else now
     claims = Claims(
         sub=subject,
@@ -85,6 +90,8 @@ def looks_like_jwt(token: str) -> bool:
 
 def decode(secret: str, token: str, expected: TokenType) -> Claims:
     """Verified claims of `token`, or Unauthorized (never which check failed beyond a short reason)."""
+    import jwt
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError as exc:

@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-import boto3
-from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
+
+# boto3 (~300 ms of imports) is loaded when the first table is built, not when this module is
+# imported: the management API's routes name `StateTable` in their signatures at cold start.
 
 Item = dict[str, Any]
 
@@ -49,7 +50,11 @@ class StateTable:
     GSI = "gsi1"
 
     def __init__(self, table_name: str, resource: Any | None = None) -> None:
-        self._resource = resource or boto3.resource("dynamodb")
+        if resource is None:
+            import boto3
+
+            resource = boto3.resource("dynamodb")
+        self._resource = resource
         self.table = self._resource.Table(table_name)
         self.name = table_name
 
@@ -150,6 +155,8 @@ class StateTable:
         limit: int | None = None,
     ) -> list[Item]:
         """Items of one partition (optionally with a sort-key prefix), following pagination."""
+        from boto3.dynamodb.conditions import Key
+
         pk_name, sk_name = ("gsi1pk", "gsi1sk") if by_index else ("pk", "sk")
         condition: Any = Key(pk_name).eq(pk)
         if sk_prefix:
@@ -198,6 +205,8 @@ class StateTable:
         DynamoDB still reads every item of the partition (Select COUNT only saves the transfer), so
         callers bound how often they ask.
         """
+        from boto3.dynamodb.conditions import Attr, Key
+
         pk_name = "gsi1pk" if by_index else "pk"
         kwargs: dict[str, Any] = {"KeyConditionExpression": Key(pk_name).eq(pk), "Select": "COUNT"}
         if by_index:

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 # Answers meaning "this endpoint does not implement the call" (emulators such as moto 5.2 lack
@@ -99,6 +97,9 @@ class Fleet:
         stepfunctions_client: Any | None = None,
         cloudwatch_client: Any | None = None,
     ) -> None:
+        import boto3  # at the first fleet built, not at import (cold start)
+        from botocore.config import Config
+
         self._lambda: Any = lambda_client or boto3.client("lambda")
         self._sqs: Any = sqs_client or boto3.client("sqs")
         # One attempt for move tasks: an endpoint that lacks them answers 500, which must not be retried.

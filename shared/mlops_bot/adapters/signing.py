@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 ALGORITHM = "ECDSA_SHA_256"
@@ -20,7 +19,11 @@ class KmsSigner:
 
     def __init__(self, key_id: str, client: Any | None = None) -> None:
         self.key_id = key_id
-        self._kms = client or boto3.client("kms")
+        if client is None:
+            import boto3  # at the first signer built, not at import (cold start)
+
+            client = boto3.client("kms")
+        self._kms = client
 
     def sign(self, digest: bytes) -> str:
         response = self._kms.sign(KeyId=self.key_id, Message=digest, MessageType="DIGEST", SigningAlgorithm=ALGORITHM)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 
@@ -14,7 +13,11 @@ class Queue:
 
     def __init__(self, url: str, client: Any | None = None) -> None:
         self.url = url
-        self._client = client or boto3.client("sqs")
+        if client is None:
+            import boto3  # at the first queue built, not at import (cold start)
+
+            client = boto3.client("sqs")
+        self._client = client
 
     def send(self, body: dict[str, Any], attributes: dict[str, str] | None = None) -> str:
         """Send one JSON message; returns its SQS message id."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 
@@ -13,7 +12,11 @@ class PlaybookRunner:
     """Starts state machine executions with idempotent names."""
 
     def __init__(self, client: Any | None = None) -> None:
-        self._client = client or boto3.client("stepfunctions")
+        if client is None:
+            import boto3  # at the first runner built, not at import (cold start)
+
+            client = boto3.client("stepfunctions")
+        self._client = client
 
     def start(self, state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
         """Start an execution named `name`; a second start with the same name returns the first ARN."""

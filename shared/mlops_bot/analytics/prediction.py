@@ -44,7 +44,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from mlops_bot.analytics.patterns import Recurrence, Signature, parse_time, signature_of, stamp
-from mlops_bot.messages import BOT_BRANCH_PREFIX, FAILED_CONCLUSIONS
 
 MODEL_NAME = "decayed-failure-rate-cloglog"
 MODEL_VERSION = "1"
@@ -191,6 +190,8 @@ class TenantHistory:
 
         `known_repositories` are monitored repositories to include even without any history yet.
         """
+        from mlops_bot.messages import BOT_BRANCH_PREFIX, FAILED_CONCLUSIONS  # not at the API's cold start
+
         runs: dict[str, list[Run]] = {}
         names: dict[str, str] = {name.lower(): name for name in known_repositories}
         seen_run_ids: set[tuple[str, Any]] = set()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import boto3
 import httpx
 
 log = logging.getLogger(__name__)
@@ -47,7 +46,11 @@ def notify(
     recipients = configuration.get("email_recipients") or []
     if "email" in channels and recipients and sender:
         try:
-            (ses or boto3.client("ses")).send_email(
+            if ses is None:
+                import boto3  # only when an e-mail is sent
+
+                ses = boto3.client("ses")
+            ses.send_email(
                 Source=sender,
                 Destination={"ToAddresses": list(recipients)},
                 Message={"Subject": {"Data": text[:120]}, "Body": {"Text": {"Data": text}}},

@@ -19,9 +19,7 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import utc_now
 from mlops_bot.errors import Conflict, NotFound, ServiceUnavailable
 from mlops_bot.healing import catalog
-from mlops_bot.healing.planner import playbook_for
 from mlops_bot.management import playbooks
-from mlops_bot.messages import HealingReason, HealingRequest
 from mlops_bot.stores.incidents import (
     IN_PROGRESS_STATUSES,
     DynamoIncidentStore,
@@ -104,6 +102,11 @@ def request_healing(
     parameters: dict[str, Any],
     requested_by: str,
 ) -> Ticket:
+    # The planner (with detection and its stores) and the queue messages are loaded by the first
+    # healing request, not by the management API's cold start.
+    from mlops_bot.healing.planner import playbook_for
+    from mlops_bot.messages import HealingReason, HealingRequest
+
     store = DynamoIncidentStore(incidents) if isinstance(incidents, StateTable) else incidents
     incident = store.get(tenant_id, incident_id)
     if incident is None:

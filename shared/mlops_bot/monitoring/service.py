@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
-from mlops_bot.detection.incidents import raise_incident
-from mlops_bot.drift.model_metrics import ModelThresholds, compare_model_metrics
 from mlops_bot.errors import NotFound
-from mlops_bot.messages import MessageQueue
 from mlops_bot.storage import keys
-from mlops_bot.stores.events import DynamoEventStore
 from mlops_bot.stores.incidents import (
     DynamoIncidentStore,
     Incident,
@@ -31,6 +27,12 @@ from mlops_bot.stores.incidents import (
     TimelineEntry,
     TimelineEvent,
 )
+
+if TYPE_CHECKING:
+    from mlops_bot.messages import MessageQueue
+
+# Detection (with the queue messages and the event store) and the model-metrics comparison are
+# imported by the report that needs them: the management API's cold start only builds the models.
 
 DEFAULT_THRESHOLDS = {"default": {"max_relative_drop": 0.05}}
 
@@ -101,6 +103,9 @@ def _signal_id(kind: str, full_name: str, fingerprint: dict[str, Any]) -> str:
 
 
 def _open(table: StateTable, healing_queue: MessageQueue, incident: Incident) -> tuple[str, bool]:
+    from mlops_bot.detection.incidents import raise_incident
+    from mlops_bot.stores.events import DynamoEventStore
+
     stored, is_new = raise_incident(DynamoIncidentStore(table), DynamoEventStore(table), healing_queue, incident)
     return stored.id, is_new
 
@@ -149,6 +154,8 @@ def report_drift(
 def report_model_metrics(
     table: StateTable, healing_queue: MessageQueue, tenant_id: str, full_name: str, posted: ModelMetricsIn
 ) -> SignalOutcome:
+    from mlops_bot.drift.model_metrics import ModelThresholds, compare_model_metrics
+
     repository = _repository(table, tenant_id, full_name)
     configuration = repository.get("configuration") or {}
     thresholds = ModelThresholds.model_validate(configuration.get("model_thresholds") or DEFAULT_THRESHOLDS)

@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
-from boto3.dynamodb.conditions import Key
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.adapters.dynamodb import StateTable, _from_dynamo, _to_dynamo
@@ -40,7 +39,9 @@ def from_dynamo(value: Any) -> Any:
 class StoredItem(BaseModel):
     """An item as a store keeps it: finite numbers only, unknown stored fields ignored on read."""
 
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, use_enum_values=False)
+    # defer_build: a stored item's validator is built when a store first uses it, not at import
+    # (the management API imports many stores and a request touches one or two).
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, use_enum_values=False, defer_build=True)
 
 
 class Page(BaseModel, Generic[M]):
@@ -147,6 +148,8 @@ def query_page(
     sk_prefix: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a partition (DynamoDB's own pagination, its last key as the cursor)."""
+    from boto3.dynamodb.conditions import Key  # boto3 is loaded by the table already; not at import
+
     pk_name, sk_name = ("gsi1pk", "gsi1sk") if by_index else ("pk", "sk")
     condition: Any = Key(pk_name).eq(pk)
     if sk_at_least is not None:
