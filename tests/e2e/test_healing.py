@@ -113,7 +113,7 @@ def test_missing_module_gets_one_fix_pr_and_a_green_run_resolves_it(stack: Local
     assert deliver(stack, repo, 9101, "failure", delivery=delivery).status_code == 200  # GitHub redelivers
 
     branch = f"mlops-bot/{verifying['id']}"
-    pulls = github.calls_to("POST", r"/pulls$")
+    pulls = github.calls_to("POST", rf"/repos/{repo}/pulls$")
     assert len(pulls) == 1
     assert pulls[0].json["head"] == branch and pulls[0].json["base"] == "main"
     fixed = github.file_text(repo, "requirements.txt", ref=branch)

@@ -31,7 +31,7 @@ def require(tool: str) -> str:
 def run(command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> str:
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, (
-        f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-12000:]}\n{done.stderr[-4000:]}"
     )
     return done.stdout
 

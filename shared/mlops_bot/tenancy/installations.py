@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import Conflict, Invalid, NotFound, ServiceUnavailable, Unauthorized, ValidationFailed
+from mlops_bot.repository_names import RepositoryFullName
 from mlops_bot.storage import keys
 from mlops_bot.stores.installations import (
     ClaimMethod,
@@ -477,7 +478,7 @@ def tenant_installation(store: InstallationStore, tenant_id: str, installation_i
 class RepositoryAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    full_name: str = Field(pattern=FULL_NAME_PATTERN)
+    full_name: RepositoryFullName  # GitHub's own rules for owner and name (422 otherwise)
     manual: bool = Field(
         default=False,
         description="Register a repository outside any claimed installation (token/PAT setups, repository webhooks)",

@@ -101,14 +101,15 @@ class Api:
         ]
 
 
-def _lambda_functions() -> list[str]:
-    role = boto3.client("iam").create_role(RoleName="api-test-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+def _lambda_functions(role: str) -> list[str]:
+    """New functions per test: what one test does to the fleet (invocations, errors) stays its own."""
+    suffix = uuid.uuid4().hex[:8]
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as bundle:
         bundle.writestr("handler.py", "def handler(event, context):\n    return {}\n")
     names = []
     for logical_id in FUNCTIONS:
-        name = f"test-{logical_id}"
+        name = f"test-{logical_id}-{suffix}"
         boto3.client("lambda").create_function(
             FunctionName=name,
             Runtime="python3.11",
@@ -138,10 +139,11 @@ def api(aws: MockState, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         )
         aws.extras["api"] = (
             boto3.client("kms").create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"],
-            _lambda_functions(),
+            boto3.client("iam").create_role(RoleName="api-test-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"],
             boto3.client("iam").create_role(RoleName="api-test-sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"],
         )
-    key_id, functions, machine_role = aws.extras["api"]
+    key_id, function_role, machine_role = aws.extras["api"]
+    functions = _lambda_functions(function_role)
     machine = _state_machine(machine_role)
     for name, value in {
         "MLOPS_BOT_JWT_SECRET": JWT_SECRET,
