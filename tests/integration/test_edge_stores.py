@@ -107,7 +107,9 @@ def test_a_repository_is_enrolled_once_and_listed_by_tenant(repositories: Reposi
     assert repositories.enroll(repository("acme/a", tenant="t2"))
     assert [r.full_name for r in repositories.of_tenant("t1")] == ["acme/a", "acme/b"]
     found = repositories.get("t1", "Acme/A")
-    assert found is not None and found.configuration.auto_fix_enabled is True
+    # Nothing set through the API yet: the file (or the bot's default) decides; the API shows the default.
+    assert found is not None and found.configuration.auto_fix_enabled is None
+    assert found.configuration.effective()["auto_fix_enabled"] is True
 
 
 def test_routes_are_first_come_first_served(repositories: RepositoryStore) -> None:

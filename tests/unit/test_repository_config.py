@@ -34,3 +34,26 @@ def test_the_management_api_wins_key_by_key() -> None:
     assert result["drift"]["retrain_workflow"] == "train.yml"
     assert result["drift"]["reference"] == "s3://ml-data/churn/reference.parquet"
     assert result["notification_channels"] == ["slack"]
+
+
+def test_a_repository_enrolled_with_defaults_keeps_the_files_own_settings() -> None:
+    """Enrolment stores no API setting, so `.github/mlops-bot.yml` decides until the API sets one."""
+    from mlops_bot.stores.repositories import InMemoryRepositoryStore, RepositoryConfiguration
+    from mlops_bot.tenancy.service import enroll_repository
+
+    store = InMemoryRepositoryStore()
+    enroll_repository(store, "default", "acme/model", source="test")
+    stored = store.get("default", "acme/model")
+    assert stored is not None
+    api_config = stored.configuration.model_dump(mode="json", exclude_none=True)
+    file_config = parse("auto_fix_enabled: false\ndetection_sensitivity: high\nnotification_channels: [email]\n")
+    assert isinstance(file_config, RepositoryFileConfig)
+
+    effective = merged(file_config, api_config)
+
+    assert effective["detection_sensitivity"] == "high"
+    assert effective["auto_fix_enabled"] is False
+    assert effective["notification_channels"] == ["email"]
+    # Set through the management API, a value wins over the file.
+    api_set = RepositoryConfiguration(detection_sensitivity="low").model_dump(mode="json", exclude_none=True)
+    assert merged(file_config, api_set)["detection_sensitivity"] == "low"

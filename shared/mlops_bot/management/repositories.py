@@ -160,7 +160,7 @@ def repository_details(
     ]
     return RepositoryDetails(
         **summary(repository).model_dump(),
-        configuration=repository.configuration.model_dump(mode="json"),
+        configuration=repository.configuration.effective(),
         statistics=statistics,
         recent_issues=recent,
     )

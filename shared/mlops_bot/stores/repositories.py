@@ -55,14 +55,24 @@ class RepositoryConfiguration(BaseModel):
 
     model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
-    auto_fix_enabled: bool = True
-    notification_channels: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
-        default_factory=list, max_length=10
+    # None: not set through the API, so `.github/mlops-bot.yml` (or the bot's default) decides.
+    # Storing the defaults here would make the API "win" over a file that never lost a setting.
+    auto_fix_enabled: bool | None = None
+    notification_channels: list[Annotated[str, StringConstraints(max_length=32)]] | None = Field(
+        default=None, max_length=10
     )
-    detection_sensitivity: Sensitivity = Sensitivity.MEDIUM
-    custom_playbooks: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
-        default_factory=list, max_length=20
-    )
+    detection_sensitivity: Sensitivity | None = None
+    custom_playbooks: list[Annotated[str, StringConstraints(max_length=64)]] | None = Field(default=None, max_length=20)
+
+    def effective(self) -> dict[str, Any]:
+        """What the API shows: the bot's defaults under whatever was set."""
+        return {
+            "auto_fix_enabled": True,
+            "notification_channels": [],
+            "detection_sensitivity": Sensitivity.MEDIUM.value,
+            "custom_playbooks": [],
+            **self.model_dump(mode="json", exclude_none=True),
+        }
 
     @field_validator("*", mode="after")
     @classmethod
@@ -179,7 +189,10 @@ class DynamoRepositoryStore:
         _configuration_size_ok(configuration)
         updated = self._table.set_fields(
             keys.repository_key(tenant_id, full_name),
-            {"configuration": configuration.model_dump(mode="json"), "configuration_updated_at": updated_at},
+            {
+                "configuration": configuration.model_dump(mode="json", exclude_none=True),
+                "configuration_updated_at": updated_at,
+            },
             if_exists=True,
         )
         return _read(updated)

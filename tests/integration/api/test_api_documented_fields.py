@@ -113,7 +113,7 @@ def test_custom_playbooks_outside_the_catalog_are_refused_not_stored(api: Api) -
     assert refused.status_code == 422
     assert "custom-fix-1" in str(refused.json()["error"]["details"])
     stored = api.table.get(keys.repository_key("default", "acme/model")) or {}
-    assert stored["configuration"]["custom_playbooks"] == []
+    assert stored["configuration"].get("custom_playbooks") is None
     accepted = api.client.put(path, headers=headers, json={"custom_playbooks": ["flaky_test_response"]})
     assert accepted.status_code == 200
 

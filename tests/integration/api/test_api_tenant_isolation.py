@@ -61,7 +61,7 @@ def test_every_id_route_answers_404_to_another_tenant(api: Api, owned: dict[str,
     # nothing changed or was queued on tenant A's behalf
     assert api.healing_messages() == []
     stored = api.table.get(keys.repository_key(OWNER, "acme/secret-model"))
-    assert stored is not None and stored["configuration"]["auto_fix_enabled"] is True
+    assert stored is not None and stored["configuration"].get("auto_fix_enabled") is None  # untouched
     assert api.table.get(keys.pipeline_key(OWNER, owned["pipeline"])) is not None
     # and the owner still reaches all of it
     owner = api.key("admin", tenant=OWNER)
