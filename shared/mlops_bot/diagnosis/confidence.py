@@ -24,10 +24,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from functools import lru_cache
-from importlib import resources
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from mlops_bot.diagnosis.problem import Category, Problem
+from mlops_bot.diagnosis import package_data
+from mlops_bot.diagnosis.category import Category
+
+if TYPE_CHECKING:
+    from mlops_bot.diagnosis.problem import Problem
 
 Sensitivity = Literal["low", "medium", "high"]
 
@@ -94,7 +97,7 @@ def would_open_fix_pr(problem: Problem, threshold: float) -> bool:
 def calibration_table() -> Mapping[str, tuple[int, int]]:
     """``kind -> (diagnoses, correct)`` measured on the corpus (see ``bench/bench_diagnosis.py --calibrate``)."""
     try:
-        text = resources.files("mlops_bot.diagnosis").joinpath(CALIBRATION_FILE).read_text(encoding="utf-8")
+        text = package_data.read_text(CALIBRATION_FILE)
     except FileNotFoundError:
         return {}
     payload = json.loads(text)

@@ -7,14 +7,14 @@ cut, and zip members are opened as streams.
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    import zipfile
 
 # A line longer than this is cut (the rest is skipped, the line still counts once): a minified bundle or
 # a progress bar without newlines must not make memory grow with the line.
@@ -147,6 +147,8 @@ def open_text_log(path: str) -> BinaryStream:
     with open(path, "rb") as probe:
         head = probe.read(4)
     if sniff(head) == "gzip":
+        import gzip
+
         return cast(BinaryStream, gzip.open(path, "rb"))
     return open(path, "rb", buffering=1 << 20)
 
@@ -178,6 +180,8 @@ def list_run_logs(archive: zipfile.ZipFile) -> tuple[list[JobLog], list[StepLog]
 
     Only the central directory is read; members are opened later, one at a time.
     """
+    from pathlib import PurePosixPath
+
     jobs: list[JobLog] = []
     steps: list[StepLog] = []
     for info in archive.infolist():
