@@ -24,15 +24,19 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
 
 from mlops_bot.diagnosis import package_data
 from mlops_bot.diagnosis.category import Category
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs the CLI start ~5 ms
 if TYPE_CHECKING:
+    from typing import Literal
+
     from mlops_bot.diagnosis.problem import Problem
 
-Sensitivity = Literal["low", "medium", "high"]
+    Sensitivity = Literal["low", "medium", "high"]
+else:
+    Sensitivity = str
 
 THRESHOLDS: Mapping[str, float] = {"low": 0.95, "medium": 0.85, "high": 0.75}
 DEFAULT_SENSITIVITY: Sensitivity = "medium"

@@ -21,12 +21,12 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from mlops_bot.diagnosis import package_data
+from mlops_bot.diagnosis.records import FrozenRecord
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs the CLI start ~5 ms
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -189,11 +189,15 @@ def is_known_module(module: str) -> bool:
 # Regeneration from real distributions
 
 
-@dataclass(frozen=True, slots=True)
-class _Claim:
+class _Claim(FrozenRecord):
+    __slots__ = ("distribution", "module", "namespace")
+    _fields = ("module", "distribution", "namespace")
     module: str
     distribution: str
     namespace: bool
+
+    def __init__(self, module: str, distribution: str, namespace: bool) -> None:
+        self._init(module=module, distribution=distribution, namespace=namespace)
 
 
 def claims_from_files(distribution: str, paths: Iterable[str]) -> Iterator[_Claim]:
@@ -283,13 +287,17 @@ def _installed_claims(exclude: Collection[str]) -> Iterator[_Claim]:
         yield from claims_from_files(name, (str(path) for path in dist.files))
 
 
-@dataclass(frozen=True, slots=True)
-class Resolution:
+class Resolution(FrozenRecord):
     """The outcome of `resolve`: the mapping, plus what a maintainer may want to curate."""
 
+    __slots__ = ("ambiguous", "modules", "namespaces")
+    _fields = ("modules", "namespaces", "ambiguous")
     modules: dict[str, str]
     namespaces: list[str]
     ambiguous: dict[str, list[str]]
+
+    def __init__(self, modules: dict[str, str], namespaces: list[str], ambiguous: dict[str, list[str]]) -> None:
+        self._init(modules=modules, namespaces=namespaces, ambiguous=ambiguous)
 
 
 def resolve(claims: Iterable[_Claim]) -> Resolution:

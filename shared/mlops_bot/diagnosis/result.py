@@ -8,35 +8,51 @@ prints, and hands anything the standard library's encoder could spell differentl
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections import namedtuple
 
 from mlops_bot.diagnosis.category import Category
+from mlops_bot.diagnosis.records import FrozenRecord
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs the CLI start ~5 ms
 if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+
     from mlops_bot.diagnosis.problem import Problem
 
+    class Cited(NamedTuple):
+        """One log line backing a diagnosis, as `Evidence` holds it: 1-based `line` and its `text`."""
 
-class Cited(NamedTuple):
-    """One log line backing a diagnosis, as `Evidence` holds it: 1-based `line` and its `text`."""
+        line: int
+        text: str
 
-    line: int
-    text: str
+else:
+    Cited = namedtuple("Cited", ["line", "text"])  # typing.NamedTuple would import typing
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnosis:
+class Diagnosis(FrozenRecord):
     """The fields of `Problem`, unvalidated (the classifier only ever builds valid ones)."""
 
+    __slots__ = ("category", "confidence", "details", "evidence", "kind", "step")
+    _fields = ("category", "kind", "details", "evidence", "confidence", "step")
     category: Category
     kind: str
     details: dict[str, Any]
     evidence: tuple[Cited, ...]
     confidence: float
-    step: str | None = None
+    step: str | None
+
+    def __init__(
+        self,
+        category: Category,
+        kind: str,
+        details: dict[str, Any],
+        evidence: tuple[Cited, ...],
+        confidence: float,
+        step: str | None = None,
+    ) -> None:
+        self._init(category=category, kind=kind, details=details, evidence=evidence, confidence=confidence, step=step)
 
     @classmethod
     def unknown(cls, reason: str) -> Diagnosis:
@@ -44,7 +60,9 @@ class Diagnosis:
         return cls(Category.UNKNOWN, "unknown", {"reason": reason}, (), 0.0)
 
     def replace(self, **changes: Any) -> Diagnosis:
-        return dataclasses.replace(self, **changes)
+        values = {name: getattr(self, name) for name in self._fields}
+        values.update(changes)
+        return Diagnosis(**values)
 
     def to_problem(self) -> Problem:
         """The validated `Problem` (imports pydantic)."""

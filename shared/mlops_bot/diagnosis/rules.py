@@ -15,13 +15,16 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
 
 from mlops_bot.diagnosis.category import Category
 from mlops_bot.diagnosis.lazy_re import lazy
 from mlops_bot.diagnosis.module_packages import canonical, is_known_module, module_to_package, namespace_modules
+from mlops_bot.diagnosis.records import FrozenRecord, Record
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs the CLI start ~5 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 LogLine = tuple[int, str]
 
@@ -38,38 +41,61 @@ class Strength(Enum):
     SECONDARY = "secondary"
 
 
-@dataclass(slots=True)
-class Finding:
+class Finding(Record):
     """A rule's verdict before it becomes a `Problem` (line numbers still plain tuples)."""
 
-    category: Category
-    kind: str
-    confidence: float
-    details: dict[str, Any] = field(default_factory=dict)
-    evidence: list[LogLine] = field(default_factory=list)
+    __slots__ = ("category", "confidence", "details", "evidence", "kind")
+    _fields = ("category", "kind", "confidence", "details", "evidence")
+
+    def __init__(
+        self,
+        category: Category,
+        kind: str,
+        confidence: float,
+        details: dict[str, Any] | None = None,
+        evidence: list[LogLine] | None = None,
+    ) -> None:
+        self.category = category
+        self.kind = kind
+        self.confidence = confidence
+        self.details: dict[str, Any] = {} if details is None else details
+        self.evidence: list[LogLine] = [] if evidence is None else evidence
 
 
-@dataclass(frozen=True, slots=True)
-class RunGroup:
+class RunGroup(FrozenRecord):
     """A ``##[group]Run <command>`` block: the step's command line(s), used for step names and limits."""
 
+    __slots__ = ("line", "script", "title")
+    _fields = ("line", "title", "script")
     line: int
     title: str
-    script: tuple[str, ...] = ()
+    script: tuple[str, ...]
+
+    def __init__(self, line: int, title: str, script: tuple[str, ...] = ()) -> None:
+        self._init(line=line, title=title, script=script)
 
     @property
     def command(self) -> str:
         return self.title[4:] if self.title.startswith("Run ") else self.title
 
 
-@dataclass(slots=True)
-class Context:
+class Context(Record):
     """What builders may look at: the retained lines (in order), the step groups, caller knowledge."""
 
-    lines: Sequence[LogLine]
-    groups: Sequence[RunGroup] = ()
-    own_packages: Collection[str] = ()
-    passed_tests: Collection[str] = ()
+    __slots__ = ("groups", "lines", "own_packages", "passed_tests")
+    _fields = ("lines", "groups", "own_packages", "passed_tests")
+
+    def __init__(
+        self,
+        lines: Sequence[LogLine],
+        groups: Sequence[RunGroup] = (),
+        own_packages: Collection[str] = (),
+        passed_tests: Collection[str] = (),
+    ) -> None:
+        self.lines = lines
+        self.groups = groups
+        self.own_packages = own_packages
+        self.passed_tests = passed_tests
 
     def back(self, idx: int, limit: int = CONTEXT_LINES) -> Iterator[tuple[int, str]]:
         """Lines before `idx`, nearest first, as (index, text)."""
@@ -101,13 +127,17 @@ class Context:
         return indexes
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(FrozenRecord):
     """A regex match of a rule on one retained line."""
 
+    __slots__ = ("ctx", "idx", "match")
+    _fields = ("ctx", "idx", "match")
     ctx: Context
     idx: int
     match: re.Match[str]
+
+    def __init__(self, ctx: Context, idx: int, match: re.Match[str]) -> None:
+        self._init(ctx=ctx, idx=idx, match=match)
 
     @property
     def line(self) -> LogLine:
@@ -117,27 +147,78 @@ class Hit:
 Builder = Callable[["Rule", Hit], Finding | None]
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(FrozenRecord):
     """One failure message: literal pre-filters, a regex, and how to turn a match into a `Finding`.
 
     `explains_tests` marks rules whose message, found inside a failing test's traceback, is the real
     cause (a missing module or data file), so the test-summary rules can report that instead.
     """
 
+    __slots__ = (
+        "_regex",
+        "build",
+        "category",
+        "confidence",
+        "explains_tests",
+        "kind",
+        "literals",
+        "name",
+        "pattern",
+        "retain",
+        "strength",
+    )
+    _fields = (
+        "name",
+        "category",
+        "kind",
+        "pattern",
+        "literals",
+        "confidence",
+        "strength",
+        "build",
+        "explains_tests",
+        "retain",
+    )
     name: str
     category: Category
     kind: str
     pattern: str
     literals: tuple[str, ...]
     confidence: float
-    strength: Strength = Strength.STRONG
-    build: Builder | None = None
-    explains_tests: bool = False
+    strength: Strength
+    build: Builder | None
+    explains_tests: bool
     # Literals that make the streaming pass keep a line from anywhere in the log; None means `literals`.
     # Empty for messages that only matter near the end, when their literal is too common to scan for.
-    retain: tuple[str, ...] | None = None
-    _regex: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
+    retain: tuple[str, ...] | None
+    _regex: re.Pattern[str] | None
+
+    def __init__(
+        self,
+        name: str,
+        category: Category,
+        kind: str,
+        pattern: str,
+        literals: tuple[str, ...],
+        confidence: float,
+        strength: Strength = Strength.STRONG,
+        build: Builder | None = None,
+        explains_tests: bool = False,
+        retain: tuple[str, ...] | None = None,
+    ) -> None:
+        self._init(
+            name=name,
+            category=category,
+            kind=kind,
+            pattern=pattern,
+            literals=literals,
+            confidence=confidence,
+            strength=strength,
+            build=build,
+            explains_tests=explains_tests,
+            retain=retain,
+            _regex=None,
+        )
 
     @property
     def regex(self) -> re.Pattern[str]:
