@@ -13,7 +13,7 @@ import os
 import re
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, MatchKind
 
@@ -93,9 +93,16 @@ def _automaton() -> BytesAhoCorasick:
 
 
 _AUTOMATON = _automaton()
-# The same question as the prefilter regex (does a line hold any literal?) for `feed_bytes`'s few
-# candidate lines: an automaton builds in well under a millisecond, the regex takes ~10 ms to compile.
+# The same question as the prefilter regex (does a line hold any literal?) for a small log's few
+# candidate lines: an automaton builds in well under a millisecond, the regex takes ~10 ms to compile
+# but then answers faster (a big log has thousands of candidates). `feed_bytes` picks by block size.
 _PREFILTER_AUTOMATON = AhoCorasick(sorted(_PREFILTER_LITERALS), matchkind=MatchKind.LeftmostFirst)
+PREFILTER_REGEX_MIN_BYTES = 64 * 1024
+
+
+def _automaton_search(text: str) -> list[tuple[int, int, int]] | None:
+    """`_PREFILTER.search` answered by `_PREFILTER_AUTOMATON`: not None when `text` holds a literal."""
+    return _PREFILTER_AUTOMATON.find_matches_as_indexes(text) or None
 
 
 def _normalize(raw: str) -> str:
@@ -178,7 +185,10 @@ class LogScanner:
         base = self.count
         total = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
         find, rfind, count_nl = block.find, block.rfind, block.count
-        holds_literal = _PREFILTER_AUTOMATON.find_matches_as_indexes
+        if len(block) >= PREFILTER_REGEX_MIN_BYTES or _PREFILTER.is_compiled:
+            search: Callable[[str], object] = _PREFILTER.compiled.search
+        else:
+            search = _automaton_search
         if self._script_pending:
             self._capture_script(block, 0)
         position, lineno = 0, base  # lineno: number of the line that ends just before `position`
@@ -192,7 +202,7 @@ class LogScanner:
                 stop = len(block)
             position = stop + 1
             text = _normalize(block[start : min(stop, start + MAX_LINE_CHARS)].decode("utf-8", "replace"))
-            if holds_literal(text):
+            if search(text) is not None:
                 self.count = lineno
                 self._retain(text)
                 if self._script_pending:

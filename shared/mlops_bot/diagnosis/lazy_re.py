@@ -30,6 +30,10 @@ class LazyPattern:
         return self._source
 
     @property
+    def is_compiled(self) -> bool:
+        return self._compiled is not None
+
+    @property
     def compiled(self) -> re.Pattern[str]:
         compiled = self._compiled
         if compiled is None:

@@ -61,3 +61,16 @@ def test_details_the_standard_encoder_would_spell_differently_go_through_pydanti
 
     assert diagnosis.to_json() == expected
     assert isinstance(diagnosis.to_problem(), Problem)
+
+
+def test_small_and_large_logs_keep_the_same_lines() -> None:
+    """A small log's candidate lines are checked by an automaton, a large one's by the trie regex: same answer."""
+    from mlops_bot.diagnosis.classifier import _PREFILTER, _automaton_search, _normalize
+
+    lines = [
+        _normalize(raw) for path in CORPUS.rglob("*.log") for raw in path.read_text("utf-8", "replace").split("\n")
+    ]
+    assert len(lines) > 10_000
+    assert [line for line in lines if _automaton_search(line) is not None] == [
+        line for line in lines if _PREFILTER.search(line) is not None
+    ]
