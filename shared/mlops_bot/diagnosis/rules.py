@@ -1,7 +1,7 @@
 """Typed rules that recognise real CI failure messages.
 
 Each `Rule` pairs cheap literal pre-filters (``in`` checks, so most lines cost a few substring tests)
-with one precompiled regex, and a builder that reads the surrounding lines to fill `details` and to
+with one regex (compiled on first use), and a builder that reads the surrounding lines to fill `details` and to
 tell look-alikes apart (a ``No matching distribution`` after ``Connection refused`` is the network, not
 the version pin). Strong rules decide; secondary rules (``Killed``, ``exit code 137``, ``##[error]``)
 only point at the likely failure line with low confidence, as in Debian Janitor's buildlog-consultant.
