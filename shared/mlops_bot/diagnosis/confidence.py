@@ -24,12 +24,19 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from functools import lru_cache
-from importlib import resources
-from typing import Literal
 
-from mlops_bot.diagnosis.problem import Category, Problem
+from mlops_bot.diagnosis import package_data
+from mlops_bot.diagnosis.category import Category
 
-Sensitivity = Literal["low", "medium", "high"]
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs the CLI start ~5 ms
+if TYPE_CHECKING:
+    from typing import Literal
+
+    from mlops_bot.diagnosis.problem import Problem
+
+    Sensitivity = Literal["low", "medium", "high"]
+else:
+    Sensitivity = str
 
 THRESHOLDS: Mapping[str, float] = {"low": 0.95, "medium": 0.85, "high": 0.75}
 DEFAULT_SENSITIVITY: Sensitivity = "medium"
@@ -94,7 +101,7 @@ def would_open_fix_pr(problem: Problem, threshold: float) -> bool:
 def calibration_table() -> Mapping[str, tuple[int, int]]:
     """``kind -> (diagnoses, correct)`` measured on the corpus (see ``bench/bench_diagnosis.py --calibrate``)."""
     try:
-        text = resources.files("mlops_bot.diagnosis").joinpath(CALIBRATION_FILE).read_text(encoding="utf-8")
+        text = package_data.read_text(CALIBRATION_FILE)
     except FileNotFoundError:
         return {}
     payload = json.loads(text)

@@ -7,14 +7,18 @@ cut, and zip members are opened as streams.
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
-import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import PurePosixPath
-from typing import IO, cast
+
+from mlops_bot.diagnosis.records import FrozenRecord
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs the CLI start ~5 ms
+if TYPE_CHECKING:
+    import zipfile
+    from typing import IO
+
+    BinaryStream = IO[bytes]
 
 # A line longer than this is cut (the rest is skipped, the line still counts once): a minified bundle or
 # a progress bar without newlines must not make memory grow with the line.
@@ -72,9 +76,6 @@ def clean_terminal(text: str) -> str:
     if "\r" in text:
         text = text.rsplit("\r", 1)[-1] or text.replace("\r", "")
     return text
-
-
-BinaryStream = IO[bytes]
 
 
 def iter_text_lines(stream: BinaryStream) -> Iterator[str]:
@@ -147,27 +148,38 @@ def open_text_log(path: str) -> BinaryStream:
     with open(path, "rb") as probe:
         head = probe.read(4)
     if sniff(head) == "gzip":
-        return cast(BinaryStream, gzip.open(path, "rb"))
+        import gzip
+        from typing import cast
+
+        return cast("BinaryStream", gzip.open(path, "rb"))
     return open(path, "rb", buffering=1 << 20)
 
 
-@dataclass(frozen=True, slots=True)
-class StepLog:
+class StepLog(FrozenRecord):
     """One per-step file of a run-logs zip, e.g. ``build/2_Install dependencies.txt``."""
 
+    __slots__ = ("job", "member", "name", "number")
+    _fields = ("member", "job", "number", "name")
     member: str
     job: str
     number: int
     name: str
 
+    def __init__(self, member: str, job: str, number: int, name: str) -> None:
+        self._init(member=member, job=job, number=number, name=name)
 
-@dataclass(frozen=True, slots=True)
-class JobLog:
+
+class JobLog(FrozenRecord):
     """One full job log at the top of a run-logs zip, e.g. ``0_build.txt``."""
 
+    __slots__ = ("member", "name", "number")
+    _fields = ("member", "number", "name")
     member: str
     number: int
     name: str
+
+    def __init__(self, member: str, number: int, name: str) -> None:
+        self._init(member=member, number=number, name=name)
 
 
 _NUMBERED = re.compile(r"^(\d+)_(.*)\.txt$")
@@ -178,6 +190,8 @@ def list_run_logs(archive: zipfile.ZipFile) -> tuple[list[JobLog], list[StepLog]
 
     Only the central directory is read; members are opened later, one at a time.
     """
+    from pathlib import PurePosixPath
+
     jobs: list[JobLog] = []
     steps: list[StepLog] = []
     for info in archive.infolist():

@@ -19,14 +19,16 @@ import argparse
 import json
 import re
 import sys
-import zipfile
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from email.parser import HeaderParser
 from functools import lru_cache
-from importlib import metadata, resources
-from pathlib import Path
+
+from mlops_bot.diagnosis import package_data
+from mlops_bot.diagnosis.records import FrozenRecord
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs the CLI start ~5 ms
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DATA_FILE = "module_packages.json"
 
@@ -127,7 +129,7 @@ def canonical(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _load_data() -> tuple[Mapping[str, str], frozenset[str]]:
-    raw = resources.files(__package__).joinpath(DATA_FILE).read_text(encoding="utf-8")
+    raw = package_data.read_text(DATA_FILE)
     payload = json.loads(raw)
     generated: dict[str, str] = payload["modules"]
     namespaces = frozenset(payload.get("namespaces", [])) | CURATED_NAMESPACES
@@ -187,11 +189,15 @@ def is_known_module(module: str) -> bool:
 # Regeneration from real distributions
 
 
-@dataclass(frozen=True, slots=True)
-class _Claim:
+class _Claim(FrozenRecord):
+    __slots__ = ("distribution", "module", "namespace")
+    _fields = ("module", "distribution", "namespace")
     module: str
     distribution: str
     namespace: bool
+
+    def __init__(self, module: str, distribution: str, namespace: bool) -> None:
+        self._init(module=module, distribution=distribution, namespace=namespace)
 
 
 def claims_from_files(distribution: str, paths: Iterable[str]) -> Iterator[_Claim]:
@@ -254,6 +260,8 @@ def _module_stem(filename: str) -> str | None:
 
 
 def _wheel_claims(wheel: Path) -> Iterator[_Claim]:
+    import zipfile
+
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         metadata_member = next((n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None)
@@ -261,6 +269,8 @@ def _wheel_claims(wheel: Path) -> Iterator[_Claim]:
             return
         with archive.open(metadata_member) as stream:
             head = stream.read(64 * 1024).decode("utf-8", "replace").split("\n\n", 1)[0]
+        from email.parser import HeaderParser
+
         distribution = HeaderParser().parsestr(head).get("Name")
         if not distribution:
             return
@@ -268,6 +278,8 @@ def _wheel_claims(wheel: Path) -> Iterator[_Claim]:
 
 
 def _installed_claims(exclude: Collection[str]) -> Iterator[_Claim]:
+    from importlib import metadata
+
     for dist in metadata.distributions():
         name = dist.metadata["Name"]
         if not name or canonical(name) in exclude or dist.files is None:
@@ -275,13 +287,17 @@ def _installed_claims(exclude: Collection[str]) -> Iterator[_Claim]:
         yield from claims_from_files(name, (str(path) for path in dist.files))
 
 
-@dataclass(frozen=True, slots=True)
-class Resolution:
+class Resolution(FrozenRecord):
     """The outcome of `resolve`: the mapping, plus what a maintainer may want to curate."""
 
+    __slots__ = ("ambiguous", "modules", "namespaces")
+    _fields = ("modules", "namespaces", "ambiguous")
     modules: dict[str, str]
     namespaces: list[str]
     ambiguous: dict[str, list[str]]
+
+    def __init__(self, modules: dict[str, str], namespaces: list[str], ambiguous: dict[str, list[str]]) -> None:
+        self._init(modules=modules, namespaces=namespaces, ambiguous=ambiguous)
 
 
 def resolve(claims: Iterable[_Claim]) -> Resolution:
@@ -330,6 +346,8 @@ def resolve(claims: Iterable[_Claim]) -> Resolution:
 
 def regenerate(wheel_dirs: Iterable[Path], exclude: Collection[str] = ("mlops-bot",)) -> dict[str, object]:
     """Build the JSON payload from the running environment plus every wheel under `wheel_dirs`."""
+    import zipfile
+
     claims: list[_Claim] = list(_installed_claims({canonical(e) for e in exclude}))
     sources = ["installed distributions of the generating environment"]
     for folder in wheel_dirs:
@@ -353,6 +371,8 @@ def regenerate(wheel_dirs: Iterable[Path], exclude: Collection[str] = ("mlops-bo
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point for regeneration (kept here so the generator ships with its data)."""
+    from pathlib import Path
+
     parser = argparse.ArgumentParser(description="Regenerate the module -> PyPI distribution mapping.")
     parser.add_argument("--wheels", type=Path, action="append", default=[], help="folder searched for *.whl")
     parser.add_argument("--output", type=Path, default=Path(__file__).with_name(DATA_FILE))

@@ -26,17 +26,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from mlops_bot.diagnosis import rules as core
-from mlops_bot.diagnosis.problem import Category
+from mlops_bot.diagnosis.category import Category
+from mlops_bot.diagnosis.lazy_re import Regex, lazy
 from mlops_bot.diagnosis.rules import Context, Finding, Hit, LogLine, Rule, Strength, workspace_relative
 
-_PY_EXCEPTION = re.compile(
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs the CLI start ~5 ms
+if TYPE_CHECKING:
+    from typing import Any
+
+_PY_EXCEPTION = lazy(
     r"^(?:E +)?(?P<exc>(?:[A-Za-z_][A-Za-z0-9_]*\.)*[A-Za-z_][A-Za-z0-9_]*(?:Error|Exception|Exit|Failure))"
     r"(?:: (?P<message>.*)|$)"
 )
-_NPM_PREFIX = re.compile(r"^npm (?:ERR!|error|warn) ?")
+_NPM_PREFIX = lazy(r"^npm (?:ERR!|error|warn) ?")
 _MAX_SESSION_LINES = 5_000
 
 
@@ -44,7 +48,7 @@ def _evidence_line(hit: Hit, idx: int) -> LogLine:
     return hit.ctx.lines[idx]
 
 
-def _forward_match(hit: Hit, pattern: re.Pattern[str], limit: int = 80) -> tuple[int, re.Match[str]] | None:
+def _forward_match(hit: Hit, pattern: Regex, limit: int = 80) -> tuple[int, re.Match[str]] | None:
     for i, text in hit.ctx.forward(hit.idx, limit):
         found = pattern.search(text)
         if found is not None:
@@ -52,7 +56,7 @@ def _forward_match(hit: Hit, pattern: re.Pattern[str], limit: int = 80) -> tuple
     return None
 
 
-def _back_match(hit: Hit, pattern: re.Pattern[str], limit: int = 80) -> tuple[int, re.Match[str]] | None:
+def _back_match(hit: Hit, pattern: Regex, limit: int = 80) -> tuple[int, re.Match[str]] | None:
     for i, text in hit.ctx.back(hit.idx, limit):
         if text.startswith("##[group]Run "):
             return None
@@ -81,7 +85,7 @@ _LOCK_TOOLS = (
 )
 
 
-_LOCK_STALE = re.compile(
+_LOCK_STALE = lazy(
     r"changed significantly since (?:poetry\.lock|the lock ?file) was last generated"
     r"|[Ll]ock ?file.{0,80}(?:out of date|outdated|not up to date|needs to be updated"
     r"|is not consistent|not in sync|does not match|doesn't match)"
@@ -207,8 +211,8 @@ _HEADER_PACKAGES = {
     "geos_c.h": "libgeos-dev",
     "proj.h": "libproj-dev",
 }
-_FATAL_HEADER = re.compile(r"fatal error: (?P<header>[^ :]+\.h(?:pp)?): No such file or directory")
-_COMPILER_ERROR = re.compile(r"(?:^|: )(?:fatal )?error: (?!command ')(?P<message>.+)$")
+_FATAL_HEADER = lazy(r"fatal error: (?P<header>[^ :]+\.h(?:pp)?): No such file or directory")
+_COMPILER_ERROR = lazy(r"(?:^|: )(?:fatal )?error: (?!command ')(?P<message>.+)$")
 
 
 def _missing_header(rule: Rule, hit: Hit) -> Finding | None:
@@ -222,7 +226,7 @@ def _missing_header(rule: Rule, hit: Hit) -> Finding | None:
     return rule.finding(hit, details)
 
 
-_COMPILERS = re.compile(
+_COMPILERS = lazy(
     r"^(?:.*/)?(?:[a-z0-9_]+-)*(?:gcc|g\+\+|cc|c\+\+|clang|clang\+\+|icx|icpx|nvcc|gfortran|cl\.exe)(?:-[0-9.]+)?$"
 )
 
@@ -288,7 +292,7 @@ def _pkg_config(rule: Rule, hit: Hit) -> Finding | None:
 # Notebooks
 
 
-_CELL_EXCEPTION = re.compile(
+_CELL_EXCEPTION = lazy(
     r"^(?P<exc>(?:[A-Za-z_][A-Za-z0-9_]*\.)*[A-Za-z_][A-Za-z0-9_]*(?:Error|Exception|Exit|Interrupt))"
     r"(?::(?: (?P<message>.*))?)?$"
 )
@@ -399,8 +403,8 @@ def _great_expectations(rule: Rule, hit: Hit) -> Finding | None:
 # Hubs and object stores
 
 
-_HF_URL = re.compile(r"for url: \S*?/api/(?P<type>models|datasets|spaces)/(?P<repo>[^/\s]+/[^/\s]+)")
-_HF_RESOLVE = re.compile(r"https?://\S+?/(?:(?P<type>datasets|spaces)/)?(?P<repo>[^/\s]+/[^/\s]+)/resolve/")
+_HF_URL = lazy(r"for url: \S*?/api/(?P<type>models|datasets|spaces)/(?P<repo>[^/\s]+/[^/\s]+)")
+_HF_RESOLVE = lazy(r"https?://\S+?/(?:(?P<type>datasets|spaces)/)?(?P<repo>[^/\s]+/[^/\s]+)/resolve/")
 
 
 def _hub(rule: Rule, hit: Hit) -> Finding | None:
@@ -457,9 +461,7 @@ def _cloud_status(rule: Rule, hit: Hit) -> Finding | None:
 # Test runners of other languages
 
 
-def _collect(
-    hit: Hit, pattern: re.Pattern[str], limit: int = 2_000, stop_at_run: bool = True
-) -> list[tuple[int, re.Match[str]]]:
+def _collect(hit: Hit, pattern: Regex, limit: int = 2_000, stop_at_run: bool = True) -> list[tuple[int, re.Match[str]]]:
     found: list[tuple[int, re.Match[str]]] = []
     for i, text in hit.ctx.back(hit.idx, limit):
         if stop_at_run and text.startswith("##[group]Run "):
@@ -471,8 +473,8 @@ def _collect(
     return found
 
 
-_JEST_TEST = re.compile(r"^ *\u25cf (?P<name>(?!Console)(?!Test suite failed to run).+)$")
-_JEST_SUITE_FAILED = re.compile(r"^ *\u25cf Test suite failed to run")
+_JEST_TEST = lazy(r"^ *\u25cf (?P<name>(?!Console)(?!Test suite failed to run).+)$")
+_JEST_SUITE_FAILED = lazy(r"^ *\u25cf Test suite failed to run")
 
 
 def _jest(rule: Rule, hit: Hit) -> Finding | None:
@@ -490,7 +492,7 @@ def _jest(rule: Rule, hit: Hit) -> Finding | None:
     return rule.finding(hit, details, [*evidence, hit.line])
 
 
-_VITEST_TEST = re.compile(r"^ *(?:FAIL|\u00d7|\u2715) +(?P<name>\S.*?>.+?)(?: [0-9]+ms)?$")
+_VITEST_TEST = lazy(r"^ *(?:FAIL|\u00d7|\u2715) +(?P<name>\S.*?>.+?)(?: [0-9]+ms)?$")
 
 
 def _vitest(rule: Rule, hit: Hit) -> Finding | None:
@@ -501,7 +503,7 @@ def _vitest(rule: Rule, hit: Hit) -> Finding | None:
     return rule.finding(hit, details, [*evidence, hit.line])
 
 
-_MOCHA_TEST = re.compile(r"^ +[0-9]+\) (?P<name>\S.*?):?$")
+_MOCHA_TEST = lazy(r"^ +[0-9]+\) (?P<name>\S.*?):?$")
 
 
 def _mocha(rule: Rule, hit: Hit) -> Finding | None:
@@ -526,8 +528,8 @@ def _mocha(rule: Rule, hit: Hit) -> Finding | None:
     return rule.finding(hit, details, evidence)
 
 
-_GO_FAIL = re.compile(r"^\s*--- FAIL: (?P<test>\S+)")
-_GO_PANIC = re.compile(r"^panic: (?P<message>.+)$")
+_GO_FAIL = lazy(r"^\s*--- FAIL: (?P<test>\S+)")
+_GO_PANIC = lazy(r"^panic: (?P<message>.+)$")
 
 
 def _go_test(rule: Rule, hit: Hit) -> Finding | None:
@@ -546,8 +548,8 @@ def _go_test(rule: Rule, hit: Hit) -> Finding | None:
     return rule.finding(hit, details, [*evidence[:6], hit.line])
 
 
-_CARGO_TEST = re.compile(r"^---- (?P<test>\S+) stdout ----$")
-_CARGO_PANIC = re.compile(r"panicked at (?P<where>\S+?):?$|panicked at '(?P<message>.*)', (?P<where2>\S+)$")
+_CARGO_TEST = lazy(r"^---- (?P<test>\S+) stdout ----$")
+_CARGO_PANIC = lazy(r"panicked at (?P<where>\S+?):?$|panicked at '(?P<message>.*)', (?P<where2>\S+)$")
 
 
 def _cargo(rule: Rule, hit: Hit) -> Finding | None:
@@ -564,7 +566,7 @@ def _cargo(rule: Rule, hit: Hit) -> Finding | None:
     return rule.finding(hit, details, [*evidence, hit.line])
 
 
-_GO_COMPILE = re.compile(
+_GO_COMPILE = lazy(
     r"syntax error: |undefined: |declared (?:and|but) not used|cannot use |imported (?:and|but) not used"
 )
 _GO_LINTERS = (("golangci-lint", "golangci-lint"), ("staticcheck", "staticcheck"), ("go vet", "go-vet"))
@@ -586,7 +588,7 @@ def _go_diagnostic(rule: Rule, hit: Hit) -> Finding | None:
     return None
 
 
-_JEST_SUITE_ERROR = re.compile(r"^ *(?P<exc>[A-Za-z]*Error|Cannot find module|Jest encountered)(?::| )")
+_JEST_SUITE_ERROR = lazy(r"^ *(?P<exc>[A-Za-z]*Error|Cannot find module|Jest encountered)(?::| )")
 
 
 def _jest_suites(rule: Rule, hit: Hit) -> Finding | None:
@@ -619,13 +621,11 @@ def _jest_suites(rule: Rule, hit: Hit) -> Finding | None:
 # --------------------------------------------------------------------------------------------------
 # Wrappers: pre-commit, tox, nox
 
-_PRECOMMIT_RESULT = re.compile(r"^(?P<name>\S.*?)\.{3,}(?:\([^)]*\))?(?P<result>Passed|Failed|Skipped)$")
-_HOOK_FILE = re.compile(
-    r"^(?:reformatted |would reformat |Fixing |)(?P<file>[A-Za-z0-9_./-]+\.[A-Za-z0-9]+)(?::[0-9]+|$)"
-)
+_PRECOMMIT_RESULT = lazy(r"^(?P<name>\S.*?)\.{3,}(?:\([^)]*\))?(?P<result>Passed|Failed|Skipped)$")
+_HOOK_FILE = lazy(r"^(?:reformatted |would reformat |Fixing |)(?P<file>[A-Za-z0-9_./-]+\.[A-Za-z0-9]+)(?::[0-9]+|$)")
 _SESSION = "session-failed"
-_HOOK_EXECUTABLE_MISSING = re.compile(r"^Executable `(?P<command>[^`]+)` not found")
-_PRECOMMIT_HOOK_ID = re.compile(r"^- hook id: (?P<hook>\S+)$")
+_HOOK_EXECUTABLE_MISSING = lazy(r"^Executable `(?P<command>[^`]+)` not found")
+_PRECOMMIT_HOOK_ID = lazy(r"^- hook id: (?P<hook>\S+)$")
 _INNER_LIMIT = 3_000
 
 
@@ -707,17 +707,17 @@ def _precommit(rule: Rule, hit: Hit, indexes: list[int]) -> Finding | None:
     return rule.finding(hit, details, evidence, category=Category.LINT_FAILURE, kind="pre-commit-hook", confidence=0.9)
 
 
-_TOX4_START = re.compile(r"^(?P<env>[A-Za-z0-9_.-]+): (?:commands\[[0-9]+\]|commands_pre\[[0-9]+\]|install_deps)>")
-_TOX3_START = re.compile(r"^(?P<env>[A-Za-z0-9_.-]+) (?:run-test|run-test-pre|installdeps): ")
-_NOX_START = re.compile(r"^nox > Running session (?P<env>\S+)")
+_TOX4_START = lazy(r"^(?P<env>[A-Za-z0-9_.-]+): (?:commands\[[0-9]+\]|commands_pre\[[0-9]+\]|install_deps)>")
+_TOX3_START = lazy(r"^(?P<env>[A-Za-z0-9_.-]+) (?:run-test|run-test-pre|installdeps): ")
+_NOX_START = lazy(r"^nox > Running session (?P<env>\S+)")
 _TEST_COMMANDS = ("pytest", "py.test", "unittest", "nose", "tests", "coverage", "jest", "go test", "cargo test")
 _LINT_COMMANDS = ("flake8", "ruff", "pylint", "mypy", "black", "isort", "pyright", "bandit", "pre-commit", "lint")
 
 
-_WRAPPER_NOISE = re.compile(
+_WRAPPER_NOISE = lazy(
     r"InvocationError for command|: commands failed$|: FAIL code [0-9]|evaluation failed|^nox > |: exit [0-9]+ \("
 )
-_ERROR_LINE = re.compile(r"^(?:error|ERROR|Error|fatal|FATAL)[:\[ ]")
+_ERROR_LINE = lazy(r"^(?:error|ERROR|Error|fatal|FATAL)[:\[ ]")
 
 
 def _session_fallback(rule: Rule, hit: Hit, indexes: list[int], details: dict[str, Any]) -> Finding:
@@ -767,7 +767,7 @@ def _session(rule: Rule, hit: Hit, indexes: list[int], details: dict[str, Any]) 
     return _session_fallback(rule, hit, indexes, details)
 
 
-def _session_region(hit: Hit, start: re.Pattern[str], env: str | None) -> tuple[list[int], str]:
+def _session_region(hit: Hit, start: Regex, env: str | None) -> tuple[list[int], str]:
     """The wrapper's lines for `env` back to where its commands started (or the step's start)."""
     indexes: list[int] = []
     command = ""
