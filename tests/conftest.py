@@ -39,7 +39,7 @@ def root() -> Path:
 @pytest.fixture(autouse=True)
 def _fresh_settings() -> Iterator[None]:
     from mlops_bot.config import reset_settings
-    from mlops_bot.management.settings import reset_management_settings
+    from mlops_bot.management.platform.settings import reset_management_settings
 
     # Both settings caches: a test that changes the environment never leaks into the next one,
     # whatever the order the tests run in.

@@ -23,7 +23,7 @@ from mlops_bot.dashboard import connections
 from mlops_bot.dashboard.messages import MessageType, MetricsSources, system_metrics
 from mlops_bot.dashboard.settings import get_dashboard_settings
 from mlops_bot.errors import DomainError, Invalid, error_body
-from mlops_bot.management.settings import get_management_settings
+from mlops_bot.management.platform.settings import get_management_settings
 
 logger = Logger(service="dashboard")
 metrics = Metrics(namespace="MlopsBot", service="dashboard")

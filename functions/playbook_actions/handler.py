@@ -11,7 +11,7 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.config import get_settings
 from mlops_bot.github_access import github_client
 from mlops_bot.healing.actions import ActionDependencies, PlaybookState, run_step
-from mlops_bot.management import system_config
+from mlops_bot.management.platform import system_config
 
 logger = Logger(service="playbook-actions")
 tracer = Tracer(service="playbook-actions")

@@ -18,7 +18,7 @@ import pytest
 from mlops_bot.access import api_keys
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.local.stack import LocalStack, StackConfig, free_port
-from mlops_bot.management import tenants
+from mlops_bot.management.accounts import tenants
 from mlops_bot.storage import keys
 from tests.e2e.conftest import eventually
 from tests.support.webhooks import post_webhook, workflow_run

@@ -35,7 +35,7 @@ def aws() -> Iterator[None]:
     from mlops_bot.adapters.dynamodb import StateTable
     from mlops_bot.api import dependencies
     from mlops_bot.config import reset_settings
-    from mlops_bot.management.settings import reset_management_settings
+    from mlops_bot.management.platform.settings import reset_management_settings
     from tests.support.aws import create_state
 
     saved = dict(os.environ)

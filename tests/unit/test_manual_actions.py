@@ -7,7 +7,7 @@ import pytest
 from mlops_bot.errors import ValidationFailed
 from mlops_bot.healing import catalog
 from mlops_bot.healing.repairs import REPAIRS
-from mlops_bot.management import playbooks
+from mlops_bot.management.healing import playbooks
 
 
 def test_every_runnable_action_is_a_repair_of_the_healer() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlops_bot.errors import NotFound, ValidationFailed
-from mlops_bot.management.repositories import RepositoryConfigUpdate, list_repositories, update_configuration
+from mlops_bot.management.watching.repositories import RepositoryConfigUpdate, list_repositories, update_configuration
 from mlops_bot.stores.repositories import InMemoryRepositoryStore, RepositoryStatus
 from mlops_bot.tenancy.service import enroll_repository
 

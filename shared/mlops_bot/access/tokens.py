@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from mlops_bot.errors import ServiceUnavailable, Unauthorized
-from mlops_bot.management.settings import ManagementSettings
+from mlops_bot.management.platform.settings import ManagementSettings
 
 ALGORITHM = "HS256"
 ISSUER = "mlops-bot"

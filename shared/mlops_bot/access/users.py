@@ -25,7 +25,7 @@ from mlops_bot.access.sessions import SessionCheck, session_check
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.errors import Conflict, Unauthorized, ValidationFailed
-from mlops_bot.management.settings import ManagementSettings
+from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.stores.login_attempts import DynamoLoginAttemptStore, LoginAttemptStore
 from mlops_bot.stores.sessions import DynamoSessionStore, RefreshToken, SessionStore, TokenFamily
 from mlops_bot.stores.users import DynamoUserStore, UserCreation, UserRecord, UserStore

@@ -1,7 +1,7 @@
 """The deployed fleet as AWS sees it: functions, queues, dead-letter redrive, running executions.
 
 It reads Lambda, SQS, Step Functions and CloudWatch and knows nothing of what the numbers mean;
-`mlops_bot.management.cluster` decides that.
+`mlops_bot.management.platform.cluster` decides that.
 """
 
 from __future__ import annotations

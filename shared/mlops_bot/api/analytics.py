@@ -18,9 +18,9 @@ from mlops_bot.api.dependencies import (
     stored_config,
 )
 from mlops_bot.config import Settings
-from mlops_bot.management import analytics as service
-from mlops_bot.management import metrics
-from mlops_bot.management.settings import ManagementSettings
+from mlops_bot.management.platform.settings import ManagementSettings
+from mlops_bot.management.reports import analytics as service
+from mlops_bot.management.reports import metrics
 
 router = APIRouter(tags=["metrics and analytics"])
 

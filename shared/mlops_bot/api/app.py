@@ -39,7 +39,7 @@ from mlops_bot.api import (
 from mlops_bot.api.dependencies import TimedCache, forget_cached, observe_request
 from mlops_bot.api.schemas import ERROR_RESPONSES, error_details
 from mlops_bot.errors import DomainError, error_body
-from mlops_bot.management.settings import reset_management_settings
+from mlops_bot.management.platform.settings import reset_management_settings
 
 logger = logging.getLogger("mlops_bot.api")
 

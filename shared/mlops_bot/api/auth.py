@@ -11,7 +11,7 @@ from mlops_bot.access import tokens, users
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.api.dependencies import management_settings, state_table
 from mlops_bot.api.schemas import Message
-from mlops_bot.management.settings import ManagementSettings
+from mlops_bot.management.platform.settings import ManagementSettings
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

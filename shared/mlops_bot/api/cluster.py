@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.fleet import Fleet
 from mlops_bot.api.dependencies import fleet, fleet_layout, management_settings, require_operator
-from mlops_bot.management import cluster as service
-from mlops_bot.management.settings import ManagementSettings
+from mlops_bot.management.platform import cluster as service
+from mlops_bot.management.platform.settings import ManagementSettings
 
 router = APIRouter(prefix="/api/cluster", tags=["cluster"])
 

@@ -14,8 +14,8 @@ from mlops_bot.adapters.signing import KmsSigner
 from mlops_bot.api.dependencies import management_settings, require, settings_dependency, state_table
 from mlops_bot.config import Settings
 from mlops_bot.errors import ServiceUnavailable
-from mlops_bot.management import compliance as service
-from mlops_bot.management.settings import ManagementSettings
+from mlops_bot.management.platform.settings import ManagementSettings
+from mlops_bot.management.reports import compliance as service
 
 router = APIRouter(prefix="/api/compliance", tags=["compliance"])
 

@@ -23,9 +23,11 @@ from mlops_bot.adapters.fleet import Fleet
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.config import Settings, get_settings
 from mlops_bot.errors import Forbidden, RateLimited
-from mlops_bot.management import rate_limits, request_metrics, system_config, tenants, usage
-from mlops_bot.management.cluster import FleetLayout, QueuePair
-from mlops_bot.management.settings import ManagementSettings, get_management_settings
+from mlops_bot.management.accounts import rate_limits, tenants, usage
+from mlops_bot.management.platform import system_config
+from mlops_bot.management.platform.cluster import FleetLayout, QueuePair
+from mlops_bot.management.platform.settings import ManagementSettings, get_management_settings
+from mlops_bot.management.reports import request_metrics
 
 CONFIG_CACHE_SECONDS = 30.0
 

@@ -11,7 +11,8 @@ from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.api.dependencies import healing_queue, require, state_table
-from mlops_bot.management import healing_requests, pipelines
+from mlops_bot.management.healing import healing_requests
+from mlops_bot.management.watching import pipelines
 
 router = APIRouter(prefix="/api/failures", tags=["failures"])
 

@@ -24,10 +24,10 @@ from mlops_bot.api.dependencies import (
 )
 from mlops_bot.clock import utc_now
 from mlops_bot.config import Settings
-from mlops_bot.management import health as checks
-from mlops_bot.management import records
-from mlops_bot.management.cluster import FleetLayout
-from mlops_bot.management.health import Component
+from mlops_bot.management.platform import health as checks
+from mlops_bot.management.platform.cluster import FleetLayout
+from mlops_bot.management.platform.health import Component
+from mlops_bot.management.reports import records
 
 router = APIRouter(tags=["health"])
 GITHUB_CACHE_KEY = "github_rate_limit"

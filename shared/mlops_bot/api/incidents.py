@@ -12,7 +12,7 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.api.dependencies import healing_queue, require, state_table
 from mlops_bot.errors import NotFound
-from mlops_bot.management import healing_requests, issues
+from mlops_bot.management.healing import healing_requests, issues
 from mlops_bot.stores.incidents import DynamoIncidentStore, Incident, IncidentStore
 
 router = APIRouter(prefix="/api/v1", tags=["issues"])

@@ -17,7 +17,7 @@ from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.api.dependencies import management_settings, require, settings_dependency, state_table
 from mlops_bot.config import Settings
-from mlops_bot.management.settings import ManagementSettings
+from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.stores.installations import DynamoInstallationStore, InstallationStore
 from mlops_bot.tenancy import installations as service
 

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Query, Response
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.api.dependencies import management_settings, require, state_table
-from mlops_bot.management import pipelines as service
-from mlops_bot.management import tenants
-from mlops_bot.management.settings import ManagementSettings
+from mlops_bot.management.accounts import tenants
+from mlops_bot.management.platform.settings import ManagementSettings
+from mlops_bot.management.watching import pipelines as service
 from mlops_bot.storage import keys
 
 router = APIRouter(prefix="/api/pipelines", tags=["pipelines"])

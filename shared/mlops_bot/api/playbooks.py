@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.api.dependencies import require, state_table
-from mlops_bot.management import playbooks as service
+from mlops_bot.management.healing import playbooks as service
 
 router = APIRouter(prefix="/api/v1/playbooks", tags=["playbooks"])
 

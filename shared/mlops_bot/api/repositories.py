@@ -10,7 +10,7 @@ from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.api.dependencies import require, state_table
 from mlops_bot.errors import ValidationFailed
-from mlops_bot.management import repositories as service
+from mlops_bot.management.watching import repositories as service
 from mlops_bot.repository_names import full_name_problem
 from mlops_bot.stores.repositories import DynamoRepositoryStore, RepositoryStore
 

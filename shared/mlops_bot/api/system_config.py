@@ -19,9 +19,9 @@ from mlops_bot.api.dependencies import (
 )
 from mlops_bot.api.health import GITHUB_CACHE_KEY
 from mlops_bot.config import Settings
-from mlops_bot.management import health as checks
-from mlops_bot.management import system_config as service
-from mlops_bot.management.settings import ManagementSettings
+from mlops_bot.management.platform import health as checks
+from mlops_bot.management.platform import system_config as service
+from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.storage import keys
 
 router = APIRouter(prefix="/api/v1", tags=["configuration"])

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.api.dependencies import management_settings, require, state_table
-from mlops_bot.management import tenants as service
-from mlops_bot.management import usage
-from mlops_bot.management.settings import ManagementSettings
+from mlops_bot.management.accounts import tenants as service
+from mlops_bot.management.accounts import usage
+from mlops_bot.management.platform.settings import ManagementSettings
 
 router = APIRouter(prefix="/api/tenants", tags=["tenants"])
 

@@ -14,7 +14,7 @@ from mlops_bot.access import users
 from mlops_bot.access.api_keys import Permission, Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.api.dependencies import require, state_table
-from mlops_bot.management import tenants
+from mlops_bot.management.accounts import tenants
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 

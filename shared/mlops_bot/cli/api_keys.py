@@ -93,7 +93,7 @@ def create_user(args: argparse.Namespace) -> int:
     import getpass
 
     from mlops_bot.errors import DomainError
-    from mlops_bot.management import tenants
+    from mlops_bot.management.accounts import tenants
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
     try:

@@ -24,7 +24,7 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.errors import Invalid, PayloadTooLarge, RateLimited, Unauthorized, ValidationFailed
-from mlops_bot.management.rate_limits import RateDecision
+from mlops_bot.management.accounts.rate_limits import RateDecision
 from mlops_bot.stores.deliveries import MAX_DELIVERY_ID, Delivery, DeliveryStatus, DeliveryStore
 from mlops_bot.stores.installations import InMemoryInstallationStore, InstallationStore
 from mlops_bot.stores.repositories import RepositoryStore

@@ -9,8 +9,9 @@ from typing import TypeVar
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.errors import NotFound
-from mlops_bot.management import pipelines, quotas, tenants
-from mlops_bot.management.pipelines import PipelineCreate
+from mlops_bot.management.accounts import quotas, tenants
+from mlops_bot.management.watching import pipelines
+from mlops_bot.management.watching.pipelines import PipelineCreate
 from mlops_bot.storage import keys
 from tests.support.aws import MockState
 

@@ -16,8 +16,8 @@ from mlops_bot.dashboard.broadcast import BroadcastDependencies, StreamBatch
 from mlops_bot.dashboard.messages import MetricsSources, StreamChange
 from mlops_bot.dashboard.revocation import CredentialCheck
 from mlops_bot.detection.incidents import Incident, TimelineEntry, incident_item
-from mlops_bot.management import tenants
-from mlops_bot.management.settings import ManagementSettings
+from mlops_bot.management.accounts import tenants
+from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.storage import keys
 from tests.support.aws import MockState
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
 from mlops_bot.access import api_keys, passwords, tokens
-from mlops_bot.management import tenants
+from mlops_bot.management.accounts import tenants
 from mlops_bot.storage import keys
 from tests.integration.api.conftest import JWT_SECRET, Api
 
@@ -137,7 +137,7 @@ def test_passwords_are_stored_as_scrypt_hashes(api: Api) -> None:
 
 def test_repeated_failed_logins_are_throttled(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLOPS_BOT_LOGIN_ATTEMPTS", "2")
-    from mlops_bot.management.settings import reset_management_settings
+    from mlops_bot.management.platform.settings import reset_management_settings
 
     reset_management_settings()
     _user(api)
@@ -152,7 +152,7 @@ def test_someone_guessing_from_another_address_never_locks_the_user_out(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MLOPS_BOT_LOGIN_ATTEMPTS", "2")
-    from mlops_bot.management.settings import reset_management_settings
+    from mlops_bot.management.platform.settings import reset_management_settings
 
     reset_management_settings()
     _user(api)
@@ -272,7 +272,7 @@ def test_a_disabled_user_is_refused_even_with_a_valid_token(api: Api) -> None:
 
 def test_login_without_a_configured_secret_is_service_unavailable(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MLOPS_BOT_JWT_SECRET")
-    from mlops_bot.management.settings import reset_management_settings
+    from mlops_bot.management.platform.settings import reset_management_settings
 
     reset_management_settings()
     _user(api)
@@ -287,7 +287,7 @@ def test_the_jwt_secret_is_read_from_secrets_manager(api: Api, monkeypatch: pyte
     arn = boto3.client("secretsmanager").create_secret(Name="jwt", SecretString="s" * 48)["ARN"]
     monkeypatch.delenv("MLOPS_BOT_JWT_SECRET")
     monkeypatch.setenv("MLOPS_BOT_JWT_SECRET_NAME", arn)
-    from mlops_bot.management.settings import reset_management_settings
+    from mlops_bot.management.platform.settings import reset_management_settings
 
     reset_management_settings()
     _user(api)

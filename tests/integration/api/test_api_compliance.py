@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mlops_bot.healing import audit
-from mlops_bot.management.settings import reset_management_settings
+from mlops_bot.management.platform.settings import reset_management_settings
 from mlops_bot.storage import keys
 from tests.integration.api.conftest import Api
 
@@ -145,7 +145,7 @@ def test_altering_a_stored_audit_record_is_detected(api: Api) -> None:
 
 
 def test_a_rehashed_forgery_still_fails_the_signature(api: Api) -> None:
-    from mlops_bot.management import compliance
+    from mlops_bot.management.reports import compliance
 
     _audit(api)
     stored = api.table.get(keys.compliance_record_key("default", 1))

@@ -12,8 +12,8 @@ from mlops_bot.adapters.stepfunctions import PlaybookRunner
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import get_settings
 from mlops_bot.healing.service import HealerDependencies, HealingRequest, start_playbook
-from mlops_bot.management import system_config
-from mlops_bot.management.settings import reset_management_settings
+from mlops_bot.management.platform import system_config
+from mlops_bot.management.platform.settings import reset_management_settings
 from mlops_bot.storage import keys
 from tests.integration.api.conftest import Api
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlops_bot.api import repositories as repositories_routes
-from mlops_bot.management.settings import reset_management_settings
+from mlops_bot.management.platform.settings import reset_management_settings
 from mlops_bot.storage import keys
 from tests.integration.api.conftest import Api
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from mlops_bot.clock import iso, utc_now
-from mlops_bot.management import usage
+from mlops_bot.management.accounts import usage
 from mlops_bot.storage import keys
 from tests.integration.api.conftest import Api
 

@@ -15,7 +15,8 @@ from mlops_bot.adapters.fleet import CopyResult, Fleet, MoveTask, MoveTasksUnsup
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import reset_settings
 from mlops_bot.errors import Conflict
-from mlops_bot.management import analytics, cluster
+from mlops_bot.management.platform import cluster
+from mlops_bot.management.reports import analytics
 from tests.integration.api.conftest import Api
 from tests.support.github_standin import DEFAULT_TOKEN, GitHubStandIn
 

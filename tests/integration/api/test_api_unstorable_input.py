@@ -74,7 +74,7 @@ def test_the_models_refuse_non_finite_values_that_get_past_the_parser(api: Api, 
     """The item models are the second line: a float('inf') built in Python is refused too."""
     from pydantic import ValidationError
 
-    from mlops_bot.management.repositories import RepositoryConfigUpdate
+    from mlops_bot.management.watching.repositories import RepositoryConfigUpdate
     from mlops_bot.monitoring.service import DriftReportIn, ModelMetricsIn
     from mlops_bot.stores.repositories import RepositoryConfiguration
 

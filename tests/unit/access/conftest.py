@@ -9,7 +9,7 @@ import pytest
 from mlops_bot.access import passwords
 from mlops_bot.access.sessions import SessionCheck
 from mlops_bot.access.users import AccessStores
-from mlops_bot.management.settings import ManagementSettings
+from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.stores.login_attempts import InMemoryLoginAttemptStore
 from mlops_bot.stores.sessions import InMemorySessionStore
 from mlops_bot.stores.users import InMemoryUserStore

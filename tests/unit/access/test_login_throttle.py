@@ -7,7 +7,7 @@ import pytest
 from mlops_bot.access import passwords, throttle, users
 from mlops_bot.access.users import AccessStores
 from mlops_bot.errors import Conflict, RateLimited, Unauthorized
-from mlops_bot.management.settings import ManagementSettings
+from mlops_bot.management.platform.settings import ManagementSettings
 from tests.unit.access.conftest import PASSWORD, SECRET
 
 WRONG = "not the password at all"

@@ -7,8 +7,8 @@ import pytest
 from mlops_bot.access import users
 from mlops_bot.access.users import AccessStores
 from mlops_bot.errors import NotFound
-from mlops_bot.management import quotas
-from mlops_bot.management.pipelines import PipelineCreate, create_pipeline, delete_pipeline
+from mlops_bot.management.accounts import quotas
+from mlops_bot.management.watching.pipelines import PipelineCreate, create_pipeline, delete_pipeline
 from mlops_bot.stores.login_attempts import InMemoryLoginAttemptStore
 from mlops_bot.stores.pipelines import InMemoryPipelineStore
 from mlops_bot.stores.sessions import InMemorySessionStore

@@ -19,7 +19,7 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import utc_now
 from mlops_bot.errors import Conflict, NotFound, ServiceUnavailable
 from mlops_bot.healing import catalog
-from mlops_bot.management import playbooks
+from mlops_bot.management.healing import playbooks
 from mlops_bot.stores.incidents import (
     IN_PROGRESS_STATUSES,
     DynamoIncidentStore,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import utc_now
 from mlops_bot.errors import ValidationFailed
-from mlops_bot.management import records
+from mlops_bot.management.reports import records
 from mlops_bot.storage import keys
 
 GB = 1_000_000_000

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound
-from mlops_bot.management import quotas, records, usage
+from mlops_bot.management.accounts import quotas, usage
+from mlops_bot.management.reports import records
 from mlops_bot.storage import keys
 from mlops_bot.stores.pipelines import DynamoPipelineStore, Pipeline, PipelineConfig, PipelineStore
 

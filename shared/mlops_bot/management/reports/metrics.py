@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.management import records, request_metrics
+from mlops_bot.management.reports import records, request_metrics
 
 BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

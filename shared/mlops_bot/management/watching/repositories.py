@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound, ValidationFailed
-from mlops_bot.management import records, repository_checks
+from mlops_bot.management.reports import records
+from mlops_bot.management.watching import repository_checks
 from mlops_bot.repository_config import DriftSettings, EmailAddress, ModelThresholdsSetting
 from mlops_bot.stores.repositories import Repository, RepositoryConfiguration, RepositoryStore
 

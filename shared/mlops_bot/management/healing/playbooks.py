@@ -26,7 +26,7 @@ from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound, ValidationFailed
 from mlops_bot.healing import catalog
 from mlops_bot.healing.catalog import Playbook, PlaybookAction, PlaybookConfiguration
-from mlops_bot.management import records
+from mlops_bot.management.reports import records
 from mlops_bot.playbooks import ASL_DIR
 from mlops_bot.storage import keys
 

@@ -26,7 +26,7 @@ from mlops_bot.access import api_keys
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import ServiceUnavailable, ValidationFailed
-from mlops_bot.management import records
+from mlops_bot.management.reports import records
 from mlops_bot.storage import keys
 
 Standard = Literal["sox", "gdpr", "hipaa", "pci_dss"]

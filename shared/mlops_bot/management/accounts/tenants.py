@@ -18,12 +18,12 @@ from mlops_bot.access.api_keys import Permission, Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import Forbidden, NotFound, ValidationFailed
-from mlops_bot.management import quotas, usage
-from mlops_bot.management.quotas import ResourceQuota
+from mlops_bot.management.accounts import quotas, usage
+from mlops_bot.management.accounts.quotas import ResourceQuota
 from mlops_bot.storage import keys
 from mlops_bot.tenancy.service import register_tenant
 
-logger = logging.getLogger("mlops_bot.management.tenants")
+logger = logging.getLogger("mlops_bot.management.accounts.tenants")
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$"
 
 

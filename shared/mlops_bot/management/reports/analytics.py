@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import utc_now
-from mlops_bot.management import records
+from mlops_bot.management.reports import records
 
 Period = Literal["1h", "24h", "7d", "30d"]
 MetricType = Literal["events", "issues", "resolutions"]

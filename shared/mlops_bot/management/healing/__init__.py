@@ -1,0 +1,1 @@
+"""What users see of incidents and ask of the healer: the issues view, manual healing, the playbook catalog."""

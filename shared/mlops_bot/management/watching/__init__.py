@@ -1,0 +1,1 @@
+"""What the bot watches: monitored repositories and their configuration, Healing Guard pipelines and failures."""
