@@ -20,6 +20,7 @@ from mlops_bot.errors import NotFound, Unauthorized
 from mlops_bot.storage import keys
 from mlops_bot.stores.api_keys import ApiKeyItem, ApiKeyStore, DynamoApiKeyStore
 from mlops_bot.stores.api_keys import Permission as Permission
+from mlops_bot.stores.tenants import DynamoTenantStore
 from mlops_bot.tenancy.service import register_tenant
 
 KEY_PREFIX = "mlb_"
@@ -136,9 +137,7 @@ def _record(item: ApiKeyItem) -> ApiKeyRecord:
 
 def list_keys(table: StateTable, tenant_id: str | None = None) -> list[ApiKeyRecord]:
     """The keys of one tenant, or of every registered tenant when `tenant_id` is None."""
-    tenants = (
-        [tenant_id] if tenant_id else [str(t["tenant_id"]) for t in table.query(keys.tenant_registry_pk(), "TENANT#")]
-    )
+    tenants = [tenant_id] if tenant_id else [r.tenant_id for r in DynamoTenantStore(table).registered()]
     store = DynamoApiKeyStore(table)
     found: list[ApiKeyRecord] = []
     for tenant in tenants:

@@ -34,7 +34,7 @@ def list_pipelines(
         return service.PipelineList(pipelines=[], total=0, limit=limit, offset=offset)
     if tenant_id is not None or not operator:
         return service.list_pipelines(table, tenant_id or caller.tenant_id, limit, offset, status)
-    scope = [str(t["tenant_id"]) for t in table.query(keys.tenant_registry_pk(), "TENANT#")]
+    scope = tenants.registered_ids(table)
     every = [
         p
         for t in dict.fromkeys([caller.tenant_id, *scope])

@@ -1,30 +1,53 @@
 """The periodic sweep: one `scheduled_check` event per enrolled, active repository.
 
-Tenants are listed from the registry under the reserved `_system` tenant, then each tenant's own
-partition is queried, so no query ever crosses tenants.
+Tenants are listed from the registry under the reserved `_system` tenant (`stores.tenants`), then
+each tenant's own repositories (`stores.repositories`), so no read ever crosses tenants.
+
+The functions take `SchedulingStores`; a `StateTable` is still accepted (wrapped in the DynamoDB
+stores) for the callers that have not moved to stores yet.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.adapters.sqs import Queue
 from mlops_bot.clock import iso, utc_now
-from mlops_bot.storage import keys
-from mlops_bot.webhooks.models import RepositoryEvent
+from mlops_bot.messages import MessageQueue, RepositoryEvent
+from mlops_bot.stores.repositories import DynamoRepositoryStore, RepositoryStatus, RepositoryStore
+from mlops_bot.stores.tenants import DynamoTenantStore, TenantStore
 
 
-def tenants(table: StateTable) -> list[str]:
-    return [str(item["tenant_id"]) for item in table.query(keys.tenant_registry_pk(), "TENANT#")]
+@dataclass(frozen=True)
+class SchedulingStores:
+    tenants: TenantStore
+    repositories: RepositoryStore
+
+    @classmethod
+    def of(cls, table: StateTable) -> SchedulingStores:
+        return cls(DynamoTenantStore(table), DynamoRepositoryStore(table))
 
 
-def queue_scheduled_checks(table: StateTable, events_queue: Queue) -> int:
+def _stores(where: SchedulingStores | StateTable) -> SchedulingStores:
+    return SchedulingStores.of(where) if isinstance(where, StateTable) else where
+
+
+def tenants(where: SchedulingStores | TenantStore | StateTable) -> list[str]:
+    """Every registered tenant's id (never the reserved `_system` tenant)."""
+    store = where.tenants if isinstance(where, SchedulingStores) else where
+    registry = DynamoTenantStore(store) if isinstance(store, StateTable) else store
+    return [registration.tenant_id for registration in registry.registered()]
+
+
+def queue_scheduled_checks(where: SchedulingStores | StateTable, events_queue: MessageQueue) -> int:
+    """Queue one check per active repository of every registered tenant; returns how many were queued."""
+    stores = _stores(where)
     queued = 0
     now = iso(utc_now())
-    for tenant_id in tenants(table):
-        for repository in table.query(keys.tenant_pk(tenant_id), "REPO#"):
-            if repository.get("status") != "active":
+    for tenant_id in tenants(stores.tenants):
+        for repository in stores.repositories.of_tenant(tenant_id):
+            if repository.status is not RepositoryStatus.ACTIVE:
                 continue
             check_id = str(uuid.uuid4())
             event = RepositoryEvent(
@@ -33,7 +56,7 @@ def queue_scheduled_checks(table: StateTable, events_queue: Queue) -> int:
                 execution_id=check_id,
                 event="scheduled_check",
                 received_at=now,
-                repository=str(repository["full_name"]),
+                repository=repository.full_name,
             )
             events_queue.send(event.model_dump(mode="json", exclude_none=True), {"tenant_id": tenant_id})
             queued += 1

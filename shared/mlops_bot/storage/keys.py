@@ -312,3 +312,12 @@ def installations_index(tenant_id: str) -> str:
 
 def installation_claim_state_key(state_id: str) -> dict[str, str]:
     return {"pk": f"{tenant_pk(SYSTEM_TENANT)}#INSTALLCLAIM#{state_id}", "sk": "CLAIM"}
+
+
+# ------------------------------------------------------------------ typed tenant stores (issue 10)
+# Registry entries (`tenant_registry_key`) share the sort-key prefix `TENANT#`.
+
+
+def tenant_registry_prefix() -> str:
+    """Sort-key prefix of the tenant registry's entries (`tenant_registry_key`)."""
+    return "TENANT#"

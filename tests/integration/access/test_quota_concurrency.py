@@ -59,7 +59,7 @@ def test_concurrent_deletes_of_one_pipeline_free_one_slot_and_the_quota_holds(aw
 
     assert _race(tables, create).count(True) == 1
     assert _pipelines_stored(tables[0]) == 3
-    assert quotas.counters(tables[0], TENANT)["pipeline_count"] == 3
+    assert quotas.counters(tables[0], TENANT).pipeline_count == 3
 
 
 def test_concurrent_creates_never_pass_the_quota(aws: MockState) -> None:
@@ -75,7 +75,7 @@ def test_concurrent_creates_never_pass_the_quota(aws: MockState) -> None:
 
     assert _race(tables, create).count(True) == 2
     assert _pipelines_stored(tables[0]) == 2
-    assert quotas.counters(tables[0], TENANT)["pipeline_count"] == 2
+    assert quotas.counters(tables[0], TENANT).pipeline_count == 2
 
 
 def test_concurrent_user_creations_never_pass_the_user_quota(aws: MockState) -> None:
@@ -93,4 +93,4 @@ def test_concurrent_user_creations_never_pass_the_user_quota(aws: MockState) -> 
 
     assert _race(tables, create).count(True) == 2
     assert len(tables[0].query(keys.tenant_pk(TENANT), "USER#")) == 2
-    assert quotas.counters(tables[0], TENANT)["user_count"] == 2
+    assert quotas.counters(tables[0], TENANT).user_count == 2

@@ -1,47 +1,37 @@
 """Tenant quotas: `max_pipelines`, `max_users` (counters) and `max_storage_gb` (measured).
 
-The counters live on the tenant's `COUNTERS` item and move in the same DynamoDB transaction as
+The counters live with the tenant (`stores.tenants`) and move in the same DynamoDB transaction as
 the pipeline or user they count (`stores.pipelines`, `stores.users`): a slot is taken only with a
 creation and given back only by the one delete that removed the thing, however many race. Storage
-is measured from the tenant's records when something would add to it.
+is measured from the tenant's records (`stores.usage`) when something would add to it.
+
+The functions take a `TenantStore`; a `StateTable` is still accepted (wrapped in the DynamoDB
+store) for the callers that have not moved to stores yet.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
-
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.errors import Forbidden
-from mlops_bot.storage import keys
-
-Counter = Literal["pipeline_count", "user_count"]
-RESOURCE_OF: dict[Counter, str] = {"pipeline_count": "pipelines", "user_count": "users"}
-
-
-class ResourceQuota(BaseModel):
-    """The spec's `resource_quota`; defaults apply to tenants created without one (e.g. `default`)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    max_pipelines: int = Field(default=100, ge=0, le=100_000)
-    max_storage_gb: float = Field(default=500, ge=0, le=1_000_000)
-    max_users: int = Field(default=50, ge=0, le=100_000)
+from mlops_bot.stores.tenants import DynamoTenantStore, TenantCounters, TenantStore
+from mlops_bot.stores.tenants import ResourceQuota as ResourceQuota
 
 
 class QuotaExceeded(Forbidden):
     code = "QUOTA_EXCEEDED"
 
 
-def quota_of(table: StateTable, tenant_id: str) -> ResourceQuota:
-    profile = table.get(keys.tenant_profile_key(tenant_id), consistent=False) or {}
-    return ResourceQuota.model_validate(profile.get("resource_quota") or {})
+def tenant_store(where: TenantStore | StateTable) -> TenantStore:
+    return DynamoTenantStore(where) if isinstance(where, StateTable) else where
 
 
-def counters(table: StateTable, tenant_id: str) -> dict[str, int]:
-    item = table.get(keys.tenant_counters_key(tenant_id)) or {}
-    return {name: int(item.get(name, 0)) for name in RESOURCE_OF}
+def quota_of(where: TenantStore | StateTable, tenant_id: str) -> ResourceQuota:
+    """The tenant's quota; the defaults for a tenant without a profile."""
+    return tenant_store(where).quota(tenant_id)
+
+
+def counters(where: TenantStore | StateTable, tenant_id: str) -> TenantCounters:
+    return tenant_store(where).counters(tenant_id)
 
 
 def exceeded(resource: str, maximum: int) -> QuotaExceeded:

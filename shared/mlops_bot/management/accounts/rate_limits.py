@@ -1,8 +1,8 @@
 """Per-tenant rate limits by endpoint category, counted atomically in DynamoDB.
 
-A fixed window per tenant and category: one `ADD count 1` per request on the window's item (which
-expires two windows later), so concurrent Lambda instances share the count. Health checks are not
-limited; webhooks have their own limit in the ingress.
+A fixed window per tenant and category: one atomic count per request on the window's item
+(`stores.rate_windows`, which expires it two windows later), so concurrent Lambda instances share
+the count. Health checks are not limited; webhooks have their own limit in the ingress.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Literal
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, utc_now
-from mlops_bot.storage import keys
+from mlops_bot.stores.rate_windows import DynamoRateWindowStore, RateCategory, RateWindowStore
 
 Category = Literal["management", "analytics", "webhooks"]
 
@@ -44,15 +44,22 @@ class RateDecision:
 
 
 def count_request(
-    table: StateTable, tenant_id: str, category: Category, limit: int, window_seconds: int, now: int | None = None
+    where: RateWindowStore | StateTable,
+    tenant_id: str,
+    category: Category,
+    limit: int,
+    window_seconds: int,
+    now: int | None = None,
 ) -> RateDecision:
-    """Count one request of `tenant_id` in `category` and say whether it is within `limit`."""
+    """Count one request of `tenant_id` in `category` and say whether it is within `limit`.
+
+    The store takes a `StateTable` too (wrapped in the DynamoDB store) for callers not on stores yet.
+    """
+    windows = DynamoRateWindowStore(where) if isinstance(where, StateTable) else where
     moment = epoch_seconds(utc_now()) if now is None else now
     window = moment // window_seconds
     reset = (window + 1) * window_seconds
-    count = table.increment(
-        keys.rate_window_key(tenant_id, f"api:{category}", window), "count", expires_at=reset + window_seconds
-    )
+    count = windows.count(tenant_id, RateCategory(category), window, expires_at=reset + window_seconds)
     return RateDecision(
         category=category,
         limit=limit,

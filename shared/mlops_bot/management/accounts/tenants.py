@@ -3,6 +3,9 @@
 The admins of the operator tenant (`MLOPS_BOT_OPERATOR_TENANT`, `default` unless set) run the
 platform and see every tenant; any other admin sees only its own tenant, and another tenant's id
 answers 404 exactly like one that does not exist.
+
+The functions take `TenantStores`; a `StateTable` is still accepted (wrapped in the DynamoDB
+stores) for the callers that have not moved to stores yet.
 """
 
 from __future__ import annotations
@@ -10,18 +13,20 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
+from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.access import users
 from mlops_bot.access.api_keys import Permission, Principal
+from mlops_bot.access.users import AccessStores
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import Forbidden, NotFound, ValidationFailed
 from mlops_bot.management.accounts import quotas, usage
 from mlops_bot.management.accounts.quotas import ResourceQuota
-from mlops_bot.storage import keys
-from mlops_bot.tenancy.service import register_tenant
+from mlops_bot.stores.tenants import DynamoTenantStore, TenantProfile, TenantStatus, TenantStore, UnreadableProfile
+from mlops_bot.stores.usage import DynamoUsageStore, UsageStore
 
 logger = logging.getLogger("mlops_bot.management.accounts.tenants")
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$"
@@ -44,7 +49,7 @@ class CurrentUsage(BaseModel):
 class Tenant(BaseModel):
     id: str
     name: str
-    status: str
+    status: TenantStatus
     created_at: str
     resource_quota: ResourceQuota
     current_usage: CurrentUsage
@@ -68,6 +73,23 @@ class TenantList(BaseModel):
     total: int
 
 
+@dataclass(frozen=True)
+class TenantStores:
+    """What the tenant services read and write."""
+
+    tenants: TenantStore
+    usage: UsageStore
+    access: AccessStores
+
+    @classmethod
+    def of(cls, table: StateTable) -> TenantStores:
+        return cls(DynamoTenantStore(table), DynamoUsageStore(table), AccessStores.of(table))
+
+
+def _stores(where: TenantStores | StateTable) -> TenantStores:
+    return TenantStores.of(where) if isinstance(where, StateTable) else where
+
+
 def is_operator(caller: Principal, operator_tenant: str) -> bool:
     return caller.tenant_id == operator_tenant and caller.can("admin")
 
@@ -78,91 +100,102 @@ def ensure_visible(caller: Principal, tenant_id: str, operator_tenant: str) -> N
         raise NotFound("Tenant not found", f"No tenant '{tenant_id}'")
 
 
-def _exists(table: StateTable, tenant_id: str) -> bool:
-    return table.get(keys.tenant_registry_key(tenant_id)) is not None
-
-
-def current_usage(table: StateTable, tenant_id: str) -> CurrentUsage:
-    counted = quotas.counters(table, tenant_id)
+def current_usage(where: TenantStores | StateTable, tenant_id: str) -> CurrentUsage:
+    stores = _stores(where)
+    counted = stores.tenants.counters(tenant_id)
     return CurrentUsage(
-        pipelines=counted["pipeline_count"],
-        storage_gb=usage.storage_gb(table, tenant_id),
-        users=counted["user_count"],
+        pipelines=counted.pipeline_count,
+        storage_gb=usage.storage_gb(stores.usage, tenant_id),
+        users=counted.user_count,
     )
 
 
-def get_tenant(table: StateTable, tenant_id: str) -> Tenant:
-    registry = table.get(keys.tenant_registry_key(tenant_id))
-    if registry is None:
+def get_tenant(where: TenantStores | StateTable, tenant_id: str) -> Tenant:
+    """The registered tenant (404 otherwise); `UnreadableProfile` when its stored profile is malformed."""
+    stores = _stores(where)
+    registration = stores.tenants.registration(tenant_id)
+    if registration is None:
         raise NotFound("Tenant not found", f"No tenant '{tenant_id}'")
-    profile = table.get(keys.tenant_profile_key(tenant_id)) or {}
+    profile = stores.tenants.profile(tenant_id) or TenantProfile(tenant_id=tenant_id)
     return Tenant(
         id=tenant_id,
-        name=str(profile.get("name", tenant_id)),
-        status=str(profile.get("status", "active")),
-        created_at=str(profile.get("created_at") or registry.get("created_at", "")),
-        resource_quota=ResourceQuota.model_validate(profile.get("resource_quota") or {}),
-        current_usage=current_usage(table, tenant_id),
+        name=profile.name or tenant_id,
+        status=profile.status,
+        created_at=profile.created_at or registration.created_at,
+        resource_quota=profile.resource_quota,
+        current_usage=current_usage(stores, tenant_id),
     )
 
 
-def list_tenants(table: StateTable, caller: Principal, operator_tenant: str) -> TenantList:
+def registered_ids(where: TenantStores | StateTable) -> list[str]:
+    """Every registered tenant's id (never the reserved `_system` tenant), for operators' fleet-wide views."""
+    return [registration.tenant_id for registration in _stores(where).tenants.registered()]
+
+
+def list_tenants(where: TenantStores | StateTable, caller: Principal, operator_tenant: str) -> TenantList:
+    stores = _stores(where)
     if is_operator(caller, operator_tenant):
-        ids = [str(t["tenant_id"]) for t in table.query(keys.tenant_registry_pk(), "TENANT#")]
-        ids = [i for i in ids if i != keys.SYSTEM_TENANT]
+        ids = [registration.tenant_id for registration in stores.tenants.registered()]
     else:
         ids = [caller.tenant_id]
-    tenants = [t for t in (_readable_tenant(table, i) for i in ids if _exists(table, i)) if t is not None]
+    tenants = [t for t in (_readable_tenant(stores, i) for i in ids) if t is not None]
     return TenantList(tenants=tenants, total=len(tenants))
 
 
-def _readable_tenant(table: StateTable, tenant_id: str) -> Tenant | None:
-    """One tenant of a listing; a malformed stored profile is logged and left out, never a 500."""
+def _readable_tenant(stores: TenantStores, tenant_id: str) -> Tenant | None:
+    """One tenant of a listing; an unregistered id or a malformed profile (logged by the store) is left out."""
     try:
-        return get_tenant(table, tenant_id)
-    except ValidationError as exc:
-        logger.error(
-            "unreadable tenant skipped", extra={"tenant_id": tenant_id, "problems": exc.errors(include_input=False)[:5]}
-        )
+        return get_tenant(stores, tenant_id)
+    except NotFound:
+        return None
+    except UnreadableProfile:
+        logger.error("unreadable tenant skipped", extra={"tenant_id": tenant_id})
         return None
 
 
-def add_user(table: StateTable, tenant_id: str, username: str, password: str, role: Permission) -> users.User:
+def add_user(
+    where: TenantStores | StateTable, tenant_id: str, username: str, password: str, role: Permission
+) -> users.User:
     """Create a user within the tenant's `max_users` quota (403 QUOTA_EXCEEDED above it).
 
     The name, the user and the counted slot are written together (`stores.users`), so concurrent
-    creations can never pass the quota. 409 only when this tenant already has the name.
+    creations can never pass the quota. 409 only when this tenant already has the name. The tenant
+    is registered (once) so the sweep and the operators' listing see it.
     """
-    maximum = quotas.quota_of(table, tenant_id).max_users
+    stores = _stores(where)
+    maximum = stores.tenants.quota(tenant_id).max_users
     try:
-        return users.create_user(table, tenant_id, username, password, role, max_users=maximum)
+        user = users.create_user(stores.access, tenant_id, username, password, role, max_users=maximum)
     except users.QuotaFull as full:
         raise quotas.exceeded("users", maximum) from full
+    stores.tenants.register(tenant_id, iso(utc_now()))
+    return user
 
 
-def create_tenant(table: StateTable, caller: Principal, operator_tenant: str, request: TenantCreate) -> TenantCreated:
+def create_tenant(
+    where: TenantStores | StateTable, caller: Principal, operator_tenant: str, request: TenantCreate
+) -> TenantCreated:
     if not is_operator(caller, operator_tenant):
         raise Forbidden("Insufficient permissions", "Only operators (admins of the operator tenant) create tenants")
     if request.resource_quota.max_users < 1:
         raise ValidationFailed("Invalid resource quota", "max_users must leave room for the tenant's admin user")
+    stores = _stores(where)
     tenant_id = f"tenant-{uuid.uuid4().hex[:12]}"
     now = iso(utc_now())
-    table.put(
-        {
-            **keys.tenant_profile_key(tenant_id),
-            "entity": "tenant",
-            "tenant_id": tenant_id,
-            "name": request.name,
-            "admin_email": request.admin_email,
-            "status": "active",
-            "created_at": now,
-            "resource_quota": request.resource_quota.model_dump(),
-        }
+    stores.tenants.save_profile(
+        TenantProfile(
+            tenant_id=tenant_id,
+            name=request.name,
+            admin_email=request.admin_email,
+            status=TenantStatus.ACTIVE,
+            created_at=now,
+            resource_quota=request.resource_quota,
+        )
     )
-    register_tenant(table, tenant_id)
+    stores.tenants.register(tenant_id, now)
     password = secrets.token_urlsafe(18)
-    admin = add_user(table, tenant_id, request.admin_email, password, "admin")
-    tenant = get_tenant(table, tenant_id)
+    admin = add_user(stores, tenant_id, request.admin_email, password, "admin")
+    tenant = get_tenant(stores, tenant_id)
     return TenantCreated(
         **tenant.model_dump(),
         admin_user=AdminUser(id=admin.id, username=admin.username, role=admin.role, initial_password=password),

@@ -1,7 +1,8 @@
 """What a tenant used in a calendar month, counted from its records, and what that costs.
 
 The price table is the one documented in docs/api.md; amounts are computed in Decimal and rounded
-half-up to the cent.
+half-up to the cent. API calls are counted per month and stored bytes measured by `stores.usage`;
+executions, healing actions and data processed are read from the tenant's records.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import utc_now
 from mlops_bot.errors import ValidationFailed
 from mlops_bot.management.reports import records
-from mlops_bot.storage import keys
+from mlops_bot.stores.usage import DynamoUsageStore, UsageStore
 
 GB = 1_000_000_000
 
@@ -63,8 +64,12 @@ def month_of(moment: datetime) -> str:
     return moment.strftime("%Y-%m")
 
 
-def record_api_call(table: StateTable, tenant_id: str, now: datetime | None = None) -> None:
-    table.increment(keys.usage_counter_key(tenant_id, month_of(now or utc_now())), "api_calls")
+def usage_store(where: UsageStore | StateTable) -> UsageStore:
+    return DynamoUsageStore(where) if isinstance(where, StateTable) else where
+
+
+def record_api_call(where: UsageStore | StateTable, tenant_id: str, now: datetime | None = None) -> None:
+    usage_store(where).add_api_call(tenant_id, month_of(now or utc_now()))
 
 
 def month_bounds(month: str | None, now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -111,9 +116,31 @@ def bill(metrics: UsageMetrics) -> tuple[Decimal, list[LineItem]]:
     return _money(total), lines
 
 
-def tenant_usage(table: StateTable, tenant_id: str, month: str | None = None) -> TenantUsage:
+def tenant_usage(
+    table: StateTable, tenant_id: str, month: str | None = None, store: UsageStore | None = None
+) -> TenantUsage:
+    """The month's usage and bill; the records are read from `table`, the counters from `store`."""
     start, end = month_bounds(month)
-    events = records.events(table, tenant_id, start, end)
+    return usage_of(
+        tenant_id,
+        start,
+        end,
+        events=records.events(table, tenant_id, start, end),
+        incidents=records.incidents(table, tenant_id),
+        api_calls=(store or DynamoUsageStore(table)).month(tenant_id, month_of(start)).api_calls,
+    )
+
+
+def usage_of(
+    tenant_id: str,
+    start: datetime,
+    end: datetime,
+    *,
+    events: list[records.Item],
+    incidents: list[records.Item],
+    api_calls: int,
+) -> TenantUsage:
+    """The usage and bill of [start, end] from the period's events, the tenant's incidents and its calls."""
     executions = sum(
         1
         for e in events
@@ -121,17 +148,16 @@ def tenant_usage(table: StateTable, tenant_id: str, month: str | None = None) ->
         and (e.get("summary") or {}).get("action") == "completed"
     )
     healing_actions = 0
-    for incident in records.incidents(table, tenant_id):
+    for incident in incidents:
         for action in incident.get("actions_taken") or []:
             at = records.parse_time(action.get("timestamp") or action.get("executed_at"))
             if at and start <= at <= end and str(action.get("status")) not in UNBILLED_ACTION_STATUSES:
                 healing_actions += 1
-    counter = table.get(keys.usage_counter_key(tenant_id, month_of(start))) or {}
     metrics = UsageMetrics(
         pipeline_executions=executions,
         healing_actions=healing_actions,
         data_processed_gb=round(sum(records.item_bytes(e) for e in events) / GB, 9),
-        api_calls=int(counter.get("api_calls", 0)),
+        api_calls=api_calls,
     )
     amount, lines = bill(metrics)
     return TenantUsage(
@@ -143,11 +169,6 @@ def tenant_usage(table: StateTable, tenant_id: str, month: str | None = None) ->
     )
 
 
-def storage_gb(table: StateTable, tenant_id: str) -> float:
+def storage_gb(where: UsageStore | StateTable, tenant_id: str) -> float:
     """What the tenant stores now: its own partition, incidents, events, audit and compliance records."""
-    total = 0
-    for pk in (keys.tenant_pk(tenant_id), keys.audit_pk(tenant_id), keys.compliance_pk(tenant_id)):
-        total += sum(records.item_bytes(i) for i in table.query(pk))
-    total += sum(records.item_bytes(i) for i in records.incidents(table, tenant_id))
-    total += sum(records.item_bytes(i) for i in records.events(table, tenant_id))
-    return round(total / GB, 9)
+    return round(usage_store(where).stored_bytes(tenant_id) / GB, 9)

@@ -1,8 +1,11 @@
 """Management API request counters for `/metrics`: requests, latency and errors, fleet-wide.
 
-Each authenticated request adds one to its (method, route template, status) item in the table
-and its duration to that item's histogram buckets, in one atomic update, so every Lambda
-instance counts into the same monotonic counters Prometheus expects.
+Each authenticated request adds one to its (method, route template, status) counters and its
+duration to their histogram buckets, in one atomic update (`stores.request_metrics`), so every
+Lambda instance counts into the same monotonic counters Prometheus expects.
+
+The functions take a `RequestMetricsStore`; a `StateTable` is still accepted (wrapped in the
+DynamoDB store) for the callers that have not moved to stores yet.
 """
 
 from __future__ import annotations
@@ -11,15 +14,10 @@ import logging
 from dataclasses import dataclass
 
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.storage import keys
+from mlops_bot.stores.request_metrics import BUCKETS as BUCKETS
+from mlops_bot.stores.request_metrics import DynamoRequestMetricsStore, RequestMetricsStore
 
 logger = logging.getLogger(__name__)
-
-BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-
-
-def bucket_field(bound: float) -> str:
-    return "le_" + repr(bound).replace(".", "_")
 
 
 @dataclass(frozen=True)
@@ -32,29 +30,29 @@ class RequestCount:
     buckets: dict[float, int]
 
 
-def record(table: StateTable, tenant_id: str, method: str, route: str, status: int, seconds: float) -> None:
+def metrics_store(where: RequestMetricsStore | StateTable) -> RequestMetricsStore:
+    return DynamoRequestMetricsStore(where) if isinstance(where, StateTable) else where
+
+
+def record(
+    where: RequestMetricsStore | StateTable, tenant_id: str, method: str, route: str, status: int, seconds: float
+) -> None:
     """Count one answered request; a failure to count is logged, never the caller's problem."""
-    increments = {"count": 1, "duration_us": max(0, round(seconds * 1_000_000))}
-    increments.update({bucket_field(b): 1 for b in BUCKETS if seconds <= b})
     try:
-        table.set_fields(
-            keys.request_metrics_key(tenant_id, method, route, status),
-            {"method": method, "route": route, "status": status, "entity": "request_metrics"},
-            increments=increments,
-        )
+        metrics_store(where).add(tenant_id, method, route, status, seconds)
     except Exception:  # metrics must never break the answer
         logger.exception("request metrics not recorded", extra={"route": route, "status": status})
 
 
-def counts(table: StateTable, tenant_id: str) -> list[RequestCount]:
+def counts(where: RequestMetricsStore | StateTable, tenant_id: str) -> list[RequestCount]:
     return [
         RequestCount(
-            method=str(item.get("method", "")),
-            route=str(item.get("route", "")),
-            status=int(item.get("status", 0)),
-            count=int(item.get("count", 0)),
-            duration_seconds=int(item.get("duration_us", 0)) / 1_000_000,
-            buckets={b: int(item.get(bucket_field(b), 0)) for b in BUCKETS},
+            method=counter.method,
+            route=counter.route,
+            status=counter.status,
+            count=counter.count,
+            duration_seconds=counter.duration_seconds,
+            buckets=dict(counter.buckets),
         )
-        for item in table.query(keys.request_metrics_pk(tenant_id))
+        for counter in metrics_store(where).counters(tenant_id)
     ]
