@@ -19,6 +19,8 @@ from mlops_bot.healing import audit
 from mlops_bot.messages import MessageQueue
 from mlops_bot.monitoring.service import DriftReportIn, SignalOutcome, report_drift, signal_stores
 from mlops_bot.repository_config import CONFIG_PATH, RepositoryFileConfig, merged, parse
+from mlops_bot.stores.audit import DynamoAuditLog
+from mlops_bot.stores.budgets import DynamoRepairBudgetStore
 from mlops_bot.stores.repositories import RepositoryStore
 
 if TYPE_CHECKING:
@@ -61,8 +63,8 @@ def _dispatch_check(
     ref = str(drift.get("ref") or github.get_repository(repository).default_branch)
     path = f"/repos/{repository}/actions/workflows/{workflow}/dispatches"
     result = audit.audited_write(
-        table,
-        table,
+        DynamoAuditLog(table),
+        DynamoRepairBudgetStore(table),
         settings,
         audit.AuditRecord(
             tenant_id=tenant_id,
