@@ -32,12 +32,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             return {"reconciled": False}
         # The GitHub client (githubkit) is loaded only by the reconciler's runs, not the hourly sweep.
         from mlops_bot.adapters.github import GitHubAppDeliveries
-        from mlops_bot.reconciliation.service import reconcile
+        from mlops_bot.reconciliation.service import ReconcilerStores, reconcile
+        from mlops_bot.stores.deliveries import DynamoDeliveryStore
+        from mlops_bot.stores.redeliveries import DynamoRedeliveryRequestStore
+        from mlops_bot.stores.repositories import DynamoRepositoryStore
 
         source = GitHubAppDeliveries(
             str(credentials["app_id"]), str(credentials["private_key"]), settings.github_api_url
         )
-        report = reconcile(table, source)
+        stores = ReconcilerStores(
+            DynamoRepositoryStore(table), DynamoDeliveryStore(table), DynamoRedeliveryRequestStore(table)
+        )
+        report = reconcile(stores, source)
         logger.info(
             "deliveries reconciled", extra={"examined": report.examined, "redelivered": len(report.redelivered)}
         )

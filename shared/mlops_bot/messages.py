@@ -181,3 +181,7 @@ class MessageQueue(Protocol):
 # Constants about GitHub runs every consumer of these messages agrees on.
 BOT_BRANCH_PREFIX = "mlops-bot/"  # the bot's own branches: never healed, and where fixes are proven
 FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})  # a run that opens an incident
+# A run whose tests ran and failed: what the flaky-test history learns from. A `startup_failure`
+# opens an incident but ran no test, so it says nothing about any test's flakiness.
+TEST_FAILED_CONCLUSIONS = FAILED_CONCLUSIONS - {"startup_failure"}
+PASSED_CONCLUSIONS = frozenset({"success"})  # a run that passed

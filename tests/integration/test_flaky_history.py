@@ -18,6 +18,7 @@ from mlops_bot.detection.flaky import (
     record_run,
 )
 from mlops_bot.storage import keys
+from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 from tests.support.aws import MockState
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -46,7 +47,7 @@ def run(
     window_days: int = 14,
 ) -> list[str]:
     return record_run(
-        table,
+        DynamoFlakyHistory(table),
         tenant,
         repository,
         workflow=workflow,
@@ -70,7 +71,7 @@ def test_a_rerun_that_passes_on_the_same_commit_marks_the_failed_test_and_job_fl
     assert run(table, conclusion="failure", tests=[TEST], jobs=[JOB]) == []
     newly = run(table, conclusion="success", attempt=2, at=MONDAY + timedelta(minutes=20))
     assert newly == [TEST, JOB]
-    stats = flake_rates(table, "default", "acme/churn-model", MONDAY + timedelta(hours=1))
+    stats = flake_rates(DynamoFlakyHistory(table), "default", "acme/churn-model", MONDAY + timedelta(hours=1))
     assert stats[TEST].flaky_successes == 1
     assert stats[TEST].successes == 1
     assert stats[TEST].flake_rate == 1.0
@@ -81,13 +82,13 @@ def test_a_rerun_that_passes_on_the_same_commit_marks_the_failed_test_and_job_fl
 def test_pass_then_pass_marks_nothing(table: StateTable) -> None:
     assert run(table, conclusion="success") == []
     assert run(table, conclusion="success", attempt=2, at=MONDAY + timedelta(minutes=5)) == []
-    assert flake_rates(table, "default", "acme/churn-model", MONDAY) == {}
+    assert flake_rates(DynamoFlakyHistory(table), "default", "acme/churn-model", MONDAY) == {}
 
 
 def test_failure_on_one_commit_and_success_on_another_is_not_flaky(table: StateTable) -> None:
     run(table, conclusion="failure", sha="a" * 40, tests=[TEST])
     assert run(table, conclusion="success", sha="b" * 40, run_id=7002, at=MONDAY + timedelta(hours=1)) == []
-    stat = flake_rates(table, "default", "acme/churn-model", MONDAY + timedelta(hours=2))[TEST]
+    stat = flake_rates(DynamoFlakyHistory(table), "default", "acme/churn-model", MONDAY + timedelta(hours=2))[TEST]
     assert (stat.flaky_successes, stat.successes, stat.flake_rate) == (0, 1, 0.0)
     assert stat.last_flaky_at is None
 
@@ -96,14 +97,16 @@ def test_pass_then_fail_on_the_same_commit_is_not_flaky(table: StateTable) -> No
     """What an upstream release breaking an unpinned dependency looks like: fix it, do not re-run it."""
     run(table, conclusion="success")
     assert run(table, conclusion="failure", attempt=2, at=MONDAY + timedelta(days=1), tests=[TEST]) == []
-    assert not is_known_flaky(table, "default", "acme/churn-model", [TEST], MONDAY + timedelta(days=1))
+    assert not is_known_flaky(
+        DynamoFlakyHistory(table), "default", "acme/churn-model", [TEST], MONDAY + timedelta(days=1)
+    )
 
 
 def test_a_failure_delivered_after_the_success_that_followed_it_still_counts(table: StateTable) -> None:
     passed_at = MONDAY + timedelta(minutes=20)
     assert run(table, conclusion="success", attempt=2, at=passed_at) == []
     assert run(table, conclusion="failure", attempt=1, at=MONDAY, tests=[TEST]) == [TEST]
-    stat = flake_rates(table, "default", "acme/churn-model", MONDAY + timedelta(hours=1))[TEST]
+    stat = flake_rates(DynamoFlakyHistory(table), "default", "acme/churn-model", MONDAY + timedelta(hours=1))[TEST]
     assert (stat.flaky_successes, stat.successes, stat.last_flaky_at) == (1, 1, passed_at)
 
 
@@ -112,7 +115,7 @@ def test_a_redelivered_attempt_is_counted_once(table: StateTable) -> None:
     run(table, conclusion="failure", tests=[TEST])
     assert run(table, conclusion="success", attempt=2, at=MONDAY + timedelta(minutes=20)) == [TEST]
     assert run(table, conclusion="success", attempt=2, at=MONDAY + timedelta(minutes=20)) == []
-    stat = flake_rates(table, "default", "acme/churn-model", MONDAY + timedelta(hours=1))[TEST]
+    stat = flake_rates(DynamoFlakyHistory(table), "default", "acme/churn-model", MONDAY + timedelta(hours=1))[TEST]
     assert (stat.flaky_successes, stat.successes) == (1, 1)
 
 
@@ -122,7 +125,7 @@ def test_every_test_of_every_failure_before_the_pass_is_flaky_once_per_commit(ta
     run(table, conclusion="failure", attempt=2, at=MONDAY + timedelta(minutes=10), tests=[other])
     assert run(table, conclusion="success", attempt=3, at=MONDAY + timedelta(minutes=20)) == [TEST, other]
     assert run(table, conclusion="success", attempt=4, at=MONDAY + timedelta(minutes=30)) == []
-    stats = flake_rates(table, "default", "acme/churn-model", MONDAY + timedelta(hours=1))
+    stats = flake_rates(DynamoFlakyHistory(table), "default", "acme/churn-model", MONDAY + timedelta(hours=1))
     assert (stats[TEST].flaky_successes, stats[TEST].successes) == (1, 2)
     assert stats[other].flake_rate == 0.5
 
@@ -135,7 +138,7 @@ def test_flake_rate_is_flaky_successes_over_successes(table: StateTable) -> None
     flake_then_pass(table, "4" * 40, MONDAY + timedelta(days=3), 4)
     # Another workflow's successes say nothing about this workflow's tests.
     run(table, conclusion="success", sha="5" * 40, run_id=5, at=MONDAY + timedelta(days=3), workflow="Docs")
-    stat = flake_rates(table, "default", "acme/churn-model", MONDAY + timedelta(days=4))[TEST]
+    stat = flake_rates(DynamoFlakyHistory(table), "default", "acme/churn-model", MONDAY + timedelta(days=4))[TEST]
     assert (stat.flaky_successes, stat.successes, stat.flake_rate) == (2, 4, 0.5)
     assert stat.last_flaky_at == MONDAY + timedelta(days=3, minutes=20)
 
@@ -144,11 +147,11 @@ def test_history_older_than_the_window_is_ignored(table: StateTable) -> None:
     flake_then_pass(table, "1" * 40, MONDAY - timedelta(days=20), 1)
     flake_then_pass(table, "2" * 40, MONDAY - timedelta(days=3), 2)
     run(table, conclusion="success", sha="3" * 40, run_id=3, at=MONDAY - timedelta(days=1))
-    recent = flake_rates(table, "default", "acme/churn-model", MONDAY)[TEST]
+    recent = flake_rates(DynamoFlakyHistory(table), "default", "acme/churn-model", MONDAY)[TEST]
     assert (recent.flaky_successes, recent.successes) == (1, 2)
-    wider = flake_rates(table, "default", "acme/churn-model", MONDAY, window_days=30)[TEST]
+    wider = flake_rates(DynamoFlakyHistory(table), "default", "acme/churn-model", MONDAY, window_days=30)[TEST]
     assert (wider.flaky_successes, wider.successes) == (2, 3)
-    assert flake_rates(table, "default", "acme/churn-model", MONDAY + timedelta(days=14)) == {}
+    assert flake_rates(DynamoFlakyHistory(table), "default", "acme/churn-model", MONDAY + timedelta(days=14)) == {}
 
 
 def test_day_buckets_carry_a_ttl_so_old_history_ages_out(table: StateTable) -> None:
@@ -171,16 +174,23 @@ def test_is_known_flaky_thresholds(table: StateTable, min_rate: float, min_flaky
     flake_then_pass(table, "3" * 40, MONDAY + timedelta(days=2), 3)
     run(table, conclusion="success", sha="4" * 40, run_id=4, at=MONDAY + timedelta(days=3))
     now = MONDAY + timedelta(days=4)  # 2 flaky of 4 successes
-    assert is_known_flaky(table, "default", "acme/churn-model", [TEST], now, min_rate, min_flaky) is expected
+    assert (
+        is_known_flaky(DynamoFlakyHistory(table), "default", "acme/churn-model", [TEST], now, min_rate, min_flaky)
+        is expected
+    )
 
 
 def test_is_known_flaky_needs_history_for_every_failed_test(table: StateTable) -> None:
     flake_then_pass(table, "1" * 40, MONDAY, 1)
     now = MONDAY + timedelta(hours=1)
-    assert is_known_flaky(table, "default", "acme/churn-model", [TEST, JOB], now)
-    assert not is_known_flaky(table, "default", "acme/churn-model", [TEST, "tests/test_new.py::test_real_bug"], now)
-    assert not is_known_flaky(table, "default", "acme/churn-model", [], now)
-    assert not is_known_flaky(table, "default", "acme/churn-model", [TEST], MONDAY + timedelta(days=15))
+    assert is_known_flaky(DynamoFlakyHistory(table), "default", "acme/churn-model", [TEST, JOB], now)
+    assert not is_known_flaky(
+        DynamoFlakyHistory(table), "default", "acme/churn-model", [TEST, "tests/test_new.py::test_real_bug"], now
+    )
+    assert not is_known_flaky(DynamoFlakyHistory(table), "default", "acme/churn-model", [], now)
+    assert not is_known_flaky(
+        DynamoFlakyHistory(table), "default", "acme/churn-model", [TEST], MONDAY + timedelta(days=15)
+    )
 
 
 def test_repositories_and_tenants_do_not_share_history(table: StateTable) -> None:
@@ -189,11 +199,13 @@ def test_repositories_and_tenants_do_not_share_history(table: StateTable) -> Non
     assert run(table, conclusion="success", attempt=2, sha="1" * 40, repository="acme/other") == []
     assert run(table, conclusion="success", attempt=2, sha="1" * 40, tenant="t2") == []
     now = MONDAY + timedelta(hours=1)
-    assert TEST in flake_rates(table, "default", "acme/churn-model", now)  # names are case-insensitive
-    assert flake_rates(table, "default", "acme/other", now) == {}
-    assert flake_rates(table, "t2", "acme/churn-model", now) == {}
-    assert not is_known_flaky(table, "t2", "acme/churn-model", [TEST], now)
-    assert is_known_flaky(table, "default", "acme/churn-model", [TEST], now)
+    assert TEST in flake_rates(
+        DynamoFlakyHistory(table), "default", "acme/churn-model", now
+    )  # names are case-insensitive
+    assert flake_rates(DynamoFlakyHistory(table), "default", "acme/other", now) == {}
+    assert flake_rates(DynamoFlakyHistory(table), "t2", "acme/churn-model", now) == {}
+    assert not is_known_flaky(DynamoFlakyHistory(table), "t2", "acme/churn-model", [TEST], now)
+    assert is_known_flaky(DynamoFlakyHistory(table), "default", "acme/churn-model", [TEST], now)
 
 
 def test_every_item_written_lives_under_its_tenant(table: StateTable, aws: MockState) -> None:
@@ -213,10 +225,15 @@ def test_a_long_parametrised_test_id_is_stored(table: StateTable) -> None:
     long_id = "tests/test_grid.py::test_search[" + "-".join(f"param{i}" for i in range(300)) + "]"
     run(table, conclusion="failure", tests=[long_id])
     assert run(table, conclusion="success", attempt=2, at=MONDAY + timedelta(minutes=5)) == [long_id]
-    assert flake_rates(table, "default", "acme/churn-model", MONDAY + timedelta(hours=1))[long_id].flake_rate == 1.0
+    assert (
+        flake_rates(DynamoFlakyHistory(table), "default", "acme/churn-model", MONDAY + timedelta(hours=1))[
+            long_id
+        ].flake_rate
+        == 1.0
+    )
 
 
 def test_cancelled_runs_teach_nothing(table: StateTable) -> None:
     run(table, conclusion="failure", tests=[TEST])
     assert run(table, conclusion="cancelled", attempt=2, at=MONDAY + timedelta(minutes=5)) == []
-    assert flake_rates(table, "default", "acme/churn-model", MONDAY + timedelta(hours=1)) == {}
+    assert flake_rates(DynamoFlakyHistory(table), "default", "acme/churn-model", MONDAY + timedelta(hours=1)) == {}

@@ -9,6 +9,7 @@ from mlops_bot.adapters.github import GitHubClient
 from mlops_bot.detection import flaky
 from mlops_bot.healing.planner import RepairPlan
 from mlops_bot.healing.repairs import RepairSession, open_issue
+from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 from tests.support.aws import MockState
 from tests.support.github_standin import GitHubStandIn
 
@@ -20,7 +21,7 @@ def seed_history(table: StateTable) -> None:
     for n, sha in enumerate(["a1" * 20, "b2" * 20, "c3" * 20]):
         at = now - timedelta(hours=10 - n)
         flaky.record_run(
-            table,
+            DynamoFlakyHistory(table),
             "default",
             REPO,
             workflow="CI",
@@ -33,7 +34,7 @@ def seed_history(table: StateTable) -> None:
             at=at,
         )
         flaky.record_run(
-            table,
+            DynamoFlakyHistory(table),
             "default",
             REPO,
             workflow="CI",
@@ -46,7 +47,7 @@ def seed_history(table: StateTable) -> None:
             at=at + timedelta(minutes=5),
         )
     flaky.record_run(
-        table,
+        DynamoFlakyHistory(table),
         "default",
         REPO,
         workflow="CI",

@@ -10,8 +10,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.github import GitHubAppDeliveries
-from mlops_bot.reconciliation.service import reconcile
-from mlops_bot.storage import keys
+from mlops_bot.reconciliation.service import ReconcilerStores, reconcile
+from mlops_bot.stores.deliveries import Delivery, DynamoDeliveryStore
+from mlops_bot.stores.redeliveries import DynamoRedeliveryRequestStore
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from tests.support.aws import MockState
 from tests.support.github_standin import GitHubStandIn
 
@@ -40,18 +42,30 @@ def test_failed_deliveries_are_redelivered_once_and_delivered_ones_left_alone(
     github.add_hook_delivery("guid-recovered", 202, redelivery=True)
     lost = github.add_hook_delivery("guid-lost", 500)
     github.add_hook_delivery("guid-stored", 504)  # timed out at GitHub, but we stored and queued it
-    table.put({**keys.delivery_key("default", "guid-stored"), "status": "queued"})
+    stores = ReconcilerStores(
+        DynamoRepositoryStore(table), DynamoDeliveryStore(table), DynamoRedeliveryRequestStore(table)
+    )
+    stored = Delivery(
+        tenant_id="default",
+        delivery_id="guid-stored",
+        event="workflow_run",
+        execution_id="exec-1",
+        received_at="2026-11-27T10:00:00Z",
+        expires_at=1_900_000_000,
+    )
+    assert stores.deliveries.claim(stored) is None
+    stores.deliveries.mark_queued(stored, "2026-11-27T10:00:01Z")
     pem = app_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     source = GitHubAppDeliveries(APP_ID, pem, github.url)
 
-    report = reconcile(table, source)
+    report = reconcile(stores, source)
     assert report.redelivered == ["guid-lost"]
     assert report.examined == 3 and report.already_delivered == 2
     assert github.redelivery_requests == [lost]
 
-    again = reconcile(table, source)  # the next run, before GitHub's redelivery has arrived
+    again = reconcile(stores, source)  # the next run, before GitHub's redelivery has arrived
     assert again.redelivered == [] and again.already_requested == 1
     assert github.redelivery_requests == [lost]
     [listing] = github.calls_to("GET", r"^/app/hook/deliveries$")[:1]

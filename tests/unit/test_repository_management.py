@@ -26,8 +26,7 @@ def test_a_listing_is_the_tenants_own_repositories_by_name_paged(store: InMemory
 
 
 def test_a_status_filter_keeps_only_matching_repositories(store: InMemoryRepositoryStore) -> None:
-    key = ("t1", "acme/b")
-    store.repositories[key] = store.repositories[key].model_copy(update={"status": RepositoryStatus.PAUSED})
+    store.repositories.update(("t1", "acme/b"), lambda r: r.model_copy(update={"status": RepositoryStatus.PAUSED}))
     assert [r.full_name for r in list_repositories(store, "t1", 50, 0, "paused").repositories] == ["acme/b"]
 
 
@@ -55,4 +54,4 @@ def test_a_name_github_would_refuse_is_never_enrolled() -> None:
     store = InMemoryRepositoryStore()
     with pytest.raises(ValueError):
         enroll_repository(store, "t1", "../../x", source="test")
-    assert store.repository_routes == {} and store.repositories == {}
+    assert store.repository_routes.values() == [] and store.repositories.values() == []

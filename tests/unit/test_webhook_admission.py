@@ -13,6 +13,7 @@ import pytest
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.errors import Invalid, RateLimited, ValidationFailed
+from mlops_bot.stores.base import MemoryTable
 from mlops_bot.stores.deliveries import Delivery, DeliveryStatus, InMemoryDeliveryStore
 from mlops_bot.stores.repositories import InMemoryRepositoryStore
 from mlops_bot.webhooks.service import CLAIM_LEASE_SECONDS, WebhookDependencies, WebhookRequest, admit
@@ -114,7 +115,7 @@ def test_a_rate_limited_delivery_is_released_so_its_redelivery_is_admitted_later
         admit(refused, d)
     assert d.deliveries.get("default", refused.headers["x-github-delivery"]) is None
     assert isinstance(d.deliveries, InMemoryDeliveryStore)
-    d.deliveries.admitted.clear()  # the next rate window
+    d.deliveries.admitted = MemoryTable()  # the next rate window
     assert admit(refused, d).status_code == 202
 
 
@@ -196,7 +197,7 @@ def test_a_repository_name_github_would_refuse_is_400_and_never_enrolled(full_na
     with pytest.raises(Invalid):
         admit(delivery(payload), d)
     assert isinstance(d.repositories, InMemoryRepositoryStore)
-    assert d.repositories.repositories == {} and d.repositories.repository_routes == {}
+    assert d.repositories.repositories.values() == [] and d.repositories.repository_routes.values() == []
     assert queue_of(d).sent == []
 
 

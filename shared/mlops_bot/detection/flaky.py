@@ -22,22 +22,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, iso
-from mlops_bot.storage import keys
+from mlops_bot.messages import PASSED_CONCLUSIONS, TEST_FAILED_CONCLUSIONS
+from mlops_bot.stores.flaky_history import (
+    MAX_TEST_ID,
+    CommitWorkflow,
+    FlakyDay,
+    FlakyHistory,
+    FlakyKind,
+    RunFailure,
+    RunSuccess,
+    TrackedTest,
+)
 
 DEFAULT_WINDOW_DAYS = 14
-FAILED_CONCLUSIONS = frozenset({"failure", "timed_out"})
-PASSED_CONCLUSIONS = frozenset({"success"})
 # More failed tests than this in one run is an environment problem (a missing package fails them
 # all), not many independently flaky tests: only the jobs are tracked then.
 MASS_FAILURE_TESTS = 25
-
-Kind = Literal["test", "job"]
 
 
 class FlakeStat(BaseModel):
@@ -46,7 +50,7 @@ class FlakeStat(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     test_id: str
-    kind: Kind
+    kind: FlakyKind
     flaky_successes: int
     successes: int
     flake_rate: float
@@ -61,17 +65,21 @@ def _day(moment: datetime) -> str:
     return _utc(moment).date().isoformat()
 
 
-def _failed_names(failed_tests: Sequence[str], failed_jobs: Sequence[str]) -> dict[str, Kind]:
-    names: dict[str, Kind] = {}
-    tests = [t for t in dict.fromkeys(failed_tests) if t]
+def _failed_names(failed_tests: Sequence[str], failed_jobs: Sequence[str]) -> dict[str, FlakyKind]:
+    # A name longer than the history keeps is left out rather than failing the whole run every
+    # time it is redelivered.
+    names: dict[str, FlakyKind] = {}
+    tests = [t for t in dict.fromkeys(failed_tests) if t and len(t) <= MAX_TEST_ID]
     if len(tests) <= MASS_FAILURE_TESTS:
-        names.update((t, "test") for t in tests)
-    names.update((j, "job") for j in dict.fromkeys(failed_jobs) if j and j not in names)
+        names.update((t, FlakyKind.TEST) for t in tests)
+    names.update(
+        (j, FlakyKind.JOB) for j in dict.fromkeys(failed_jobs) if j and len(j) <= MAX_TEST_ID and j not in names
+    )
     return names
 
 
 def record_run(
-    table: StateTable,
+    history: FlakyHistory,
     tenant_id: str,
     repository: str,
     *,
@@ -87,182 +95,158 @@ def record_run(
 ) -> list[str]:
     """Record one completed run attempt; return the tests/jobs it newly marks flaky on this commit.
 
-    Only `failure`/`timed_out` and `success` conclusions teach anything (a cancelled run says
-    nothing about its tests). `at` is when the attempt completed; it orders failure and success.
+    Only `failure`/`timed_out` (`TEST_FAILED_CONCLUSIONS`) and `success` conclusions teach
+    anything (a cancelled run, or one that failed to start, says nothing about its tests). `at` is
+    when the attempt completed; it orders failure and success.
     """
-    if conclusion not in FAILED_CONCLUSIONS | PASSED_CONCLUSIONS:
+    if conclusion not in TEST_FAILED_CONCLUSIONS | PASSED_CONCLUSIONS:
         return []
     if not head_sha or not workflow or run_attempt < 1 or window_days < 1:
         raise ValueError("a run needs its head_sha, workflow, a run_attempt >= 1 and a window of >= 1 day")
     at = _utc(at)
     expires_at = epoch_seconds(at + timedelta(days=window_days + 1))
-    seen = keys.commit_run_seen_key(tenant_id, repository, head_sha, workflow, run_id, run_attempt)
-    if not table.put_new({**seen, "conclusion": conclusion, "expires_at": expires_at}):
+    commit = CommitWorkflow(tenant_id=tenant_id, repository=repository, head_sha=head_sha, workflow=workflow)
+    if not history.mark_seen(commit, run_id, run_attempt, conclusion, expires_at):
         return []  # a redelivered event: this attempt is already counted
-    run = _CommitRun(table, tenant_id, repository, head_sha, workflow, window_days, expires_at)
+    run = _CommitRun(history, commit, window_days, expires_at)
     try:
-        if conclusion in FAILED_CONCLUSIONS:
+        if conclusion in TEST_FAILED_CONCLUSIONS:
             return run.failed(run_id, run_attempt, _failed_names(failed_tests, failed_jobs), at)
         return run.passed(run_id, run_attempt, at)
     except Exception:
-        table.delete(seen)  # let the redelivery record it instead of losing it
+        history.forget_seen(commit, run_id, run_attempt)  # let the redelivery record it instead of losing it
         raise
 
 
 class _CommitRun:
     """The outcomes of one workflow on one commit, and the history they update."""
 
-    def __init__(
-        self,
-        table: StateTable,
-        tenant_id: str,
-        repository: str,
-        head_sha: str,
-        workflow: str,
-        window_days: int,
-        expires_at: int,
-    ) -> None:
-        self.table = table
+    def __init__(self, history: FlakyHistory, commit: CommitWorkflow, window_days: int, expires_at: int) -> None:
+        self.history = history
+        self.commit = commit
         self.window_days = window_days
-        self.tenant_id = tenant_id
-        self.repository = repository
-        self.head_sha = head_sha
-        self.workflow = workflow
         self.expires_at = expires_at
-        self.key = keys.commit_run_key(tenant_id, repository, head_sha, workflow)
 
-    def _header(self) -> dict[str, Any]:
-        return {
-            "repository": self.repository.lower(),
-            "head_sha": self.head_sha,
-            "workflow": self.workflow,
-            "expires_at": self.expires_at,
-        }
-
-    def failed(self, run_id: int, run_attempt: int, names: Mapping[str, Kind], at: datetime) -> list[str]:
-        failure = {
-            "at": iso(at),
-            "run_id": run_id,
-            "run_attempt": run_attempt,
-            "tests": [n for n, k in names.items() if k == "test"],
-            "jobs": [n for n, k in names.items() if k == "job"],
-        }
-        record = self.table.set_fields(self.key, self._header(), append={"failures": [failure]}) or {}
+    def failed(self, run_id: int, run_attempt: int, names: Mapping[str, FlakyKind], at: datetime) -> list[str]:
+        failure = RunFailure(
+            at=iso(at),
+            run_id=run_id,
+            run_attempt=run_attempt,
+            tests=[n for n, k in names.items() if k is FlakyKind.TEST],
+            jobs=[n for n, k in names.items() if k is FlakyKind.JOB],
+        )
+        record = self.history.add_failure(self.commit, failure, self.expires_at)
         for name, kind in names.items():
-            self.table.put(
-                {
-                    **keys.flaky_tracked_key(self.tenant_id, self.repository, self.workflow, name),
-                    "test_id": name,
-                    "kind": kind,
-                    "workflow": self.workflow,
-                    "last_failed_at": iso(at),
-                    "expires_at": self.expires_at,
-                }
-            )
-        later = [s for s in record.get("successes", []) if s["at"] > failure["at"]]
+            tracked = TrackedTest(test_id=name, kind=kind, workflow=self.commit.workflow, last_failed_at=iso(at))
+            self.history.track(self.commit.tenant_id, self.commit.repository, tracked, self.expires_at)
+        later = [s for s in (record.successes if record else []) if s.at > failure.at]
         if not later:
             return []
         # Delivered after the success that followed it: credit that success now.
-        success = min(later, key=lambda s: str(s["at"]))
-        counted = set(success.get("counted", []))
-        return self._credit(names, datetime.fromisoformat(success["at"]), already_counted=counted)
+        success = min(later, key=lambda s: s.at)
+        return self._credit(names, datetime.fromisoformat(success.at), already_counted=set(success.counted))
 
     def passed(self, run_id: int, run_attempt: int, at: datetime) -> list[str]:
-        record = self.table.get(self.key) or {}
-        flipped: dict[str, Kind] = {}
-        for failure in record.get("failures", []):
-            if failure["at"] < iso(at):
-                flipped.update((t, "test") for t in failure.get("tests", []))
-                flipped.update((j, "job") for j in failure.get("jobs", []) if j not in flipped)
-        tracked = _tracked(self.table, self.tenant_id, self.repository, self.workflow, at, self.window_days)
-        counted = {**tracked, **flipped}
-        success = {"at": iso(at), "run_id": run_id, "run_attempt": run_attempt, "counted": sorted(counted)}
-        self.table.set_fields(self.key, self._header(), append={"successes": [success]})
+        record = self.history.commit_run(self.commit)
+        flipped: dict[str, FlakyKind] = {}
+        for failure in record.failures if record else []:
+            if failure.at < iso(at):
+                flipped.update((t, FlakyKind.TEST) for t in failure.tests)
+                flipped.update((j, FlakyKind.JOB) for j in failure.jobs if j not in flipped)
+        counted = {**self._tracked(at), **flipped}
+        success = RunSuccess(at=iso(at), run_id=run_id, run_attempt=run_attempt, counted=sorted(counted))
+        self.history.add_success(self.commit, success, self.expires_at)
         for name, kind in counted.items():
             if name not in flipped:
                 self._bump(name, kind, at, successes=1)
         return self._credit(flipped, at, already_counted=set())
 
-    def _credit(self, names: Mapping[str, Kind], success_at: datetime, already_counted: set[str]) -> list[str]:
+    def _tracked(self, now: datetime) -> dict[str, FlakyKind]:
+        """Tests and jobs seen failing in this workflow within the window: a success of the workflow
+        is a success of each of them (tests that never failed have nothing to learn)."""
+        since = iso(now - timedelta(days=self.window_days))
+        tracked = self.history.tracked(self.commit.tenant_id, self.commit.repository, self.commit.workflow)
+        return {t.test_id: t.kind for t in tracked if t.last_failed_at >= since}
+
+    def _credit(self, names: Mapping[str, FlakyKind], success_at: datetime, already_counted: set[str]) -> list[str]:
         """Count the success of each name that failed earlier on this commit; the first time per
         commit it is also a flaky success."""
         newly: list[str] = []
         for name, kind in names.items():
-            credit = keys.commit_flaky_credit_key(self.tenant_id, self.repository, self.head_sha, self.workflow, name)
-            first = self.table.put_new({**credit, "at": iso(success_at), "expires_at": self.expires_at})
+            first = self.history.credit(self.commit, name, iso(success_at), self.expires_at)
             successes = 0 if name in already_counted else 1
             if first:
+                try:
+                    self._bump(name, kind, success_at, successes=successes, flaky=1)
+                except Exception:
+                    # Uncounted: the redelivery (the run's SEEN marker is forgotten too) credits it.
+                    self.history.withdraw_credit(self.commit, name)
+                    raise
                 newly.append(name)
-                self._bump(name, kind, success_at, successes=successes, flaky=1)
             elif successes:
                 self._bump(name, kind, success_at, successes=successes)
         return newly
 
-    def _bump(self, name: str, kind: Kind, at: datetime, *, successes: int, flaky: int = 0) -> None:
+    def _bump(self, name: str, kind: FlakyKind, at: datetime, *, successes: int, flaky: int = 0) -> None:
         day = _day(at)
         day_start = datetime.fromisoformat(day).replace(tzinfo=UTC)
-        fields: dict[str, Any] = {
-            "test_id": name,
-            "kind": kind,
-            "day": day,
-            "expires_at": epoch_seconds(day_start + timedelta(days=self.window_days + 1)),
-        }
-        increments = {"successes": successes}
-        if flaky:
-            fields["last_flaky_at"] = iso(at)
-            increments["flaky_successes"] = flaky
-        self.table.set_fields(
-            keys.flaky_day_key(self.tenant_id, self.repository, name, day), fields, increments=increments
+        counts = FlakyDay(
+            test_id=name,
+            kind=kind,
+            day=day,
+            successes=successes,
+            flaky_successes=flaky,
+            last_flaky_at=iso(at) if flaky else None,
         )
+        expires_at = epoch_seconds(day_start + timedelta(days=self.window_days + 1))
+        self.history.count_day(self.commit.tenant_id, self.commit.repository, counts, expires_at)
 
 
-def _tracked(
-    table: StateTable, tenant_id: str, repository: str, workflow: str, now: datetime, window_days: int
-) -> dict[str, Kind]:
-    """Tests and jobs seen failing in this workflow within the window: a success of the workflow is
-    a success of each of them (tests that never failed have nothing to learn)."""
-    since = iso(now - timedelta(days=window_days))
-    return {
-        item["test_id"]: item["kind"]
-        for item in table.query(keys.flaky_history_pk(tenant_id, repository), keys.flaky_tracked_prefix(workflow))
-        if item.get("workflow") == workflow and item.get("last_failed_at", "") >= since
-    }
+class _Totals:
+    def __init__(self, kind: FlakyKind) -> None:
+        self.kind = kind
+        self.flaky = 0
+        self.successes = 0
+        self.last: str | None = None
 
 
 def flake_rates(
-    table: StateTable, tenant_id: str, repository: str, now: datetime, *, window_days: int = DEFAULT_WINDOW_DAYS
+    history: FlakyHistory,
+    tenant_id: str,
+    repository: str,
+    now: datetime,
+    *,
+    window_days: int = DEFAULT_WINDOW_DAYS,
 ) -> dict[str, FlakeStat]:
     """Per test/job over the last `window_days` UTC days up to `now` (today included)."""
     if window_days < 1:
         raise ValueError("the window is at least one day")
     last_day = _day(now)
     first_day = (_utc(now).date() - timedelta(days=window_days - 1)).isoformat()
-    totals: dict[str, dict[str, Any]] = {}
-    for item in table.query(keys.flaky_history_pk(tenant_id, repository), "TEST#"):
-        if not first_day <= str(item.get("day", "")) <= last_day:
+    totals: dict[str, _Totals] = {}
+    for bucket in history.days(tenant_id, repository):
+        if not first_day <= bucket.day <= last_day:
             continue
-        total = totals.setdefault(
-            item["test_id"], {"kind": item.get("kind", "test"), "flaky": 0, "successes": 0, "last": None}
-        )
-        total["flaky"] += int(item.get("flaky_successes", 0))
-        total["successes"] += int(item.get("successes", 0))
-        if item.get("last_flaky_at") and (total["last"] is None or item["last_flaky_at"] > total["last"]):
-            total["last"] = item["last_flaky_at"]
+        total = totals.setdefault(bucket.test_id, _Totals(bucket.kind))
+        total.flaky += bucket.flaky_successes
+        total.successes += bucket.successes
+        if bucket.last_flaky_at and (total.last is None or bucket.last_flaky_at > total.last):
+            total.last = bucket.last_flaky_at
     return {
         test_id: FlakeStat(
             test_id=test_id,
-            kind=total["kind"],
-            flaky_successes=total["flaky"],
-            successes=total["successes"],
-            flake_rate=total["flaky"] / total["successes"] if total["successes"] else 0.0,
-            last_flaky_at=datetime.fromisoformat(total["last"]) if total["last"] else None,
+            kind=total.kind,
+            flaky_successes=total.flaky,
+            successes=total.successes,
+            flake_rate=total.flaky / total.successes if total.successes else 0.0,
+            last_flaky_at=datetime.fromisoformat(total.last) if total.last else None,
         )
         for test_id, total in totals.items()
     }
 
 
 def is_known_flaky(
-    table: StateTable,
+    history: FlakyHistory,
     tenant_id: str,
     repository: str,
     tests_or_jobs: Iterable[str],
@@ -278,7 +262,7 @@ def is_known_flaky(
     names = [n for n in dict.fromkeys(tests_or_jobs) if n]
     if not names:
         return False
-    stats = flake_rates(table, tenant_id, repository, now, window_days=window_days)
+    stats = flake_rates(history, tenant_id, repository, now, window_days=window_days)
     return all(
         (stat := stats.get(name)) is not None and stat.flaky_successes >= min_flaky and stat.flake_rate >= min_rate
         for name in names

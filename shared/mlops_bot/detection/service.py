@@ -23,6 +23,7 @@ from mlops_bot.diagnosis import Problem
 from mlops_bot.messages import BOT_BRANCH_PREFIX, FAILED_CONCLUSIONS, MessageQueue, RepositoryEvent
 from mlops_bot.storage import keys
 from mlops_bot.stores.events import DynamoEventStore, EventRecord, EventStore, GoodDeployment
+from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 from mlops_bot.stores.incidents import (
     DynamoIncidentStore,
     Incident,
@@ -224,8 +225,9 @@ def _learn_flakiness(deps: DetectorDependencies, event: RepositoryEvent, inciden
     if run is None or not event.repository or not run.head_sha or event.action != "completed":
         return False
     tests, jobs = _flaky_subjects(event, incident)
+    history = DynamoFlakyHistory(deps.table)
     flaky.record_run(
-        deps.table,
+        history,
         event.tenant_id,
         event.repository,
         workflow=run.name or str(run.workflow_id),
@@ -239,7 +241,7 @@ def _learn_flakiness(deps: DetectorDependencies, event: RepositoryEvent, inciden
     )
     if incident is None:
         return False
-    return flaky.is_known_flaky(deps.table, event.tenant_id, event.repository, tests or jobs, utc_now())
+    return flaky.is_known_flaky(history, event.tenant_id, event.repository, tests or jobs, utc_now())
 
 
 def _verify(deps: DetectorDependencies, event: RepositoryEvent) -> bool:

@@ -99,8 +99,9 @@ def _flaky_section(session: RepairSession) -> list[str]:
     """The repository's flaky tests and jobs with their flake rate (flaky successes / successes)."""
     from mlops_bot.clock import utc_now
     from mlops_bot.detection.flaky import flake_rates
+    from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 
-    rates = flake_rates(session.table, session.tenant_id, session.repository, utc_now())
+    rates = flake_rates(DynamoFlakyHistory(session.table), session.tenant_id, session.repository, utc_now())
     flaky = sorted((r for r in rates.values() if r.flaky_successes), key=lambda r: -r.flake_rate)
     if not flaky:
         return []

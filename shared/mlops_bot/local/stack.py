@@ -773,14 +773,16 @@ class LocalStack:
 
     # ---------------------------------------------------------------- inspection
     def read_incident(self, repository: str, incident_id: str) -> dict[str, Any] | None:
-        """The incident, from the tenant the repository belongs to."""
+        """The incident (as the API shows it), from the tenant the repository belongs to."""
         from mlops_bot.adapters.dynamodb import StateTable
-        from mlops_bot.storage import keys
+        from mlops_bot.storage.keys import DEFAULT_TENANT
+        from mlops_bot.stores.incidents import DynamoIncidentStore
+        from mlops_bot.stores.repositories import DynamoRepositoryStore
 
         table = StateTable(self.table_name())
-        route = table.get(keys.repository_route_key(repository))
-        tenant = str(route["tenant_id"]) if route and route.get("tenant_id") else keys.DEFAULT_TENANT
-        return table.get(keys.incident_key(tenant, incident_id))
+        tenant = DynamoRepositoryStore(table).repository_owner(repository) or DEFAULT_TENANT
+        incident = DynamoIncidentStore(table).get(tenant, incident_id)
+        return incident.model_dump(mode="json") if incident else None
 
     def queue_url(self, logical_id: str) -> str:
         return self.physical[logical_id]["Ref"]

@@ -17,17 +17,21 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.config import Settings, get_settings
 from mlops_bot.healing import audit
 from mlops_bot.messages import MessageQueue
-from mlops_bot.monitoring.service import DriftReportIn, SignalOutcome, report_drift
+from mlops_bot.monitoring.service import DriftReportIn, SignalOutcome, report_drift, signal_stores
 from mlops_bot.repository_config import CONFIG_PATH, RepositoryFileConfig, merged, parse
-from mlops_bot.storage import keys
+from mlops_bot.stores.audit import DynamoAuditLog
+from mlops_bot.stores.budgets import DynamoRepairBudgetStore
+from mlops_bot.stores.repositories import RepositoryStore
 
 if TYPE_CHECKING:
     from mlops_bot.adapters.github import GitHubClient
 
 
-def drift_settings(table: StateTable, tenant_id: str, repository: str, github: GitHubClient | None) -> dict[str, Any]:
-    item = table.get(keys.repository_key(tenant_id, repository)) or {}
-    api_config = dict(item.get("configuration") or {})
+def drift_settings(
+    repositories: RepositoryStore, tenant_id: str, repository: str, github: GitHubClient | None
+) -> dict[str, Any]:
+    stored = repositories.get(tenant_id, repository)
+    api_config = stored.configuration.model_dump(mode="json", exclude_none=True) if stored else {}
     file_config: RepositoryFileConfig | None = None
     if github is not None:
         found = github.get_file(repository, CONFIG_PATH)
@@ -59,8 +63,8 @@ def _dispatch_check(
     ref = str(drift.get("ref") or github.get_repository(repository).default_branch)
     path = f"/repos/{repository}/actions/workflows/{workflow}/dispatches"
     result = audit.audited_write(
-        table,
-        table,
+        DynamoAuditLog(table),
+        DynamoRepairBudgetStore(table),
         settings,
         audit.AuditRecord(
             tenant_id=tenant_id,
@@ -102,7 +106,8 @@ def run_drift_check(
     `check_id` (the scheduled event's delivery id) makes a dispatch of a retried check count once
     against the write budget and be audited once.
     """
-    drift = drift_settings(table, tenant_id, repository, github)
+    stores = signal_stores(table)
+    drift = drift_settings(stores.repositories, tenant_id, repository, github)
     if not drift.get("reference") or not drift.get("current"):
         return None
     try:
@@ -131,4 +136,4 @@ def run_drift_check(
             "ref": drift.get("ref"),
         }
     )
-    return report_drift(table, healing_queue, tenant_id, repository, posted)
+    return report_drift(stores, healing_queue, tenant_id, repository, posted)

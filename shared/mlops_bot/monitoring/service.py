@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -18,18 +19,26 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound
-from mlops_bot.storage import keys
 from mlops_bot.stores.incidents import (
     DynamoIncidentStore,
     Incident,
+    IncidentStore,
     IncidentType,
     Severity,
     TimelineEntry,
     TimelineEvent,
 )
+from mlops_bot.stores.repositories import (
+    DynamoRepositoryStore,
+    ModelBaseline,
+    ModelDeployment,
+    Repository,
+    RepositoryStore,
+)
 
 if TYPE_CHECKING:
     from mlops_bot.messages import MessageQueue
+    from mlops_bot.stores.events import EventStore
 
 # Detection (with the queue messages and the event store) and the model-metrics comparison are
 # imported by the report that needs them: the management API's cold start only builds the models.
@@ -90,11 +99,29 @@ class SignalOutcome(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-def _repository(table: StateTable, tenant_id: str, full_name: str) -> dict[str, Any]:
-    item = table.get(keys.repository_key(tenant_id, full_name))
-    if item is None:
+@dataclass(frozen=True)
+class SignalStores:
+    """What a posted signal reads and writes: the repository, its incidents, its activity."""
+
+    repositories: RepositoryStore
+    incidents: IncidentStore
+    events: EventStore
+
+
+def signal_stores(source: SignalStores | StateTable) -> SignalStores:
+    """The stores as given, or the DynamoDB ones on a table (for the callers that still pass one)."""
+    if isinstance(source, SignalStores):
+        return source
+    from mlops_bot.stores.events import DynamoEventStore  # not at the management API's cold start
+
+    return SignalStores(DynamoRepositoryStore(source), DynamoIncidentStore(source), DynamoEventStore(source))
+
+
+def _repository(stores: SignalStores, tenant_id: str, full_name: str) -> Repository:
+    repository = stores.repositories.get(tenant_id, full_name)
+    if repository is None:
         raise NotFound("Repository not found", f"{full_name} is not monitored by this tenant")
-    return item
+    return repository
 
 
 def _signal_id(kind: str, full_name: str, fingerprint: dict[str, Any]) -> str:
@@ -102,18 +129,22 @@ def _signal_id(kind: str, full_name: str, fingerprint: dict[str, Any]) -> str:
     return f"inc-{kind[:5]}-{digest.hexdigest()[:12]}"
 
 
-def _open(table: StateTable, healing_queue: MessageQueue, incident: Incident) -> tuple[str, bool]:
+def _open(stores: SignalStores, healing_queue: MessageQueue, incident: Incident) -> tuple[str, bool]:
     from mlops_bot.detection.incidents import raise_incident
-    from mlops_bot.stores.events import DynamoEventStore
 
-    stored, is_new = raise_incident(DynamoIncidentStore(table), DynamoEventStore(table), healing_queue, incident)
+    stored, is_new = raise_incident(stores.incidents, stores.events, healing_queue, incident)
     return stored.id, is_new
 
 
 def report_drift(
-    table: StateTable, healing_queue: MessageQueue, tenant_id: str, full_name: str, report: DriftReportIn
+    source: SignalStores | StateTable,
+    healing_queue: MessageQueue,
+    tenant_id: str,
+    full_name: str,
+    report: DriftReportIn,
 ) -> SignalOutcome:
-    _repository(table, tenant_id, full_name)
+    stores = signal_stores(source)
+    _repository(stores, tenant_id, full_name)
     drifted = sorted(name for name, column in report.columns.items() if column.drifted)
     summary = (
         f"Data drift: {len(drifted)} of {len(report.columns)} columns drifted (drift score {report.drift_share:.2f})"
@@ -145,41 +176,41 @@ def report_drift(
         },
         timeline=[TimelineEntry.now(TimelineEvent.ISSUE_DETECTED, "drift report posted")],
     )
-    incident_id, is_new = _open(table, healing_queue, incident)
+    incident_id, is_new = _open(stores, healing_queue, incident)
     return SignalOutcome(
         incident_id=incident_id, new_incident=is_new, summary=summary, details={"drifted_columns": drifted}
     )
 
 
+def _keep_as_baseline(stores: SignalStores, tenant_id: str, full_name: str, posted: ModelMetricsIn) -> None:
+    """The posted metrics become the baseline, their deployment the last good one (a rollback's target)."""
+    baseline = ModelBaseline(metrics=posted.metrics, ref=posted.deployment.ref, at=iso(utc_now()))
+    deployment = ModelDeployment.model_validate(posted.deployment.model_dump(exclude_none=True))
+    if not stores.repositories.record_model_baseline(tenant_id, full_name, baseline, deployment):
+        raise NotFound("Repository not found", f"{full_name} is not monitored by this tenant")
+
+
 def report_model_metrics(
-    table: StateTable, healing_queue: MessageQueue, tenant_id: str, full_name: str, posted: ModelMetricsIn
+    source: SignalStores | StateTable,
+    healing_queue: MessageQueue,
+    tenant_id: str,
+    full_name: str,
+    posted: ModelMetricsIn,
 ) -> SignalOutcome:
     from mlops_bot.drift.model_metrics import ModelThresholds, compare_model_metrics
 
-    repository = _repository(table, tenant_id, full_name)
-    configuration = repository.get("configuration") or {}
+    stores = signal_stores(source)
+    repository = _repository(stores, tenant_id, full_name)
+    configuration = repository.configuration.model_dump(mode="json", exclude_none=True)
     thresholds = ModelThresholds.model_validate(configuration.get("model_thresholds") or DEFAULT_THRESHOLDS)
-    baseline = repository.get("model_baseline") or {}
-    key = keys.repository_key(tenant_id, full_name)
-    if not baseline.get("metrics"):
-        table.set_fields(
-            key,
-            {
-                "model_baseline": {"metrics": posted.metrics, "ref": posted.deployment.ref, "at": iso(utc_now())},
-                "last_good_deployment": posted.deployment.model_dump(exclude_none=True),
-            },
-        )
+    baseline = stores.repositories.model_baseline(tenant_id, full_name)
+    if baseline is None:
+        _keep_as_baseline(stores, tenant_id, full_name, posted)
         return SignalOutcome(incident_id=None, summary="First metrics recorded as the baseline")
-    result = compare_model_metrics(posted.metrics, baseline["metrics"], thresholds)
+    result = compare_model_metrics(posted.metrics, baseline.metrics, thresholds)
     changes = result.model_dump(mode="json")
     if not result.degraded:
-        table.set_fields(
-            key,
-            {
-                "model_baseline": {"metrics": posted.metrics, "ref": posted.deployment.ref, "at": iso(utc_now())},
-                "last_good_deployment": posted.deployment.model_dump(exclude_none=True),
-            },
-        )
+        _keep_as_baseline(stores, tenant_id, full_name, posted)
         return SignalOutcome(incident_id=None, summary="Metrics within thresholds; baseline updated", details=changes)
     worse = [name for name, change in result.metrics.items() if change.degraded]
     now = iso(utc_now())
@@ -192,9 +223,9 @@ def report_model_metrics(
         description=(
             f"Model degraded on {posted.deployment.environment} at {posted.deployment.ref}: "
             + ", ".join(
-                f"{m} {baseline['metrics'][m]:.4g} -> {posted.metrics.get(m, float('nan')):.4g}"
+                f"{m} {baseline.metrics[m]:.4g} -> {posted.metrics.get(m, float('nan')):.4g}"
                 for m in worse
-                if m in baseline["metrics"]
+                if m in baseline.metrics
             )
         ),
         detected_at=now,
@@ -202,9 +233,9 @@ def report_model_metrics(
             "ref": posted.deployment.ref,
             "environment": posted.deployment.environment,
             "degraded_metrics": worse,
-            "baseline_ref": baseline.get("ref"),
+            "baseline_ref": baseline.ref,
         },
         timeline=[TimelineEntry.now(TimelineEvent.ISSUE_DETECTED, "model metrics posted")],
     )
-    incident_id, is_new = _open(table, healing_queue, incident)
+    incident_id, is_new = _open(stores, healing_queue, incident)
     return SignalOutcome(incident_id=incident_id, new_incident=is_new, summary=incident.description, details=changes)

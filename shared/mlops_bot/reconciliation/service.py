@@ -14,16 +14,30 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.github import HookDelivery
 from mlops_bot.clock import epoch_seconds, iso, utc_now
-from mlops_bot.storage import keys
+from mlops_bot.storage.keys import DEFAULT_TENANT
+from mlops_bot.stores.deliveries import DeliveryStatus, DeliveryStore
+from mlops_bot.stores.redeliveries import RedeliveryRequest, RedeliveryRequestStore
+from mlops_bot.stores.repositories import RepositoryStore
+
+# GitHub keeps delivery attempts for 3 days; a marker outlives that by one.
+MARKER_DAYS = 4
 
 
 class DeliveriesSource(Protocol):
     def list_deliveries(self, per_page: int = 100, max_pages: int = 5) -> list[HookDelivery]: ...
 
     def redeliver(self, delivery_id: int) -> None: ...
+
+
+@dataclass
+class ReconcilerStores:
+    """Where the reconciler looks (routes, the ingress's deliveries) and what it records."""
+
+    routes: RepositoryStore
+    deliveries: DeliveryStore
+    requests: RedeliveryRequestStore
 
 
 @dataclass
@@ -34,32 +48,27 @@ class ReconcileReport:
     redelivered: list[str] = field(default_factory=list)
 
 
-def _stored(table: StateTable, guid: str, installation_id: int | None) -> bool:
+def _stored(stores: ReconcilerStores, guid: str, installation_id: int | None) -> bool:
     if installation_id is None:
         return False
-    route = table.get(keys.installation_route_key(installation_id), consistent=False)
-    tenant = (route or {}).get("tenant_id") or keys.DEFAULT_TENANT
-    item = table.get(keys.delivery_key(str(tenant), guid))
-    return bool(item and item.get("status") == "queued")
+    tenant = stores.routes.installation_owner(installation_id) or DEFAULT_TENANT
+    delivery = stores.deliveries.get(tenant, guid)
+    return delivery is not None and delivery.status is DeliveryStatus.QUEUED
 
 
-def reconcile(table: StateTable, source: DeliveriesSource, max_pages: int = 5) -> ReconcileReport:
+def reconcile(stores: ReconcilerStores, source: DeliveriesSource, max_pages: int = 5) -> ReconcileReport:
     report = ReconcileReport()
     attempts: dict[str, list[HookDelivery]] = defaultdict(list)
     for delivery in source.list_deliveries(max_pages=max_pages):
         attempts[delivery.guid].append(delivery)
     report.examined = len(attempts)
     for guid, tries in attempts.items():
-        if any(200 <= t.status_code < 300 for t in tries) or _stored(table, guid, tries[0].installation_id):
+        if any(200 <= t.status_code < 300 for t in tries) or _stored(stores, guid, tries[0].installation_id):
             report.already_delivered += 1
             continue
-        marker = {
-            **keys.reconcile_marker_key(guid),
-            "guid": guid,
-            "requested_at": iso(utc_now()),
-            "expires_at": epoch_seconds(utc_now() + timedelta(days=4)),
-        }
-        if not table.put_new(marker):
+        now = utc_now()
+        request = RedeliveryRequest(guid=guid, requested_at=iso(now))
+        if not stores.requests.request_once(request, epoch_seconds(now + timedelta(days=MARKER_DAYS))):
             report.already_requested += 1
             continue
         newest = max(tries, key=lambda t: t.id)

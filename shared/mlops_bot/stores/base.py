@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.adapters.dynamodb import StateTable, _from_dynamo, _to_dynamo
@@ -70,6 +71,20 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return decoded
 
 
+def conditionally(write: Callable[..., Any], **request: Any) -> bool:
+    """Make one conditional DynamoDB write (`write(**request)`); False when its condition did not hold.
+
+    Any other error is raised: only a refused condition is an answer the store turns into a value.
+    """
+    try:
+        write(**request)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def stored_fields(item: dict[str, Any]) -> dict[str, Any]:
     """An item without the table's key and index attributes."""
     return {k: v for k, v in item.items() if k not in KEY_FIELDS}
@@ -113,6 +128,15 @@ class MemoryTable(Generic[K, M]):
     def delete(self, key: K) -> None:
         with self._lock:
             self._items.pop(key, None)
+
+    def delete_if(self, key: K, condition: Callable[[M], bool]) -> bool:
+        """Delete the item only while `condition` holds for it (DynamoDB's conditional delete)."""
+        with self._lock:
+            current = self._items.get(key)
+            if current is None or not condition(current.model_copy(deep=True)):
+                return False
+            del self._items[key]
+            return True
 
     def values(self, where: Callable[[K], bool] | None = None) -> list[M]:
         with self._lock:

@@ -14,15 +14,14 @@ Items expire (`expires_at`, DynamoDB TTL) after the settings' `delivery_ttl_days
 
 from __future__ import annotations
 
-import threading
 from enum import StrEnum
 from typing import Annotated, Any, Protocol
 
-from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.storage import keys
+from mlops_bot.stores.base import MemoryTable, StoredItem, conditionally
 
 MAX_DELIVERY_ID = 128
 Text = Annotated[str, StringConstraints(max_length=256)]
@@ -33,9 +32,7 @@ class DeliveryStatus(StrEnum):
     QUEUED = "queued"
 
 
-class Delivery(BaseModel):
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
-
+class Delivery(StoredItem):
     tenant_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     delivery_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_DELIVERY_ID)]
     event: Text
@@ -89,7 +86,7 @@ class DynamoDeliveryStore:
 
     def get(self, tenant_id: str, delivery_id: str) -> Delivery | None:
         found = self._table.get(keys.delivery_key(tenant_id, delivery_id))
-        return Delivery.model_validate(found) if found else None
+        return Delivery.model_validate(found) if found else None  # `expires_at` is a field of a delivery
 
     def claim(self, delivery: Delivery) -> Delivery | None:
         if self._table.put_new(_item(delivery)):
@@ -106,7 +103,7 @@ class DynamoDeliveryStore:
         values: dict[str, Any] = {":received": DeliveryStatus.RECEIVED.value, ":now": claimed_at}
         if stale.claimed_at:
             values[":previous"] = stale.claimed_at
-        return self._conditionally(
+        return conditionally(
             self._table.table.update_item,
             Key=keys.delivery_key(stale.tenant_id, stale.delivery_id),
             UpdateExpression="SET #claimed = :now",
@@ -116,23 +113,13 @@ class DynamoDeliveryStore:
         )
 
     def release(self, delivery: Delivery) -> None:
-        self._conditionally(
+        conditionally(
             self._table.table.delete_item,
             Key=keys.delivery_key(delivery.tenant_id, delivery.delivery_id),
             ConditionExpression="#status = :received AND #execution = :execution",
             ExpressionAttributeNames={"#status": "status", "#execution": "execution_id"},
             ExpressionAttributeValues={":received": DeliveryStatus.RECEIVED.value, ":execution": delivery.execution_id},
         )
-
-    @staticmethod
-    def _conditionally(operation: Any, **kwargs: Any) -> bool:
-        try:
-            operation(**kwargs)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
 
     def mark_queued(self, delivery: Delivery, queued_at: str) -> None:
         self._table.set_fields(
@@ -148,63 +135,60 @@ class DynamoDeliveryStore:
         return int(found.get("count", 0))
 
 
+class Admissions(StoredItem):
+    """The in-memory stand-in of a rate window's counter item."""
+
+    count: int = Field(default=0, ge=0)
+
+
 class InMemoryDeliveryStore:
-    """The same promises in a dict, for unit tests of admission."""
+    """The same promises in memory, for unit tests of admission."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.deliveries: dict[tuple[str, str], Delivery] = {}
-        self.admitted: dict[tuple[str, str, int], int] = {}
+        self.deliveries: MemoryTable[tuple[str, str], Delivery] = MemoryTable()
+        self.admitted: MemoryTable[tuple[str, str, int], Admissions] = MemoryTable()
 
     def get(self, tenant_id: str, delivery_id: str) -> Delivery | None:
-        with self._lock:
-            found = self.deliveries.get((tenant_id, delivery_id))
-            return found.model_copy() if found else None
+        return self.deliveries.get((tenant_id, delivery_id))
 
     def claim(self, delivery: Delivery) -> Delivery | None:
         key = (delivery.tenant_id, delivery.delivery_id)
-        with self._lock:
-            if key in self.deliveries:
-                return self.deliveries[key].model_copy()
-            self.deliveries[key] = delivery.model_copy()
-            return None
+        while not self.deliveries.put_new(key, delivery):
+            existing = self.deliveries.get(key)
+            if existing is not None:
+                return existing
+        return None
 
     def take_over(self, stale: Delivery, claimed_at: int) -> bool:
-        key = (stale.tenant_id, stale.delivery_id)
-        with self._lock:
-            current = self.deliveries.get(key)
-            if (
-                current is None
-                or current.status is not DeliveryStatus.RECEIVED
-                or current.claimed_at != stale.claimed_at
-            ):
-                return False
-            self.deliveries[key] = current.model_copy(update={"claimed_at": claimed_at})
-            return True
+        def claim(current: Delivery) -> Delivery | None:
+            if current.status is not DeliveryStatus.RECEIVED or current.claimed_at != stale.claimed_at:
+                return None
+            return current.model_copy(update={"claimed_at": claimed_at})
+
+        return self.deliveries.update((stale.tenant_id, stale.delivery_id), claim) is not None
 
     def release(self, delivery: Delivery) -> None:
         key = (delivery.tenant_id, delivery.delivery_id)
-        with self._lock:
-            current = self.deliveries.get(key)
-            if (
-                current is not None
-                and current.status is DeliveryStatus.RECEIVED
-                and current.execution_id == delivery.execution_id
-            ):
-                del self.deliveries[key]
+
+        self.deliveries.delete_if(
+            key,
+            lambda current: current.status is DeliveryStatus.RECEIVED and current.execution_id == delivery.execution_id,
+        )
 
     def mark_queued(self, delivery: Delivery, queued_at: str) -> None:
         key = (delivery.tenant_id, delivery.delivery_id)
-        with self._lock:
-            current = self.deliveries.get(key, delivery)
-            self.deliveries[key] = current.model_copy(update={"status": DeliveryStatus.QUEUED, "queued_at": queued_at})
+        self.deliveries.put_new(key, delivery)  # DynamoDB's update creates a missing item too
+        self.deliveries.update(
+            key, lambda current: current.model_copy(update={"status": DeliveryStatus.QUEUED, "queued_at": queued_at})
+        )
 
     def count_admission(self, tenant_id: str, scope: str, window: int, expires_at: int) -> int:
-        with self._lock:
-            key = (tenant_id, scope, window)
-            self.admitted[key] = self.admitted.get(key, 0) + 1
-            return self.admitted[key]
+        del expires_at
+        key = (tenant_id, scope, window)
+        self.admitted.put_new(key, Admissions())
+        counted = self.admitted.update(key, lambda current: current.model_copy(update={"count": current.count + 1}))
+        return counted.count if counted else 0
 
     def admissions(self, tenant_id: str, scope: str, window: int) -> int:
-        with self._lock:
-            return self.admitted.get((tenant_id, scope, window), 0)
+        found = self.admitted.get((tenant_id, scope, window))
+        return found.count if found else 0

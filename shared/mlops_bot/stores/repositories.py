@@ -4,7 +4,9 @@ What is stored, and how:
 - the repository item (`TENANT#t` / `REPO#owner/name`, listed through gsi1 `TENANT#t#REPOS`);
 - the routing lookups under the `_system` tenant: repository → tenant and installation → tenant,
   first registration wins (a conditional put);
-- the tenant registry the scheduled sweep walks.
+- the tenant registry the scheduled sweep walks;
+- on the repository item, what the model signals keep: the last good model metrics (the
+  baseline a new report is compared with) and the deployment they came from (a rollback's target).
 
 Items are validated both ways. A write can not store a non-finite number, an unbounded string or
 a name GitHub would refuse; a read that meets a malformed item (written before these rules, or
@@ -14,9 +16,8 @@ by hand) logs it and leaves it out of the listing instead of failing the whole a
 from __future__ import annotations
 
 import logging
-import threading
 from enum import StrEnum
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
@@ -24,6 +25,7 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.repository_names import RepositoryFullName
 from mlops_bot.storage import keys
+from mlops_bot.stores.base import MemoryTable, StoredItem, stored_fields
 from mlops_bot.strict_json import finite_tree
 
 logger = logging.getLogger("mlops_bot.stores.repositories")
@@ -84,10 +86,8 @@ class RepositoryConfiguration(BaseModel):
             finite_tree(value, name)
 
 
-class Repository(BaseModel):
+class Repository(StoredItem):
     """One monitored repository of one tenant."""
-
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
     tenant_id: TenantId
     full_name: RepositoryFullName
@@ -102,6 +102,39 @@ class Repository(BaseModel):
     repairs_failed: Count = 0
     configuration: RepositoryConfiguration = Field(default_factory=RepositoryConfiguration)
     configuration_updated_at: Timestamp | None = None
+
+
+MetricName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Reference = Annotated[str, StringConstraints(max_length=2048)]
+MAX_METRICS = 200
+
+
+class ModelBaseline(StoredItem):
+    """The last model metrics within the repository's thresholds: what the next report is compared with."""
+
+    metrics: dict[MetricName, float] = Field(max_length=MAX_METRICS)
+    ref: Reference
+    at: Timestamp | None = None
+
+
+class ModelDeployment(StoredItem):
+    """The deployment of the baseline's model: where a rollback goes."""
+
+    ref: Reference
+    environment: Annotated[str, StringConstraints(max_length=255)] = "production"
+    sha: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class Route(StoredItem):
+    """Which tenant owns a repository or an installation (first registration wins)."""
+
+    tenant_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    created_at: Timestamp | None = None
+
+
+class RegisteredTenant(StoredItem):
+    tenant_id: TenantId
+    created_at: Timestamp | None = None
 
 
 class RepositoryStore(Protocol):
@@ -121,6 +154,22 @@ class RepositoryStore(Protocol):
         self, tenant_id: str, full_name: str, configuration: RepositoryConfiguration, updated_at: str
     ) -> Repository | None:
         """Replace the configuration; None when the repository is not monitored."""
+        ...
+
+    def unenroll(self, tenant_id: str, full_name: str) -> bool:
+        """Stop monitoring: the repository item goes, and its route if this tenant holds it (incidents
+        and events stay). True when the repository was monitored."""
+        ...
+
+    def model_baseline(self, tenant_id: str, full_name: str) -> ModelBaseline | None:
+        """The stored baseline; None when there is none (or it is unreadable, logged)."""
+        ...
+
+    def record_model_baseline(
+        self, tenant_id: str, full_name: str, baseline: ModelBaseline, deployment: ModelDeployment
+    ) -> bool:
+        """Keep `baseline` and its deployment as the last good ones; False when the repository is
+        not monitored (nothing is written)."""
         ...
 
     def repository_owner(self, full_name: str) -> str | None: ...
@@ -147,17 +196,24 @@ def _configuration_size_ok(configuration: RepositoryConfiguration) -> Repository
     return configuration
 
 
-def _read(item: dict[str, Any] | None) -> Repository | None:
+M = TypeVar("M", bound=BaseModel)
+
+
+def _read_as(model: type[M], item: dict[str, Any] | None, what: str) -> M | None:
     if item is None:
         return None
     try:
-        return Repository.model_validate(item)
+        return model.model_validate(stored_fields(item))
     except ValidationError as exc:
         logger.error(
-            "unreadable repository item skipped",
+            f"unreadable {what} skipped",
             extra={"pk": item.get("pk"), "sk": item.get("sk"), "problems": exc.errors(include_input=False)[:5]},
         )
         return None
+
+
+def _read(item: dict[str, Any] | None) -> Repository | None:
+    return _read_as(Repository, item, "repository item")
 
 
 class DynamoRepositoryStore:
@@ -197,6 +253,31 @@ class DynamoRepositoryStore:
         )
         return _read(updated)
 
+    def unenroll(self, tenant_id: str, full_name: str) -> bool:
+        removed = self._table.table.delete_item(Key=keys.repository_key(tenant_id, full_name), ReturnValues="ALL_OLD")
+        self._table.delete_if(keys.repository_route_key(full_name), "tenant_id = :tenant", {":tenant": tenant_id})
+        return bool(removed.get("Attributes"))
+
+    def model_baseline(self, tenant_id: str, full_name: str) -> ModelBaseline | None:
+        item = self._table.get(keys.repository_key(tenant_id, full_name)) or {}
+        stored = item.get("model_baseline")
+        if not isinstance(stored, dict) or not stored.get("metrics"):
+            return None
+        return _read_as(ModelBaseline, {"pk": item.get("pk"), "sk": item.get("sk"), **stored}, "model baseline")
+
+    def record_model_baseline(
+        self, tenant_id: str, full_name: str, baseline: ModelBaseline, deployment: ModelDeployment
+    ) -> bool:
+        updated = self._table.set_fields(
+            keys.repository_key(tenant_id, full_name),
+            {
+                "model_baseline": baseline.model_dump(mode="json", exclude_none=True),
+                "last_good_deployment": deployment.model_dump(mode="json", exclude_none=True),
+            },
+            if_exists=True,
+        )
+        return updated is not None
+
     def repository_owner(self, full_name: str) -> str | None:
         return _owner(self._table.get(keys.repository_route_key(full_name), consistent=False))
 
@@ -225,7 +306,8 @@ class DynamoRepositoryStore:
 
 
 def _owner(item: dict[str, Any] | None) -> str | None:
-    return str(item["tenant_id"]) if item and item.get("tenant_id") else None
+    route = _read_as(Route, item, "route") if item and item.get("tenant_id") else None
+    return route.tenant_id if route else None
 
 
 def _now() -> str:
@@ -233,65 +315,76 @@ def _now() -> str:
 
 
 class InMemoryRepositoryStore:
-    """The same promises in a dict, for unit tests of the services."""
+    """The same promises in memory, for unit tests of the services."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.repositories: dict[tuple[str, str], Repository] = {}
-        self.repository_routes: dict[str, str] = {}
-        self.installation_routes: dict[int, str] = {}
-        self.tenants: set[str] = set()
+        self.repositories: MemoryTable[tuple[str, str], Repository] = MemoryTable()
+        self.baselines: MemoryTable[tuple[str, str], ModelBaseline] = MemoryTable()
+        self.good_deployments: MemoryTable[tuple[str, str], ModelDeployment] = MemoryTable()
+        self.repository_routes: MemoryTable[str, Route] = MemoryTable()
+        self.installation_routes: MemoryTable[int, Route] = MemoryTable()
+        self.tenants: MemoryTable[str, RegisteredTenant] = MemoryTable()
 
     def get(self, tenant_id: str, full_name: str) -> Repository | None:
-        with self._lock:
-            found = self.repositories.get((tenant_id, full_name.lower()))
-            return found.model_copy(deep=True) if found else None
+        return self.repositories.get((tenant_id, full_name.lower()))
 
     def of_tenant(self, tenant_id: str) -> list[Repository]:
-        with self._lock:
-            mine = sorted((name, r) for (tenant, name), r in self.repositories.items() if tenant == tenant_id)
-            return [r.model_copy(deep=True) for _, r in mine]
+        mine = self.repositories.values(where=lambda key: key[0] == tenant_id)
+        return sorted(mine, key=lambda r: r.full_name.lower())
 
     def enroll(self, repository: Repository) -> bool:
         _configuration_size_ok(repository.configuration)
-        key = (repository.tenant_id, repository.full_name.lower())
-        with self._lock:
-            if key in self.repositories:
-                return False
-            self.repositories[key] = Repository.model_validate(repository.model_dump())
-            return True
+        stored = Repository.model_validate(repository.model_dump())  # validated like a write to DynamoDB
+        return self.repositories.put_new((repository.tenant_id, repository.full_name.lower()), stored)
 
     def update_configuration(
         self, tenant_id: str, full_name: str, configuration: RepositoryConfiguration, updated_at: str
     ) -> Repository | None:
         _configuration_size_ok(configuration)
-        key = (tenant_id, full_name.lower())
-        with self._lock:
-            current = self.repositories.get(key)
-            if current is None:
-                return None
-            updated = current.model_copy(
+        return self.repositories.update(
+            (tenant_id, full_name.lower()),
+            lambda current: current.model_copy(
                 update={"configuration": configuration.model_copy(deep=True), "configuration_updated_at": updated_at}
-            )
-            self.repositories[key] = updated
-            return updated.model_copy(deep=True)
+            ),
+        )
+
+    def unenroll(self, tenant_id: str, full_name: str) -> bool:
+        key = (tenant_id, full_name.lower())
+        existed = self.repositories.get(key) is not None
+        self.repositories.delete(key)
+        route = self.repository_routes.get(full_name.lower())
+        if route is not None and route.tenant_id == tenant_id:
+            self.repository_routes.delete(full_name.lower())
+        return existed
+
+    def model_baseline(self, tenant_id: str, full_name: str) -> ModelBaseline | None:
+        return self.baselines.get((tenant_id, full_name.lower()))
+
+    def record_model_baseline(
+        self, tenant_id: str, full_name: str, baseline: ModelBaseline, deployment: ModelDeployment
+    ) -> bool:
+        key = (tenant_id, full_name.lower())
+        if self.repositories.get(key) is None:
+            return False
+        self.baselines.put(key, ModelBaseline.model_validate(baseline.model_dump()))
+        self.good_deployments.put(key, ModelDeployment.model_validate(deployment.model_dump()))
+        return True
 
     def repository_owner(self, full_name: str) -> str | None:
-        with self._lock:
-            return self.repository_routes.get(full_name.lower())
+        route = self.repository_routes.get(full_name.lower())
+        return route.tenant_id if route else None
 
     def claim_repository(self, full_name: str, tenant_id: str) -> str:
-        with self._lock:
-            return self.repository_routes.setdefault(full_name.lower(), tenant_id)
+        self.repository_routes.put_new(full_name.lower(), Route(tenant_id=tenant_id, created_at=_now()))
+        return self.repository_owner(full_name) or tenant_id
 
     def installation_owner(self, installation_id: int) -> str | None:
-        with self._lock:
-            return self.installation_routes.get(installation_id)
+        route = self.installation_routes.get(installation_id)
+        return route.tenant_id if route else None
 
     def claim_installation(self, installation_id: int, tenant_id: str) -> str:
-        with self._lock:
-            return self.installation_routes.setdefault(installation_id, tenant_id)
+        self.installation_routes.put_new(installation_id, Route(tenant_id=tenant_id, created_at=_now()))
+        return self.installation_owner(installation_id) or tenant_id
 
     def register_tenant(self, tenant_id: str, created_at: str) -> None:
-        with self._lock:
-            self.tenants.add(tenant_id)
+        self.tenants.put_new(tenant_id, RegisteredTenant(tenant_id=tenant_id, created_at=created_at))

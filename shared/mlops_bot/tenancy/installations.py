@@ -34,14 +34,14 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import Conflict, Invalid, NotFound, ServiceUnavailable, Unauthorized, ValidationFailed
 from mlops_bot.repository_names import RepositoryFullName
-from mlops_bot.storage import keys
 from mlops_bot.stores.installations import (
     ClaimMethod,
     InstallationItem,
     InstallationStatus,
     InstallationStore,
 )
-from mlops_bot.tenancy.service import enroll_repository, register_installation
+from mlops_bot.stores.repositories import RepositoryStore
+from mlops_bot.tenancy.service import enroll_repository, register_installation, repository_store
 from mlops_bot.webhooks.models import WebhookAcceptance
 
 logger = logging.getLogger("mlops_bot.installations")
@@ -508,8 +508,8 @@ def add_repository(
             f"{full_name} is not in any active installation claimed by this tenant: add it to the App's "
             "installation on GitHub, or register it with manual=true for a token setup",
         )
-    route = table.get(keys.repository_route_key(full_name))
-    if route and route.get("tenant_id") not in (None, tenant_id):
+    owner = repository_store(table).repository_owner(full_name)
+    if owner not in (None, tenant_id):
         raise Conflict("Repository monitored by another tenant", f"{full_name} belongs to another tenant")
     if holder is not None and holder.excludes(full_name):
         kept = [r for r in holder.excluded_repositories if r.lower() != full_name.lower()]
@@ -526,12 +526,9 @@ def add_repository(
     )
 
 
-def unenroll_repository(table: StateTable, tenant_id: str, full_name: str) -> bool:
+def unenroll_repository(store: RepositoryStore | StateTable, tenant_id: str, full_name: str) -> bool:
     """Stop monitoring: the tenant's record and the route go (incidents and events stay). True if it existed."""
-    existed = table.get(keys.repository_key(tenant_id, full_name)) is not None
-    table.delete(keys.repository_key(tenant_id, full_name))
-    table.delete_if(keys.repository_route_key(full_name), "tenant_id = :tenant", {":tenant": tenant_id})
-    return existed
+    return repository_store(store).unenroll(tenant_id, full_name)
 
 
 def remove_repository(store: InstallationStore, table: StateTable, tenant_id: str, full_name: str) -> RepositoryChange:
