@@ -7,18 +7,22 @@ counters the detector and the healer keep on the repository item (`total_events`
 
 from __future__ import annotations
 
+import builtins
+import logging
 from collections import Counter
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, utc_now
 from mlops_bot.storage import keys
 from mlops_bot.stores.base import MemoryTable, StoredItem, stored_fields
+
+logger = logging.getLogger(__name__)
 
 ONCE_MARKER_TTL = timedelta(days=30)  # long after any retry or sweep could count the same thing again
 
@@ -59,6 +63,10 @@ class EventStore(Protocol):
         ...
 
     def record_good_deployment(self, tenant_id: str, repository: str, deployment: GoodDeployment) -> None: ...
+
+    def of_tenant(self, tenant_id: str) -> builtins.list[EventRecord]:
+        """Every kept event of the tenant, all repositories, oldest first; a malformed one is logged and skipped."""
+        ...
 
 
 class DynamoEventStore:
@@ -132,6 +140,9 @@ class DynamoEventStore:
             if_exists=True,
         )
 
+    def of_tenant(self, tenant_id: str) -> builtins.list[EventRecord]:
+        return _listed(self.table.query(keys.events_index(tenant_id), by_index=True))
+
 
 class InMemoryEventStore:
     def __init__(self, repositories: set[tuple[str, str]] | None = None) -> None:
@@ -164,6 +175,21 @@ class InMemoryEventStore:
     def record_good_deployment(self, tenant_id: str, repository: str, deployment: GoodDeployment) -> None:
         if (tenant_id, repository.lower()) in self.repositories:
             self.good_deployments[(tenant_id, repository.lower())] = deployment
+
+    def of_tenant(self, tenant_id: str) -> builtins.list[EventRecord]:
+        found = self.events.values(lambda k: k[0] == tenant_id)
+        return sorted(found, key=lambda e: (e.received_at, e.delivery_id))
+
+
+def _listed(items: list[dict[str, Any]]) -> list[EventRecord]:
+    """The items that are events; a malformed one is logged and skipped, never fails the listing."""
+    found: list[EventRecord] = []
+    for item in items:
+        try:
+            found.append(EventRecord.model_validate(stored_fields(item)))
+        except ValidationError as exc:
+            logger.warning("skipped a malformed event %s: %s", item.get("sk"), exc.errors(include_input=False)[:3])
+    return found
 
 
 def event_expiry(received: datetime, ttl_days: int) -> datetime:
