@@ -61,3 +61,15 @@ def app_deliveries(settings: Settings) -> GitHubAppDeliveries | None:
     if not (found.get("app_id") and found.get("private_key")):
         return None
     return GitHubAppDeliveries(str(found["app_id"]), str(found["private_key"]), settings.github_api_url)
+
+
+def user_client(settings: Settings, user_token: str) -> GitHubClient:
+    """A client acting as a GitHub user, with a token the caller handed in (used for one answer, never stored).
+
+    One attempt: a claim GitHub did not answer proves nothing, and the caller can simply ask again.
+    """
+    from mlops_bot.adapters.github import GitHubClient
+
+    return GitHubClient.from_token(
+        user_token, settings.github_api_url, max_attempts=1, timeout=settings.github_timeout_seconds
+    )

@@ -1054,6 +1054,20 @@ class GitHubClient:
             data = _body(self._gh.rest.rate_limit.get())
         return RateLimitInfo.model_validate(data["resources"]["core"])
 
+    # ----------------------------------------------------------------------------- as a user
+
+    def user_installation_ids(self, per_page: int = 100, max_pages: int = 50) -> set[int]:
+        """With a user's token: the ids of the App installations the user can access (`GET /user/installations`)."""
+        found: set[int] = set()
+        for page in range(1, max_pages + 1):
+            with _github_errors():
+                response = self._gh.request("GET", "/user/installations", params={"per_page": per_page, "page": page})
+            installations = _body(response).get("installations") or []
+            found.update(int(installation["id"]) for installation in installations)
+            if len(installations) < per_page:
+                break
+        return found
+
 
 # ----------------------------------------------------------------------------- app webhook deliveries
 
