@@ -78,3 +78,17 @@ def test_a_malformed_stored_event_is_skipped_not_a_failure(table: StateTable, te
     )
 
     assert [e.delivery_id for e in store.of_tenant(tenant)] == ["d-1"]
+
+
+def test_a_window_keeps_the_events_received_in_it_bounds_included(events: EventStore, tenant: str) -> None:
+    for minutes in (0, 10, 20, 30):
+        events.record(event(tenant, "acme/a", minutes, f"d-{minutes}"), expires=EXPIRES)
+    start = datetime(2026, 11, 25, 10, 10, tzinfo=UTC)
+
+    inside = events.of_tenant(tenant, since=start, until=start + timedelta(minutes=10))
+    after = events.of_tenant(tenant, since=start)
+    before = events.of_tenant(tenant, until=start)
+
+    assert [e.delivery_id for e in inside] == ["d-10", "d-20"]
+    assert [e.delivery_id for e in after] == ["d-10", "d-20", "d-30"]
+    assert [e.delivery_id for e in before] == ["d-0", "d-10"]
