@@ -146,20 +146,13 @@ class DynamoEventStore:
     def of_tenant(
         self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
     ) -> builtins.list[EventRecord]:
-        if since is None:
-            return _received_between(
-                _listed(self.table.query(keys.events_index(tenant_id), by_index=True)), since, until
-            )
+        # The index is sorted by receipt time: with `since`, read from there on only.
+        start = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if since is not None else None
         found: builtins.list[dict[str, Any]] = []
         cursor: str | None = None
-        while True:  # the index is sorted by receipt time: read from `since` on
+        while True:
             items, cursor = query_page(
-                self.table,
-                keys.events_index(tenant_id),
-                by_index=True,
-                limit=500,
-                cursor=cursor,
-                sk_at_least=since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                self.table, keys.events_index(tenant_id), by_index=True, limit=500, cursor=cursor, sk_at_least=start
             )
             found.extend(items)
             if cursor is None:
