@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.config import get_settings
-from mlops_bot.credentials import github_credentials
 from mlops_bot.detection.incidents import sweep_pending_healing
+from mlops_bot.github_access import app_deliveries
 from mlops_bot.scheduling.service import queue_scheduled_checks, tenants
 from mlops_bot.stores.events import DynamoEventStore
 from mlops_bot.stores.incidents import DynamoIncidentStore
@@ -26,20 +26,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
     table = StateTable(settings.table_name)
     if (event.get("detail") or {}).get("task") == "reconcile" or event.get("task") == "reconcile":
-        credentials = github_credentials(settings)
-        if not (credentials.get("app_id") and credentials.get("private_key")):
+        # The GitHub client (githubkit) is loaded only by the reconciler's runs, not the hourly sweep.
+        source = app_deliveries(settings)
+        if source is None:
             logger.info("reconciler skipped: listing webhook deliveries needs GitHub App credentials")
             return {"reconciled": False}
-        # The GitHub client (githubkit) is loaded only by the reconciler's runs, not the hourly sweep.
-        from mlops_bot.adapters.github import GitHubAppDeliveries
         from mlops_bot.reconciliation.service import ReconcilerStores, reconcile
         from mlops_bot.stores.deliveries import DynamoDeliveryStore
         from mlops_bot.stores.redeliveries import DynamoRedeliveryRequestStore
         from mlops_bot.stores.repositories import DynamoRepositoryStore
 
-        source = GitHubAppDeliveries(
-            str(credentials["app_id"]), str(credentials["private_key"]), settings.github_api_url
-        )
         stores = ReconcilerStores(
             DynamoRepositoryStore(table), DynamoDeliveryStore(table), DynamoRedeliveryRequestStore(table)
         )

@@ -21,6 +21,7 @@ from mlops_bot.config import get_settings
 from mlops_bot.detection.incidents import Incident, incident_item
 from mlops_bot.detection.service import DetectorDependencies, record_event
 from mlops_bot.storage import keys
+from mlops_bot.stores.pipelines import DynamoPipelineStore, Pipeline
 from mlops_bot.tenancy.service import enroll_repository
 from mlops_bot.webhooks.models import RepositoryEvent, WorkflowRun
 from tests.support.aws import MockState
@@ -215,7 +216,10 @@ def test_predict_answers_for_a_repository(api: tuple[TestClient, StateTable]) ->
 def test_predict_resolves_a_registered_pipeline_to_its_repository(api: tuple[TestClient, StateTable]) -> None:
     client, table = api
     seed(table)
-    table.put({**keys.pipeline_key("default", "pipeline-123"), "name": "Churn CI", "repository": "acme/churn"})
+    churn_ci = Pipeline(
+        id="pipeline-123", tenant_id="default", name="Churn CI", repository="acme/churn", created_at=iso(utc_now())
+    )
+    assert DynamoPipelineStore(table).create(churn_ci, max_pipelines=10)
 
     response = client.post("/api/ml/predict", headers=ADMIN, json={"pipeline_id": "pipeline-123"})
 

@@ -30,6 +30,7 @@ from mlops_bot.adapters.github import (
     resolve_api_url,
 )
 from mlops_bot.config import Settings
+from mlops_bot.github_access import github_client
 from tests.support.github_standin import GitHubStandIn
 
 REPO = "acme/models"
@@ -144,7 +145,7 @@ def test_a_jwt_from_another_key_is_rejected(gh: GitHubStandIn, app_key: tuple[st
     assert not gh.issued_tokens
 
 
-def test_installation_lookup_and_from_settings(gh: GitHubStandIn, app_key: tuple[str, str]) -> None:
+def test_installation_lookup_and_the_client_built_from_settings(gh: GitHubStandIn, app_key: tuple[str, str]) -> None:
     private, public = app_key
     gh.configure_app(APP_ID, public)
 
@@ -153,11 +154,13 @@ def test_installation_lookup_and_from_settings(gh: GitHubStandIn, app_key: tuple
     settings = Settings.model_validate(
         {"GITHUB_API_URL": gh.url, "GITHUB_APP_ID": str(APP_ID), "GITHUB_APP_PRIVATE_KEY": private}
     )
-    app_client = GitHubClient.from_settings(settings, repository=REPO)
-    assert app_client.get_repository(REPO).default_branch == "main"
+    app_client = github_client(settings, repository=REPO)
+    assert app_client is not None and app_client.get_repository(REPO).default_branch == "main"
+    assert github_client(settings) is None  # an App client needs an installation or a repository
 
     token_settings = Settings.model_validate({"GITHUB_API_URL": gh.url, "GITHUB_TOKEN": TOKEN})
-    assert GitHubClient.from_settings(token_settings).get_repository(REPO).id > 0
+    token_client = github_client(token_settings)
+    assert token_client is not None and token_client.get_repository(REPO).id > 0
 
 
 def test_api_url_follows_github_api_url(monkeypatch: pytest.MonkeyPatch) -> None:

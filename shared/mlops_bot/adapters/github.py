@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Literal, TypedDict, TypeVar
+from typing import Annotated, Any, BinaryIO, Literal, TypedDict, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -47,9 +47,6 @@ from pydantic import AliasPath, BaseModel, BeforeValidator, ConfigDict, Field, f
 from typing_extensions import Unpack
 
 from mlops_bot.messages import BOT_BRANCH_PREFIX
-
-if TYPE_CHECKING:
-    from mlops_bot.config import Settings
 
 __all__ = [
     "BOT_BRANCH_PREFIX",
@@ -469,8 +466,9 @@ class ClientOptions(TypedDict, total=False):
 class GitHubClient:
     """Synchronous GitHub REST client for the bot (one per credential; cheap to create).
 
-    Use `from_token`, `from_app` or `from_settings`. Optionally use it as a context manager to reuse
-    one HTTP connection pool for a burst of calls; otherwise each call opens its own connection.
+    Use `from_token` or `from_app`; `mlops_bot.github_access` picks one from the deployment's
+    credentials. Optionally use it as a context manager to reuse one HTTP connection pool for a
+    burst of calls; otherwise each call opens its own connection.
     """
 
     def __init__(
@@ -557,31 +555,6 @@ class GitHubClient:
         with _github_errors():
             data = _body(gh.rest.apps.get_repo_installation(owner, repo))
         return int(data["id"])
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        repository: str | None = None,
-        installation_id: int | None = None,
-        **options: Unpack[ClientOptions],
-    ) -> GitHubClient:
-        """Token if configured, else the App (installation given, or looked up for `repository`)."""
-        base_url = settings.github_api_url
-        if settings.github_token:
-            return cls.from_token(settings.github_token, base_url, **options)
-        if settings.github_app_id and settings.github_app_private_key:
-            if installation_id is None:
-                if repository is None:
-                    raise ValueError("GitHub App credentials need an installation id or a repository")
-                installation_id = cls.installation_id_for_repo(
-                    settings.github_app_id, settings.github_app_private_key, repository, base_url
-                )
-            return cls.from_app(
-                settings.github_app_id, settings.github_app_private_key, installation_id, base_url, **options
-            )
-        raise ValueError("no GitHub credentials configured (GITHUB_TOKEN or GITHUB_APP_ID + private key)")
 
     def __enter__(self) -> GitHubClient:
         self._gh.__enter__()  # type: ignore[no-untyped-call]  # githubkit leaves it unannotated
@@ -1053,6 +1026,20 @@ class GitHubClient:
         with _github_errors():
             data = _body(self._gh.rest.rate_limit.get())
         return RateLimitInfo.model_validate(data["resources"]["core"])
+
+    # ----------------------------------------------------------------------------- as a user
+
+    def user_installation_ids(self, per_page: int = 100, max_pages: int = 50) -> set[int]:
+        """With a user's token: the ids of the App installations the user can access (`GET /user/installations`)."""
+        found: set[int] = set()
+        for page in range(1, max_pages + 1):
+            with _github_errors():
+                response = self._gh.request("GET", "/user/installations", params={"per_page": per_page, "page": page})
+            installations = _body(response).get("installations") or []
+            found.update(int(installation["id"]) for installation in installations)
+            if len(installations) < per_page:
+                break
+        return found
 
 
 # ----------------------------------------------------------------------------- app webhook deliveries

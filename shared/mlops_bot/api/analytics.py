@@ -17,12 +17,19 @@ from mlops_bot.api.dependencies import (
     state_table,
     stored_config,
 )
+from mlops_bot.api.incidents import incident_store
 from mlops_bot.config import Settings
 from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.management.reports import analytics as service
 from mlops_bot.management.reports import metrics
+from mlops_bot.stores.events import DynamoEventStore, EventStore
+from mlops_bot.stores.incidents import IncidentStore
 
 router = APIRouter(tags=["metrics and analytics"])
+
+
+def event_store(table: Annotated[StateTable, Depends(state_table)]) -> EventStore:
+    return DynamoEventStore(table)
 
 
 @router.get(
@@ -44,6 +51,8 @@ def prometheus_metrics(
 def analytics(
     request: Request,
     caller: Annotated[Principal, Depends(require("read", "analytics"))],
+    incidents: Annotated[IncidentStore, Depends(incident_store)],
+    events: Annotated[EventStore, Depends(event_store)],
     table: Annotated[StateTable, Depends(state_table)],
     management: Annotated[ManagementSettings, Depends(management_settings)],
     period: service.Period = "24h",
@@ -51,7 +60,7 @@ def analytics(
     metric_type: service.MetricType | None = None,
 ) -> service.Analytics:
     """With `features.advanced_analytics` off (system configuration), the summary only."""
-    found = service.analytics(table, caller.tenant_id, period, repository, metric_type)
+    found = service.analytics(incidents, events, caller.tenant_id, period, repository, metric_type)
     if not stored_config(request, table, management).features.advanced_analytics:
         return found.model_copy(update={"timeseries": {}, "breakdown_by_type": {}, "top_repositories": []})
     return found

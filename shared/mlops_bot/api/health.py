@@ -1,9 +1,12 @@
-"""Health routes (never rate limited): liveness, readiness, component detail, and `/api/status`."""
+"""Health routes (never rate limited): liveness, readiness, component detail, and `/api/status`.
+
+The checks are `mlops_bot.management.platform.health`'s; a route injects what is checked (the table
+as something `Reachable`, the fleet, the incident store) and shapes the answer.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -11,9 +14,7 @@ from pydantic import BaseModel
 
 from mlops_bot import __version__
 from mlops_bot.access.api_keys import Principal
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.fleet import Fleet
-from mlops_bot.adapters.sqs import Queue
 from mlops_bot.api.dependencies import (
     TimedCache,
     authenticated_unlimited,
@@ -22,16 +23,16 @@ from mlops_bot.api.dependencies import (
     settings_dependency,
     state_table,
 )
+from mlops_bot.api.incidents import incident_store
 from mlops_bot.clock import utc_now
 from mlops_bot.config import Settings
 from mlops_bot.management.platform import health as checks
 from mlops_bot.management.platform.cluster import FleetLayout
-from mlops_bot.management.platform.health import Component
-from mlops_bot.management.reports import records
+from mlops_bot.management.platform.health import Component, QueueDepth, Reachable
+from mlops_bot.stores.incidents import IncidentStore
 
 router = APIRouter(tags=["health"])
 GITHUB_CACHE_KEY = "github_rate_limit"
-NEEDS_ATTENTION = frozenset({"open", "awaiting_human", "failed"})
 
 
 class Health(BaseModel):
@@ -69,12 +70,6 @@ class DetailedHealth(BaseModel):
     components: dict[str, Component]
 
 
-class QueueDepth(BaseModel):
-    depth: int
-    in_flight: int
-    dead_letter_depth: int
-
-
 class SystemStatus(BaseModel):
     system_status: str
     uptime: int
@@ -89,88 +84,28 @@ def _timestamp() -> str:
     return utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _queue_probe(url: str, name: str) -> checks.Probe:
-    def probe() -> tuple[bool, str, dict[str, Any] | None]:
-        ok = bool(url) and Queue(url).reachable()
-        return ok, f"{name} reachable" if ok else f"{name} unreachable", None
-
-    return probe
-
-
-def _table_probe(table: StateTable) -> checks.Probe:
-    def probe() -> tuple[bool, str, dict[str, Any] | None]:
-        ok = table.reachable()
-        return ok, "Database connection successful" if ok else "Database unreachable", {"table": table.name}
-
-    return probe
-
-
-def components(settings: Settings, table: StateTable) -> dict[str, Component]:
-    """What readiness needs: the table and both queues answer."""
-    return {
-        "database": checks.timed(_table_probe(table)),
-        "events_queue": checks.timed(_queue_probe(settings.events_queue_url, "events queue")),
-        "healing_queue": checks.timed(_queue_probe(settings.healing_queue_url, "healing queue")),
-    }
-
-
-def _queue_component(fleet_: Fleet, layout: FleetLayout) -> Component:
-    def probe() -> tuple[bool, str, dict[str, Any] | None]:
-        depths = {}
-        for pair in layout.queues:
-            source, dead = fleet_.queue(pair.url), fleet_.queue(pair.dead_letter_url)
-            depths[pair.role] = {
-                "depth": source.visible,
-                "in_flight": source.in_flight,
-                "dead_letter_depth": dead.visible,
-            }
-        if not depths:
-            return False, "No queues configured", None
-        return True, "Queues reachable", depths
-
-    return checks.timed(probe)
-
-
-def _running(fleet_: Fleet, layout: FleetLayout) -> int | None:
-    try:
-        return sum(fleet_.running_executions(arn) for arn in layout.state_machines.values() if arn)
-    except Exception:  # health must answer even when Step Functions does not
-        return None
-
-
-@dataclass(frozen=True)
-class Assessment:
-    components: dict[str, Component]
-    status: str
-    core_ok: bool
-
-
-def assess(request: Request, settings: Settings, table: StateTable, fleet_: Fleet, layout: FleetLayout) -> Assessment:
-    """The checks behind `/health` and `/health/detailed`: healthy, degraded (no GitHub) or unhealthy."""
+def _assess(
+    request: Request, settings: Settings, database: Reachable, fleet_: Fleet, layout: FleetLayout
+) -> checks.Assessment:
     cache: TimedCache = request.app.state.cache
-    found = {
-        "database": checks.timed(_table_probe(table)),
-        "queue": _queue_component(fleet_, layout),
-        "github_api": cache.get(GITHUB_CACHE_KEY, lambda: checks.timed(checks.github_probe(settings))),
-    }
-    # GitHub being unreachable degrades the bot (it cannot heal) but does not make it unhealthy.
-    core_ok = found["database"].status == found["queue"].status == "healthy"
-    status = (
-        "healthy" if core_ok and found["github_api"].status == "healthy" else ("degraded" if core_ok else "unhealthy")
-    )
-    return Assessment(components=found, status=status, core_ok=core_ok)
+
+    def github() -> Component:  # cached: the quota check costs a round trip to GitHub
+        found: Component = cache.get(GITHUB_CACHE_KEY, lambda: checks.github_check(settings))
+        return found
+
+    return checks.assess(database, fleet_, layout, github)
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
 def health(
     request: Request,
     settings: Annotated[Settings, Depends(settings_dependency)],
-    table: Annotated[StateTable, Depends(state_table)],
+    database: Annotated[Reachable, Depends(state_table)],
     fleet_: Annotated[Fleet, Depends(fleet)],
     layout: Annotated[FleetLayout, Depends(fleet_layout)],
 ) -> JSONResponse:
     """The status of `/health/detailed` (the same checks), without the component detail; 503 when unhealthy."""
-    assessment = assess(request, settings, table, fleet_, layout)
+    assessment = _assess(request, settings, database, fleet_, layout)
     body = Health(
         status=assessment.status,
         timestamp=_timestamp(),
@@ -184,16 +119,12 @@ def health(
 @router.get("/api/health", response_model=ApiHealth)
 def api_health(
     settings: Annotated[Settings, Depends(settings_dependency)],
-    table: Annotated[StateTable, Depends(state_table)],
+    database: Annotated[Reachable, Depends(state_table)],
 ) -> JSONResponse:
-    found = components(settings, table)
+    found = checks.readiness(database, settings)
     ok = all(c.status == "healthy" for c in found.values())
-    services = {
-        "database": found["database"].status,
-        "queue": "healthy"
-        if found["events_queue"].status == found["healing_queue"].status == "healthy"
-        else "unhealthy",
-    }
+    queues_ok = found["events_queue"].status == found["healing_queue"].status == "healthy"
+    services = {"database": found["database"].status, "queue": "healthy" if queues_ok else "unhealthy"}
     body = ApiHealth(status="healthy" if ok else "unhealthy", timestamp=_timestamp(), services=services)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
@@ -206,9 +137,9 @@ def live() -> Liveness:
 @router.get("/health/ready", response_model=Readiness, responses={503: {"model": Readiness}})
 def ready(
     settings: Annotated[Settings, Depends(settings_dependency)],
-    table: Annotated[StateTable, Depends(state_table)],
+    database: Annotated[Reachable, Depends(state_table)],
 ) -> JSONResponse:
-    found = components(settings, table)
+    found = checks.readiness(database, settings)
     ok = all(c.status == "healthy" for c in found.values())
     body = Readiness(status="ready" if ok else "not_ready", timestamp=_timestamp(), components=found)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
@@ -218,45 +149,31 @@ def ready(
 def detailed(
     request: Request,
     settings: Annotated[Settings, Depends(settings_dependency)],
-    table: Annotated[StateTable, Depends(state_table)],
+    database: Annotated[Reachable, Depends(state_table)],
     fleet_: Annotated[Fleet, Depends(fleet)],
     layout: Annotated[FleetLayout, Depends(fleet_layout)],
 ) -> JSONResponse:
-    assessment = assess(request, settings, table, fleet_, layout)
-    found, status, core_ok = assessment.components, assessment.status, assessment.core_ok
+    assessment = _assess(request, settings, database, fleet_, layout)
     body = DetailedHealth(
-        status=status,
+        status=assessment.status,
         timestamp=_timestamp(),
         uptime_seconds=checks.uptime_seconds(),
         version=__version__,
         dry_run=settings.dry_run,
-        active_executions=_running(fleet_, layout),
-        components=found,
+        active_executions=checks.running_executions(fleet_, layout),
+        components=assessment.components,
     )
-    return JSONResponse(body.model_dump(), status_code=200 if core_ok else 503)
+    return JSONResponse(body.model_dump(), status_code=200 if assessment.core_ok else 503)
 
 
 @router.get("/api/status", response_model=SystemStatus)
 def system_status(
     caller: Annotated[Principal, Depends(authenticated_unlimited)],
-    settings: Annotated[Settings, Depends(settings_dependency)],
-    table: Annotated[StateTable, Depends(state_table)],
+    database: Annotated[Reachable, Depends(state_table)],
+    incidents: Annotated[IncidentStore, Depends(incident_store)],
     fleet_: Annotated[Fleet, Depends(fleet)],
     layout: Annotated[FleetLayout, Depends(fleet_layout)],
 ) -> SystemStatus:
     """Fleet-wide healers and queues; `pending_alerts` counts the caller's incidents needing attention."""
-    queues = {}
-    for pair in layout.queues:
-        source, dead = fleet_.queue(pair.url), fleet_.queue(pair.dead_letter_url)
-        queues[pair.role] = QueueDepth(depth=source.visible, in_flight=source.in_flight, dead_letter_depth=dead.visible)
-    reachable = table.reachable()
-    pending = sum(1 for i in records.incidents(table, caller.tenant_id) if i.get("status") in NEEDS_ATTENTION)
-    return SystemStatus(
-        system_status="operational" if reachable and queues else "degraded",
-        uptime=checks.uptime_seconds(),
-        active_healers=_running(fleet_, layout),
-        pending_alerts=pending,
-        queues=queues,
-        metrics=checks.process_metrics(),
-        timestamp=_timestamp(),
-    )
+    status = checks.platform_status(database, fleet_, layout, incidents, caller.tenant_id)
+    return SystemStatus(**status.model_dump(), timestamp=_timestamp())

@@ -29,7 +29,7 @@ def installation_store(table: Annotated[StateTable, Depends(state_table)]) -> In
 
 
 def user_installations(settings: Annotated[Settings, Depends(settings_dependency)]) -> service.UserInstallations:
-    return service.github_user_installations(settings.github_api_url, settings.github_timeout_seconds)
+    return service.github_user_installations(settings)
 
 
 class UserTokenClaim(BaseModel):

@@ -7,18 +7,22 @@ counters the detector and the healer keep on the repository item (`total_events`
 
 from __future__ import annotations
 
+import builtins
+import logging
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, utc_now
 from mlops_bot.storage import keys
-from mlops_bot.stores.base import MemoryTable, StoredItem, stored_fields
+from mlops_bot.stores.base import MemoryTable, StoredItem, query_page, stored_fields
+
+logger = logging.getLogger(__name__)
 
 ONCE_MARKER_TTL = timedelta(days=30)  # long after any retry or sweep could count the same thing again
 
@@ -59,6 +63,13 @@ class EventStore(Protocol):
         ...
 
     def record_good_deployment(self, tenant_id: str, repository: str, deployment: GoodDeployment) -> None: ...
+
+    def of_tenant(
+        self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> builtins.list[EventRecord]:
+        """The tenant's kept events received in [since, until] (each bound optional), all repositories,
+        oldest first; a malformed one is logged and skipped."""
+        ...
 
 
 class DynamoEventStore:
@@ -132,6 +143,21 @@ class DynamoEventStore:
             if_exists=True,
         )
 
+    def of_tenant(
+        self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> builtins.list[EventRecord]:
+        # The index is sorted by receipt time: with `since`, read from there on only.
+        start = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if since is not None else None
+        found: builtins.list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            items, cursor = query_page(
+                self.table, keys.events_index(tenant_id), by_index=True, limit=500, cursor=cursor, sk_at_least=start
+            )
+            found.extend(items)
+            if cursor is None:
+                return _received_between(_listed(found), since, until)
+
 
 class InMemoryEventStore:
     def __init__(self, repositories: set[tuple[str, str]] | None = None) -> None:
@@ -164,6 +190,42 @@ class InMemoryEventStore:
     def record_good_deployment(self, tenant_id: str, repository: str, deployment: GoodDeployment) -> None:
         if (tenant_id, repository.lower()) in self.repositories:
             self.good_deployments[(tenant_id, repository.lower())] = deployment
+
+    def of_tenant(
+        self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> builtins.list[EventRecord]:
+        found = self.events.values(lambda k: k[0] == tenant_id)
+        return _received_between(sorted(found, key=lambda e: (e.received_at, e.delivery_id)), since, until)
+
+
+def _listed(items: list[dict[str, Any]]) -> list[EventRecord]:
+    """The items that are events; a malformed one is logged and skipped, never fails the listing."""
+    found: list[EventRecord] = []
+    for item in items:
+        try:
+            found.append(EventRecord.model_validate(stored_fields(item)))
+        except ValidationError as exc:
+            logger.warning("skipped a malformed event %s: %s", item.get("sk"), exc.errors(include_input=False)[:3])
+    return found
+
+
+def _received(event: EventRecord) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(event.received_at)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _received_between(events: list[EventRecord], since: datetime | None, until: datetime | None) -> list[EventRecord]:
+    """The events received in [since, until]; with a bound, one whose time is unreadable is left out."""
+    if since is None and until is None:
+        return events
+    return [
+        e
+        for e in events
+        if (at := _received(e)) is not None and (since is None or since <= at) and (until is None or at <= until)
+    ]
 
 
 def event_expiry(received: datetime, ttl_days: int) -> datetime:

@@ -16,7 +16,7 @@ Never by a bare id. Events of an unclaimed, suspended or deleted installation ar
 `ignored` with the reason (never enrolled into `default` unless auto-enrolment is on), so GitHub
 does not retry them and the tenant sees why in the API and the logs.
 
-The webhook path imports this module: PyJWT and httpx are imported only where a claim needs them.
+The webhook path imports this module: PyJWT and the GitHub client are imported only where a claim needs them.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -43,6 +43,9 @@ from mlops_bot.stores.installations import (
 from mlops_bot.stores.repositories import RepositoryStore
 from mlops_bot.tenancy.service import enroll_repository, register_installation, repository_store
 from mlops_bot.webhooks.models import WebhookAcceptance
+
+if TYPE_CHECKING:
+    from mlops_bot.config import Settings
 
 logger = logging.getLogger("mlops_bot.installations")
 
@@ -372,34 +375,19 @@ def claim_with_state(
 UserInstallations = Callable[[str], set[int]]
 
 
-def github_user_installations(api_url: str, timeout: float = 15.0) -> UserInstallations:
+def github_user_installations(settings: Settings) -> UserInstallations:
     """`GET /user/installations` with a user's token: the ids of the App's installations they can access."""
 
     def fetch(user_token: str) -> set[int]:
-        import httpx
+        from mlops_bot.adapters.github import GitHubError  # githubkit only when a claim asks GitHub
+        from mlops_bot.github_access import user_client
 
-        found: set[int] = set()
-        url: str | None = f"{api_url.rstrip('/')}/user/installations?per_page=100"
-        headers = {
-            "Authorization": f"Bearer {user_token}",
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": "2022-11-28",
-        }
-        with httpx.Client(timeout=timeout) as client:
-            for _ in range(50):  # 5000 installations at most
-                if url is None:
-                    break
-                try:
-                    response = client.get(url, headers=headers)
-                except httpx.HTTPError as exc:
-                    raise ServiceUnavailable("GitHub did not answer", f"GET /user/installations: {exc}") from exc
-                if response.status_code in (401, 403):
-                    raise Unauthorized("GitHub refused the user token", f"GitHub answered {response.status_code}")
-                if not response.is_success:
-                    raise ServiceUnavailable("GitHub did not answer", f"GitHub answered {response.status_code}")
-                found.update(int(i["id"]) for i in response.json().get("installations", []))
-                url = response.links.get("next", {}).get("url")
-        return found
+        try:
+            return user_client(settings, user_token).user_installation_ids()
+        except GitHubError as exc:
+            if exc.status in (401, 403):
+                raise Unauthorized("GitHub refused the user token", f"GitHub answered {exc.status}") from exc
+            raise ServiceUnavailable("GitHub did not answer", f"GET /user/installations: {exc}") from exc
 
     return fetch
 

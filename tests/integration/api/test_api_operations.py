@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import boto3
 import pytest
@@ -16,7 +15,6 @@ from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import reset_settings
 from mlops_bot.errors import Conflict
 from mlops_bot.management.platform import cluster
-from mlops_bot.management.reports import analytics
 from tests.integration.api.conftest import Api
 from tests.support.github_standin import DEFAULT_TOKEN, GitHubStandIn
 
@@ -309,15 +307,3 @@ def test_analytics_summarise_the_period(api: Api) -> None:
     assert narrowed["summary"]["total_events"] == 1
     assert list(narrowed["timeseries"]) == ["events_per_hour"]
     assert api.client.get("/api/v1/analytics", headers=api.key("read"), params={"period": "2y"}).status_code == 422
-
-
-def test_hourly_buckets_are_aligned_to_the_hour() -> None:
-    class Empty:
-        def query(self, *args: Any, **kwargs: Any) -> list[Any]:
-            return []
-
-    now = datetime(2026, 1, 2, 10, 30, tzinfo=UTC)
-    result = analytics.analytics(Empty(), "t", "24h", now=now)  # type: ignore[arg-type]
-    stamps = [p.timestamp for p in result.timeseries["events_per_hour"]]
-    assert stamps[0] == "2026-01-01T10:00:00Z"
-    assert stamps[-1] == "2026-01-02T10:00:00Z"

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from statistics import mean
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import utc_now
 from mlops_bot.management.reports import records
+from mlops_bot.stores.events import EventRecord, EventStore
+from mlops_bot.stores.incidents import Incident, IncidentStatus, IncidentStore
 
 Period = Literal["1h", "24h", "7d", "30d"]
 MetricType = Literal["events", "issues", "resolutions"]
@@ -80,7 +81,8 @@ def _series(hours: list[datetime], values: dict[datetime, list[float]], average:
 
 
 def analytics(
-    table: StateTable,
+    incidents: IncidentStore,
+    events: EventStore,
     tenant_id: str,
     period: Period,
     repository: str | None = None,
@@ -91,18 +93,18 @@ def analytics(
     since = until - PERIODS[period]
     wanted = repository.lower() if repository else None
 
-    def mine(item: dict[str, Any]) -> bool:
-        return wanted is None or str(item.get("repository", "")).lower() == wanted
+    def mine(item: EventRecord | Incident) -> bool:
+        return wanted is None or item.repository.lower() == wanted
 
-    events = [e for e in records.events(table, tenant_id, since, until) if mine(e)]
-    incidents = [
+    received = [e for e in events.of_tenant(tenant_id, since=since, until=until) if mine(e)]
+    detected = [
         i
-        for i in records.incidents(table, tenant_id)
-        if mine(i) and (t := records.parse_time(i.get("detected_at"))) is not None and since <= t <= until
+        for i in incidents.all(tenant_id)
+        if mine(i) and (t := records.parse_time(i.detected_at)) is not None and since <= t <= until
     ]
-    resolved = [i for i in incidents if i.get("status") == "resolved"]
-    times = [float(i["resolution_time"]) for i in resolved if i.get("resolution_time") is not None]
-    types = Counter(str(i.get("type", "unknown")) for i in incidents)
+    resolved = [i for i in detected if i.status == IncidentStatus.RESOLVED]
+    times = [float(i.resolution_time) for i in resolved if i.resolution_time is not None]
+    types = Counter(i.type.value for i in detected)
 
     hours = []
     cursor = _hour(since)
@@ -110,18 +112,18 @@ def analytics(
         hours.append(cursor)
         cursor += timedelta(hours=1)
     event_hours: dict[datetime, list[float]] = defaultdict(list)
-    for event in events:
-        if (at := records.parse_time(event.get("received_at"))) is not None:
+    for event in received:
+        if (at := records.parse_time(event.received_at)) is not None:
             event_hours[_hour(at)].append(1.0)
     issue_hours: dict[datetime, list[float]] = defaultdict(list)
-    for incident in incidents:
-        if (at := records.parse_time(incident.get("detected_at"))) is not None:
+    for incident in detected:
+        if (at := records.parse_time(incident.detected_at)) is not None:
             issue_hours[_hour(at)].append(1.0)
     resolution_hours: dict[datetime, list[float]] = defaultdict(list)
     for incident in resolved:
-        at = records.parse_time(incident.get("resolved_at"))
-        if at is not None and incident.get("resolution_time") is not None:
-            resolution_hours[_hour(at)].append(float(incident["resolution_time"]))
+        at = records.parse_time(incident.resolved_at)
+        if at is not None and incident.resolution_time is not None:
+            resolution_hours[_hour(at)].append(float(incident.resolution_time))
     series = {
         "events_per_hour": _series(hours, event_hours, average=False),
         "issues_per_hour": _series(hours, issue_hours, average=False),
@@ -134,19 +136,19 @@ def analytics(
     by_type: dict[str, TypeBreakdown] = {}
     for issue_type, count in types.items():
         by_type[issue_type] = TypeBreakdown(
-            count=count, resolved=sum(1 for i in resolved if str(i.get("type", "unknown")) == issue_type)
+            count=count, resolved=sum(1 for i in resolved if i.type.value == issue_type)
         )
-    repo_events = Counter(str(e.get("repository", "")) for e in events)
-    repo_issues = Counter(str(i.get("repository", "")) for i in incidents)
+    repo_events = Counter(e.repository for e in received)
+    repo_issues = Counter(i.repository for i in detected)
     names = sorted(set(repo_events) | set(repo_issues), key=lambda r: (-repo_events[r], -repo_issues[r], r))
     return Analytics(
         period=period,
         repository=repository,
         summary=Summary(
-            total_events=len(events),
-            issues_detected=len(incidents),
+            total_events=len(received),
+            issues_detected=len(detected),
             issues_resolved=len(resolved),
-            resolution_rate=round(len(resolved) / len(incidents), 4) if incidents else None,
+            resolution_rate=round(len(resolved) / len(detected), 4) if detected else None,
             average_resolution_time=round(mean(times), 1) if times else None,
             most_common_issue_type=types.most_common(1)[0][0] if types else None,
         ),
