@@ -680,10 +680,15 @@ class LocalStack:
         if not tenant_id or not incident_id:
             return True  # not a playbook of an incident: nothing to wait for
         from mlops_bot.adapters.dynamodb import StateTable
-        from mlops_bot.storage import keys
+        from mlops_bot.stores.incidents import DynamoIncidentStore, IncidentStatus
 
-        incident = StateTable(self.table_name()).get(keys.incident_key(str(tenant_id), str(incident_id))) or {}
-        return incident.get("status") == "verifying" and bool((incident.get("verification") or {}).get("task_token"))
+        incident = DynamoIncidentStore(StateTable(self.table_name())).get(str(tenant_id), str(incident_id))
+        return (
+            incident is not None
+            and incident.status is IncidentStatus.VERIFYING
+            and incident.verification is not None
+            and bool(incident.verification.task_token)
+        )
 
     def _start_snapshots(self) -> None:
         if self.config.state_dir is None or self.config.snapshot_interval <= 0:

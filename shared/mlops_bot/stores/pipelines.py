@@ -7,10 +7,11 @@ any number of concurrent deletes can win, so the counter always equals the numbe
 
 from __future__ import annotations
 
+import logging
 import threading
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.storage import keys
@@ -18,6 +19,7 @@ from mlops_bot.stores import _dynamo
 
 NotificationChannel = Literal["slack", "email", "github", "webhook"]
 PIPELINE_COUNTER = "pipeline_count"
+logger = logging.getLogger(__name__)
 
 
 class PipelineConfig(BaseModel):
@@ -58,16 +60,28 @@ class PipelineStore(Protocol):
     def count(self, tenant_id: str) -> int: ...
 
 
+def _listed(items: list[dict[str, Any]]) -> list[Pipeline]:
+    """The stored pipelines; a malformed one is logged and skipped, never fails the listing."""
+    found: list[Pipeline] = []
+    for item in items:
+        try:
+            found.append(Pipeline.model_validate(item))
+        except ValidationError as exc:
+            logger.warning("skipped a malformed pipeline %s: %s", item.get("sk"), exc.errors(include_input=False)[:3])
+    return found
+
+
 class DynamoPipelineStore:
     def __init__(self, table: StateTable) -> None:
         self.table = table
 
     def get(self, tenant_id: str, pipeline_id: str) -> Pipeline | None:
         item = self.table.get(keys.pipeline_key(tenant_id, pipeline_id))
-        return Pipeline.model_validate(item) if item else None
+        found = _listed([item]) if item else []
+        return found[0] if found else None
 
     def list(self, tenant_id: str) -> list[Pipeline]:
-        return [Pipeline.model_validate(i) for i in self.table.query(keys.tenant_pk(tenant_id), "PIPELINE#")]
+        return _listed(self.table.query(keys.tenant_pk(tenant_id), "PIPELINE#"))
 
     def create(self, pipeline: Pipeline, *, max_pipelines: int) -> bool:
         item = {**keys.pipeline_key(pipeline.tenant_id, pipeline.id), "entity": "pipeline", **pipeline.model_dump()}

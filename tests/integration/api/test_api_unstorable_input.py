@@ -231,3 +231,23 @@ def test_a_malformed_tenant_profile_is_left_out_of_the_operators_listing(api: Ap
     assert listing.status_code == 200
     ids = [t["id"] for t in listing.json()["tenants"]]
     assert "default" in ids and "tenant-broken" not in ids
+
+
+def test_a_malformed_stored_pipeline_is_left_out_and_every_pipeline_read_still_answers(api: Api) -> None:
+    api.repository("acme/model")
+    admin = api.key()
+    kept = api.client.post("/api/pipelines", json={"name": "kept", "repository": "acme/model"}, headers=admin)
+    poisoned = api.client.post("/api/pipelines", json={"name": "poisoned", "repository": "acme/model"}, headers=admin)
+    assert kept.status_code == poisoned.status_code == 201, poisoned.text
+    poisoned_id = poisoned.json()["id"]
+    boto3.resource("dynamodb").Table(api.table.name).update_item(
+        Key=keys.pipeline_key("default", poisoned_id),
+        UpdateExpression="SET created_at = :n",
+        ExpressionAttributeValues={":n": Decimal("-Infinity")},
+    )
+    listing = api.client.get("/api/pipelines", headers=admin)
+    assert listing.status_code == 200, listing.text
+    assert [p["name"] for p in listing.json()["pipelines"]] == ["kept"]
+    assert api.client.get(f"/api/pipelines/{poisoned_id}", headers=admin).status_code == 404
+    prediction = api.client.post("/api/ml/predict", json={"pipeline_id": poisoned_id}, headers=admin)
+    assert prediction.status_code < 500, prediction.text
