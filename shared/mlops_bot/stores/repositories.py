@@ -139,6 +139,10 @@ class RepositoryStore(Protocol):
         """Add the tenant to the registry the scheduled sweep walks (idempotent)."""
         ...
 
+    def last_good_ref(self, tenant_id: str, full_name: str) -> str | None:
+        """The ref of the repository's last successful deployment (a rollback's target), if one was seen."""
+        ...
+
 
 def _configuration_size_ok(configuration: RepositoryConfiguration) -> RepositoryConfiguration:
     size = len(configuration.model_dump_json())
@@ -223,6 +227,12 @@ class DynamoRepositoryStore:
     def register_tenant(self, tenant_id: str, created_at: str) -> None:
         self._table.put_new({**keys.tenant_registry_key(tenant_id), "tenant_id": tenant_id, "created_at": created_at})
 
+    def last_good_ref(self, tenant_id: str, full_name: str) -> str | None:
+        item = self._table.get(keys.repository_key(tenant_id, full_name), consistent=False) or {}
+        deployment = item.get("last_good_deployment")
+        ref = deployment.get("ref") if isinstance(deployment, dict) else None
+        return str(ref)[:255] if ref else None
+
 
 def _owner(item: dict[str, Any] | None) -> str | None:
     return str(item["tenant_id"]) if item and item.get("tenant_id") else None
@@ -241,6 +251,7 @@ class InMemoryRepositoryStore:
         self.repository_routes: dict[str, str] = {}
         self.installation_routes: dict[int, str] = {}
         self.tenants: set[str] = set()
+        self.good_refs: dict[tuple[str, str], str] = {}  # (tenant, repository) → last good deployment's ref
 
     def get(self, tenant_id: str, full_name: str) -> Repository | None:
         with self._lock:
@@ -295,3 +306,7 @@ class InMemoryRepositoryStore:
     def register_tenant(self, tenant_id: str, created_at: str) -> None:
         with self._lock:
             self.tenants.add(tenant_id)
+
+    def last_good_ref(self, tenant_id: str, full_name: str) -> str | None:
+        with self._lock:
+            return self.good_refs.get((tenant_id, full_name.lower()))
