@@ -6,6 +6,10 @@ and a step that Step Functions retries after a crash records, spends and counts 
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -270,3 +274,41 @@ def test_a_skip_because_the_incident_was_closed_keeps_its_status() -> None:
     mark_resolved(steps.deps, planned(steps))
     mark_skipped(steps.deps, planned(steps))
     assert steps.incident().status == IncidentStatus.RESOLVED and steps.events("healing_skipped") == 1
+
+
+@pytest.fixture
+def slack() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A loopback Slack incoming webhook that keeps what it received."""
+    received: list[dict[str, Any]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/services/T/B/X", received
+    server.shutdown()
+
+
+def test_a_failed_round_is_told_once_on_the_repositorys_channel_however_often_retried(
+    slack: tuple[str, list[dict[str, Any]]],
+) -> None:
+    url, received = slack
+    steps = Steps()
+    configuration = RepositoryConfiguration.model_validate(
+        {"notification_channels": ["slack"], "slack_webhook_url": url}
+    )
+    steps.repositories.update_configuration(TENANT, REPO, configuration, "2026-11-25T10:01:00.000000Z")
+    current = planned(steps)
+    mark_failed(steps.deps, current)
+    mark_failed(steps.deps, current)
+    [message] = received
+    assert INCIDENT in message["text"] and "could not be healed" in message["text"]
+    [noted] = steps.incident().notifications
+    assert (noted.channel, noted.result, noted.event) == ("slack", "sent", "issue_failed")
