@@ -275,7 +275,7 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
             _record_outcome(deps, state, action_id, repair_plan.action, refused, repository, started_at)
             return refused
     if deps.repair_table is None:
-        raise Invalid("No repair table", "ActionDependencies needs `repair_table` to carry out a repair")
+        raise RuntimeError("ActionDependencies needs `repair_table` to carry out a repair")  # wiring, not input
     installation_id = incident.installation_id
     client = deps.github(repository, installation_id)
     session = RepairSession(
