@@ -154,6 +154,18 @@ def test_plan_follows_the_repositorys_settings_from_the_api() -> None:
     assert plan(other.deps, state())["rule"] == "custom_playbooks"
 
 
+def test_a_failed_deployment_rolls_back_to_the_repositorys_last_good_ref() -> None:
+    steps = Steps()
+    steps.incidents.open_or_update(
+        steps.incident().model_copy(update={"id": "inc-deploy", "type": "deployment_failure", "diagnosis": None})
+    )
+    deploy = state().model_copy(update={"incident_id": "inc-deploy", "playbook": "deployment_failure_response"})
+    assert plan(steps.deps, deploy)["rule"] == "deployment_failure:no_good_baseline"
+    steps.repositories.good_refs[(TENANT, REPO)] = "v1.5.0"
+    chosen = plan(steps.deps, deploy)
+    assert (chosen["action"], chosen["details"]) == ("rollback_deployment", {"ref": "v1.5.0"})
+
+
 def test_a_round_another_plan_took_first_is_not_taken_twice() -> None:
     steps = Steps()
     assert steps.incidents.begin_attempt(TENANT, INCIDENT, attempts_seen=0)

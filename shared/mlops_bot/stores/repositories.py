@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
@@ -251,7 +252,6 @@ class InMemoryRepositoryStore:
         self.repository_routes: dict[str, str] = {}
         self.installation_routes: dict[int, str] = {}
         self.tenants: set[str] = set()
-        self.good_refs: dict[tuple[str, str], str] = {}  # (tenant, repository) → last good deployment's ref
 
     def get(self, tenant_id: str, full_name: str) -> Repository | None:
         with self._lock:
@@ -307,6 +307,10 @@ class InMemoryRepositoryStore:
         with self._lock:
             self.tenants.add(tenant_id)
 
+    @cached_property
+    def good_refs(self) -> dict[tuple[str, str], str]:
+        """(tenant, repository) → the ref of its last good deployment."""
+        return {}
+
     def last_good_ref(self, tenant_id: str, full_name: str) -> str | None:
-        with self._lock:
-            return self.good_refs.get((tenant_id, full_name.lower()))
+        return self.good_refs.get((tenant_id, full_name.lower()))
