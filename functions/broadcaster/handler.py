@@ -16,6 +16,7 @@ from mlops_bot.adapters.websocket import WebSocketConnections
 from mlops_bot.dashboard.broadcast import BroadcastDependencies, StreamBatch
 from mlops_bot.dashboard.messages import MetricsSources, StreamChange
 from mlops_bot.dashboard.settings import get_dashboard_settings
+from mlops_bot.stores.incidents import DynamoIncidentStore
 
 logger = Logger(service="broadcaster")
 tracer = Tracer(service="broadcaster")
@@ -34,7 +35,9 @@ def _deps() -> BroadcastDependencies:
         _dependencies = BroadcastDependencies(
             table=table,
             poster=WebSocketConnections(settings.websocket_endpoint),
-            metrics_sources=MetricsSources(table, lambda: {name: q.depth() for name, q in queues.items()}),
+            metrics_sources=MetricsSources(
+                DynamoIncidentStore(table), lambda: {name: q.depth() for name, q in queues.items()}
+            ),
         )
     return _dependencies
 

@@ -24,6 +24,8 @@ from mlops_bot.dashboard.messages import MessageType, MetricsSources, system_met
 from mlops_bot.dashboard.settings import get_dashboard_settings
 from mlops_bot.errors import DomainError, Invalid, error_body
 from mlops_bot.management.platform.settings import get_management_settings
+from mlops_bot.stores.dashboard_connections import DynamoDashboardConnectionStore
+from mlops_bot.stores.incidents import DynamoIncidentStore
 
 logger = Logger(service="dashboard")
 metrics = Metrics(namespace="MlopsBot", service="dashboard")
@@ -38,8 +40,11 @@ class _Dependencies:
     def __init__(self) -> None:
         settings = get_dashboard_settings()
         self.table = StateTable(settings.table_name)
+        self.connections = DynamoDashboardConnectionStore(self.table)
         queues = {"events": Queue(settings.events_queue_url), "healing": Queue(settings.healing_queue_url)}
-        self.sources = MetricsSources(self.table, lambda: {name: q.depth() for name, q in queues.items()})
+        self.sources = MetricsSources(
+            DynamoIncidentStore(self.table), lambda: {name: q.depth() for name, q in queues.items()}
+        )
 
     def authenticate(self, authorization: str | None) -> Principal:
         return authenticate(self.table, authorization, lambda: tokens.signing_secret(get_management_settings()))
@@ -58,7 +63,7 @@ def _deps() -> _Dependencies:
 def _on_connect(event: dict[str, Any], connection_id: str) -> dict[str, Any]:
     deps = _deps()
     connection = connections.connect(
-        deps.table,
+        deps.connections,
         deps.authenticate,
         connection_id,
         event.get("queryStringParameters"),
@@ -70,7 +75,7 @@ def _on_connect(event: dict[str, Any], connection_id: str) -> dict[str, Any]:
 
 
 def _on_disconnect(event: dict[str, Any], connection_id: str) -> dict[str, Any]:
-    connections.disconnect(_deps().table, connection_id)
+    connections.disconnect(_deps().connections, connection_id)
     return {"statusCode": 200}
 
 
@@ -80,7 +85,7 @@ def _on_subscribe(event: dict[str, Any], connection_id: str) -> dict[str, Any]:
     except ValidationError as exc:
         raise Invalid("Invalid subscribe message", str(exc.errors()[0]["msg"])) from exc
     deps = _deps()
-    connection = connections.subscribe(deps.table, connection_id, request.types)
+    connection = connections.subscribe(deps.connections, connection_id, request.types)
     return {"statusCode": 200, "body": system_metrics(deps.sources, connection.tenant_id).encode().decode()}
 
 

@@ -24,7 +24,7 @@ def _deps() -> ActionDependencies:
     if _dependencies is None:
         settings = get_settings()
         table = StateTable(settings.table_name)
-        _dependencies = ActionDependencies(
+        _dependencies = ActionDependencies.on_table(
             settings=settings,
             table=table,
             github=lambda repository, installation: github_client(settings, repository, installation),

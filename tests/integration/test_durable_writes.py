@@ -61,7 +61,7 @@ def add_incident(table: StateTable, **changes: Any) -> Incident:
 
 def planned(table: StateTable, github: GitHubStandIn) -> tuple[ActionDependencies, PlaybookState]:
     settings = Settings(MLOPS_BOT_TABLE_NAME=table.name)  # type: ignore[call-arg]
-    deps = ActionDependencies(
+    deps = ActionDependencies.on_table(
         settings, table, lambda repository, installation: GitHubClient.from_token("t", github.url)
     )
     state = PlaybookState(tenant_id="default", incident_id="inc-1", dry_run=False)

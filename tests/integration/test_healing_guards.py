@@ -52,7 +52,7 @@ class NoGitHub:
 
 
 def deps(table: StateTable, **settings: Any) -> ActionDependencies:
-    return ActionDependencies(Settings(MLOPS_BOT_TABLE_NAME=table.name, **settings), table, NoGitHub())  # type: ignore[call-arg]
+    return ActionDependencies.on_table(Settings(MLOPS_BOT_TABLE_NAME=table.name, **settings), table, NoGitHub())  # type: ignore[call-arg]
 
 
 def test_daily_write_budget_refuses_beyond_the_limit(table: StateTable) -> None:
@@ -156,7 +156,7 @@ def test_a_suspended_installation_gets_no_write_and_the_incident_says_why(table:
     add_incident(table)
     table.set_fields(keys.incident_key("default", "inc-1"), {"metadata": {"run_id": 77, "installation_id": 31}})
     github = NoGitHub()
-    d = ActionDependencies(Settings(MLOPS_BOT_TABLE_NAME=table.name), table, github)  # type: ignore[call-arg]
+    d = ActionDependencies.on_table(Settings(MLOPS_BOT_TABLE_NAME=table.name), table, github)  # type: ignore[call-arg]
     state = PlaybookState(tenant_id="default", incident_id="inc-1", dry_run=False)
     state.planned = {"value": plan(d, state)}
     asked_while_planning = github.asked  # reading the repository's configuration file

@@ -92,7 +92,7 @@ def heal(
     playbook: str = "pipeline_failure_fix",
     **settings: Any,
 ) -> dict[str, Any]:
-    deps = ActionDependencies(
+    deps = ActionDependencies.on_table(
         Settings(MLOPS_BOT_TABLE_NAME=table.name, **settings),  # type: ignore[call-arg]
         table,
         lambda repository, installation: GitHubClient.from_token(TOKEN, github.url),
@@ -406,7 +406,7 @@ def test_the_daily_write_budget_and_the_breaker_stop_the_new_repairs(
     for _ in range(3):
         budgets.record_outcome(table, Settings(), "default", REPO, healed=False)  # type: ignore[call-arg]
     add_incident(table, diagnosed(diagnosis) if diagnosis else job_timeout(30), incident_id="inc-2")
-    deps = ActionDependencies(
+    deps = ActionDependencies.on_table(
         Settings(MLOPS_BOT_TABLE_NAME=table.name),  # type: ignore[call-arg]
         table,
         lambda repository, installation: GitHubClient.from_token(TOKEN, github.url),

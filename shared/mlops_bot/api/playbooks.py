@@ -10,25 +10,37 @@ from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.api.dependencies import require, state_table
 from mlops_bot.management.healing import playbooks as service
+from mlops_bot.stores.incidents import DynamoIncidentStore, IncidentStore
+from mlops_bot.stores.playbook_settings import DynamoPlaybookSettingsStore, PlaybookSettingsStore
 
 router = APIRouter(prefix="/api/v1/playbooks", tags=["playbooks"])
+
+
+def playbook_settings_store(table: Annotated[StateTable, Depends(state_table)]) -> PlaybookSettingsStore:
+    return DynamoPlaybookSettingsStore(table)
+
+
+def incident_store(table: Annotated[StateTable, Depends(state_table)]) -> IncidentStore:
+    return DynamoIncidentStore(table)
 
 
 @router.get("", response_model=service.PlaybookList)
 def list_playbooks(
     caller: Annotated[Principal, Depends(require("read"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    playbook_settings: Annotated[PlaybookSettingsStore, Depends(playbook_settings_store)],
+    incidents: Annotated[IncidentStore, Depends(incident_store)],
 ) -> service.PlaybookList:
-    return service.list_playbooks(table, caller.tenant_id)
+    return service.list_playbooks(playbook_settings, incidents, caller.tenant_id)
 
 
 @router.get("/{name}", response_model=service.PlaybookDetails)
 def get_playbook(
     name: str,
     caller: Annotated[Principal, Depends(require("read"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    playbook_settings: Annotated[PlaybookSettingsStore, Depends(playbook_settings_store)],
+    incidents: Annotated[IncidentStore, Depends(incident_store)],
 ) -> service.PlaybookDetails:
-    return service.playbook_details(table, caller.tenant_id, name)
+    return service.playbook_details(playbook_settings, incidents, caller.tenant_id, name)
 
 
 @router.patch("/{name}", response_model=service.PlaybookUpdated)
@@ -36,7 +48,7 @@ def update_playbook(
     name: str,
     body: service.PlaybookUpdate,
     caller: Annotated[Principal, Depends(require("admin"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    playbook_settings: Annotated[PlaybookSettingsStore, Depends(playbook_settings_store)],
 ) -> service.PlaybookUpdated:
     """Enable or disable the playbook for this tenant; the healer skips a disabled one."""
-    return service.update_playbook(table, caller.tenant_id, name, body, caller.key_id)
+    return service.update_playbook(playbook_settings, caller.tenant_id, name, body, caller.key_id)

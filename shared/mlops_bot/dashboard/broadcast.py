@@ -27,6 +27,7 @@ from mlops_bot.dashboard import connections, revocation
 from mlops_bot.dashboard.connections import DashboardConnection
 from mlops_bot.dashboard.messages import DashboardMessage, MetricsSources, StreamChange, messages_for, system_metrics
 from mlops_bot.dashboard.messages import tenant_of as tenant_of_change
+from mlops_bot.stores.dashboard_connections import DashboardConnectionStore, DynamoDashboardConnectionStore
 
 logger = logging.getLogger(__name__)
 FAN_OUT_THREADS = 16
@@ -47,10 +48,18 @@ class BroadcastDependencies:
     metrics_sources: MetricsSources
     now: Callable[[], datetime] = utc_now
     credentials: revocation.CredentialCheck | None = None
+    connections: DashboardConnectionStore | None = None  # None: the DynamoDB store on `table`
 
     def __post_init__(self) -> None:
         if self.credentials is None:
             self.credentials = revocation.CredentialCheck(self.table)
+        if self.connections is None:
+            self.connections = DynamoDashboardConnectionStore(self.table)
+
+    @property
+    def connection_store(self) -> DashboardConnectionStore:
+        assert self.connections is not None  # set by __post_init__
+        return self.connections
 
 
 @dataclass
@@ -129,7 +138,7 @@ class StreamBatch:
 
     def _connections(self, tenant_id: str) -> list[DashboardConnection]:
         if tenant_id not in self._watchers:
-            found = connections.tenant_connections(self.deps.table, tenant_id, self.deps.now())
+            found = connections.tenant_connections(self.deps.connection_store, tenant_id, self.deps.now())
             check = self.deps.credentials
             self._watchers[tenant_id] = found
             if check is not None:
@@ -166,6 +175,6 @@ class StreamBatch:
 
     def _forget(self, connection: DashboardConnection) -> None:
         try:
-            connections.remove(self.deps.table, connection)
+            connections.remove(self.deps.connection_store, connection)
         except Exception:  # its items expire with the TTL anyway
             logger.exception("could not forget a gone connection", extra={"connection_id": connection.connection_id})

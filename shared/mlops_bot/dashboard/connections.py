@@ -15,38 +15,39 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
-
-from pydantic import BaseModel, Field
 
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.dashboard.messages import MESSAGE_TYPES, MessageType
 from mlops_bot.errors import Forbidden, NotFound, RateLimited, Unauthorized
-from mlops_bot.storage import keys
+from mlops_bot.stores.dashboard_connections import (
+    DashboardConnection,
+    DashboardConnectionStore,
+    DynamoDashboardConnectionStore,
+)
+
+__all__ = [
+    "DashboardConnection",
+    "authorization",
+    "connect",
+    "disconnect",
+    "lookup",
+    "register",
+    "remove",
+    "subscribe",
+    "tenant_connections",
+    "user_of",
+]
 
 CONNECTION_TTL_SECONDS = 2 * 3600  # API Gateway's maximum WebSocket connection duration
 MAX_CONNECTIONS_PER_USER = 10  # the spec's limit
-_FREE_SLOT = "attribute_not_exists(pk) OR expires_at < :now"
+
+ConnectionSource = DashboardConnectionStore | StateTable  # callers holding only the table get the DynamoDB store
 
 
-class DashboardConnection(BaseModel):
-    connection_id: str
-    tenant_id: str
-    user: str
-    slot: int
-    connected_at: str
-    expires_at: int
-    # As the document has it: an authenticated connection receives every message type at once;
-    # `subscribe` with `types` narrows them (and answers with the current `system_metrics`).
-    subscribed: bool = True
-    types: list[MessageType] = Field(default_factory=lambda: list(MESSAGE_TYPES))
-    session_id: str | None = Field(default=None, description="the login a user's access token belongs to")
-
-    def wants(self, kind: MessageType) -> bool:
-        """Broadcasts go to every connection, of the types it wants (all unless narrowed by `subscribe`)."""
-        return self.subscribed and kind in self.types
+def _store(source: ConnectionSource) -> DashboardConnectionStore:
+    return DynamoDashboardConnectionStore(source) if isinstance(source, StateTable) else source
 
 
 def user_of(principal: Principal) -> str:
@@ -72,7 +73,7 @@ def authorization(query: Mapping[str, str] | None, headers: Mapping[str, str] | 
 
 
 def connect(
-    table: StateTable,
+    store: ConnectionSource,
     authenticate: Callable[[str | None], Principal],
     connection_id: str,
     query: Mapping[str, str] | None,
@@ -86,12 +87,14 @@ def connect(
     principal = authenticate(credential)
     if not principal.can("read"):
         raise Forbidden("Insufficient permissions", "The dashboard needs 'read'")
-    return register(table, principal, connection_id, now)
+    return register(store, principal, connection_id, now)
 
 
 def register(
-    table: StateTable, principal: Principal, connection_id: str, now: datetime | None = None
+    source: ConnectionSource, principal: Principal, connection_id: str, now: datetime | None = None
 ) -> DashboardConnection:
+    """Claim the user's first free (or expired) slot for the connection; RateLimited when all ten are held."""
+    store = _store(source)
     moment = now or utc_now()
     now_epoch = epoch_seconds(moment)
     user = user_of(principal)
@@ -106,107 +109,49 @@ def register(
             expires_at=expires_at,
             session_id=principal.session_id,
         )
-        slot_key = keys.dashboard_slot_key(principal.tenant_id, user, slot)
-        claimed = table.set_fields(
-            slot_key,
-            {"entity": "dashboard_connection", **connection.model_dump()},
-            condition=_FREE_SLOT,
-            condition_values={":now": now_epoch},
-        )
-        if claimed is not None:
-            break
-    else:
-        raise RateLimited(
-            "Too many dashboard connections",
-            retry_after=_seconds_until_a_slot_frees(table, principal.tenant_id, user, now_epoch),
-            details=f"At most {MAX_CONNECTIONS_PER_USER} dashboard connections per user; close one first",
-        )
-    try:
-        table.put(
-            {
-                **keys.dashboard_connection_route_key(connection_id),
-                "entity": "dashboard_connection_route",
-                "tenant_id": principal.tenant_id,
-                "slot_sk": slot_key["sk"],
-                "expires_at": expires_at,
-            }
-        )
-    except Exception:
-        _release(table, slot_key, connection_id)  # a failed connect must not hold a slot for two hours
-        raise
-    return connection
+        if store.claim(connection, now_epoch=now_epoch):
+            return connection
+    raise RateLimited(
+        "Too many dashboard connections",
+        retry_after=_seconds_until_a_slot_frees(store, principal.tenant_id, user, now_epoch),
+        details=f"At most {MAX_CONNECTIONS_PER_USER} dashboard connections per user; close one first",
+    )
 
 
-def _seconds_until_a_slot_frees(table: StateTable, tenant_id: str, user: str, now_epoch: int) -> int:
-    slots = table.query(keys.dashboard_connections_pk(tenant_id), f"CONN#{user}#")
-    soonest = min((int(s.get("expires_at", now_epoch)) for s in slots), default=now_epoch)
+def _seconds_until_a_slot_frees(store: DashboardConnectionStore, tenant_id: str, user: str, now_epoch: int) -> int:
+    soonest = min((c.expires_at for c in store.of_user(tenant_id, user)), default=now_epoch)
     return max(1, soonest - now_epoch)
 
 
-def _release(table: StateTable, slot_key: Mapping[str, str], connection_id: str) -> bool:
-    """Free a slot if it still holds this connection (a reconnect may already have reclaimed it)."""
-    return table.delete_if(slot_key, "connection_id = :cid", {":cid": connection_id})
-
-
-def _slot_key(route: Mapping[str, Any]) -> dict[str, str]:
-    return {"pk": keys.dashboard_connections_pk(str(route["tenant_id"])), "sk": str(route["slot_sk"])}
-
-
-def lookup(table: StateTable, connection_id: str, now: datetime | None = None) -> DashboardConnection | None:
+def lookup(source: ConnectionSource, connection_id: str, now: datetime | None = None) -> DashboardConnection | None:
     """The live connection with this id, or None when unknown, expired or its slot was reclaimed."""
-    route = table.get(keys.dashboard_connection_route_key(connection_id))
-    if route is None:
-        return None
-    item = table.get(_slot_key(route))
-    if item is None or item.get("connection_id") != connection_id:
-        return None
-    connection = DashboardConnection.model_validate(item)
-    return connection if connection.expires_at > epoch_seconds(now or utc_now()) else None
+    connection = _store(source).find(connection_id)
+    return connection if connection and connection.expires_at > epoch_seconds(now or utc_now()) else None
 
 
 def subscribe(
-    table: StateTable, connection_id: str, types: list[MessageType] | None = None, now: datetime | None = None
+    source: ConnectionSource, connection_id: str, types: list[MessageType] | None = None, now: datetime | None = None
 ) -> DashboardConnection:
     """Start broadcasts to this connection (of `types`, default all); NotFound once it has expired."""
-    route = table.get(keys.dashboard_connection_route_key(connection_id))
     wanted = list(dict.fromkeys(types)) if types else list(MESSAGE_TYPES)
-    updated = None
-    if route is not None:
-        updated = table.set_fields(
-            _slot_key(route),
-            {"subscribed": True, "types": wanted},
-            condition="connection_id = :cid AND expires_at > :now",
-            condition_values={":cid": connection_id, ":now": epoch_seconds(now or utc_now())},
-        )
+    updated = _store(source).subscribe(connection_id, wanted, now_epoch=epoch_seconds(now or utc_now()))
     if updated is None:
         raise NotFound("Connection not found", "The connection is unknown or expired; reconnect")
-    return DashboardConnection.model_validate(updated)
+    return updated
 
 
-def disconnect(table: StateTable, connection_id: str) -> bool:
+def disconnect(source: ConnectionSource, connection_id: str) -> bool:
     """`$disconnect`: free the slot and forget the id. False when it was already gone."""
-    route = table.get(keys.dashboard_connection_route_key(connection_id))
-    if route is None:
-        return False
-    released = _release(table, _slot_key(route), connection_id)
-    table.delete(keys.dashboard_connection_route_key(connection_id))
-    return released
+    return _store(source).disconnect(connection_id)
 
 
-def remove(table: StateTable, connection: DashboardConnection) -> None:
+def remove(source: ConnectionSource, connection: DashboardConnection) -> None:
     """Forget a connection API Gateway reported gone (410): its `$disconnect` may never come."""
-    _release(
-        table, keys.dashboard_slot_key(connection.tenant_id, connection.user, connection.slot), connection.connection_id
-    )
-    table.delete(keys.dashboard_connection_route_key(connection.connection_id))
+    _store(source).remove(connection)
 
 
-def tenant_connections(table: StateTable, tenant_id: str, now: datetime | None = None) -> list[DashboardConnection]:
+def tenant_connections(
+    source: ConnectionSource, tenant_id: str, now: datetime | None = None
+) -> list[DashboardConnection]:
     """Every live connection of one tenant, and of no other."""
-    now_epoch = epoch_seconds(now or utc_now())
-    items = table.query(keys.dashboard_connections_pk(tenant_id), "CONN#")
-    return [
-        DashboardConnection.model_validate(i)
-        for i in items
-        if int(i.get("expires_at", 0)) > now_epoch and i.get("tenant_id") == tenant_id
-    ]
+    return _store(source).of_tenant(tenant_id, now_epoch=epoch_seconds(now or utc_now()))

@@ -29,10 +29,10 @@ from pydantic import BaseModel, Field, field_validator
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.storage import keys
+from mlops_bot.stores.dashboard_connections import MESSAGE_TYPES as MESSAGE_TYPES  # their home: the connection item
+from mlops_bot.stores.dashboard_connections import MessageType as MessageType
+from mlops_bot.stores.incidents import DynamoIncidentStore, IncidentStore
 
-MessageType = Literal["system_metrics", "pipeline_updates", "failure_alerts", "healing_progress"]
-MESSAGE_TYPES: tuple[MessageType, ...] = ("system_metrics", "pipeline_updates", "failure_alerts", "healing_progress")
-CLOSED_STATUSES = ("resolved", "failed")
 # API Gateway refuses WebSocket messages above 128 KiB; keep a margin for the envelope.
 MAX_MESSAGE_BYTES = 120 * 1024
 ALERT_METADATA = (
@@ -297,16 +297,20 @@ QueueDepths = Callable[[], dict[str, tuple[int, int]]]
 
 @dataclass(frozen=True)
 class MetricsSources:
-    """Where `system_metrics` come from: the table, and the queues when the function may read them."""
+    """Where `system_metrics` come from: the incidents, and the queues when the function may read them.
 
-    table: StateTable
+    A caller holding only the table gets the DynamoDB incident store.
+    """
+
+    incidents: IncidentStore | StateTable
     queue_depths: QueueDepths | None = None
+
+    def incident_store(self) -> IncidentStore:
+        return DynamoIncidentStore(self.incidents) if isinstance(self.incidents, StateTable) else self.incidents
 
 
 def system_metrics(sources: MetricsSources, tenant_id: str) -> DashboardMessage:
-    open_incidents = sources.table.count(
-        keys.incidents_index(tenant_id), by_index=True, excluding={"status": list(CLOSED_STATUSES)}
-    )
+    open_incidents = sources.incident_store().count_open(tenant_id)
     queues = None
     if sources.queue_depths is not None:
         try:

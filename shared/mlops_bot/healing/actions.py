@@ -8,6 +8,7 @@ machines (ASL in `mlops_bot/playbooks/asl/`) sequence them: plan → execute →
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,17 +18,30 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.github import GitHubClient, GitHubRateLimited
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import Settings
-from mlops_bot.detection.incidents import Incident, TimelineEntry, open_or_update
 from mlops_bot.errors import Invalid, NotFound
 from mlops_bot.healing import budgets, notifications
 from mlops_bot.healing.planner import FILE_CHANGING_ACTIONS, PlanningContext, RepairPlan, Sensitivity, plan_repair
 from mlops_bot.healing.repairs import REPAIRS, RepairSession
 from mlops_bot.repository_config import CONFIG_PATH, ConfigProblem, merged, parse
-from mlops_bot.storage import keys
-from mlops_bot.stores.actions import ActionRecord, ActionStatus, DynamoActionLog
-from mlops_bot.stores.events import ActivityCounter, DynamoEventStore
-from mlops_bot.stores.incidents import CLOSED_STATUSES, DynamoIncidentStore, IncidentStatus
-from mlops_bot.stores.installations import DynamoInstallationStore
+from mlops_bot.stores.actions import ActionLog, ActionRecord, ActionStatus, DynamoActionLog
+from mlops_bot.stores.budgets import DynamoRepairBudgetStore, RepairBudgetStore
+from mlops_bot.stores.events import ActivityCounter, DynamoEventStore, EventStore
+from mlops_bot.stores.incidents import (
+    CLOSED_STATUSES,
+    DynamoIncidentStore,
+    Incident,
+    IncidentStatus,
+    IncidentStore,
+    IncidentType,
+    NotificationSent,
+    Severity,
+    TimelineEntry,
+    TimelineEvent,
+    Verification,
+)
+from mlops_bot.stores.installations import DynamoInstallationStore, InstallationStore
+from mlops_bot.stores.playbook_settings import DynamoPlaybookSettingsStore, PlaybookSettingsStore
+from mlops_bot.stores.repositories import DynamoRepositoryStore, RepositoryStore
 from mlops_bot.tenancy import installations
 
 CLOSED = CLOSED_STATUSES
@@ -64,43 +78,70 @@ def _as_configured(configuration: dict[str, Any]) -> dict[str, Any]:
     return configuration
 
 
+@dataclass
 class ActionDependencies:
-    def __init__(
-        self,
+    """What the steps read and write, as stores; `on_table` builds the DynamoDB ones."""
+
+    settings: Settings
+    incidents: IncidentStore
+    repositories: RepositoryStore
+    playbook_settings: PlaybookSettingsStore
+    action_log: ActionLog
+    activity: EventStore
+    installations: InstallationStore
+    budget: RepairBudgetStore
+    github: Callable[[str, int | None], GitHubClient | None]
+    # The repairs themselves (`RepairSession`: audit records, flake history) still take the table.
+    repair_table: StateTable | None = None
+    # A repository's notification settings under the system switches (`PUT /api/v1/config`
+    # integrations); the handler injects the management layer's reader.
+    notification_configuration: Callable[[dict[str, Any]], dict[str, Any]] = _as_configured
+
+    @classmethod
+    def on_table(
+        cls,
         settings: Settings,
         table: StateTable,
         github: Callable[[str, int | None], GitHubClient | None],
         notification_configuration: Callable[[dict[str, Any]], dict[str, Any]] = _as_configured,
-    ) -> None:
-        self.settings = settings
-        self.table = table
-        self.github = github
-        # A repository's notification settings under the system switches (`PUT /api/v1/config`
-        # integrations); the handler injects the management layer's reader.
-        self.notification_configuration = notification_configuration
+    ) -> ActionDependencies:
+        return cls(
+            settings=settings,
+            incidents=DynamoIncidentStore(table),
+            repositories=DynamoRepositoryStore(table),
+            playbook_settings=DynamoPlaybookSettingsStore(table),
+            action_log=DynamoActionLog(table),
+            activity=DynamoEventStore(table),
+            installations=DynamoInstallationStore(table),
+            budget=DynamoRepairBudgetStore(table),
+            github=github,
+            repair_table=table,
+            notification_configuration=notification_configuration,
+        )
 
 
-def _incident(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
-    item = deps.table.get(keys.incident_key(state.tenant_id, state.incident_id))
-    if item is None:
+def _incident(deps: ActionDependencies, state: PlaybookState) -> Incident:
+    found = deps.incidents.get(state.tenant_id, state.incident_id)
+    if found is None:
         raise NotFound("Incident not found", state.incident_id)
-    return item
-
-
-def _timeline(event: str, details: str | None = None) -> dict[str, Any]:
-    return TimelineEntry.now(event, details).model_dump(exclude_none=True)
+    return found
 
 
 def _none(rule: str, reason: str) -> dict[str, Any]:
     return RepairPlan(action="none", rule=rule, reason=reason).model_dump()
 
 
+def _api_configuration(deps: ActionDependencies, tenant_id: str, repository: str) -> dict[str, Any]:
+    """The management API's settings of the repository (what was set, nothing defaulted)."""
+    found = deps.repositories.get(tenant_id, repository)
+    return found.configuration.model_dump(mode="json", exclude_none=True) if found else {}
+
+
 def effective_configuration(
     deps: ActionDependencies, tenant_id: str, repository: str, installation_id: int | None
 ) -> dict[str, Any]:
     """`.github/mlops-bot.yml` under the management API's settings; an invalid file opens an incident."""
-    repo = deps.table.get(keys.repository_key(tenant_id, repository)) or {}
-    api_config = dict(repo.get("configuration") or {})
+    api_config = _api_configuration(deps, tenant_id, repository)
     client = deps.github(repository, installation_id)
     if client is None:
         return api_config
@@ -118,19 +159,20 @@ def _config_incident(
     deps: ActionDependencies, tenant_id: str, repository: str, problem: ConfigProblem, sha: str
 ) -> None:
     now = iso(utc_now())
-    open_or_update(
-        deps.table,
+    deps.incidents.open_or_update(
         Incident(
             id=f"inc-config-{sha[:12]}",
             tenant_id=tenant_id,
             repository=repository,
-            type="configuration_error",
-            severity="medium",
-            status="awaiting_human",
+            type=IncidentType.CONFIGURATION_ERROR,
+            severity=Severity.MEDIUM,
+            status=IncidentStatus.AWAITING_HUMAN,
             description=f"{CONFIG_PATH} is invalid: {'; '.join(problem.errors)[:300]}",
             detected_at=now,
             metadata={"path": CONFIG_PATH, "errors": problem.errors, "sha": sha},
-            timeline=[TimelineEntry(event="issue_detected", timestamp=now, details="configuration file rejected")],
+            timeline=[
+                TimelineEntry(event=TimelineEvent.ISSUE_DETECTED, timestamp=now, details="configuration file rejected")
+            ],
         ),
     )
 
@@ -138,42 +180,41 @@ def _config_incident(
 def plan(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     """Choose the repair, or `none` with the rule that stopped it (budget, breaker, disabled)."""
     incident = _incident(deps, state)
-    repository = str(incident["repository"])
-    if incident.get("status") in CLOSED and state.reason != "manual":
-        return _none("incident_closed", f"incident is already {incident['status']}")
-    setting = deps.table.get(keys.playbook_setting_key(state.tenant_id, state.playbook)) or {}
-    if setting.get("enabled") is False:
+    repository = incident.repository
+    if incident.status in CLOSED and state.reason != "manual":
+        return _none("incident_closed", f"incident is already {incident.status.value}")
+    setting = deps.playbook_settings.setting(state.tenant_id, state.playbook)
+    if setting is not None and not setting.enabled:
         return _none("playbook_disabled", f"playbook {state.playbook} is disabled")
-    refusal = budgets.circuit_open(deps.table, state.tenant_id, repository)
+    refusal = budgets.circuit_open(deps.budget, state.tenant_id, repository)
     if refusal:
         return _none(refusal.rule, refusal.reason)
-    attempts = int(incident.get("attempts", 0))
+    attempts = incident.attempts
     if attempts >= deps.settings.max_attempts_per_incident and not state.force:
         return _none(
             "attempt_budget", f"{attempts} healing attempts made (limit {deps.settings.max_attempts_per_incident})"
         )
-    repo = deps.table.get(keys.repository_key(state.tenant_id, repository)) or {}
-    installation_id = (incident.get("metadata") or {}).get("installation_id")
-    configuration = effective_configuration(
-        deps, state.tenant_id, repository, int(installation_id) if installation_id else None
-    )
+    configuration = effective_configuration(deps, state.tenant_id, repository, incident.installation_id)
     custom = configuration.get("custom_playbooks") or []
     if custom and state.playbook not in custom and state.reason != "manual":
         return _none("custom_playbooks", f"{state.playbook} is not among the repository's custom_playbooks")
-    deps.table.set_fields(
-        keys.incident_key(state.tenant_id, state.incident_id), {"status": "healing"}, increments={"attempts": 1}
-    )
-    reruns = sum(1 for a in incident.get("actions_taken", []) if a.get("action") == "rerun_failed_jobs")
+    if not deps.incidents.begin_attempt(state.tenant_id, state.incident_id, attempts_seen=attempts):
+        # Another round took this attempt number between the read and the write: plan on what it left.
+        incident = _incident(deps, state)
+        attempts = incident.attempts
+        if not deps.incidents.begin_attempt(state.tenant_id, state.incident_id, attempts_seen=attempts):
+            return _none("concurrent_round", "another healing round of this incident is being planned")
+    reruns = sum(1 for a in incident.actions_taken if a.get("action") == "rerun_failed_jobs")
     context = PlanningContext(
         round=attempts + 1,
         reruns_done=reruns,
         flaky_rerun_budget=deps.settings.flaky_rerun_budget,
-        known_flaky=bool((incident.get("metadata") or {}).get("known_flaky")),
-        last_good_ref=(repo.get("last_good_deployment") or {}).get("ref"),
+        known_flaky=bool(incident.metadata.get("known_flaky")),
+        last_good_ref=deps.repositories.last_good_ref(state.tenant_id, repository),
         retrain_workflow=(configuration.get("drift") or {}).get("retrain_workflow"),
         sensitivity=_sensitivity(configuration),
     )
-    chosen = plan_repair(Incident.model_validate(incident), context)
+    chosen = plan_repair(incident, context)
     lock_refresh = configuration.get("lock_refresh_workflow")
     if chosen.action in FILE_CHANGING_ACTIONS and lock_refresh:
         chosen = chosen.model_copy(update={"details": {**chosen.details, "lock_refresh_workflow": str(lock_refresh)}})
@@ -201,9 +242,9 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     )
     dry_run = bool(planned.get("dry_run", True))
     incident = _incident(deps, state)
-    repository = str(incident["repository"])
+    repository = incident.repository
     action_id = f"{planned.get('attempt', 1)}-{repair_plan.action}"
-    action_log = DynamoActionLog(deps.table)
+    action_log = deps.action_log
     previous = action_log.get(state.tenant_id, state.incident_id, action_id)
     started_at = (previous.started_at if previous else None) or iso(utc_now())
     if previous and previous.status == ActionStatus.DONE and previous.outcome is not None:
@@ -222,29 +263,30 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     if not dry_run:
         # Counted once per action, so a step retried at any point spends the budget once.
         write_id = f"{state.incident_id}/{action_id}"
-        inactive = installations.write_refusal(DynamoInstallationStore(deps.table), _installation_of(incident))
+        inactive = installations.write_refusal(deps.installations, incident.installation_id)
         refusal = (
             budgets.Refusal(rule="installation_inactive", reason=inactive)
             if inactive
-            else budgets.take_write(deps.table, deps.settings, state.tenant_id, repository, write_id=write_id)
+            else budgets.take_write(deps.budget, deps.settings, state.tenant_id, repository, write_id=write_id)
         )
         if refusal:
             refused = {"status": "refused", "verify": False, "reason": refusal.reason, "rule": refusal.rule}
             action_log.finish(state.tenant_id, state.incident_id, action_id, refused)
             _record_outcome(deps, state, action_id, repair_plan.action, refused, repository, started_at)
             return refused
-    metadata = incident.get("metadata") or {}
-    installation_id = metadata.get("installation_id")
-    client = deps.github(str(incident["repository"]), int(installation_id) if installation_id else None)
+    if deps.repair_table is None:
+        raise RuntimeError("ActionDependencies needs `repair_table` to carry out a repair")  # wiring, not input
+    installation_id = incident.installation_id
+    client = deps.github(repository, installation_id)
     session = RepairSession(
-        table=deps.table,
+        table=deps.repair_table,
         client=client,
         dry_run=dry_run,
         tenant_id=state.tenant_id,
-        incident=incident,
+        incident=incident.model_dump(mode="json"),
         playbook=state.playbook,
         plan=repair_plan,
-        installation_id=int(installation_id) if installation_id else None,
+        installation_id=installation_id,
     )
     try:
         result = REPAIRS[repair_plan.action](session)
@@ -269,11 +311,6 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     action_log.finish(state.tenant_id, state.incident_id, action_id, outcome)
     _record_outcome(deps, state, action_id, repair_plan.action, outcome, repository, started_at)
     return outcome
-
-
-def _installation_of(incident: dict[str, Any]) -> int | None:
-    installation_id = (incident.get("metadata") or {}).get("installation_id")
-    return int(installation_id) if installation_id else None
 
 
 def _record_outcome(
@@ -310,28 +347,25 @@ def _record_outcome(
     }
     # Each write below counts once even when a crash repeats it; the log's note comes last.
     if outcome["status"] != "refused" and not outcome.get("dry_run", True):
-        DynamoEventStore(deps.table).count(
+        deps.activity.count(
             state.tenant_id, repository, ActivityCounter.REPAIRS_ATTEMPTED, once=f"{state.incident_id}/{action_id}"
         )
-    DynamoIncidentStore(deps.table).record_action(state.tenant_id, state.incident_id, action_id, entry, status)
-    DynamoActionLog(deps.table).mark_recorded(state.tenant_id, state.incident_id, action_id)
+    deps.incidents.record_action(state.tenant_id, state.incident_id, action_id, entry, status)
+    deps.action_log.mark_recorded(state.tenant_id, state.incident_id, action_id)
 
 
 def await_verification(deps: ActionDependencies, state: PlaybookState, task_token: str) -> dict[str, Any]:
     """Park the task token on the incident; the detector completes it when the proving run ends."""
     executed = state.execution
-    verification = {
-        "task_token": task_token,
-        "branch": executed.get("branch"),
-        "run_id": executed.get("run_id"),
-        "attempt": state.plan.get("attempt", 1),
-        "since": iso(utc_now()),
-    }
-    deps.table.set_fields(
-        keys.incident_key(state.tenant_id, state.incident_id),
-        {"status": "verifying", "verification": verification},
-        if_exists=True,
+    run_id = executed.get("run_id")
+    verification = Verification(
+        task_token=task_token,
+        branch=executed.get("branch"),
+        run_id=int(run_id) if run_id is not None else None,
+        attempt=int(state.plan.get("attempt", 1)),
+        since=iso(utc_now()),
     )
+    deps.incidents.await_verification(state.tenant_id, state.incident_id, verification)
     return {"waiting": True}
 
 
@@ -342,26 +376,31 @@ def _seconds_since(start: str | None) -> int | None:
     return max(0, int((utc_now() - began).total_seconds()))
 
 
+def _round(state: PlaybookState, incident: Incident) -> int:
+    """The healing round this execution is in: the plan's attempt, or the incident's when it never planned."""
+    return int(state.plan.get("attempt") or incident.attempts)
+
+
 def mark_resolved(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
+    """Close the incident as healed; a retried step changes nothing more (breaker and notice go once)."""
     incident = _incident(deps, state)
-    now = iso(utc_now())
-    deps.table.set_fields(
-        keys.incident_key(state.tenant_id, state.incident_id),
-        {
-            "status": "resolved",
-            "resolved_at": now,
-            "resolution_time": _seconds_since(incident.get("detected_at")),
-            "verification": None,
-        },
-        append={"timeline": [_timeline("issue_resolved", (state.verification or {}).get("details"))]},
-        if_exists=True,
+    entry = TimelineEntry.now(TimelineEvent.ISSUE_RESOLVED, (state.verification or {}).get("details"))
+    closed = deps.incidents.close(
+        state.tenant_id,
+        state.incident_id,
+        IncidentStatus.RESOLVED,
+        entry,
+        once=f"{IncidentStatus.RESOLVED.value}-{_round(state, incident)}",
+        resolution_time=_seconds_since(incident.detected_at),
     )
-    budgets.record_outcome(deps.table, deps.settings, state.tenant_id, str(incident["repository"]), healed=True)
-    _notify(deps, state, incident, "issue_resolved")
+    if closed:
+        budgets.record_outcome(deps.budget, deps.settings, state.tenant_id, incident.repository, healed=True)
+        _notify(deps, state, incident, "issue_resolved")
     return {"status": "resolved"}
 
 
 def mark_failed(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
+    """Close the incident as not healed and count the failure towards the repository's breaker, once."""
     incident = _incident(deps, state)
     cause = (
         (state.error or {}).get("Cause")
@@ -369,40 +408,36 @@ def mark_failed(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any
         or (state.verification or {}).get("details")
         or "the repair did not make the run pass"
     )
-    now = iso(utc_now())
-    deps.table.set_fields(
-        keys.incident_key(state.tenant_id, state.incident_id),
-        {"status": "failed", "failed_at": now, "verification": None},
-        append={"timeline": [_timeline("issue_failed", str(cause)[:500])]},
-        if_exists=True,
+    entry = TimelineEntry.now(TimelineEvent.ISSUE_FAILED, str(cause)[:500])
+    closed = deps.incidents.close(
+        state.tenant_id,
+        state.incident_id,
+        IncidentStatus.FAILED,
+        entry,
+        once=f"{IncidentStatus.FAILED.value}-{_round(state, incident)}",
     )
-    paused = budgets.record_outcome(
-        deps.table, deps.settings, state.tenant_id, str(incident["repository"]), healed=False
-    )
-    _notify(deps, state, incident, "issue_failed")
+    paused = False
+    if closed:
+        paused = budgets.record_outcome(deps.budget, deps.settings, state.tenant_id, incident.repository, healed=False)
+        _notify(deps, state, incident, "issue_failed")
     return {"status": "failed", "repository_paused": paused}
 
 
-def _notify(deps: ActionDependencies, state: PlaybookState, incident: dict[str, Any], event: str) -> None:
-    repo = deps.table.get(keys.repository_key(state.tenant_id, str(incident["repository"]))) or {}
-    configuration = deps.notification_configuration(dict(repo.get("configuration") or {}))
-    results = notifications.notify(configuration, incident, event, sender=deps.settings.notification_sender or None)
-    if results:
-        deps.table.set_fields(
-            keys.incident_key(state.tenant_id, state.incident_id),
-            {},
-            append={"notifications": [{**r, "event": event, "at": iso(utc_now())} for r in results]},
-            if_exists=True,
-        )
+def _notify(deps: ActionDependencies, state: PlaybookState, incident: Incident, event: str) -> None:
+    configuration = deps.notification_configuration(_api_configuration(deps, state.tenant_id, incident.repository))
+    results = notifications.notify(
+        configuration, incident.model_dump(mode="json"), event, sender=deps.settings.notification_sender or None
+    )
+    at = iso(utc_now())
+    sent = [NotificationSent(channel=r["channel"], result=r["result"][:200], event=event, at=at) for r in results]
+    deps.incidents.add_notifications(state.tenant_id, state.incident_id, sent)
 
 
 def mark_skipped(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     plan_ = state.plan
-    deps.table.set_fields(
-        keys.incident_key(state.tenant_id, state.incident_id),
-        {"status": "awaiting_human"} if plan_.get("rule") != "incident_closed" else {},
-        append={"timeline": [_timeline("healing_skipped", f"{plan_.get('rule')}: {plan_.get('reason')}")]},
-        if_exists=True,
+    entry = TimelineEntry.now(TimelineEvent.HEALING_SKIPPED, f"{plan_.get('rule')}: {plan_.get('reason')}")
+    deps.incidents.note_skipped(
+        state.tenant_id, state.incident_id, entry, awaiting_human=plan_.get("rule") != "incident_closed"
     )
     return {"status": "skipped", "rule": plan_.get("rule")}
 

@@ -97,6 +97,15 @@ class Verification(StoredItem):
     rediagnosed: bool = False  # the proving run's new diagnosis already replaced the incident's
 
 
+class NotificationSent(StoredItem):
+    """One attempt to tell people about the incident (a channel's result, never its secrets)."""
+
+    channel: str = Field(max_length=32)
+    result: str = Field(max_length=200)
+    event: str = Field(max_length=100)
+    at: str = Field(max_length=40)
+
+
 class Incident(StoredItem):
     """The stored incident, with the spec's field names."""
 
@@ -126,6 +135,9 @@ class Incident(StoredItem):
     recorded_actions: list[str] = Field(default_factory=list)  # action ids already in `actions_taken`
     # Items stored before this field existed had their request sent already.
     healing_request: HealingRequestState = HealingRequestState.REQUESTED
+    failed_at: str | None = Field(default=None, max_length=40)
+    notifications: list[NotificationSent] = Field(default_factory=list)
+    recorded_steps: list[str] = Field(default_factory=list)  # playbook steps already recorded (`close`, ...)
 
     @property
     def installation_id(self) -> int | None:
@@ -174,6 +186,42 @@ class IncidentStore(Protocol):
         """Add an action's outcome to `actions_taken` and the timeline, once per action id; set the status."""
         ...
 
+    # ---------------------------------------------------------------- playbook steps (healing.actions)
+    def begin_attempt(self, tenant_id: str, incident_id: str, *, attempts_seen: int) -> bool:
+        """`healing` with one more attempt, if the count is still `attempts_seen`; False when it moved on.
+
+        Two rounds planned at once can not both take the same attempt number.
+        """
+        ...
+
+    def await_verification(self, tenant_id: str, incident_id: str, verification: Verification) -> bool:
+        """`verifying`, the task token parked on the incident; False when the incident is gone."""
+        ...
+
+    def close(
+        self,
+        tenant_id: str,
+        incident_id: str,
+        status: IncidentStatus,
+        entry: TimelineEntry,
+        *,
+        once: str,
+        resolution_time: int | None = None,
+    ) -> bool:
+        """`resolved` (with `resolved_at`, `resolution_time`) or `failed` (`failed_at`), the verification
+        forgotten and `entry` on the timeline, once per `once`; False when already recorded (or gone)."""
+        ...
+
+    def note_skipped(self, tenant_id: str, incident_id: str, entry: TimelineEntry, *, awaiting_human: bool) -> bool:
+        """Say on the timeline why no repair was made (and hand it to a person); False when it is gone."""
+        ...
+
+    def add_notifications(self, tenant_id: str, incident_id: str, sent: list[NotificationSent]) -> None: ...
+
+    def count_open(self, tenant_id: str) -> int:
+        """How many of the tenant's incidents are neither resolved nor failed."""
+        ...
+
 
 def dynamo_item(incident: Incident) -> dict[str, Any]:
     return {
@@ -181,8 +229,8 @@ def dynamo_item(incident: Incident) -> dict[str, Any]:
         "gsi1pk": keys.incidents_index(incident.tenant_id),
         "gsi1sk": f"{incident.detected_at}#{incident.id}",
         "entity": "incident",
-        # `recorded_actions` is a string set only `record_action` adds to
-        **incident.model_dump(mode="json", exclude_none=True, exclude={"recorded_actions"}),
+        # `recorded_actions` and `recorded_steps` are string sets only the store's own updates add to
+        **incident.model_dump(mode="json", exclude_none=True, exclude={"recorded_actions", "recorded_steps"}),
     }
 
 
@@ -352,6 +400,105 @@ class DynamoIncidentStore:
             raise
         return True
 
+    # ---------------------------------------------------------------- playbook steps (healing.actions)
+    def _update_once(
+        self, tenant_id: str, incident_id: str, once: str, sets: dict[str, Any], *, remove: tuple[str, ...] = ()
+    ) -> bool:
+        """SET `sets` (a list value under `timeline` is appended) and note `once`, unless noted before."""
+        names = {f"#f{i}": name for i, name in enumerate(sets)}
+        values: dict[str, Any] = {":once": once}
+        assignments = []
+        for i, (name, value) in enumerate(sets.items()):
+            values[f":v{i}"] = value
+            if name == "timeline":
+                values[":empty"] = []  # DynamoDB refuses a value the expression does not use
+                assignments.append(f"#f{i} = list_append(if_not_exists(#f{i}, :empty), :v{i})")
+            else:
+                assignments.append(f"#f{i} = :v{i}")
+        expression = "SET " + ", ".join(assignments) + " ADD recorded_steps :ids"
+        if remove:
+            expression += " REMOVE " + ", ".join(remove)
+        try:
+            self.table.table.update_item(
+                Key=keys.incident_key(tenant_id, incident_id),
+                UpdateExpression=expression,
+                ConditionExpression=(
+                    "attribute_exists(pk)"
+                    " AND (attribute_not_exists(recorded_steps) OR NOT contains(recorded_steps, :once))"
+                ),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_dynamo(values) | {":ids": {once}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def begin_attempt(self, tenant_id: str, incident_id: str, *, attempts_seen: int) -> bool:
+        unchanged = "attempts = :seen" if attempts_seen else "attribute_not_exists(attempts) OR attempts = :seen"
+        updated = self.table.set_fields(
+            keys.incident_key(tenant_id, incident_id),
+            {"status": IncidentStatus.HEALING.value, "attempts": attempts_seen + 1},
+            if_exists=True,
+            condition=unchanged,
+            condition_values={":seen": attempts_seen},
+        )
+        return updated is not None
+
+    def await_verification(self, tenant_id: str, incident_id: str, verification: Verification) -> bool:
+        updated = self.table.set_fields(
+            keys.incident_key(tenant_id, incident_id),
+            {
+                "status": IncidentStatus.VERIFYING.value,
+                "verification": verification.model_dump(mode="json", exclude_none=True),
+            },
+            if_exists=True,
+        )
+        return updated is not None
+
+    def close(
+        self,
+        tenant_id: str,
+        incident_id: str,
+        status: IncidentStatus,
+        entry: TimelineEntry,
+        *,
+        once: str,
+        resolution_time: int | None = None,
+    ) -> bool:
+        sets: dict[str, Any] = {"status": status.value, "timeline": [entry.model_dump(exclude_none=True)]}
+        if status == IncidentStatus.RESOLVED:
+            sets |= {"resolved_at": entry.timestamp}
+            if resolution_time is not None:
+                sets["resolution_time"] = resolution_time
+        else:
+            sets["failed_at"] = entry.timestamp
+        return self._update_once(tenant_id, incident_id, once, sets, remove=("verification",))
+
+    def note_skipped(self, tenant_id: str, incident_id: str, entry: TimelineEntry, *, awaiting_human: bool) -> bool:
+        updated = self.table.set_fields(
+            keys.incident_key(tenant_id, incident_id),
+            {"status": IncidentStatus.AWAITING_HUMAN.value} if awaiting_human else {},
+            append={"timeline": [entry.model_dump(exclude_none=True)]},
+            if_exists=True,
+        )
+        return updated is not None
+
+    def add_notifications(self, tenant_id: str, incident_id: str, sent: list[NotificationSent]) -> None:
+        if sent:
+            self.table.set_fields(
+                keys.incident_key(tenant_id, incident_id),
+                {},
+                append={"notifications": [n.model_dump(mode="json") for n in sent]},
+                if_exists=True,
+            )
+
+    def count_open(self, tenant_id: str) -> int:
+        return self.table.count(
+            keys.incidents_index(tenant_id), by_index=True, excluding={"status": [s.value for s in CLOSED_STATUSES]}
+        )
+
 
 class InMemoryIncidentStore:
     """The same promises as `DynamoIncidentStore`, for unit tests of the services."""
@@ -459,3 +606,62 @@ class InMemoryIncidentStore:
             return current.model_copy(update={"status": status})
 
         return self.items.update((tenant_id, incident_id), add) is not None
+
+    # ---------------------------------------------------------------- playbook steps (healing.actions)
+    def begin_attempt(self, tenant_id: str, incident_id: str, *, attempts_seen: int) -> bool:
+        def begin(current: Incident) -> Incident | None:
+            if current.attempts != attempts_seen:
+                return None
+            return current.model_copy(update={"status": IncidentStatus.HEALING, "attempts": attempts_seen + 1})
+
+        return self.items.update((tenant_id, incident_id), begin) is not None
+
+    def await_verification(self, tenant_id: str, incident_id: str, verification: Verification) -> bool:
+        def wait(current: Incident) -> Incident:
+            return current.model_copy(update={"status": IncidentStatus.VERIFYING, "verification": verification})
+
+        return self.items.update((tenant_id, incident_id), wait) is not None
+
+    def close(
+        self,
+        tenant_id: str,
+        incident_id: str,
+        status: IncidentStatus,
+        entry: TimelineEntry,
+        *,
+        once: str,
+        resolution_time: int | None = None,
+    ) -> bool:
+        def finish(current: Incident) -> Incident | None:
+            if once in current.recorded_steps:
+                return None
+            current.timeline.append(entry)
+            current.recorded_steps.append(once)
+            changes: dict[str, Any] = {"status": status, "verification": None}
+            if status == IncidentStatus.RESOLVED:
+                changes["resolved_at"] = entry.timestamp
+                if resolution_time is not None:
+                    changes["resolution_time"] = resolution_time
+            else:
+                changes["failed_at"] = entry.timestamp
+            return current.model_copy(update=changes)
+
+        return self.items.update((tenant_id, incident_id), finish) is not None
+
+    def note_skipped(self, tenant_id: str, incident_id: str, entry: TimelineEntry, *, awaiting_human: bool) -> bool:
+        def note(current: Incident) -> Incident:
+            current.timeline.append(entry)
+            return current.model_copy(update={"status": IncidentStatus.AWAITING_HUMAN}) if awaiting_human else current
+
+        return self.items.update((tenant_id, incident_id), note) is not None
+
+    def add_notifications(self, tenant_id: str, incident_id: str, sent: list[NotificationSent]) -> None:
+        def add(current: Incident) -> Incident:
+            current.notifications.extend(sent)
+            return current
+
+        if sent:
+            self.items.update((tenant_id, incident_id), add)
+
+    def count_open(self, tenant_id: str) -> int:
+        return sum(1 for i in self._newest_first(tenant_id) if i.status not in CLOSED_STATUSES)

@@ -188,6 +188,10 @@ class RepositoryStore(Protocol):
         """Add the tenant to the registry the scheduled sweep walks (idempotent)."""
         ...
 
+    def last_good_ref(self, tenant_id: str, full_name: str) -> str | None:
+        """The ref of the repository's last successful deployment (a rollback's target), if one was seen."""
+        ...
+
 
 def _configuration_size_ok(configuration: RepositoryConfiguration) -> RepositoryConfiguration:
     size = len(configuration.model_dump_json())
@@ -304,6 +308,12 @@ class DynamoRepositoryStore:
     def register_tenant(self, tenant_id: str, created_at: str) -> None:
         self._table.put_new({**keys.tenant_registry_key(tenant_id), "tenant_id": tenant_id, "created_at": created_at})
 
+    def last_good_ref(self, tenant_id: str, full_name: str) -> str | None:
+        item = self._table.get(keys.repository_key(tenant_id, full_name), consistent=False) or {}
+        deployment = item.get("last_good_deployment")
+        ref = deployment.get("ref") if isinstance(deployment, dict) else None
+        return str(ref)[:255] if ref else None
+
 
 def _owner(item: dict[str, Any] | None) -> str | None:
     route = _read_as(Route, item, "route") if item and item.get("tenant_id") else None
@@ -388,3 +398,7 @@ class InMemoryRepositoryStore:
 
     def register_tenant(self, tenant_id: str, created_at: str) -> None:
         self.tenants.put_new(tenant_id, RegisteredTenant(tenant_id=tenant_id, created_at=created_at))
+
+    def last_good_ref(self, tenant_id: str, full_name: str) -> str | None:
+        deployment = self.good_deployments.get((tenant_id, full_name.lower()))
+        return deployment.ref if deployment else None

@@ -53,7 +53,8 @@ def test_pipeline_avg_duration_comes_from_the_runs_start_and_end(api: Api) -> No
 
 def test_healing_actions_carry_their_duration(api: Api) -> None:
     incident = api.incident(status="open", diagnosis={"category": "unknown", "kind": "k", "details": {}})
-    deps = ActionDependencies(Settings(MLOPS_BOT_TABLE_NAME=api.table.name), api.table, lambda repo, inst: None)  # type: ignore[call-arg]
+    settings = Settings(MLOPS_BOT_TABLE_NAME=api.table.name)  # type: ignore[call-arg]
+    deps = ActionDependencies.on_table(settings, api.table, lambda repo, inst: None)
     state = PlaybookState(tenant_id="default", incident_id=incident["id"], dry_run=True)
     state.planned = {"value": plan(deps, state)}
     execute(deps, state)

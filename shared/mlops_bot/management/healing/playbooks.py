@@ -17,18 +17,16 @@ import hashlib
 import json
 from functools import lru_cache
 from statistics import mean
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound, ValidationFailed
 from mlops_bot.healing import catalog
 from mlops_bot.healing.catalog import Playbook, PlaybookAction, PlaybookConfiguration
-from mlops_bot.management.reports import records
 from mlops_bot.playbooks import ASL_DIR
-from mlops_bot.storage import keys
+from mlops_bot.stores.incidents import CLOSED_STATUSES, IN_PROGRESS_STATUSES, Incident, IncidentStatus, IncidentStore
+from mlops_bot.stores.playbook_settings import PlaybookRelease, PlaybookSetting, PlaybookSettingsStore
 
 
 class PlaybookStatistics(BaseModel):
@@ -131,23 +129,20 @@ def _playbook(name: str) -> Playbook:
     return found
 
 
-IN_PROGRESS = frozenset({"healing", "verifying"})
-
-
-def statistics(incidents: list[dict[str, Any]], name: str) -> PlaybookStatistics:
-    handled = [i for i in incidents if i.get("playbook") == name]
+def statistics(incidents: list[Incident], name: str) -> PlaybookStatistics:
+    handled = [i for i in incidents if i.playbook == name]
     total = succeeded = running = 0
     times: list[float] = []
     for incident in handled:
-        status = str(incident.get("status") or "open")
-        finished = status in {"resolved", "failed"}
-        runs = max(int(incident.get("attempts") or 0), 1 if finished or status in IN_PROGRESS else 0)
+        finished = incident.status in CLOSED_STATUSES
+        in_progress = incident.status in IN_PROGRESS_STATUSES
+        runs = max(incident.attempts, 1 if finished or in_progress else 0)
         total += runs
-        if status == "resolved" and runs:
+        if incident.status == IncidentStatus.RESOLVED and runs:
             succeeded += 1
-            if incident.get("resolution_time") is not None:
-                times.append(float(incident["resolution_time"]))
-        elif status in IN_PROGRESS and runs:
+            if incident.resolution_time is not None:
+                times.append(float(incident.resolution_time))
+        elif in_progress and runs:
             running += 1
     failed = total - succeeded - running
     decided = succeeded + failed
@@ -177,79 +172,63 @@ def fingerprint(name: str) -> str:
     return hashlib.sha256((json.dumps(entry, sort_keys=True) + text).encode()).hexdigest()
 
 
-def release(table: StateTable, name: str) -> Release:
+def release(store: PlaybookSettingsStore, name: str) -> Release:
     """This deployment's version and dates of a playbook, recording a new definition when it changed."""
     playbook = _playbook(name)
-    key = keys.playbook_release_key(name)
     current = fingerprint(name)
-    found = table.get(key, consistent=False)
     now = iso(utc_now())
-    if found is None:
-        if table.put_new(
-            {
-                **key,
-                "entity": "playbook_release",
-                "fingerprint": current,
-                "revision": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-        ):
-            found = {"fingerprint": current, "revision": 1, "created_at": now, "updated_at": now}
-        else:
-            found = table.get(key) or {}
-    if found.get("fingerprint") != current:
-        updated = table.set_fields(
-            key,
-            {"fingerprint": current, "updated_at": now},
-            increments={"revision": 1},
-            condition="fingerprint = :seen",
-            condition_values={":seen": found.get("fingerprint")},
+    found = store.release(name) or store.first_release(
+        PlaybookRelease(playbook=name, fingerprint=current, created_at=now, updated_at=now)
+    )
+    if found.fingerprint != current:
+        found = (
+            store.new_revision(name, current, seen=found.fingerprint, at=now)
+            or store.release(name)  # another request revised it first
+            or found
         )
-        found = updated or table.get(key) or found
     major_minor = ".".join(playbook.version.split(".")[:2])
     return Release(
-        version=f"{major_minor}.{int(found.get('revision') or 1) - 1}",
-        created_at=str(found.get("created_at") or now),
-        updated_at=str(found.get("updated_at") or now),
+        version=f"{major_minor}.{found.revision - 1}", created_at=found.created_at, updated_at=found.updated_at
     )
 
 
-def _latest(*moments: Any) -> str:
-    return max(str(m) for m in moments if m)
+def _latest(*moments: str | None) -> str:
+    return max(m for m in moments if m)
 
 
-def _setting(table: StateTable, tenant_id: str, name: str) -> dict[str, Any]:
-    return table.get(keys.playbook_setting_key(tenant_id, name)) or {}
+def _enabled(setting: PlaybookSetting | None) -> bool:
+    return setting is None or setting.enabled
 
 
-def list_playbooks(table: StateTable, tenant_id: str) -> PlaybookList:
-    incidents = records.incidents(table, tenant_id)
-    settings = {i["sk"].removeprefix("PLAYBOOK#"): i for i in table.query(keys.tenant_pk(tenant_id), "PLAYBOOK#")}
+def list_playbooks(playbook_settings: PlaybookSettingsStore, incidents: IncidentStore, tenant_id: str) -> PlaybookList:
+    handled = incidents.all(tenant_id)
+    settings = playbook_settings.settings(tenant_id)
     summaries = []
     for playbook in catalog.PLAYBOOKS:
-        setting = settings.get(playbook.name, {})
-        released = release(table, playbook.name)
+        setting = settings.get(playbook.name)
+        released = release(playbook_settings, playbook.name)
         summaries.append(
             PlaybookSummary(
                 name=playbook.name,
                 version=released.version,
                 description=playbook.description,
                 supported_issues=playbook.supported_issues,
-                success_rate=statistics(incidents, playbook.name).success_rate,
-                enabled=bool(setting.get("enabled", True)),
+                success_rate=statistics(handled, playbook.name).success_rate,
+                enabled=_enabled(setting),
                 created_at=released.created_at,
                 updated_at=released.updated_at,
-                last_updated=_latest(released.updated_at, setting.get("updated_at")),
+                last_updated=_latest(released.updated_at, setting.updated_at if setting else None),
             )
         )
     return PlaybookList(playbooks=summaries, total=len(summaries))
 
 
-def playbook_details(table: StateTable, tenant_id: str, name: str) -> PlaybookDetails:
+def playbook_details(
+    playbook_settings: PlaybookSettingsStore, incidents: IncidentStore, tenant_id: str, name: str
+) -> PlaybookDetails:
     playbook = _playbook(name)
-    setting = _setting(table, tenant_id, name)
-    released = release(table, name)
+    setting = playbook_settings.setting(tenant_id, name)
+    released = release(playbook_settings, name)
     return PlaybookDetails(
         name=playbook.name,
         version=released.version,
@@ -257,30 +236,28 @@ def playbook_details(table: StateTable, tenant_id: str, name: str) -> PlaybookDe
         author=playbook.author,
         created_at=released.created_at,
         updated_at=released.updated_at,
-        last_updated=_latest(released.updated_at, setting.get("updated_at")),
-        enabled=bool(setting.get("enabled", True)),
+        last_updated=_latest(released.updated_at, setting.updated_at if setting else None),
+        enabled=_enabled(setting),
         supported_issues=playbook.supported_issues,
         configuration=playbook.configuration,
-        statistics=statistics(records.incidents(table, tenant_id), name),
+        statistics=statistics(incidents.all(tenant_id), name),
         actions=playbook.actions,
     )
 
 
 def update_playbook(
-    table: StateTable, tenant_id: str, name: str, update: PlaybookUpdate, updated_by: str
+    playbook_settings: PlaybookSettingsStore, tenant_id: str, name: str, update: PlaybookUpdate, updated_by: str
 ) -> PlaybookUpdated:
     playbook = _playbook(name)
     now = iso(utc_now())
-    table.put(
-        {
-            **keys.playbook_setting_key(tenant_id, playbook.name),
-            "entity": "playbook_setting",
-            "tenant_id": tenant_id,
-            "playbook": playbook.name,
-            "enabled": update.enabled,
-            "reason": update.reason,
-            "updated_at": now,
-            "updated_by": updated_by,
-        }
+    playbook_settings.save_setting(
+        PlaybookSetting(
+            tenant_id=tenant_id,
+            playbook=playbook.name,
+            enabled=update.enabled,
+            reason=update.reason,
+            updated_at=now,
+            updated_by=updated_by,
+        )
     )
     return PlaybookUpdated(playbook=playbook.name, enabled=update.enabled, updated_at=now)
