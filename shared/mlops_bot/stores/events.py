@@ -7,18 +7,22 @@ counters the detector and the healer keep on the repository item (`total_events`
 
 from __future__ import annotations
 
+import builtins
+import logging
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, utc_now
 from mlops_bot.storage import keys
 from mlops_bot.stores.base import MemoryTable, StoredItem, stored_fields
+
+logger = logging.getLogger(__name__)
 
 ONCE_MARKER_TTL = timedelta(days=30)  # long after any retry or sweep could count the same thing again
 
@@ -59,6 +63,15 @@ class EventStore(Protocol):
         ...
 
     def record_good_deployment(self, tenant_id: str, repository: str, deployment: GoodDeployment) -> None: ...
+
+    def received(
+        self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> builtins.list[ReceivedEvent]:
+        """The tenant's events received in [since, until] (every one without `since`), oldest first.
+
+        A malformed stored event is logged and skipped.
+        """
+        ...
 
 
 class DynamoEventStore:
@@ -132,6 +145,16 @@ class DynamoEventStore:
             if_exists=True,
         )
 
+    def received(
+        self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> builtins.list[ReceivedEvent]:
+        index = keys.events_index(tenant_id)
+        if since is None:
+            return _received(self.table.query(index, by_index=True), None, None)
+        end = until or utc_now()
+        items = [i for p in _received_prefixes(since, end) for i in self.table.query(index, p, by_index=True)]
+        return _received(items, since, end)
+
 
 class InMemoryEventStore:
     def __init__(self, repositories: set[tuple[str, str]] | None = None) -> None:
@@ -140,9 +163,12 @@ class InMemoryEventStore:
         self.counters: Counter[tuple[str, str, str]] = Counter()
         self.good_deployments: dict[tuple[str, str], GoodDeployment] = {}
         self.counted_once: set[tuple[str, str, str]] = set()
+        self.expiries: dict[tuple[str, str, str], int] = {}
 
     def record(self, event: EventRecord, *, expires: datetime) -> bool:
         stored = self.events.put_new((event.tenant_id, event.repository.lower(), event.delivery_id), event)
+        if stored:
+            self.expiries[(event.tenant_id, event.repository.lower(), event.delivery_id)] = epoch_seconds(expires)
         if stored and (event.tenant_id, event.repository.lower()) in self.repositories:
             self.counters[(event.tenant_id, event.repository.lower(), "total_events")] += 1
         return stored
@@ -165,6 +191,73 @@ class InMemoryEventStore:
         if (tenant_id, repository.lower()) in self.repositories:
             self.good_deployments[(tenant_id, repository.lower())] = deployment
 
+    def received(
+        self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> builtins.list[ReceivedEvent]:
+        end = (until or utc_now()) if since is not None else None
+        known = self.events.keys()  # a MemoryTable, not a dict
+        found = [
+            ReceivedEvent(**event.model_dump(), expires_at=self.expiries.get(key))
+            for key in known
+            if key[0] == tenant_id and (event := self.events.get(key)) is not None
+        ]
+        chosen = [e for e in found if since is None or _within(e.received_at, since, end)]
+        return sorted(chosen, key=lambda e: (e.received_at, e.delivery_id))
+
 
 def event_expiry(received: datetime, ttl_days: int) -> datetime:
     return received + timedelta(days=ttl_days)
+
+
+# ------------------------------------------------------------------ tenant-wide listing (reports)
+
+
+class ReceivedEvent(EventRecord):
+    """A stored event as the reports read it: when it was processed (when the detector noted it) and
+    when the table will expire it (None: never)."""
+
+    processed_at: str | None = Field(default=None, max_length=40)
+    expires_at: int | None = None
+
+
+def _received_at(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _within(received_at: str, since: datetime, until: datetime | None) -> bool:
+    moment = _received_at(received_at)
+    return moment is not None and since <= moment and (until is None or moment <= until)
+
+
+def _received_prefixes(since: datetime, until: datetime) -> list[str]:
+    """Index sort-key prefixes covering [since, until]: days for short spans, months for long ones."""
+    prefixes: list[str] = []
+    if until - since <= timedelta(days=3):
+        day = since.astimezone(UTC).date()
+        while day <= until.astimezone(UTC).date():
+            prefixes.append(day.isoformat())
+            day += timedelta(days=1)
+        return prefixes
+    since, until = since.astimezone(UTC), until.astimezone(UTC)
+    year, month = since.year, since.month
+    while (year, month) <= (until.year, until.month):
+        prefixes.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return prefixes
+
+
+def _received(items: list[dict[str, Any]], since: datetime | None, until: datetime | None) -> list[ReceivedEvent]:
+    found: list[ReceivedEvent] = []
+    for item in items:
+        try:
+            event = ReceivedEvent.model_validate({**stored_fields(item), "expires_at": item.get("expires_at")})
+        except ValidationError as exc:
+            logger.warning("skipped a malformed event %s: %s", item.get("sk"), exc.errors(include_input=False)[:3])
+            continue
+        if since is None or _within(event.received_at, since, until):
+            found.append(event)
+    return found
