@@ -211,6 +211,8 @@ def event_expiry(received: datetime, ttl_days: int) -> datetime:
 
 # ------------------------------------------------------------------ tenant-wide listing (reports)
 
+EXPIRY_ATTRIBUTE = "expires_at"  # the attribute the table's time to live must be on for events to expire
+
 
 class ReceivedEvent(EventRecord):
     """A stored event as the reports read it: when it was processed (when the detector noted it) and
