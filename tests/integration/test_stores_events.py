@@ -87,3 +87,4 @@ def test_a_malformed_stored_event_is_skipped_not_fatal(table: StateTable) -> Non
         }
     )
     assert [e.delivery_id for e in events.store.received(events.tenant)] == [good]
+    assert [e.delivery_id for e in events.store.list(events.tenant, "acme/model")] == [good]

@@ -100,7 +100,7 @@ class DynamoEventStore:
 
     def list(self, tenant_id: str, repository: str) -> list[EventRecord]:
         items = self.table.query(keys.repository_events_pk(tenant_id, repository), "EVENT#")
-        return [EventRecord.model_validate(stored_fields(i)) for i in items]
+        return [*_received(items, None, None)]  # a malformed event is logged and skipped
 
     def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
         key = keys.repository_key(tenant_id, repository)
