@@ -18,7 +18,7 @@ from mlops_bot.stores.events import EventRecord, InMemoryEventStore
 from mlops_bot.stores.incidents import Incident, InMemoryIncidentStore
 from mlops_bot.stores.pipelines import InMemoryPipelineStore, Pipeline
 from mlops_bot.stores.repositories import InMemoryRepositoryStore, Repository, RepositoryConfiguration
-from mlops_bot.stores.users import InMemoryUserStore
+from mlops_bot.stores.users import InMemoryUserStore, UserCreation, UserRecord
 from tests.support.signing import HmacSigner
 
 TENANT = "t1"
@@ -275,6 +275,15 @@ def test_an_api_key_kept_other_than_as_its_digest_is_a_finding(sources: complian
     )
     check = _check(_audit(sources, "gdpr", scope=["secrets"]), "secret_material")
     assert check.evidence == ["api_key k-1: API key not stored as a SHA-256 digest only"]
+
+
+def test_a_password_kept_other_than_as_a_scrypt_hash_is_a_finding(sources: compliance.AuditSources) -> None:
+    user = UserRecord(
+        id="u-1", username="ana", role="read", tenant_id=TENANT, created_at=iso(utc_now()), password_hash="plain"
+    )
+    assert sources.users.create(user, max_users=5) == UserCreation.CREATED
+    check = _check(_audit(sources, "gdpr", scope=["secrets"]), "secret_material")
+    assert check.evidence == ["user u-1: password not stored as a scrypt hash only"]
 
 
 def test_an_api_key_not_rotated_in_90_days_fails_access_control(sources: compliance.AuditSources) -> None:

@@ -6,6 +6,11 @@ each record carries the previous record's hash and its own (SHA-256 over its can
 the hash is signed with a KMS key. `verify_chain` recomputes every hash and link and checks every
 signature, so altering, deleting or inserting a stored record is detected — and every new audit
 includes that verification as its `compliance_chain` check.
+
+The checks read the tenant's records through the typed stores (`AuditSources`): the audit trail,
+incidents, events with their expiry, API keys, users, repositories and pipelines; a stored record
+that no longer validates is a finding where it matters (an unreadable audit record breaks the
+trail, an unreadable compliance record breaks the chain), never a failed request.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from mlops_bot.stores.events import EXPIRY_ATTRIBUTE, EventStore, ReceivedEvent
 from mlops_bot.stores.incidents import Incident, IncidentStore
 from mlops_bot.stores.pipelines import PipelineStore
 from mlops_bot.stores.repositories import RepositoryStore
-from mlops_bot.stores.users import UserRecord, UserStore
+from mlops_bot.stores.users import UserStore
 
 Standard = Literal["sox", "gdpr", "hipaa", "pci_dss"]
 Area = Literal[
@@ -364,14 +369,10 @@ def scanned_records(
 
 
 def _credential_problems(record: Scanned) -> list[str]:
-    if record.kind == "api_key":
-        key = ApiKeyItem.model_validate(record.fields)
-        if not re.fullmatch(r"[0-9a-f]{64}", key.key_hash):
-            return [f"api_key {record.ident}: API key not stored as a SHA-256 digest only"]
-    if record.kind == "user":
-        user = UserRecord.model_validate(record.fields)
-        if not user.password_hash.startswith("scrypt$"):
-            return [f"user {record.ident}: password not stored as a scrypt hash only"]
+    if record.kind == "api_key" and not re.fullmatch(r"[0-9a-f]{64}", str(record.fields.get("key_hash", ""))):
+        return [f"api_key {record.ident}: API key not stored as a SHA-256 digest only"]
+    if record.kind == "user" and not str(record.fields.get("password_hash", "")).startswith("scrypt$"):
+        return [f"user {record.ident}: password not stored as a scrypt hash only"]
     return []
 
 
