@@ -46,7 +46,8 @@ def test_a_change_keeps_every_other_setting() -> None:
     assert stored.integrations.slack.enabled is False
     assert stored.integrations.email.enabled is True
     assert stored.features.advanced_analytics is False
-    assert store.get() is not None and store.get().updated_by == "key-operator"  # type: ignore[union-attr]
+    kept = store.get()
+    assert kept is not None and kept.updated_by == "key-operator"
 
 
 def test_a_switched_off_channel_is_dropped_from_every_repositorys_notifications() -> None:
