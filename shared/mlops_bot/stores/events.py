@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, utc_now
 from mlops_bot.storage import keys
-from mlops_bot.stores.base import MemoryTable, StoredItem, stored_fields
+from mlops_bot.stores.base import MemoryTable, StoredItem, query_page, stored_fields
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,13 @@ class EventStore(Protocol):
 
     def list(self, tenant_id: str, repository: str) -> list[EventRecord]: ...
 
+    def received(
+        self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> builtins.list[ReceivedEvent]:
+        """`of_tenant` with what the reports also read: when each event was processed and when the
+        table expires it (None: never). Oldest first; a malformed stored event is logged and skipped."""
+        ...
+
     def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
         """Add one to a counter of an enrolled repository (nothing for one that is not enrolled).
 
@@ -64,13 +71,11 @@ class EventStore(Protocol):
 
     def record_good_deployment(self, tenant_id: str, repository: str, deployment: GoodDeployment) -> None: ...
 
-    def received(
+    def of_tenant(
         self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
-    ) -> builtins.list[ReceivedEvent]:
-        """The tenant's events received in [since, until] (every one without `since`), oldest first.
-
-        A malformed stored event is logged and skipped.
-        """
+    ) -> builtins.list[EventRecord]:
+        """The tenant's kept events received in [since, until] (each bound optional), all repositories,
+        oldest first; a malformed one is logged and skipped."""
         ...
 
 
@@ -100,7 +105,18 @@ class DynamoEventStore:
 
     def list(self, tenant_id: str, repository: str) -> list[EventRecord]:
         items = self.table.query(keys.repository_events_pk(tenant_id, repository), "EVENT#")
-        return [*_received(items, None, None)]  # a malformed event is logged and skipped
+        return _listed(items)
+
+    def received(
+        self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> builtins.list[ReceivedEvent]:
+        index = keys.events_index(tenant_id)
+        if since is None:
+            items = self.table.query(index, by_index=True)
+        else:  # the index is sorted by receipt time: read only the days (or months) of the window
+            prefixes = _receipt_prefixes(since, until or utc_now())
+            items = [i for prefix in prefixes for i in self.table.query(index, prefix, by_index=True)]
+        return [e for e in _kept(items) if _kept_between(e, since, until)]
 
     def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
         key = keys.repository_key(tenant_id, repository)
@@ -145,15 +161,20 @@ class DynamoEventStore:
             if_exists=True,
         )
 
-    def received(
+    def of_tenant(
         self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
-    ) -> builtins.list[ReceivedEvent]:
-        index = keys.events_index(tenant_id)
-        if since is None:
-            return _received(self.table.query(index, by_index=True), None, None)
-        end = until or utc_now()
-        items = [i for p in _received_prefixes(since, end) for i in self.table.query(index, p, by_index=True)]
-        return _received(items, since, end)
+    ) -> builtins.list[EventRecord]:
+        # The index is sorted by receipt time: with `since`, read from there on only.
+        start = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if since is not None else None
+        found: builtins.list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            items, cursor = query_page(
+                self.table, keys.events_index(tenant_id), by_index=True, limit=500, cursor=cursor, sk_at_least=start
+            )
+            found.extend(items)
+            if cursor is None:
+                return _received_between(_listed(found), since, until)
 
 
 class InMemoryEventStore:
@@ -177,6 +198,18 @@ class InMemoryEventStore:
         found = self.events.values(lambda k: k[:2] == (tenant_id, repository.lower()))
         return sorted(found, key=lambda e: (e.received_at, e.delivery_id))
 
+    def received(
+        self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> builtins.list[ReceivedEvent]:
+        known = self.events.keys()  # a MemoryTable, not a dict
+        found = [
+            ReceivedEvent(**event.model_dump(), expires_at=self.expiries.get(key))
+            for key in known
+            if key[0] == tenant_id and (event := self.events.get(key)) is not None
+        ]
+        chosen = [e for e in found if _kept_between(e, since, until)]
+        return sorted(chosen, key=lambda e: (e.received_at, e.delivery_id))
+
     def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
         if (tenant_id, repository.lower()) not in self.repositories:
             return
@@ -191,25 +224,48 @@ class InMemoryEventStore:
         if (tenant_id, repository.lower()) in self.repositories:
             self.good_deployments[(tenant_id, repository.lower())] = deployment
 
-    def received(
+    def of_tenant(
         self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
-    ) -> builtins.list[ReceivedEvent]:
-        end = (until or utc_now()) if since is not None else None
-        known = self.events.keys()  # a MemoryTable, not a dict
-        found = [
-            ReceivedEvent(**event.model_dump(), expires_at=self.expiries.get(key))
-            for key in known
-            if key[0] == tenant_id and (event := self.events.get(key)) is not None
-        ]
-        chosen = [e for e in found if since is None or _within(e.received_at, since, end)]
-        return sorted(chosen, key=lambda e: (e.received_at, e.delivery_id))
+    ) -> builtins.list[EventRecord]:
+        found = self.events.values(lambda k: k[0] == tenant_id)
+        return _received_between(sorted(found, key=lambda e: (e.received_at, e.delivery_id)), since, until)
+
+
+def _listed(items: list[dict[str, Any]]) -> list[EventRecord]:
+    """The items that are events; a malformed one is logged and skipped, never fails the listing."""
+    found: list[EventRecord] = []
+    for item in items:
+        try:
+            found.append(EventRecord.model_validate(stored_fields(item)))
+        except ValidationError as exc:
+            logger.warning("skipped a malformed event %s: %s", item.get("sk"), exc.errors(include_input=False)[:3])
+    return found
+
+
+def _received(event: EventRecord) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(event.received_at)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _received_between(events: list[EventRecord], since: datetime | None, until: datetime | None) -> list[EventRecord]:
+    """The events received in [since, until]; with a bound, one whose time is unreadable is left out."""
+    if since is None and until is None:
+        return events
+    return [
+        e
+        for e in events
+        if (at := _received(e)) is not None and (since is None or since <= at) and (until is None or at <= until)
+    ]
 
 
 def event_expiry(received: datetime, ttl_days: int) -> datetime:
     return received + timedelta(days=ttl_days)
 
 
-# ------------------------------------------------------------------ tenant-wide listing (reports)
+# ------------------------------------------------------------------ events as kept (reports, compliance)
 
 EXPIRY_ATTRIBUTE = "expires_at"  # the attribute the table's time to live must be on for events to expire
 
@@ -222,44 +278,37 @@ class ReceivedEvent(EventRecord):
     expires_at: int | None = None
 
 
-def _received_at(value: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _kept(items: list[dict[str, Any]]) -> list[ReceivedEvent]:
+    """The items that are events, with their expiry; a malformed one is logged and skipped."""
+    found: list[ReceivedEvent] = []
+    for item in items:
+        try:
+            found.append(ReceivedEvent.model_validate({**stored_fields(item), "expires_at": item.get("expires_at")}))
+        except ValidationError as exc:
+            logger.warning("skipped a malformed event %s: %s", item.get("sk"), exc.errors(include_input=False)[:3])
+    return found
 
 
-def _within(received_at: str, since: datetime, until: datetime | None) -> bool:
-    moment = _received_at(received_at)
-    return moment is not None and since <= moment and (until is None or moment <= until)
+def _kept_between(event: ReceivedEvent, since: datetime | None, until: datetime | None) -> bool:
+    """Whether the event was received in [since, until]; with a bound, an unreadable time is out."""
+    if since is None and until is None:
+        return True
+    at = _received(event)
+    return at is not None and (since is None or since <= at) and (until is None or at <= until)
 
 
-def _received_prefixes(since: datetime, until: datetime) -> list[str]:
+def _receipt_prefixes(since: datetime, until: datetime) -> list[str]:
     """Index sort-key prefixes covering [since, until]: days for short spans, months for long ones."""
+    since, until = since.astimezone(UTC), until.astimezone(UTC)
     prefixes: list[str] = []
     if until - since <= timedelta(days=3):
-        day = since.astimezone(UTC).date()
-        while day <= until.astimezone(UTC).date():
+        day = since.date()
+        while day <= until.date():
             prefixes.append(day.isoformat())
             day += timedelta(days=1)
         return prefixes
-    since, until = since.astimezone(UTC), until.astimezone(UTC)
     year, month = since.year, since.month
     while (year, month) <= (until.year, until.month):
         prefixes.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return prefixes
-
-
-def _received(items: list[dict[str, Any]], since: datetime | None, until: datetime | None) -> list[ReceivedEvent]:
-    found: list[ReceivedEvent] = []
-    for item in items:
-        try:
-            event = ReceivedEvent.model_validate({**stored_fields(item), "expires_at": item.get("expires_at")})
-        except ValidationError as exc:
-            logger.warning("skipped a malformed event %s: %s", item.get("sk"), exc.errors(include_input=False)[:3])
-            continue
-        if since is None or _within(event.received_at, since, until):
-            found.append(event)
-    return found

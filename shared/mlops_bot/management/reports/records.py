@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.clock import utc_now
 from mlops_bot.stores.events import DynamoEventStore, EventStore, ReceivedEvent
 from mlops_bot.stores.incidents import DynamoIncidentStore, Incident, IncidentStore
 
@@ -46,8 +47,11 @@ def tenant_incidents(store: IncidentStore, tenant_id: str) -> list[Incident]:
 def tenant_events(
     store: EventStore, tenant_id: str, since: datetime | None = None, until: datetime | None = None
 ) -> list[ReceivedEvent]:
-    """The tenant's recorded repository events received in [since, until] (all of them without `since`)."""
-    return store.received(tenant_id, since=aware(since), until=aware(until))
+    """The tenant's recorded repository events received in [since, until] (all of them without `since`;
+    up to now without `until`)."""
+    since = aware(since)
+    until = aware(until) or (utc_now() if since is not None else None)
+    return store.received(tenant_id, since=since, until=until)
 
 
 def incidents(table: StateTable, tenant_id: str) -> list[Item]:
