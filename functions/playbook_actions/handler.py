@@ -12,6 +12,7 @@ from mlops_bot.config import get_settings
 from mlops_bot.github_access import github_client
 from mlops_bot.healing.actions import ActionDependencies, PlaybookState, run_step
 from mlops_bot.management.platform import system_config
+from mlops_bot.stores.system_config import DynamoSystemConfigStore
 
 logger = Logger(service="playbook-actions")
 tracer = Tracer(service="playbook-actions")
@@ -29,7 +30,7 @@ def _deps() -> ActionDependencies:
             table=table,
             github=lambda repository, installation: github_client(settings, repository, installation),
             notification_configuration=lambda configuration: system_config.with_integrations(
-                configuration, system_config.current(table)
+                configuration, system_config.current(DynamoSystemConfigStore(table))
             ),
         )
     return _dependencies

@@ -16,6 +16,14 @@ from mlops_bot.config import Settings
 from mlops_bot.errors import ServiceUnavailable
 from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.management.reports import compliance as service
+from mlops_bot.stores.api_keys import DynamoApiKeyStore
+from mlops_bot.stores.audit import DynamoAuditLog
+from mlops_bot.stores.compliance_audits import DynamoComplianceAuditStore
+from mlops_bot.stores.events import DynamoEventStore
+from mlops_bot.stores.incidents import DynamoIncidentStore
+from mlops_bot.stores.pipelines import DynamoPipelineStore
+from mlops_bot.stores.repositories import DynamoRepositoryStore
+from mlops_bot.stores.users import DynamoUserStore
 
 router = APIRouter(prefix="/api/compliance", tags=["compliance"])
 
@@ -31,6 +39,19 @@ def environment(settings: Annotated[Settings, Depends(settings_dependency)]) -> 
     )
 
 
+def sources(table: Annotated[StateTable, Depends(state_table)]) -> service.AuditSources:
+    return service.AuditSources(
+        chain=DynamoComplianceAuditStore(table),
+        audit_log=DynamoAuditLog(table),
+        incidents=DynamoIncidentStore(table),
+        events=DynamoEventStore(table),
+        repositories=DynamoRepositoryStore(table),
+        pipelines=DynamoPipelineStore(table),
+        api_keys=DynamoApiKeyStore(table),
+        users=DynamoUserStore(table),
+    )
+
+
 @router.get("/audits", response_model=service.AuditList)
 def list_audits(
     caller: Annotated[Principal, Depends(require("admin"))],
@@ -40,19 +61,21 @@ def list_audits(
     from_date: Annotated[datetime | None, Query(description="ISO date or date-time (UTC when no zone)")] = None,
     to_date: Annotated[datetime | None, Query(description="ISO date or date-time (UTC when no zone)")] = None,
 ) -> service.AuditList:
-    return service.list_audits(table, caller.tenant_id, standard, status, from_date, to_date)
+    return service.list_audits(
+        DynamoComplianceAuditStore(table), caller.tenant_id, standard, status, from_date, to_date
+    )
 
 
 @router.post("/audits", response_model=service.ComplianceAudit, status_code=201)
 def create_audit(
     body: service.AuditCreate,
     caller: Annotated[Principal, Depends(require("admin"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    stores: Annotated[service.AuditSources, Depends(sources)],
     env: Annotated[service.AuditEnvironment, Depends(environment)],
     kms: Annotated[KmsSigner | None, Depends(signer)],
 ) -> service.ComplianceAudit:
     """Run the standard's checks over this tenant's records; the result joins the signed chain."""
-    return service.create_audit(table, caller.tenant_id, body, caller.key_id, env, kms)
+    return service.create_audit(stores, caller.tenant_id, body, caller.key_id, env, kms)
 
 
 @router.get("/audits/verify", response_model=service.ChainVerification)
@@ -64,4 +87,4 @@ def verify_audits(
     """Recompute every record's hash and link and check every signature."""
     if kms is None:
         raise ServiceUnavailable("Compliance signing is not configured", "Set MLOPS_BOT_COMPLIANCE_KEY_ID")
-    return service.verify_chain(table, caller.tenant_id, kms)
+    return service.verify_chain(DynamoComplianceAuditStore(table), caller.tenant_id, kms)

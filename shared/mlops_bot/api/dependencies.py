@@ -28,6 +28,7 @@ from mlops_bot.management.platform import system_config
 from mlops_bot.management.platform.cluster import FleetLayout, QueuePair
 from mlops_bot.management.platform.settings import ManagementSettings, get_management_settings
 from mlops_bot.management.reports import request_metrics
+from mlops_bot.stores.system_config import DynamoSystemConfigStore
 
 CONFIG_CACHE_SECONDS = 30.0
 
@@ -106,7 +107,7 @@ def principal(
 
 def stored_config(request: Request, table: StateTable, settings: ManagementSettings) -> system_config.StoredConfig:
     stored: system_config.StoredConfig = _cache(request).get(
-        "system_config", lambda: system_config.load(table, settings.management_rate_limit)
+        "system_config", lambda: system_config.load(DynamoSystemConfigStore(table), settings.management_rate_limit)
     )
     return stored
 

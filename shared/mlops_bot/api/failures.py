@@ -30,7 +30,7 @@ def list_failures(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> pipelines.FailureList:
     return pipelines.list_failures(
-        table,
+        pipelines.PipelineSources.on(table),
         caller.tenant_id,
         pipeline_id=pipeline_id,
         severity=severity,

@@ -22,19 +22,10 @@ from mlops_bot.config import Settings
 from mlops_bot.management.platform import health as checks
 from mlops_bot.management.platform import system_config as service
 from mlops_bot.management.platform.settings import ManagementSettings
-from mlops_bot.storage import keys
+from mlops_bot.stores.repositories import DynamoRepositoryStore
+from mlops_bot.stores.system_config import DynamoSystemConfigStore
 
 router = APIRouter(prefix="/api/v1", tags=["configuration"])
-
-
-def _slack_channels(table: StateTable, tenant_id: str) -> int:
-    """The caller's repositories that notify on Slack (with a webhook URL to send to)."""
-    return sum(
-        1
-        for repo in table.query(keys.tenant_pk(tenant_id), "REPO#")
-        if "slack" in ((repo.get("configuration") or {}).get("notification_channels") or [])
-        and (repo.get("configuration") or {}).get("slack_webhook_url")
-    )
 
 
 def _view(
@@ -44,7 +35,7 @@ def _view(
     github = cache.get(GITHUB_CACHE_KEY, lambda: checks.timed(checks.github_probe(settings)))
     remaining = (github.details or {}).get("rate_limit_remaining")
     return service.view(
-        service.load(table, management.management_rate_limit),
+        service.load(DynamoSystemConfigStore(table), management.management_rate_limit),
         settings.environment,
         service.GitHubIntegration(
             enabled=settings.has_github_credentials,
@@ -52,7 +43,7 @@ def _view(
             rate_limit_remaining=int(remaining) if remaining is not None else None,
         ),
         max_file_size_mb=max(1, settings.max_webhook_bytes // (1024 * 1024)),
-        slack_channels=_slack_channels(table, caller.tenant_id),
+        slack_channels=service.slack_channels(DynamoRepositoryStore(table), caller.tenant_id),
     )
 
 
@@ -79,7 +70,9 @@ def update_config(
     """Every accepted key applies within a minute (`restart_required` is false); keys that only describe
     the platform answer 422 when given another value than the one shown."""
     shown = _view(request, caller, settings, management, table)
-    updated = service.update(table, body, management.management_rate_limit, caller.key_id, shown)
+    updated = service.update(
+        DynamoSystemConfigStore(table), body, management.management_rate_limit, caller.key_id, shown
+    )
     cache: TimedCache = request.app.state.cache
     cache.forget("system_config")
     stored_config(request, table, management)

@@ -7,17 +7,20 @@ one transaction, so the retry finds the marker and the write is audited once.
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
-from pydantic import Field
+from pydantic import BaseModel, Field, ValidationError
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.storage import keys
 from mlops_bot.stores.base import Page, StoredItem, page_of, query_page, stored_fields, to_dynamo
+
+logger = logging.getLogger(__name__)
 
 
 class AuditEntry(StoredItem):
@@ -53,6 +56,10 @@ class AuditLog(Protocol):
 
     def recorded(self, tenant_id: str, idempotency_key: str) -> str | None:
         """The id of the record written with this key, if there is one."""
+        ...
+
+    def trail(self, tenant_id: str) -> AuditTrail:
+        """Every record of the tenant, oldest first, and where the unreadable ones are (logged)."""
         ...
 
 
@@ -106,6 +113,17 @@ class DynamoAuditLog:
         found = self.table.get(keys.audit_once_key(tenant_id, idempotency_key))
         return str(found["audit_id"]) if found else None
 
+    def trail(self, tenant_id: str) -> AuditTrail:
+        trail = AuditTrail()
+        for item in self.table.query(keys.audit_pk(tenant_id), "AUDIT#"):
+            try:
+                trail.records.append(AuditRecord.model_validate(stored_fields(item)))
+            except ValidationError as exc:
+                where = str(item.get("id") or str(item.get("sk", "")).removeprefix("AUDIT#"))
+                logger.warning("unreadable audit record %s: %s", where, exc.errors(include_input=False)[:3])
+                trail.unreadable.append(where)
+        return trail
+
 
 class InMemoryAuditLog:
     def __init__(self) -> None:
@@ -129,3 +147,18 @@ class InMemoryAuditLog:
 
     def recorded(self, tenant_id: str, idempotency_key: str) -> str | None:
         return self.once.get((tenant_id, idempotency_key))
+
+    def trail(self, tenant_id: str) -> AuditTrail:
+        with self._lock:
+            mine = sorted((r for r in self.records if r.tenant_id == tenant_id), key=lambda r: (r.at, r.id))
+            return AuditTrail(records=[r.model_copy(deep=True) for r in mine])
+
+
+# ------------------------------------------------------------------ the whole trail (compliance audits)
+
+
+class AuditTrail(BaseModel):
+    """A tenant's audit records, oldest first; `unreadable` names the stored ones that no longer validate."""
+
+    records: list[AuditRecord] = Field(default_factory=list)
+    unreadable: list[str] = Field(default_factory=list)

@@ -55,6 +55,13 @@ class EventStore(Protocol):
 
     def list(self, tenant_id: str, repository: str) -> list[EventRecord]: ...
 
+    def received(
+        self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> builtins.list[ReceivedEvent]:
+        """`of_tenant` with what the reports also read: when each event was processed and when the
+        table expires it (None: never). Oldest first; a malformed stored event is logged and skipped."""
+        ...
+
     def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
         """Add one to a counter of an enrolled repository (nothing for one that is not enrolled).
 
@@ -98,7 +105,18 @@ class DynamoEventStore:
 
     def list(self, tenant_id: str, repository: str) -> list[EventRecord]:
         items = self.table.query(keys.repository_events_pk(tenant_id, repository), "EVENT#")
-        return [EventRecord.model_validate(stored_fields(i)) for i in items]
+        return _listed(items)
+
+    def received(
+        self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> builtins.list[ReceivedEvent]:
+        index = keys.events_index(tenant_id)
+        if since is None:
+            items = self.table.query(index, by_index=True)
+        else:  # the index is sorted by receipt time: read only the days (or months) of the window
+            prefixes = _receipt_prefixes(since, until or utc_now())
+            items = [i for prefix in prefixes for i in self.table.query(index, prefix, by_index=True)]
+        return [e for e in _kept(items) if _kept_between(e, since, until)]
 
     def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
         key = keys.repository_key(tenant_id, repository)
@@ -166,9 +184,12 @@ class InMemoryEventStore:
         self.counters: Counter[tuple[str, str, str]] = Counter()
         self.good_deployments: dict[tuple[str, str], GoodDeployment] = {}
         self.counted_once: set[tuple[str, str, str]] = set()
+        self.expiries: dict[tuple[str, str, str], int] = {}
 
     def record(self, event: EventRecord, *, expires: datetime) -> bool:
         stored = self.events.put_new((event.tenant_id, event.repository.lower(), event.delivery_id), event)
+        if stored:
+            self.expiries[(event.tenant_id, event.repository.lower(), event.delivery_id)] = epoch_seconds(expires)
         if stored and (event.tenant_id, event.repository.lower()) in self.repositories:
             self.counters[(event.tenant_id, event.repository.lower(), "total_events")] += 1
         return stored
@@ -176,6 +197,18 @@ class InMemoryEventStore:
     def list(self, tenant_id: str, repository: str) -> list[EventRecord]:
         found = self.events.values(lambda k: k[:2] == (tenant_id, repository.lower()))
         return sorted(found, key=lambda e: (e.received_at, e.delivery_id))
+
+    def received(
+        self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> builtins.list[ReceivedEvent]:
+        known = self.events.keys()  # a MemoryTable, not a dict
+        found = [
+            ReceivedEvent(**event.model_dump(), expires_at=self.expiries.get(key))
+            for key in known
+            if key[0] == tenant_id and (event := self.events.get(key)) is not None
+        ]
+        chosen = [e for e in found if _kept_between(e, since, until)]
+        return sorted(chosen, key=lambda e: (e.received_at, e.delivery_id))
 
     def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
         if (tenant_id, repository.lower()) not in self.repositories:
@@ -230,3 +263,52 @@ def _received_between(events: list[EventRecord], since: datetime | None, until: 
 
 def event_expiry(received: datetime, ttl_days: int) -> datetime:
     return received + timedelta(days=ttl_days)
+
+
+# ------------------------------------------------------------------ events as kept (reports, compliance)
+
+EXPIRY_ATTRIBUTE = "expires_at"  # the attribute the table's time to live must be on for events to expire
+
+
+class ReceivedEvent(EventRecord):
+    """A stored event as the reports read it: when it was processed (when the detector noted it) and
+    when the table will expire it (None: never)."""
+
+    processed_at: str | None = Field(default=None, max_length=40)
+    expires_at: int | None = None
+
+
+def _kept(items: list[dict[str, Any]]) -> list[ReceivedEvent]:
+    """The items that are events, with their expiry; a malformed one is logged and skipped."""
+    found: list[ReceivedEvent] = []
+    for item in items:
+        try:
+            found.append(ReceivedEvent.model_validate({**stored_fields(item), "expires_at": item.get("expires_at")}))
+        except ValidationError as exc:
+            logger.warning("skipped a malformed event %s: %s", item.get("sk"), exc.errors(include_input=False)[:3])
+    return found
+
+
+def _kept_between(event: ReceivedEvent, since: datetime | None, until: datetime | None) -> bool:
+    """Whether the event was received in [since, until]; with a bound, an unreadable time is out."""
+    if since is None and until is None:
+        return True
+    at = _received(event)
+    return at is not None and (since is None or since <= at) and (until is None or at <= until)
+
+
+def _receipt_prefixes(since: datetime, until: datetime) -> list[str]:
+    """Index sort-key prefixes covering [since, until]: days for short spans, months for long ones."""
+    since, until = since.astimezone(UTC), until.astimezone(UTC)
+    prefixes: list[str] = []
+    if until - since <= timedelta(days=3):
+        day = since.date()
+        while day <= until.date():
+            prefixes.append(day.isoformat())
+            day += timedelta(days=1)
+        return prefixes
+    year, month = since.year, since.month
+    while (year, month) <= (until.year, until.month):
+        prefixes.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return prefixes

@@ -15,6 +15,7 @@ from mlops_bot.healing.service import HealerDependencies, HealingRequest, start_
 from mlops_bot.management.platform import system_config
 from mlops_bot.management.platform.settings import reset_management_settings
 from mlops_bot.storage import keys
+from mlops_bot.stores.system_config import DynamoSystemConfigStore
 from tests.integration.api.conftest import Api
 
 # ------------------------------------------------------------------------------ issues
@@ -326,7 +327,7 @@ def test_integration_switches_silence_a_channel_for_every_repository(api: Api) -
         == 200
     )
     system_config.forget_current()
-    stored = system_config.current(api.table)
+    stored = system_config.current(DynamoSystemConfigStore(api.table))
     assert system_config.with_integrations(repository, stored)["notification_channels"] == ["email"]
     api.repository("acme/model")
     configured = api.client.put(

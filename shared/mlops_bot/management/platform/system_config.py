@@ -20,16 +20,44 @@ different value is refused with 422 instead of being stored and ignored:
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot import __version__
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import ValidationFailed
-from mlops_bot.storage import keys
+from mlops_bot.stores.repositories import RepositoryStore
+from mlops_bot.stores.system_config import (
+    Features,
+    Integrations,
+    Limits,
+    SlackIntegration,
+    StoredConfig,
+    SystemConfigStore,
+    Toggle,
+    forget_cached,
+)
+
+__all__ = [
+    "ConfigUpdate",
+    "ConfigUpdated",
+    "Features",
+    "GitHubIntegration",
+    "Integrations",
+    "Limits",
+    "SlackIntegration",
+    "StoredConfig",
+    "SystemConfig",
+    "Toggle",
+    "current",
+    "forget_current",
+    "load",
+    "slack_channels",
+    "update",
+    "view",
+    "with_integrations",
+]
 
 CACHE_SECONDS = 60.0
 FIXED_MESSAGES = {
@@ -39,46 +67,6 @@ FIXED_MESSAGES = {
     "limits.max_file_size_mb": "it is the webhook ingress's body limit, set at deploy (MLOPS_BOT_MAX_WEBHOOK_BYTES)",
     "integrations.slack.channels_configured": "it is counted from the repositories' notification settings",
 }
-
-
-class Features(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    auto_scaling: bool = True
-    predictive_scaling: bool = False
-    advanced_analytics: bool = True
-
-
-class Limits(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    max_concurrent_executions: int | None = None
-    rate_limit_per_minute: int = Field(default=1000, ge=1, le=100_000)
-    max_file_size_mb: int = Field(default=25, ge=1, le=25)
-
-
-class Toggle(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-
-
-class SlackIntegration(Toggle):
-    channels_configured: int = Field(default=0, ge=0, le=1000)
-
-
-class Integrations(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    slack: SlackIntegration = Field(default_factory=SlackIntegration)
-    email: Toggle = Field(default_factory=Toggle)
-
-
-class StoredConfig(BaseModel):
-    features: Features = Field(default_factory=Features)
-    limits: Limits = Field(default_factory=Limits)
-    integrations: Integrations = Field(default_factory=Integrations)
-    updated_at: str | None = None
 
 
 class FeaturesUpdate(BaseModel):
@@ -155,10 +143,9 @@ class ConfigUpdated(BaseModel):
     restart_reasons: list[str] = Field(default_factory=list)
 
 
-def load(table: StateTable, default_rate_limit: int) -> StoredConfig:
-    item = table.get(keys.system_config_key(), consistent=False) or {}
-    stored = StoredConfig.model_validate({k: v for k, v in item.items() if k in StoredConfig.model_fields})
-    if "rate_limit_per_minute" not in (item.get("limits") or {}):
+def _effective(found: StoredConfig | None, default_rate_limit: int) -> StoredConfig:
+    stored = found or StoredConfig()
+    if "rate_limit_per_minute" not in stored.limits.model_fields_set:
         stored.limits.rate_limit_per_minute = default_rate_limit
     # What the platform is, whatever an older version stored.
     stored.features.auto_scaling, stored.features.predictive_scaling = True, False
@@ -166,21 +153,29 @@ def load(table: StateTable, default_rate_limit: int) -> StoredConfig:
     return stored
 
 
-_cached: tuple[float, str, StoredConfig] | None = None
+def load(store: SystemConfigStore, default_rate_limit: int) -> StoredConfig:
+    """The configuration as stored now (the deployment's rate limit where none was ever set)."""
+    return _effective(store.get(), default_rate_limit)
 
 
-def current(table: StateTable, default_rate_limit: int = 1000) -> StoredConfig:
+def current(store: SystemConfigStore, default_rate_limit: int = 1000) -> StoredConfig:
     """The stored configuration for readers outside the API (notifications), at most 60 s old."""
-    global _cached
-    now = time.monotonic()
-    if _cached is None or _cached[1] != table.name or now - _cached[0] > CACHE_SECONDS:
-        _cached = (now, table.name, load(table, default_rate_limit))
-    return _cached[2]
+    return _effective(store.cached(max_age=CACHE_SECONDS), default_rate_limit)
 
 
 def forget_current() -> None:
-    global _cached
-    _cached = None
+    """Forget every cached copy: the next `current` reads the table."""
+    forget_cached()
+
+
+def slack_channels(repositories: RepositoryStore, tenant_id: str) -> int:
+    """The tenant's repositories that notify on Slack (with a webhook URL to send to)."""
+    return sum(
+        1
+        for repository in repositories.of_tenant(tenant_id)
+        if "slack" in (repository.configuration.notification_channels or [])
+        and (repository.configuration.model_extra or {}).get("slack_webhook_url")
+    )
 
 
 def with_integrations(configuration: dict[str, Any], stored: StoredConfig) -> dict[str, Any]:
@@ -242,30 +237,19 @@ def _flatten(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def update(
-    table: StateTable, update: ConfigUpdate, default_rate_limit: int, updated_by: str, shown: SystemConfig
+    store: SystemConfigStore, update: ConfigUpdate, default_rate_limit: int, updated_by: str, shown: SystemConfig
 ) -> ConfigUpdated:
     changes = update.model_dump(exclude_none=True)
     if not _flatten(changes):
         raise ValidationFailed("Request validation failed", "Give at least one of features, limits, integrations")
     _refuse_fixed(changes, _flatten(shown.model_dump()))
-    current = load(table, default_rate_limit)
-    merged = current.model_dump(exclude={"updated_at"})
+    merged = load(store, default_rate_limit).model_dump(include={"features", "limits", "integrations"})
     for section, values in changes.items():
         for name, value in values.items():
             if isinstance(value, dict):
                 merged[section][name].update(value)
             else:
                 merged[section][name] = value
-    validated = StoredConfig.model_validate(merged)
     now = iso(utc_now())
-    table.put(
-        {
-            **keys.system_config_key(),
-            "entity": "system_config",
-            **validated.model_dump(exclude={"updated_at"}),
-            "updated_at": now,
-            "updated_by": updated_by,
-        }
-    )
-    forget_current()
+    store.put(StoredConfig.model_validate({**merged, "updated_at": now, "updated_by": updated_by}))
     return ConfigUpdated(updated_at=now)

@@ -6,6 +6,11 @@ each record carries the previous record's hash and its own (SHA-256 over its can
 the hash is signed with a KMS key. `verify_chain` recomputes every hash and link and checks every
 signature, so altering, deleting or inserting a stored record is detected — and every new audit
 includes that verification as its `compliance_chain` check.
+
+The checks read the tenant's records through the typed stores (`AuditSources`): the audit trail,
+incidents, events with their expiry, API keys, users, repositories and pipelines; a stored record
+that no longer validates is a finding where it matters (an unreadable audit record breaks the
+trail, an unreadable compliance record breaks the chain), never a failed request.
 """
 
 from __future__ import annotations
@@ -22,12 +27,17 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlops_bot.access import api_keys
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import ServiceUnavailable, ValidationFailed
 from mlops_bot.management.reports import records
-from mlops_bot.storage import keys
+from mlops_bot.stores.api_keys import ApiKeyItem, ApiKeyStore
+from mlops_bot.stores.audit import AuditLog, AuditRecord, AuditTrail
+from mlops_bot.stores.compliance_audits import ComplianceAuditStore, ComplianceRecord
+from mlops_bot.stores.events import EXPIRY_ATTRIBUTE, EventStore, ReceivedEvent
+from mlops_bot.stores.incidents import Incident, IncidentStore
+from mlops_bot.stores.pipelines import PipelineStore
+from mlops_bot.stores.repositories import RepositoryStore
+from mlops_bot.stores.users import UserStore
 
 Standard = Literal["sox", "gdpr", "hipaa", "pci_dss"]
 Area = Literal[
@@ -90,10 +100,33 @@ class Signer(Protocol):
 
 @dataclass(frozen=True)
 class AuditEnvironment:
-    """What the checks read besides the table: the TTL setting and the deployment's branch rules."""
+    """What the checks read besides the records: the table's TTL setting and the deployment's branch rules."""
 
     ttl_attribute: Callable[[], str | None]
     protected_branches: tuple[str, ...] = PROTECTED_BRANCHES
+
+
+@dataclass(frozen=True)
+class AuditSources:
+    """The tenant's records an audit checks, and the chain it joins."""
+
+    chain: ComplianceAuditStore
+    audit_log: AuditLog
+    incidents: IncidentStore
+    events: EventStore
+    repositories: RepositoryStore
+    pipelines: PipelineStore
+    api_keys: ApiKeyStore
+    users: UserStore
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """One stored record the secret scan reads: what it is, which one, and its fields."""
+
+    kind: str
+    ident: str
+    fields: dict[str, Any]
 
 
 class AuditCreate(BaseModel):
@@ -204,31 +237,24 @@ def _protected(branch: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(branch, p) for p in patterns)
 
 
-def check_change_management(audit_records: list[dict[str, Any]], env: AuditEnvironment) -> CheckResult:
+def check_change_management(audit_records: list[AuditRecord], env: AuditEnvironment) -> CheckResult:
     changes = [
-        a
-        for a in audit_records
-        if a.get("method") == "PUT"
-        and "/contents/" in str(a.get("path", ""))
-        and not str(a.get("result", "")).startswith("error")
+        a for a in audit_records if a.method == "PUT" and "/contents/" in a.path and not a.result.startswith("error")
     ]
-    pulls = [a for a in audit_records if "/pulls" in str(a.get("path", "")) and a.get("method") in {"POST", "PATCH"}]
+    pulls = [a for a in audit_records if "/pulls" in a.path and a.method in {"POST", "PATCH"}]
     violations = []
     for change in changes:
-        branch = str((change.get("details") or {}).get("branch") or "")
+        branch = str(change.details.get("branch") or "")
         if not branch or _protected(branch, env.protected_branches):
-            violations.append(f"{change.get('id')}: change on '{branch or 'unknown'}' branch")
+            violations.append(f"{change.id}: change on '{branch or 'unknown'}' branch")
             continue
         via_pull = any(
-            p.get("repository") == change.get("repository")
-            and (
-                (p.get("details") or {}).get("head") == branch
-                or (p.get("incident_id") and p.get("incident_id") == change.get("incident_id"))
-            )
+            p.repository == change.repository
+            and (p.details.get("head") == branch or (p.incident_id and p.incident_id == change.incident_id))
             for p in pulls
         )
         if not via_pull:
-            violations.append(f"{change.get('id')}: no pull request for branch '{branch}'")
+            violations.append(f"{change.id}: no pull request for branch '{branch}'")
     return CheckResult(
         check="change_management",
         title="Every automated code change went through a pull request",
@@ -242,27 +268,28 @@ def check_change_management(audit_records: list[dict[str, Any]], env: AuditEnvir
     )
 
 
-def check_audit_trail(audit_records: list[dict[str, Any]], incidents: list[dict[str, Any]]) -> CheckResult:
-    audit_ids = {str(a.get("id")) for a in audit_records}
-    incident_ids = {str(i.get("id")) for i in incidents}
-    problems = []
+def check_audit_trail(trail: AuditTrail, incidents: list[Incident]) -> CheckResult:
+    audit_ids = {a.id for a in trail.records}
+    incident_ids = {i.id for i in incidents}
+    problems = [f"{where}: audit record unreadable" for where in trail.unreadable]
     for incident in incidents:
-        for action in incident.get("actions_taken") or []:
+        for action in incident.actions_taken:
             audit_id = action.get("audit_id")
             if audit_id and str(audit_id) not in audit_ids:
-                problems.append(f"{incident.get('id')}: action '{action.get('action')}' has no audit record")
-    for entry in audit_records:
-        missing = [f for f in ("method", "path", "result", "at") if not entry.get(f)]
+                problems.append(f"{incident.id}: action '{action.get('action')}' has no audit record")
+    for entry in trail.records:
+        missing = [f for f in ("method", "path", "result", "at") if not getattr(entry, f)]
         if missing:
-            problems.append(f"{entry.get('id')}: audit record lacks {', '.join(missing)}")
-        if entry.get("incident_id") and str(entry["incident_id"]) not in incident_ids:
-            problems.append(f"{entry.get('id')}: refers to unknown incident {entry['incident_id']}")
+            problems.append(f"{entry.id}: audit record lacks {', '.join(missing)}")
+        if entry.incident_id and entry.incident_id not in incident_ids:
+            problems.append(f"{entry.id}: refers to unknown incident {entry.incident_id}")
+    total = len(trail.records) + len(trail.unreadable)
     return CheckResult(
         check="audit_trail",
         title="Audit trail complete",
         status="fail" if problems else "pass",
         severity="high",
-        details=f"{len(audit_records)} audit record(s) and {len(incidents)} incident(s) cross-checked",
+        details=f"{total} audit record(s) and {len(incidents)} incident(s) cross-checked",
         evidence=problems[:MAX_EVIDENCE],
         remediation="Restore the missing audit records from the table's point-in-time recovery" if problems else None,
     )
@@ -284,14 +311,15 @@ def check_chain(verification: ChainVerification) -> CheckResult:
     )
 
 
-def check_data_retention(events: list[dict[str, Any]], env: AuditEnvironment) -> CheckResult:
+def check_data_retention(events: list[ReceivedEvent], env: AuditEnvironment) -> CheckResult:
     problems = []
     attribute = env.ttl_attribute()
     if attribute is None:
         problems.append("table: time to live is not enabled")
-    expiring = attribute or "expires_at"
-    without = [str(e.get("delivery_id") or e.get("sk")) for e in events if not e.get(expiring)]
-    problems.extend(f"event {d}: no '{expiring}'" for d in without)
+    elif attribute != EXPIRY_ATTRIBUTE:
+        problems.append(f"table: time to live is on '{attribute}', the records expire by '{EXPIRY_ATTRIBUTE}'")
+    without = [e.delivery_id for e in events if not e.expires_at]
+    problems.extend(f"event {d}: no expiry" for d in without)
     return CheckResult(
         check="data_retention",
         title="Data retention TTLs set",
@@ -319,46 +347,68 @@ def _strings(value: Any, path: str = "") -> list[tuple[str, str]]:
     return []
 
 
-def _where(item: dict[str, Any]) -> str:
-    return f"{item.get('entity', 'item')} {item.get('id') or item.get('key_id') or item.get('sk')}"
+def scanned_records(
+    sources: AuditSources,
+    tenant_id: str,
+    *,
+    incidents: list[Incident] | None = None,
+    trail: AuditTrail | None = None,
+) -> list[Scanned]:
+    """Every record of the tenant that holds text a caller or GitHub supplied, or a credential's hash."""
+    found = [Scanned("api_key", k.key_id, k.model_dump(mode="json")) for k in sources.api_keys.list(tenant_id)]
+    found += [Scanned("user", u.id, u.model_dump(mode="json")) for u in sources.users.list(tenant_id)]
+    found += [
+        Scanned("repository", r.full_name, r.model_dump(mode="json")) for r in sources.repositories.of_tenant(tenant_id)
+    ]
+    found += [Scanned("pipeline", p.id, p.model_dump(mode="json")) for p in sources.pipelines.list(tenant_id)]
+    incidents = sources.incidents.all(tenant_id) if incidents is None else incidents
+    found += [Scanned("incident", i.id, i.model_dump(mode="json")) for i in incidents]
+    trail = sources.audit_log.trail(tenant_id) if trail is None else trail
+    found += [Scanned("audit", a.id, a.model_dump(mode="json")) for a in trail.records]
+    return found
 
 
-def check_secret_material(items: list[dict[str, Any]]) -> CheckResult:
+def _credential_problems(record: Scanned) -> list[str]:
+    if record.kind == "api_key" and not re.fullmatch(r"[0-9a-f]{64}", str(record.fields.get("key_hash", ""))):
+        return [f"api_key {record.ident}: API key not stored as a SHA-256 digest only"]
+    if record.kind == "user" and not str(record.fields.get("password_hash", "")).startswith("scrypt$"):
+        return [f"user {record.ident}: password not stored as a scrypt hash only"]
+    return []
+
+
+def check_secret_material(scanned: list[Scanned]) -> CheckResult:
     problems = []
-    for item in items:
-        entity = item.get("entity")
-        if entity == "api_key" and (not re.fullmatch(r"[0-9a-f]{64}", str(item.get("key_hash", ""))) or "key" in item):
-            problems.append(f"{_where(item)}: API key not stored as a SHA-256 digest only")
-        if entity == "user" and (not str(item.get("password_hash", "")).startswith("scrypt$") or "password" in item):
-            problems.append(f"{_where(item)}: password not stored as a scrypt hash only")
-        for path, text in _strings({k: v for k, v in item.items() if k not in {"pk", "sk", "gsi1pk", "gsi1sk"}}):
+    for record in scanned:
+        problems.extend(_credential_problems(record))
+        where = f"{record.kind} {record.ident}"
+        for path, text in _strings(record.fields):
             leaf = path.rsplit(".", 1)[-1]
-            if leaf in CLEAR_SECRET_FIELDS and text and entity not in {"api_key"}:
-                problems.append(f"{_where(item)}: field '{path}' holds a value in clear")
+            if leaf in CLEAR_SECRET_FIELDS and text and record.kind != "api_key":
+                problems.append(f"{where}: field '{path}' holds a value in clear")
                 continue
             for kind, pattern in SECRET_PATTERNS.items():
                 if pattern.search(text):
-                    problems.append(f"{_where(item)}: {kind} in '{path}'")
+                    problems.append(f"{where}: {kind} in '{path}'")
     return CheckResult(
         check="secret_material",
         title="No secret material stored in clear",
         status="fail" if problems else "pass",
         severity="critical",
-        details=f"{len(items)} record(s) scanned for tokens, keys and clear-text passwords",
+        details=f"{len(scanned)} record(s) scanned for tokens, keys and clear-text passwords",
         evidence=problems[:MAX_EVIDENCE],
         remediation="Rotate the exposed credentials, then remove them from the records" if problems else None,
     )
 
 
-def check_access_control(table: StateTable, tenant_id: str) -> CheckResult:
+def check_access_control(api_keys: list[ApiKeyItem]) -> CheckResult:
     now = utc_now()
     problems = []
-    active = [k for k in api_keys.list_keys(table, tenant_id) if not k.revoked]
+    active = [k for k in api_keys if not k.revoked]
     for key in active:
         created = records.parse_time(key.created_at)
         if created and now - created > KEY_MAX_AGE:
             problems.append(
-                f"API key {key.id} ({','.join(key.permissions)}) not rotated for {(now - created).days} days"
+                f"API key {key.key_id} ({','.join(key.permissions)}) not rotated for {(now - created).days} days"
             )
     return CheckResult(
         check="access_control",
@@ -374,40 +424,36 @@ def check_access_control(table: StateTable, tenant_id: str) -> CheckResult:
 # ------------------------------------------------------------------------------------ chain
 
 
-def _stored(table: StateTable, tenant_id: str) -> list[dict[str, Any]]:
-    return table.query(keys.compliance_pk(tenant_id), "AUDIT#")
+def _record_digest(record: ComplianceRecord) -> bytes:
+    return _digest(record.model_dump(mode="json"))
 
 
-def verify_chain(table: StateTable, tenant_id: str, signer: Signer) -> ChainVerification:
-    chain = _stored(table, tenant_id)
+def verify_chain(chain: ComplianceAuditStore, tenant_id: str, signer: Signer) -> ChainVerification:
+    links = chain.chain(tenant_id)
     problems: list[ChainProblem] = []
-    previous = GENESIS
-    for position, record in enumerate(chain, start=1):
-        sequence = record.get("sequence")
-        ident = str(record.get("id")) if record.get("id") else None
-        if sequence != position or record.get("sk") != keys.compliance_record_key(tenant_id, position)["sk"]:
-            problems.append(ChainProblem(sequence=position, id=ident, problem="sequence gap or reordering"))
-        if record.get("previous_hash") != previous:
-            problems.append(ChainProblem(sequence=position, id=ident, problem="link to the previous record broken"))
-        digest = _digest(record)
-        if record.get("record_hash") != "sha256:" + digest.hex():
-            problems.append(ChainProblem(sequence=position, id=ident, problem="content does not match its hash"))
-        signature = str(record.get("digital_signature", "")).rsplit(":", 1)[-1]
+    previous: str | None = GENESIS
+    for position, link in enumerate(links, start=1):
+        record = link.record
+        if record is None:
+            problems.append(ChainProblem(sequence=position, id=None, problem=link.problem or "record unreadable"))
+            previous = None  # its hash is unknown: the next link is judged by its own hash and signature
+            continue
+        if record.sequence != position or link.filed_as != position:
+            problems.append(ChainProblem(sequence=position, id=record.id, problem="sequence gap or reordering"))
+        if previous is not None and record.previous_hash != previous:
+            problems.append(ChainProblem(sequence=position, id=record.id, problem="link to the previous record broken"))
+        digest = _record_digest(record)
+        if record.record_hash != "sha256:" + digest.hex():
+            problems.append(ChainProblem(sequence=position, id=record.id, problem="content does not match its hash"))
+        signature = record.digital_signature.rsplit(":", 1)[-1]
         if not signature or not signer.verify(digest, signature):
-            problems.append(ChainProblem(sequence=position, id=ident, problem="signature invalid"))
-        previous = str(record.get("record_hash"))
+            problems.append(ChainProblem(sequence=position, id=record.id, problem="signature invalid"))
+        previous = record.record_hash
     first = min((p.sequence for p in problems if p.sequence is not None), default=None)
-    return ChainVerification(verified=not problems, records=len(chain), first_broken_sequence=first, problems=problems)
+    return ChainVerification(verified=not problems, records=len(links), first_broken_sequence=first, problems=problems)
 
 
 # ------------------------------------------------------------------------------------ audits
-
-
-def _tenant_items(table: StateTable, tenant_id: str) -> list[dict[str, Any]]:
-    items = table.query(keys.tenant_pk(tenant_id))
-    items += records.incidents(table, tenant_id)
-    items += table.query(keys.audit_pk(tenant_id), "AUDIT#")
-    return items
 
 
 def _checks_for(request: AuditCreate) -> tuple[CheckName, ...]:
@@ -424,24 +470,24 @@ def _checks_for(request: AuditCreate) -> tuple[CheckName, ...]:
 
 
 def run_checks(
-    table: StateTable, tenant_id: str, request: AuditCreate, env: AuditEnvironment, signer: Signer
+    sources: AuditSources, tenant_id: str, request: AuditCreate, env: AuditEnvironment, signer: Signer
 ) -> list[CheckResult]:
-    audit_records = table.query(keys.audit_pk(tenant_id), "AUDIT#")
-    incidents = records.incidents(table, tenant_id)
+    trail = sources.audit_log.trail(tenant_id)
+    incidents = sources.incidents.all(tenant_id)
     results = []
     for name in _checks_for(request):
         if name == "change_management":
-            results.append(check_change_management(audit_records, env))
+            results.append(check_change_management(trail.records, env))
         elif name == "audit_trail":
-            results.append(check_audit_trail(audit_records, incidents))
+            results.append(check_audit_trail(trail, incidents))
         elif name == "compliance_chain":
-            results.append(check_chain(verify_chain(table, tenant_id, signer)))
+            results.append(check_chain(verify_chain(sources.chain, tenant_id, signer)))
         elif name == "data_retention":
-            results.append(check_data_retention(records.events(table, tenant_id), env))
+            results.append(check_data_retention(sources.events.received(tenant_id), env))
         elif name == "secret_material":
-            results.append(check_secret_material(_tenant_items(table, tenant_id)))
+            results.append(check_secret_material(scanned_records(sources, tenant_id, incidents=incidents, trail=trail)))
         else:
-            results.append(check_access_control(table, tenant_id))
+            results.append(check_access_control(sources.api_keys.list(tenant_id)))
     return results
 
 
@@ -461,7 +507,7 @@ def overall_status(results: list[CheckResult]) -> Literal["compliant", "partiall
 
 
 def create_audit(
-    table: StateTable,
+    sources: AuditSources,
     tenant_id: str,
     request: AuditCreate,
     requested_by: str,
@@ -470,7 +516,7 @@ def create_audit(
 ) -> ComplianceAudit:
     if signer is None:
         raise ServiceUnavailable("Compliance signing is not configured", "Set MLOPS_BOT_COMPLIANCE_KEY_ID")
-    results = run_checks(table, tenant_id, request, env, signer)
+    results = run_checks(sources, tenant_id, request, env, signer)
     findings = [
         Finding(
             check=r.check, severity=r.severity, description=r.details, evidence=r.evidence, remediation=r.remediation
@@ -480,8 +526,8 @@ def create_audit(
     ]
     audit_id = f"audit-{uuid.uuid4().hex[:12]}"
     for _ in range(5):  # another audit may take the next sequence first: re-read the head and retry
-        head = table.query(keys.compliance_pk(tenant_id), "AUDIT#", newest_first=True, limit=1)
-        sequence = int(head[0]["sequence"]) + 1 if head else 1
+        head = sources.chain.head(tenant_id)
+        sequence = head.sequence + 1 if head else 1
         record: dict[str, Any] = {
             "id": audit_id,
             "tenant_id": tenant_id,
@@ -495,7 +541,7 @@ def create_audit(
             "checks": [r.model_dump() for r in results],
             "risk_score": risk_score(results),
             "sequence": sequence,
-            "previous_hash": str(head[0]["record_hash"]) if head else GENESIS,
+            "previous_hash": head.record_hash if head else GENESIS,
         }
         digest = _digest(record)
         record.update(
@@ -504,13 +550,13 @@ def create_audit(
             signature_algorithm=signer.algorithm,
             signing_key_id=signer.key_id,
         )
-        if table.put_new({**keys.compliance_record_key(tenant_id, sequence), "entity": "compliance_audit", **record}):
+        if sources.chain.append(ComplianceRecord.model_validate(record)):
             return ComplianceAudit.model_validate(record)
     raise ServiceUnavailable("Compliance chain busy", "Too many concurrent audits; try again")
 
 
 def list_audits(
-    table: StateTable,
+    chain: ComplianceAuditStore,
     tenant_id: str,
     standard: str | None = None,
     status: str | None = None,
@@ -519,13 +565,13 @@ def list_audits(
 ) -> AuditList:
     start, end = records.aware(start), records.aware(end)
     found = []
-    for item in reversed(_stored(table, tenant_id)):
-        when = records.parse_time(item.get("audit_date"))
-        if standard and item.get("standard") != standard:
+    for record in chain.audits(tenant_id):
+        when = records.parse_time(record.audit_date)
+        if standard and record.standard != standard:
             continue
-        if status and item.get("status") != status:
+        if status and record.status != status:
             continue
         if (start and (when is None or when < start)) or (end and (when is None or when > end)):
             continue
-        found.append(ComplianceAudit.model_validate(item))
+        found.append(ComplianceAudit.model_validate(record.model_dump(mode="json")))
     return AuditList(audits=found, total=len(found))

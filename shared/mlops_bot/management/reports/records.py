@@ -1,13 +1,22 @@
-"""Reading a tenant's stored records for the statistics routes (always one tenant at a time)."""
+"""Reading a tenant's stored records for the statistics routes (always one tenant at a time).
+
+The listings come from the typed stores (`IncidentStore.all`, `EventStore.received`), which skip
+and log a malformed item instead of failing the report. `incidents` and `events` below still take
+the table and answer plain dicts, for the reports not yet moved onto the stores' models.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.storage import keys
+from mlops_bot.clock import utc_now
+from mlops_bot.stores.events import DynamoEventStore, EventStore, ReceivedEvent
+from mlops_bot.stores.incidents import DynamoIncidentStore, Incident, IncidentStore
 
 Item = dict[str, Any]
 
@@ -30,40 +39,37 @@ def aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def incidents(table: StateTable, tenant_id: str) -> list[Item]:
+def tenant_incidents(store: IncidentStore, tenant_id: str) -> list[Incident]:
     """Every incident of the tenant, newest first."""
-    return table.query(keys.incidents_index(tenant_id), by_index=True, newest_first=True)
+    return store.all(tenant_id)
 
 
-def _prefixes(since: datetime, until: datetime) -> list[str]:
-    """Sort-key prefixes covering [since, until]: days for short spans, months for long ones."""
-    prefixes: list[str] = []
-    if until - since <= timedelta(days=3):
-        day = since.date()
-        while day <= until.date():
-            prefixes.append(day.isoformat())
-            day += timedelta(days=1)
-        return prefixes
-    year, month = since.year, since.month
-    while (year, month) <= (until.year, until.month):
-        prefixes.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return prefixes
+def tenant_events(
+    store: EventStore, tenant_id: str, since: datetime | None = None, until: datetime | None = None
+) -> list[ReceivedEvent]:
+    """The tenant's recorded repository events received in [since, until] (all of them without `since`;
+    up to now without `until`)."""
+    since = aware(since)
+    until = aware(until) or (utc_now() if since is not None else None)
+    return store.received(tenant_id, since=since, until=until)
+
+
+def incidents(table: StateTable, tenant_id: str) -> list[Item]:
+    """`tenant_incidents` as plain dicts, for callers still reading fields by name."""
+    found = tenant_incidents(DynamoIncidentStore(table), tenant_id)
+    return [i.model_dump(mode="json", exclude_none=True) for i in found]
 
 
 def events(
     table: StateTable, tenant_id: str, since: datetime | None = None, until: datetime | None = None
 ) -> list[Item]:
-    """The tenant's recorded repository events received in [since, until] (all of them without `since`)."""
-    if since is None:
-        return table.query(keys.events_index(tenant_id), by_index=True)
-    end = until or datetime.now(UTC)
-    found: list[Item] = []
-    for prefix in _prefixes(since, end):
-        found.extend(table.query(keys.events_index(tenant_id), prefix, by_index=True))
-    return [e for e in found if (t := parse_time(e.get("received_at"))) is not None and since <= t <= end]
+    """`tenant_events` as plain dicts (with `expires_at`), for callers still reading fields by name."""
+    found = tenant_events(DynamoEventStore(table), tenant_id, since, until)
+    return [e.model_dump(mode="json", exclude_none=True) for e in found]
 
 
-def item_bytes(item: Item) -> int:
-    """An item's approximate stored size (DynamoDB counts names and values; JSON is close)."""
+def item_bytes(item: Item | BaseModel) -> int:
+    """A record's approximate stored size (DynamoDB counts names and values; JSON is close)."""
+    if isinstance(item, BaseModel):
+        return len(item.model_dump_json(exclude_none=True).encode())
     return len(json.dumps(item, default=str, separators=(",", ":")).encode())

@@ -9,6 +9,7 @@ repository (and workflow) are its failures. Registration is bounded by the tenan
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from statistics import mean
 from typing import Any
@@ -20,10 +21,11 @@ from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound
 from mlops_bot.management.accounts import quotas, usage
 from mlops_bot.management.reports import records
-from mlops_bot.storage import keys
+from mlops_bot.stores.events import DynamoEventStore, EventStore
+from mlops_bot.stores.incidents import DynamoIncidentStore, Incident, IncidentStatus, IncidentStore
 from mlops_bot.stores.pipelines import DynamoPipelineStore, Pipeline, PipelineConfig, PipelineStore
 
-__all__ = ["PipelineConfig", "PipelineCreate", "create_pipeline", "delete_pipeline"]
+__all__ = ["PipelineConfig", "PipelineCreate", "PipelineSources", "create_pipeline", "delete_pipeline"]
 REPOSITORY_PATTERN = r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$"
 RECENT_FAILURES = 10
 
@@ -101,31 +103,51 @@ class PipelineDetails(PipelineSummary):
     recent_failures: list[Failure]
 
 
-def _matches(pipeline: Pipeline, incident: dict[str, Any]) -> bool:
+@dataclass(frozen=True)
+class PipelineSources:
+    """What the pipeline routes read: the pipelines, their repositories' events, and the incidents."""
+
+    pipelines: PipelineStore
+    incidents: IncidentStore
+    events: EventStore
+
+    @classmethod
+    def on(cls, table: StateTable) -> PipelineSources:
+        return cls(DynamoPipelineStore(table), DynamoIncidentStore(table), DynamoEventStore(table))
+
+
+Stores = PipelineSources | StateTable  # a table: the routers that do not build the stores yet
+
+
+def _sources(stores: Stores) -> PipelineSources:
+    return stores if isinstance(stores, PipelineSources) else PipelineSources.on(stores)
+
+
+def _matches(pipeline: Pipeline, incident: Incident) -> bool:
     repository = (pipeline.repository or "").lower()
-    if not repository or str(incident.get("repository", "")).lower() != repository:
+    if not repository or incident.repository.lower() != repository:
         return False
     workflow = pipeline.workflow
-    return not workflow or (incident.get("metadata") or {}).get("workflow_name") == workflow
+    return not workflow or incident.metadata.get("workflow_name") == workflow
 
 
-def _pipeline_of(pipelines: list[Pipeline], incident: dict[str, Any]) -> str | None:
+def _pipeline_of(pipelines: list[Pipeline], incident: Incident) -> str | None:
     matching = [p for p in pipelines if _matches(p, incident)]
     matching.sort(key=lambda p: p.workflow is None)  # the most specific pipeline first
     return matching[0].id if matching else None
 
 
-def failure(incident: dict[str, Any], pipeline_id: str | None) -> Failure:
+def failure(incident: Incident, pipeline_id: str | None) -> Failure:
     return Failure(
-        id=str(incident["id"]),
+        id=incident.id,
         pipeline_id=pipeline_id,
-        repository=str(incident.get("repository", "")),
-        type=str(incident.get("type", "")),
-        severity=str(incident.get("severity", "")),
-        status=str(incident.get("status", "open")),
-        description=incident.get("description"),
-        detected_at=str(incident.get("detected_at", "")),
-        resolved_at=incident.get("resolved_at"),
+        repository=incident.repository,
+        type=incident.type.value,
+        severity=incident.severity.value,
+        status=incident.status.value,
+        description=incident.description,
+        detected_at=incident.detected_at,
+        resolved_at=incident.resolved_at,
         healing_actions=[
             HealingAction(
                 action=str(a.get("action", "")),
@@ -133,27 +155,23 @@ def failure(incident: dict[str, Any], pipeline_id: str | None) -> Failure:
                 duration=a.get("duration"),
                 executed_at=a.get("timestamp") or a.get("executed_at"),
             )
-            for a in incident.get("actions_taken") or []
+            for a in incident.actions_taken
         ],
     )
 
 
-def _pipelines(table: StateTable, tenant_id: str) -> list[Pipeline]:
-    return DynamoPipelineStore(table).list(tenant_id)
-
-
-def _runs(table: StateTable, tenant_id: str, pipeline: Pipeline) -> list[dict[str, Any]]:
+def _runs(events: EventStore, tenant_id: str, pipeline: Pipeline) -> list[dict[str, Any]]:
+    """The pipeline's completed workflow runs, as GitHub summarised them, with when each arrived."""
     if not pipeline.repository:
         return []
-    found = table.query(keys.repository_events_pk(tenant_id, pipeline.repository), "EVENT#")
     runs = []
-    for event in found:
-        summary = event.get("summary") or {}
+    for event in events.list(tenant_id, pipeline.repository):
+        summary = event.summary
         if summary.get("event") != "workflow_run" or summary.get("action") != "completed":
             continue
         if pipeline.workflow and summary.get("workflow") != pipeline.workflow:
             continue
-        runs.append({**summary, "received_at": event.get("received_at")})
+        runs.append({**summary, "received_at": event.received_at})
     return runs
 
 
@@ -175,16 +193,16 @@ def _metrics(runs: list[dict[str, Any]]) -> PipelineMetrics:
     )
 
 
-def _status(runs: list[dict[str, Any]], failures: list[dict[str, Any]]) -> str:
+def _status(runs: list[dict[str, Any]], failures: list[Incident]) -> str:
     if not runs:
         return "unknown" if not failures else "failing"
     latest = max(runs, key=lambda r: str(r.get("received_at", "")))
     if latest.get("conclusion") == "success":
-        return "healthy" if not any(f.get("status") not in {"resolved"} for f in failures) else "degraded"
+        return "healthy" if all(f.status == IncidentStatus.RESOLVED for f in failures) else "degraded"
     return "failing"
 
 
-def _summary(pipeline: Pipeline, runs: list[dict[str, Any]], failures: list[dict[str, Any]]) -> PipelineSummary:
+def _summary(pipeline: Pipeline, runs: list[dict[str, Any]], failures: list[Incident]) -> PipelineSummary:
     last = max((str(r.get("received_at")) for r in runs if r.get("received_at")), default=None)
     return PipelineSummary(
         id=pipeline.id,
@@ -227,37 +245,38 @@ def register(
 ) -> PipelineDetails:
     quota = quotas.quota_of(table, tenant_id)
     quotas.check_storage(usage.storage_gb(table, tenant_id), quota)
-    pipeline = create_pipeline(
-        store or DynamoPipelineStore(table), tenant_id, request, created_by, max_pipelines=quota.max_pipelines
-    )
-    return get_pipeline(table, tenant_id, pipeline.id)
+    sources = PipelineSources.on(table)
+    if store is not None:
+        sources = PipelineSources(store, sources.incidents, sources.events)
+    pipeline = create_pipeline(sources.pipelines, tenant_id, request, created_by, max_pipelines=quota.max_pipelines)
+    return get_pipeline(sources, tenant_id, pipeline.id)
 
 
 def remove(table: StateTable, tenant_id: str, pipeline_id: str, store: PipelineStore | None = None) -> None:
     delete_pipeline(store or DynamoPipelineStore(table), tenant_id, pipeline_id)
 
 
-def list_pipelines(
-    table: StateTable, tenant_id: str, limit: int, offset: int, status: str | None = None
-) -> PipelineList:
-    incidents = records.incidents(table, tenant_id)
+def list_pipelines(stores: Stores, tenant_id: str, limit: int, offset: int, status: str | None = None) -> PipelineList:
+    sources = _sources(stores)
+    incidents = sources.incidents.all(tenant_id)
     summaries = []
-    for pipeline in _pipelines(table, tenant_id):
+    for pipeline in sources.pipelines.list(tenant_id):
         failures = [i for i in incidents if _matches(pipeline, i)]
-        summaries.append(_summary(pipeline, _runs(table, tenant_id, pipeline), failures))
+        summaries.append(_summary(pipeline, _runs(sources.events, tenant_id, pipeline), failures))
     if status:
         summaries = [s for s in summaries if s.status == status]
     return PipelineList(pipelines=summaries[offset : offset + limit], total=len(summaries), limit=limit, offset=offset)
 
 
-def get_pipeline(table: StateTable, tenant_id: str, pipeline_id: str) -> PipelineDetails:
-    pipeline = DynamoPipelineStore(table).get(tenant_id, pipeline_id)
+def get_pipeline(stores: Stores, tenant_id: str, pipeline_id: str) -> PipelineDetails:
+    sources = _sources(stores)
+    pipeline = sources.pipelines.get(tenant_id, pipeline_id)
     if pipeline is None:
         raise PipelineNotFound(
             f"Pipeline with ID '{pipeline_id}' not found", f"No pipeline '{pipeline_id}' in this tenant"
         )
-    runs = _runs(table, tenant_id, pipeline)
-    failures = [i for i in records.incidents(table, tenant_id) if _matches(pipeline, i)]
+    runs = _runs(sources.events, tenant_id, pipeline)
+    failures = [i for i in sources.incidents.all(tenant_id) if _matches(pipeline, i)]
     return PipelineDetails(
         **_summary(pipeline, runs, failures).model_dump(),
         webhook_url=pipeline.webhook_url,
@@ -271,7 +290,7 @@ def get_pipeline(table: StateTable, tenant_id: str, pipeline_id: str) -> Pipelin
 
 
 def list_failures(
-    table: StateTable,
+    stores: Stores,
     tenant_id: str,
     *,
     pipeline_id: str | None = None,
@@ -282,26 +301,27 @@ def list_failures(
     limit: int = 50,
     offset: int = 0,
 ) -> FailureList:
+    sources = _sources(stores)
     start, end = records.aware(start), records.aware(end)
-    pipelines = _pipelines(table, tenant_id)
+    pipelines = sources.pipelines.list(tenant_id)
+    chosen = next((p for p in pipelines if p.id == pipeline_id), None) if pipeline_id is not None else None
     found = []
-    for incident in records.incidents(table, tenant_id):
+    for incident in sources.incidents.all(tenant_id):
         owner = _pipeline_of(pipelines, incident)
         if pipeline_id is not None:
-            chosen = next((p for p in pipelines if p.id == pipeline_id), None)
             if chosen is None or not _matches(chosen, incident):
                 continue
             owner = pipeline_id
-        if severity and incident.get("severity") != severity:
+        if severity and incident.severity != severity:
             continue
-        if status and incident.get("status") != status:
+        if status and incident.status != status:
             continue
-        detected = records.parse_time(incident.get("detected_at"))
+        detected = records.parse_time(incident.detected_at)
         if (start and (detected is None or detected < start)) or (end and (detected is None or detected > end)):
             continue
         found.append(failure(incident, owner))
     return FailureList(failures=found[offset : offset + limit], total=len(found), limit=limit, offset=offset)
 
 
-def failure_exists(table: StateTable, tenant_id: str, failure_id: str) -> bool:
-    return table.get(keys.incident_key(tenant_id, failure_id)) is not None
+def failure_exists(incidents: IncidentStore, tenant_id: str, failure_id: str) -> bool:
+    return incidents.get(tenant_id, failure_id) is not None
