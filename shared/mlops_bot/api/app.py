@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 import threading
 import time
 import uuid
@@ -26,10 +27,9 @@ from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
 from mlops_bot import __version__, strict_json
-from mlops_bot.api.dependencies import TimedCache, forget_cached, observe_request
+from mlops_bot.api.cache import TimedCache
 from mlops_bot.api.schemas import ERROR_RESPONSES, error_details
 from mlops_bot.errors import DomainError, error_body
-from mlops_bot.management.platform.settings import reset_management_settings
 
 logger = logging.getLogger("mlops_bot.api")
 
@@ -95,6 +95,11 @@ class ManagementApp(FastAPI):
     def seal(self) -> None:
         """The routes declared so far come first; the groups follow, built on first use."""
         self._base_routes = list(self.router.routes)
+
+    @property
+    def built_groups(self) -> tuple[str, ...]:
+        """The modules of the groups built so far, in match order (an optional one not shipped counts, routeless)."""
+        return tuple(self._groups[index].module for index in sorted(self._group_routes))
 
     def include_routers_for(self, path: str) -> None:
         wanted = [i for i, group in enumerate(self._groups) if i not in self._group_routes and group.serves(path)]
@@ -238,9 +243,22 @@ def _too_large(request: Request, size: int) -> JSONResponse:
     )
 
 
+def _forget_cached() -> None:
+    """A new app (a new cold start, or a new test) builds its clients and reads its settings again.
+
+    Both caches live in modules the first request that needs them loads; one not loaded yet holds
+    nothing to forget (and is not loaded for this).
+    """
+    dependencies = sys.modules.get("mlops_bot.api.dependencies")
+    if dependencies is not None:
+        dependencies.forget_cached()
+    settings = sys.modules.get("mlops_bot.management.platform.settings")
+    if settings is not None:
+        settings.reset_management_settings()
+
+
 def create_app() -> ManagementApp:
-    forget_cached()
-    reset_management_settings()
+    _forget_cached()
     app = ManagementApp(
         ROUTER_GROUPS,
         title="mlops-bot management API (Healing Guard)",
@@ -268,7 +286,10 @@ def create_app() -> ManagementApp:
             for name, value in decision.headers().items():
                 response.headers[name] = value
         response.headers["X-Request-ID"] = request.state.request_id
-        observe_request(request, response.status_code, time.perf_counter() - started)  # /metrics counters
+        if getattr(request.state, "principal", None) is not None:  # set by the auth dependency
+            from mlops_bot.api.dependencies import observe_request
+
+            observe_request(request, response.status_code, time.perf_counter() - started)  # /metrics counters
         return response
 
     @app.exception_handler(DomainError)
