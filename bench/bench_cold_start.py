@@ -3,9 +3,9 @@
 Lambda's cold start is dominated by imports. Each handler module is imported the way the runtime
 does it (its folder on sys.path, the layer's package importable) in a new interpreter, N times;
 two baselines are measured in the same run: a handler that only imports powertools' Logger,
-Tracer and Metrics, and FastAPI + Mangum alone (one route behind Mangum). The webhook ingress
-must stay within 1.5x of the first (the exit status), the management API within 1.3x of the second
-(`management_within_target`; with --strict, the exit status too).
+Tracer and Metrics, and FastAPI + Mangum alone (one route behind Mangum). The exit status gates
+both targets: the webhook ingress within 1.5x of the first, the management API within 1.3x of the
+second (measured at about 1.0x, so machine noise does not trip it).
 
 The management API builds its routers on the first request that needs them, so its import alone
 does not tell the whole cold start: the same interpreters also answer one request through the
@@ -16,7 +16,7 @@ first `GET /health`. `--checkout DIR` (repeatable) measures the management API o
 checkout (e.g. an earlier revision extracted with `git archive`) in the same interleaved rounds.
 
 Run: .venv/bin/python bench/bench_cold_start.py [--repeat 7] [--only ManagementApiFunction ...]
-     [--checkout /tmp/before ...] [--strict]
+     [--checkout /tmp/before ...]
 """
 
 from __future__ import annotations
@@ -153,7 +153,6 @@ def main() -> int:
         type=Path,
         help="another checkout whose management API is measured too (its shared/ first on sys.path)",
     )
-    parser.add_argument("--strict", action="store_true", help="also fail when the management API is over its target")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         candidates: dict[str, Candidate] = {}
@@ -211,8 +210,7 @@ def main() -> int:
         summary["management_within_target"] = management <= MANAGEMENT_TARGET
         if first is not None and fastapi_first:
             summary["management_first_request_ratio"] = round(first / fastapi_first, 2)
-        if args.strict:
-            within = within and management <= MANAGEMENT_TARGET
+        within = within and management <= MANAGEMENT_TARGET
     print(json.dumps(summary))
     return 0 if within else 1
 
