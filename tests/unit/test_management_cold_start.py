@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
 from mlops_bot.api.app import ROUTER_GROUPS, ManagementApp, RouterGroup, create_app
@@ -123,3 +124,16 @@ def test_the_whole_route_list_builds_every_group() -> None:
     app = create_app()
     assert app.routes
     assert app.built_groups == tuple(group.module for group in ROUTER_GROUPS)
+
+
+def test_a_router_included_after_create_app_is_kept_after_the_groups() -> None:
+    extra = APIRouter()
+
+    @extra.get("/extra")
+    def extra_route() -> dict[str, str]:
+        return {}
+
+    app = create_app()
+    app.include_router(extra)
+    app.include_routers_for("/api/v1/issues")
+    assert list(app.openapi()["paths"])[-1] == "/extra"

@@ -82,7 +82,8 @@ class ManagementApp(FastAPI):
     A request includes every group that has a route its path (or the path with a slash added or
     removed, for FastAPI's redirect) could match, before routing starts, so matching, 404 and 405
     answers are what the whole app would give. The routes stay in the order of `ROUTER_GROUPS`
-    whatever order the groups were built in.
+    whatever order the groups were built in, after the app's own routes and before any included
+    after `create_app()`.
     """
 
     def __init__(self, groups: tuple[RouterGroup, ...], **kwargs: Any) -> None:
@@ -113,8 +114,11 @@ class ManagementApp(FastAPI):
     def _include(self, indexes: Iterable[int]) -> None:
         with self._including:
             assert self._base_routes is not None, "seal() the app before including its groups"
+            built = dict(self._group_routes)
+            known = {id(route) for routes in (self._base_routes, *built.values()) for route in routes}
+            added_later = [route for route in self.router.routes if id(route) not in known]  # after create_app
             for index in indexes:
-                if index in self._group_routes:
+                if index in built:
                     continue
                 group = self._groups[index]
                 try:
@@ -122,18 +126,19 @@ class ManagementApp(FastAPI):
                 except ModuleNotFoundError as exc:
                     if not group.optional or exc.name != group.module:
                         raise
-                    self._group_routes[index] = []
+                    built[index] = []
                     continue
                 before = len(self.router.routes)
                 self.include_router(module.router)
-                self._group_routes[index] = list(self.router.routes[before:])
+                built[index] = list(self.router.routes[before:])
             ordered = list(self._base_routes)
-            for index in sorted(self._group_routes):
-                ordered.extend(self._group_routes[index])
-            self.router.routes = ordered
+            for index in sorted(built):
+                ordered.extend(built[index])
+            self.router.routes = [*ordered, *added_later]
             mark_changed = getattr(self.router, "_mark_routes_changed", None)
             if mark_changed is not None:  # FastAPI caches what it derives from the route list
                 mark_changed()
+            self._group_routes = built  # published once its routes are in place (read without the lock)
 
     @property
     def routes(self) -> list[BaseRoute]:
