@@ -12,21 +12,28 @@ does not tell the whole cold start: the same interpreters also answer one reques
 handler (API Gateway HTTP API event, Lambda context), and the report shows import + first request
 of a typical route - `GET /api/v1/issues` without credentials, a 401 from the auth dependency after
 the route group is built and the DynamoDB client created - against FastAPI + Mangum's import + a
-first `GET /health`. `--checkout DIR` (repeatable) measures the management API of another
+first `GET /health`. With `--with-api-key` the request carries a read key against a moto server the
+bench starts (state table from template.yaml) and answers 200: key lookup, rate limit and the
+incident query run too. `--checkout DIR` (repeatable) measures the management API of another
 checkout (e.g. an earlier revision extracted with `git archive`) in the same interleaved rounds.
 
 Run: .venv/bin/python bench/bench_cold_start.py [--repeat 7] [--only ManagementApiFunction ...]
-     [--checkout /tmp/before ...]
+     [--checkout /tmp/before ...] [--with-api-key]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +85,7 @@ if {request_path!r}:
     http = {{"method": "GET", "path": {request_path!r}, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"}}
     event = {{
         "version": "2.0", "routeKey": "$default", "rawPath": {request_path!r}, "rawQueryString": "",
-        "headers": {{"host": "api.example.com", "accept": "application/json"}}, "isBase64Encoded": False,
+        "headers": {{"host": "api.example.com", "accept": "application/json", **{headers!r}}}, "isBase64Encoded": False,
         "requestContext": {{"accountId": "123456789012", "apiId": "bench", "domainName": "api.example.com",
             "domainPrefix": "api", "http": http, "requestId": "bench-request", "routeKey": "$default",
             "stage": "$default", "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 0}},
@@ -100,9 +107,10 @@ class Candidate:
     path: Path  # the handler module
     extra_paths: tuple[str, ...] = ()  # ahead of the handler's folder on sys.path
     request: tuple[str, int] | None = None  # path of a first GET, and the status it must answer
+    headers: tuple[tuple[str, str], ...] = ()  # of that request
 
 
-def run_once(candidate: Candidate) -> tuple[float, float | None]:
+def run_once(candidate: Candidate, env: dict[str, str]) -> tuple[float, float | None]:
     """Seconds to import the handler, and to import it and answer one request (if it has one)."""
     path, expected = candidate.request or ("", 0)
     code = PROBE.format(
@@ -110,21 +118,24 @@ def run_once(candidate: Candidate) -> tuple[float, float | None]:
         path=str(candidate.path),
         request_path=path,
         expected_status=expected,
+        headers=dict(candidate.headers),
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, check=False)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{candidate.path}: {result.stderr[-2000:]}")
     lines = [line for line in result.stdout.strip().splitlines() if not line.startswith("{")]  # not log lines
     return float(lines[0]), float(lines[1]) if candidate.request else None
 
 
-def measure(candidates: dict[str, Candidate], repeat: int) -> dict[str, tuple[float, float | None]]:
+def measure(
+    candidates: dict[str, Candidate], repeat: int, env: dict[str, str]
+) -> dict[str, tuple[float, float | None]]:
     """Medians, with the candidates interleaved round by round so machine load hits all alike."""
     imports: dict[str, list[float]] = {name: [] for name in candidates}
     firsts: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(repeat):
         for name, candidate in candidates.items():
-            imported, answered = run_once(candidate)
+            imported, answered = run_once(candidate, env)
             imports[name].append(imported)
             if answered is not None:
                 firsts[name].append(answered)
@@ -132,6 +143,56 @@ def measure(candidates: dict[str, Candidate], repeat: int) -> dict[str, tuple[fl
         name: (statistics.median(imports[name]), statistics.median(firsts[name]) if firsts[name] else None)
         for name in candidates
     }
+
+
+@contextmanager
+def api_key_against_moto() -> Iterator[tuple[dict[str, str], str]]:
+    """A moto server with the state table of template.yaml and a read key: (environment, key)."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from mlops_bot.access import api_keys
+    from mlops_bot.adapters.dynamodb import StateTable
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    env = {
+        **ENV,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "MLOPS_BOT_TABLE_NAME": "bench-state",
+    }
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        (props,) = [
+            resource.get("Properties", {})
+            for resource in Template.load(ROOT / "template.yaml").of_type("AWS::DynamoDB::Table").values()
+            if "KeySchema" in resource.get("Properties", {})
+        ][:1]
+        table = {
+            "TableName": env["MLOPS_BOT_TABLE_NAME"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            table["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        boto3.client("dynamodb").create_table(**table)
+        issued = api_keys.issue(StateTable(env["MLOPS_BOT_TABLE_NAME"]), "bench", "bench", "read")
+        yield env, issued.key
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        server.stop()
 
 
 def _ms(seconds: float | None) -> str:
@@ -153,8 +214,18 @@ def main() -> int:
         type=Path,
         help="another checkout whose management API is measured too (its shared/ first on sys.path)",
     )
+    parser.add_argument(
+        "--with-api-key",
+        action="store_true",
+        help="the management API's first request with a read key against a moto server (200) instead of a 401",
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
+    with ExitStack() as stack:
+        env, management_request, management_headers = ENV, MANAGEMENT_REQUEST, ()
+        if args.with_api_key:
+            env, key = stack.enter_context(api_key_against_moto())
+            management_request, management_headers = (MANAGEMENT_REQUEST[0], 200), (("authorization", f"Bearer {key}"),)
+        folder = stack.enter_context(tempfile.TemporaryDirectory())
         candidates: dict[str, Candidate] = {}
         for name, source, request in (("(baseline)", BARE, None), ("(fastapi)", BARE_FASTAPI, FASTAPI_REQUEST)):
             (Path(folder) / name).mkdir()
@@ -163,17 +234,21 @@ def main() -> int:
             candidates[name] = Candidate(handler_file, request=request)
         for logical_id, spec in sorted(Template.load(ROOT / "template.yaml").functions().items()):
             if args.only is None or logical_id in args.only:
-                request = MANAGEMENT_REQUEST if logical_id == "ManagementApiFunction" else None
-                candidates[logical_id] = Candidate(spec.module_file, request=request)
-                if logical_id == "ManagementApiFunction":
-                    relative = spec.module_file.relative_to(ROOT)
-                    for checkout in args.checkout:
-                        candidates[f"{logical_id}@{checkout.name}"] = Candidate(
-                            checkout.resolve() / relative,
-                            extra_paths=(str(checkout.resolve() / "shared"),),
-                            request=request,
-                        )
-        rows = measure(candidates, args.repeat)
+                if logical_id != "ManagementApiFunction":
+                    candidates[logical_id] = Candidate(spec.module_file)
+                    continue
+                candidates[logical_id] = Candidate(
+                    spec.module_file, request=management_request, headers=management_headers
+                )
+                relative = spec.module_file.relative_to(ROOT)
+                for checkout in args.checkout:
+                    candidates[f"{logical_id}@{checkout.name}"] = Candidate(
+                        checkout.resolve() / relative,
+                        extra_paths=(str(checkout.resolve() / "shared"),),
+                        request=management_request,
+                        headers=management_headers,
+                    )
+        rows = measure(candidates, args.repeat, env)
     baseline, _ = rows.pop("(baseline)")
     fastapi_baseline, fastapi_first = rows.pop("(fastapi)")
     print(
