@@ -137,3 +137,14 @@ def test_a_router_included_after_create_app_is_kept_after_the_groups() -> None:
     app.include_router(extra)
     app.include_routers_for("/api/v1/issues")
     assert list(app.openapi()["paths"])[-1] == "/extra"
+
+
+def test_every_router_module_of_the_api_is_in_a_group() -> None:
+    """A module under mlops_bot/api declaring `router = APIRouter(` is served only through ROUTER_GROUPS."""
+    api = ROOT / "shared" / "mlops_bot" / "api"
+    declaring = {
+        f"mlops_bot.api.{source.stem}"
+        for source in api.glob("*.py")
+        if re.search(r"^router = APIRouter\(", source.read_text(), re.MULTILINE)
+    }
+    assert declaring <= {group.module for group in ROUTER_GROUPS}
