@@ -10,49 +10,158 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
+import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import URLPath
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
+from starlette.types import Receive, Scope, Send
 
 from mlops_bot import __version__, strict_json
-from mlops_bot.api import (
-    analytics,
-    auth,
-    cluster,
-    compliance,
-    failures,
-    health,
-    incidents,
-    pipelines,
-    playbooks,
-    repositories,
-    system_config,
-    tenants,
-    users,
-)
-from mlops_bot.api.dependencies import TimedCache, forget_cached, observe_request
+from mlops_bot.api.cache import TimedCache
 from mlops_bot.api.schemas import ERROR_RESPONSES, error_details
 from mlops_bot.errors import DomainError, error_body
-from mlops_bot.management.platform.settings import reset_management_settings
 
 logger = logging.getLogger("mlops_bot.api")
 
-# Routers owned by other parts of the bot, included when their module ships in this build
-# (each exposes `router`); add a module name here to serve its routes.
-EXTENSION_ROUTERS = (
-    "mlops_bot.api.signals",
-    "mlops_bot.api.patterns",
-    "mlops_bot.api.prediction",
-    "mlops_bot.api.dashboard_page",
-    "mlops_bot.api.api_keys",
-    "mlops_bot.api.installations",
+
+@dataclass(frozen=True)
+class RouterGroup:
+    """A module exposing `router`, and the literal path prefixes every one of its routes starts with."""
+
+    module: str
+    prefixes: tuple[str, ...]
+    optional: bool = False  # owned by another part of the bot: served when its module ships in this build
+
+    def serves(self, path: str) -> bool:
+        """Whether a route of this group could match `path`, or the path with a slash added or removed."""
+        candidates = (path, path.rstrip("/"), path + "/")
+        return any(candidate.startswith(prefix) for prefix in self.prefixes for candidate in candidates)
+
+
+# Every router of the API, in the order FastAPI matches them. Each group is imported and included
+# the first time a request's path could reach one of its routes, so a cold start builds only the
+# routes the request needs (FastAPI analyses each route's dependencies and builds its models when
+# the route is declared); `app.routes` and `app.openapi()` build all of them. A test checks that
+# every route of each module starts with one of its prefixes; add a new router here.
+ROUTER_GROUPS = (
+    RouterGroup("mlops_bot.api.health", ("/health", "/api/health", "/api/status")),
+    RouterGroup("mlops_bot.api.auth", ("/auth/",)),
+    RouterGroup("mlops_bot.api.users", ("/api/users",)),
+    RouterGroup("mlops_bot.api.repositories", ("/api/v1/repositories",)),
+    RouterGroup("mlops_bot.api.incidents", ("/api/v1/issues",)),
+    RouterGroup("mlops_bot.api.playbooks", ("/api/v1/playbooks",)),
+    RouterGroup("mlops_bot.api.system_config", ("/api/v1/config",)),
+    RouterGroup("mlops_bot.api.analytics", ("/metrics", "/api/v1/analytics")),
+    RouterGroup("mlops_bot.api.pipelines", ("/api/pipelines",)),
+    RouterGroup("mlops_bot.api.failures", ("/api/failures",)),
+    RouterGroup("mlops_bot.api.tenants", ("/api/tenants",)),
+    RouterGroup("mlops_bot.api.compliance", ("/api/compliance/",)),
+    RouterGroup("mlops_bot.api.cluster", ("/api/cluster/",)),
+    RouterGroup("mlops_bot.api.signals", ("/api/v1/repositories/",), optional=True),
+    RouterGroup("mlops_bot.api.patterns", ("/api/analytics/",), optional=True),
+    RouterGroup("mlops_bot.api.prediction", ("/api/ml/",), optional=True),
+    RouterGroup("mlops_bot.api.dashboard_page", ("/dashboard",), optional=True),
+    RouterGroup("mlops_bot.api.api_keys", ("/api/v1/api-keys",), optional=True),
+    RouterGroup("mlops_bot.api.installations", ("/api/v1/installations", "/api/v1/repositories"), optional=True),
 )
+
+
+class ManagementApp(FastAPI):
+    """FastAPI, with the routers of `ROUTER_GROUPS` included the first time a path needs them.
+
+    A request includes every group that has a route its path (or the path with a slash added or
+    removed, for FastAPI's redirect) could match, before routing starts, so matching, 404 and 405
+    answers are what the whole app would give. The routes stay in the order of `ROUTER_GROUPS`
+    whatever order the groups were built in, after the app's own routes and before any included
+    after `create_app()`.
+    """
+
+    def __init__(self, groups: tuple[RouterGroup, ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._groups = groups
+        self._base_routes: list[BaseRoute] | None = None
+        self._group_routes: dict[int, list[BaseRoute]] = {}
+        self._including = threading.Lock()
+
+    def seal(self) -> None:
+        """The routes declared so far come first; the groups follow, built on first use."""
+        self._base_routes = list(self.router.routes)
+
+    @property
+    def built_groups(self) -> tuple[str, ...]:
+        """The modules of the groups built so far, in match order (an optional one not shipped counts, routeless)."""
+        return tuple(self._groups[index].module for index in sorted(self._group_routes))
+
+    def include_routers_for(self, path: str) -> None:
+        wanted = [i for i, group in enumerate(self._groups) if i not in self._group_routes and group.serves(path)]
+        if wanted:
+            self._include(wanted)
+
+    def include_all_routers(self) -> None:
+        if self._base_routes is not None and len(self._group_routes) < len(self._groups):
+            self._include(range(len(self._groups)))
+
+    def _include(self, indexes: Iterable[int]) -> None:
+        with self._including:
+            assert self._base_routes is not None, "seal() the app before including its groups"
+            built = dict(self._group_routes)
+            known = {id(route) for routes in (self._base_routes, *built.values()) for route in routes}
+            added_later = [route for route in self.router.routes if id(route) not in known]  # after create_app
+            for index in indexes:
+                if index in built:
+                    continue
+                group = self._groups[index]
+                try:
+                    module = importlib.import_module(group.module)
+                except ModuleNotFoundError as exc:
+                    if not group.optional or exc.name != group.module:
+                        raise
+                    built[index] = []
+                    continue
+                before = len(self.router.routes)
+                self.include_router(module.router)
+                built[index] = list(self.router.routes[before:])
+            ordered = list(self._base_routes)
+            for index in sorted(built):
+                ordered.extend(built[index])
+            self.router.routes = [*ordered, *added_later]
+            mark_changed = getattr(self.router, "_mark_routes_changed", None)
+            if mark_changed is not None:  # FastAPI caches what it derives from the route list
+                mark_changed()
+            self._group_routes = built  # published once its routes are in place (read without the lock)
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """Every route of the API (this builds the groups not built yet)."""
+        self.include_all_routers()
+        return self.router.routes
+
+    def openapi(self) -> dict[str, Any]:
+        self.include_all_routers()
+        return super().openapi()
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        self.include_all_routers()
+        return super().url_path_for(name, **path_params)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            path, root_path = str(scope["path"]), str(scope.get("root_path") or "")
+            self.include_routers_for(path)
+            if root_path and path.startswith(root_path):  # what the router matches
+                self.include_routers_for(path[len(root_path) :])
+        await super().__call__(scope, receive, send)
+
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # No management request needs more; whatever one request stores stays far below DynamoDB's
@@ -139,10 +248,24 @@ def _too_large(request: Request, size: int) -> JSONResponse:
     )
 
 
-def create_app() -> FastAPI:
-    forget_cached()
-    reset_management_settings()
-    app = FastAPI(
+def _forget_cached() -> None:
+    """A new app (a new cold start, or a new test) builds its clients and reads its settings again.
+
+    Both caches live in modules the first request that needs them loads; one not loaded yet holds
+    nothing to forget (and is not loaded for this).
+    """
+    dependencies = sys.modules.get("mlops_bot.api.dependencies")
+    if dependencies is not None:
+        dependencies.forget_cached()
+    settings = sys.modules.get("mlops_bot.management.platform.settings")
+    if settings is not None:
+        settings.reset_management_settings()
+
+
+def create_app() -> ManagementApp:
+    _forget_cached()
+    app = ManagementApp(
+        ROUTER_GROUPS,
         title="mlops-bot management API (Healing Guard)",
         version=__version__,
         description=DESCRIPTION,
@@ -168,7 +291,10 @@ def create_app() -> FastAPI:
             for name, value in decision.headers().items():
                 response.headers[name] = value
         response.headers["X-Request-ID"] = request.state.request_id
-        observe_request(request, response.status_code, time.perf_counter() - started)  # /metrics counters
+        if getattr(request.state, "principal", None) is not None:  # set by the auth dependency
+            from mlops_bot.api.dependencies import observe_request
+
+            observe_request(request, response.status_code, time.perf_counter() - started)  # /metrics counters
         return response
 
     @app.exception_handler(DomainError)
@@ -201,28 +327,5 @@ def create_app() -> FastAPI:
         code = HTTP_CODES.get(exc.status_code, "INTERNAL_ERROR")
         return _error(request, exc.status_code, code, str(exc.detail))
 
-    for module in (
-        health,
-        auth,
-        users,
-        repositories,
-        incidents,
-        playbooks,
-        system_config,
-        analytics,
-        pipelines,
-        failures,
-        tenants,
-        compliance,
-        cluster,
-    ):
-        app.include_router(module.router)
-    for module_name in EXTENSION_ROUTERS:
-        try:
-            extension = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        app.include_router(extension.router)
+    app.seal()
     return app

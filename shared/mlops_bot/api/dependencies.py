@@ -7,10 +7,9 @@ route's category, and checked for the route's permission (read < write < admin),
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -21,6 +20,7 @@ from mlops_bot.access.authentication import authenticate
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.fleet import Fleet
 from mlops_bot.adapters.sqs import Queue
+from mlops_bot.api.cache import TimedCache as TimedCache  # where the routes import it from
 from mlops_bot.config import Settings, get_settings
 from mlops_bot.errors import Forbidden, RateLimited
 from mlops_bot.management.accounts import rate_limits, tenants, usage
@@ -67,25 +67,6 @@ def management_settings() -> ManagementSettings:
 
 def healing_queue(settings: Settings = Depends(settings_dependency)) -> Queue:  # noqa: B008
     return _queue(settings.healing_queue_url)
-
-
-class TimedCache:
-    """A value per key, recomputed after `seconds` (the system configuration, the GitHub quota)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._values: dict[str, tuple[float, Any]] = {}
-
-    def get(self, key: str, compute: Callable[[], Any]) -> Any:
-        now = time.monotonic()
-        found = self._values.get(key)
-        if found is None or now - found[0] > self.seconds:
-            found = (now, compute())
-            self._values[key] = found
-        return found[1]
-
-    def forget(self, key: str) -> None:
-        self._values.pop(key, None)
 
 
 def _cache(request: Request) -> TimedCache:
