@@ -557,3 +557,31 @@ def test_a_5xx_on_a_post_is_not_blindly_retried(gh: GitHubStandIn, client: GitHu
         client.create_issue(REPO, "CI broke", "details")
     assert failure.value.status == 502
     assert len(gh.calls_to("POST", rf"^/repos/{REPO}/issues$")) == 1
+
+
+def _new_app_key() -> tuple[str, bytes]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return private, key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def test_a_rotated_app_key_takes_effect_at_once(gh: GitHubStandIn) -> None:
+    """An operator replaces the App's private key (the old one is deleted at GitHub): the next
+    client signs with the new key, not with a JWT the process cached from the old one."""
+    from mlops_bot.adapters.github import GitHubAppDeliveries
+
+    old_private, old_public = _new_app_key()
+    gh.configure_app(APP_ID, old_public)
+    assert GitHubAppDeliveries(APP_ID, old_private, gh.url).list_deliveries() == []
+    assert GitHubClient.installation_id_for_repo(APP_ID, old_private, REPO, gh.url) == INSTALLATION_ID
+
+    new_private, new_public = _new_app_key()
+    gh.configure_app(APP_ID, new_public)
+    assert GitHubAppDeliveries(APP_ID, new_private, gh.url).list_deliveries() == []
+    assert GitHubClient.installation_id_for_repo(APP_ID, new_private, REPO, gh.url) == INSTALLATION_ID
+    client = GitHubClient.from_app(APP_ID, new_private, INSTALLATION_ID, gh.url)
+    assert client.get_repository(REPO).full_name == REPO

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import fnmatch
+import hashlib
 import os
 import re
 import threading
@@ -435,16 +436,19 @@ def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
     )
 
 
-# Installation tokens are cached per API root, shared by every client of this process: a warm
-# Lambda reuses its token across invocations. githubkit's cache key has no host in it, so one
-# global cache would hand a token minted by one GitHub (or test server) to another.
-_TOKEN_CACHES: dict[str, BaseCacheStrategy] = {}
+# App JWTs and installation tokens are cached per API root and App key, shared by every client of
+# this process: a warm Lambda reuses its token across invocations. githubkit's cache key is only
+# the App id, so one global cache would hand a token minted by one GitHub (or test server) to
+# another, and keep signing with a rotated-out key for the JWT's 8 minutes.
+_TOKEN_CACHES: dict[tuple[str, str], BaseCacheStrategy] = {}
 _TOKEN_CACHES_LOCK = threading.Lock()
 
 
-def _token_cache(base_url: str) -> BaseCacheStrategy:
+def _token_cache(base_url: str, auth: object = None) -> BaseCacheStrategy:
+    private_key = getattr(auth, "private_key", None)
+    credential = hashlib.sha256(private_key.encode()).hexdigest() if isinstance(private_key, str) else ""
     with _TOKEN_CACHES_LOCK:
-        return _TOKEN_CACHES.setdefault(base_url, MemCacheStrategy())
+        return _TOKEN_CACHES.setdefault((base_url, credential), MemCacheStrategy())
 
 
 class ClientOptions(TypedDict, total=False):
@@ -508,7 +512,7 @@ class GitHubClient:
             timeout=timeout,
             # The HTTP cache would serve stale repository state between healing steps.
             http_cache=False,
-            cache_strategy=cache_strategy or _token_cache(self.base_url),
+            cache_strategy=cache_strategy or _token_cache(self.base_url, auth),
             auto_retry=self._retry,
             event_hooks=hooks or None,
         )
@@ -545,11 +549,12 @@ class GitHubClient:
     ) -> int:
         """Which installation of the App covers `full_name` (authenticates with the App JWT)."""
         owner, repo = _split(full_name)
+        auth = AppAuthStrategy(app_id, private_key_pem)
         gh: GitHub[Any] = GitHub(
-            AppAuthStrategy(app_id, private_key_pem),
+            auth,
             base_url=resolve_api_url(base_url),
             http_cache=False,
-            cache_strategy=_token_cache(resolve_api_url(base_url)),
+            cache_strategy=_token_cache(resolve_api_url(base_url), auth),
             auto_retry=_RetryTransient(3, 0.5),
         )
         with _github_errors():
@@ -1063,10 +1068,12 @@ class GitHubAppDeliveries:
     """The App's own webhook deliveries (App JWT auth): list them, ask GitHub to redeliver one."""
 
     def __init__(self, app_id: int | str, private_key_pem: str, base_url: str | None = None) -> None:
+        auth = AppAuthStrategy(app_id, private_key_pem)
         self._gh: GitHub[Any] = GitHub(
-            AppAuthStrategy(app_id, private_key_pem),
+            auth,
             base_url=resolve_api_url(base_url),
             http_cache=False,
+            cache_strategy=_token_cache(resolve_api_url(base_url), auth),
             auto_retry=_RetryTransient(3, 0.5),
         )
 
