@@ -21,6 +21,9 @@ from mlops_bot.config import get_settings
 from mlops_bot.detection.incidents import Incident, incident_item
 from mlops_bot.detection.service import DetectorDependencies, record_event
 from mlops_bot.storage import keys
+from mlops_bot.stores.events import DynamoEventStore
+from mlops_bot.stores.flaky_history import DynamoFlakyHistory
+from mlops_bot.stores.incidents import DynamoIncidentStore
 from mlops_bot.stores.pipelines import DynamoPipelineStore, Pipeline
 from mlops_bot.tenancy.service import enroll_repository
 from mlops_bot.webhooks.models import RepositoryEvent, WorkflowRun
@@ -82,7 +85,13 @@ def record(
     table: StateTable, repository: str, run_id: int, hours_ago: float, conclusion: str, tenant_id: str = "default"
 ) -> None:
     """A completed run's event, stored by the detector's own writer."""
-    deps = DetectorDependencies(settings=get_settings(), table=table, healing_queue=Queue(""))
+    deps = DetectorDependencies(
+        settings=get_settings(),
+        healing_queue=Queue(""),
+        incidents=DynamoIncidentStore(table),
+        activity=DynamoEventStore(table),
+        flaky_history=DynamoFlakyHistory(table),
+    )
     record_event(
         deps,
         RepositoryEvent(

@@ -31,12 +31,10 @@ class Detector:
         self.diagnosed: list[int] = []
         self.deps = DetectorDependencies(
             settings=Settings(),
-            table=None,
             healing_queue=self.queue,
             diagnose=self.diagnose,
             incidents=self.incidents,
             activity=self.activity,
-            learn_flakiness=False,
         )
 
     def diagnose(self, repository: str, run_id: int, installation_id: int | None) -> Problem:
@@ -175,7 +173,6 @@ def test_a_request_sent_twice_by_a_crash_after_the_send_starts_one_playbook(dete
         settings=Settings(
             MLOPS_BOT_PLAYBOOK_STATE_MACHINES='{"pipeline_failure_fix": "arn:aws:states:us-east-1:1:stateMachine:fix"}'
         ),  # type: ignore[call-arg]
-        table=None,
         runner=runner,
         incidents=detector.incidents,
     )

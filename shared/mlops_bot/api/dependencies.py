@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -28,6 +28,9 @@ from mlops_bot.management.platform import system_config
 from mlops_bot.management.platform.cluster import FleetLayout, QueuePair
 from mlops_bot.management.platform.settings import ManagementSettings, get_management_settings
 from mlops_bot.management.reports import request_metrics
+
+if TYPE_CHECKING:
+    from mlops_bot.monitoring.service import SignalStores
 
 CONFIG_CACHE_SECONDS = 30.0
 
@@ -200,3 +203,16 @@ def observe_request(request: Request, status: int, seconds: float) -> None:
     if caller is None or route is None:
         return
     request_metrics.record(state_table(), caller.tenant_id, request.method, str(route), status, seconds)
+
+
+# The typed stores a route's service takes, each built on the state table. Stores a cold start
+# does not load otherwise are imported when a request first asks for them.
+
+
+def signal_stores(table: Annotated[StateTable, Depends(state_table)]) -> SignalStores:
+    from mlops_bot.monitoring.service import SignalStores
+    from mlops_bot.stores.events import DynamoEventStore
+    from mlops_bot.stores.incidents import DynamoIncidentStore
+    from mlops_bot.stores.repositories import DynamoRepositoryStore
+
+    return SignalStores(DynamoRepositoryStore(table), DynamoIncidentStore(table), DynamoEventStore(table))
