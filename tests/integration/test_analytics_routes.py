@@ -28,6 +28,7 @@ from mlops_bot.stores.pipelines import DynamoPipelineStore, Pipeline
 from mlops_bot.tenancy.service import enroll_repository
 from mlops_bot.webhooks.models import RepositoryEvent, WorkflowRun
 from tests.support.aws import MockState
+from tests.support.stores import api_key_stores
 
 ADMIN_KEY = "mlb_integration-admin"
 ADMIN = {"authorization": f"Bearer {ADMIN_KEY}"}
@@ -37,7 +38,7 @@ SKLEARN = "ModuleNotFoundError: No module named 'sklearn'"
 @pytest.fixture
 def api(aws: MockState) -> Iterator[tuple[TestClient, StateTable]]:
     table = StateTable(aws.table_name)
-    ensure_bootstrap_key(table, ADMIN_KEY)
+    ensure_bootstrap_key(api_key_stores(table), ADMIN_KEY)
     app = create_app()
     served = set(app.openapi()["paths"])
     for router in (patterns.router, prediction.router):
@@ -173,7 +174,7 @@ def test_patterns_filters_narrow_the_answer(api: tuple[TestClient, StateTable]) 
 def test_patterns_stay_inside_the_callers_tenant(api: tuple[TestClient, StateTable]) -> None:
     client, table = api
     seed(table)
-    other = issue(table, "other", "reader", "read").key
+    other = issue(api_key_stores(table), "other", "reader", "read").key
 
     mine = client.get("/api/analytics/patterns", headers=ADMIN).json()
     theirs = client.get("/api/analytics/patterns", headers={"authorization": f"Bearer {other}"}).json()

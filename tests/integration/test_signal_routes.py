@@ -12,6 +12,7 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.storage import keys
 from mlops_bot.tenancy.service import enroll_repository
 from tests.support.aws import MockState
+from tests.support.stores import api_key_stores
 
 KEY = "mlb_signals-admin"
 AUTH = {"authorization": f"Bearer {KEY}"}
@@ -25,7 +26,7 @@ def client(aws: MockState) -> TestClient:
     dependencies.state_table.cache_clear()
     signals.healing_queue.cache_clear()
     table = StateTable(aws.table_name)
-    ensure_bootstrap_key(table, KEY)
+    ensure_bootstrap_key(api_key_stores(table), KEY)
     enroll_repository(table, "default", "acme/churn", source="test")
     return TestClient(create_app())
 

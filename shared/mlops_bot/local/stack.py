@@ -516,11 +516,14 @@ class LocalStack:
         api_key = self.config.bootstrap_api_key or self.local_api_key
         if not api_key:
             return
-        from mlops_bot.access.api_keys import ensure_bootstrap_key
+        from mlops_bot.access.api_keys import ApiKeyStores, ensure_bootstrap_key
         from mlops_bot.adapters.dynamodb import StateTable
         from mlops_bot.config import get_settings
+        from mlops_bot.stores.api_keys import DynamoApiKeyStore
+        from mlops_bot.stores.tenants import DynamoTenantStore
 
-        ensure_bootstrap_key(StateTable(get_settings().table_name), api_key)
+        table = StateTable(get_settings().table_name)
+        ensure_bootstrap_key(ApiKeyStores(DynamoApiKeyStore(table), DynamoTenantStore(table)), api_key)
 
     # ---------------------------------------------------------------- GitHub sandbox
     def _start_sandbox(self) -> None:
