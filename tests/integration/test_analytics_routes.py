@@ -25,6 +25,7 @@ from mlops_bot.stores.events import DynamoEventStore
 from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 from mlops_bot.stores.incidents import DynamoIncidentStore
 from mlops_bot.stores.pipelines import DynamoPipelineStore, Pipeline
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.tenancy.service import enroll_repository
 from mlops_bot.webhooks.models import RepositoryEvent, WorkflowRun
 from tests.support.aws import MockState
@@ -111,8 +112,8 @@ def record(
 
 
 def seed(table: StateTable) -> None:
-    enroll_repository(table, "default", "acme/churn", "test")
-    enroll_repository(table, "default", "acme/quiet", "test")
+    enroll_repository(DynamoRepositoryStore(table), "default", "acme/churn", "test")
+    enroll_repository(DynamoRepositoryStore(table), "default", "acme/quiet", "test")
     run_id = 100
     for hours_ago in range(24 * 20, 0, -6):  # a run every 6 hours for 20 days
         run_id += 1

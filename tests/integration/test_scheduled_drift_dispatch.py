@@ -65,7 +65,7 @@ def test_the_check_workflow_is_dispatched_with_the_configured_locations(
     aws: MockState, github: GitHubStandIn, without_numeric_stack: None
 ) -> None:
     table = StateTable(aws.table_name)
-    enroll_repository(table, "default", "acme/churn", source="test")
+    enroll_repository(DynamoRepositoryStore(table), "default", "acme/churn", source="test")
     client = GitHubClient.from_token("t", github.url)
     outcome = run_drift_check(
         stores(table), Queue(aws.queues["HealingQueue"]), "default", "acme/churn", github=client, dry_run=False
@@ -80,7 +80,7 @@ def test_the_check_workflow_is_dispatched_with_the_configured_locations(
 
 def test_without_a_check_workflow_the_check_says_why(aws: MockState, without_numeric_stack: None) -> None:
     table = StateTable(aws.table_name)
-    enroll_repository(table, "default", "acme/plain", source="test")
+    enroll_repository(DynamoRepositoryStore(table), "default", "acme/plain", source="test")
     table.set_fields(
         keys.repository_key("default", "acme/plain"),
         {"configuration": {"drift": {"reference": "s3://a/r.csv", "current": "s3://a/c.csv"}}},

@@ -22,6 +22,7 @@ from mlops_bot.api.app import create_app
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.detection.incidents import Incident, TimelineEntry, incident_item
 from mlops_bot.storage import keys
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.tenancy.service import enroll_repository
 from tests.support.aws import MockState
 from tests.support.stores import api_key_stores
@@ -45,7 +46,7 @@ class Api:
         return {"authorization": f"Bearer {secret}"}
 
     def repository(self, full_name: str, tenant: str = "default") -> None:
-        enroll_repository(self.table, tenant, full_name, source="test")
+        enroll_repository(DynamoRepositoryStore(self.table), tenant, full_name, source="test")
 
     def incident(self, tenant: str = "default", **fields: Any) -> dict[str, Any]:
         now = utc_now()
