@@ -111,3 +111,30 @@ def test_only_a_state_this_deployment_signed_for_claims_is_accepted(forge: Any) 
         installations.claim_with_state(store, InMemoryRepositoryStore(), SECRET, 9, forge(claims))
     untouched = store.get(9)
     assert untouched is not None and untouched.tenant_id is None
+
+
+def test_a_claim_routes_the_installation_and_enrols_its_selected_repositories() -> None:
+    store = InMemoryInstallationStore()
+    recorded(
+        store, repositories=["acme/a", "acme/b"], excluded_repositories=["acme/b"], created_at="2099-01-01T00:00:00Z"
+    )
+    repositories = InMemoryRepositoryStore()
+    state = installations.issue_claim_state(SECRET, "t1").state
+    result = installations.claim_with_state(store, repositories, SECRET, 9, state)
+    assert (result.enrolled, result.conflicts) == (["acme/a"], [])
+    assert repositories.installation_owner(9) == "t1"
+    assert [r.full_name for r in repositories.of_tenant("t1")] == ["acme/a"]
+
+
+def test_a_removed_repository_stays_out_until_added_again() -> None:
+    store = InMemoryInstallationStore()
+    recorded(store, tenant_id="t1")
+    repositories = InMemoryRepositoryStore()
+    added = installations.add_repository(store, repositories, "t1", installations.RepositoryAdd(full_name="acme/a"))
+    assert (added.source, added.installation_id) == ("installation", 9)
+    installations.remove_repository(store, repositories, "t1", "acme/a")
+    assert repositories.of_tenant("t1") == []
+    assert installations.refusal(store, 9, "acme/a", auto_enroll=True) is not None
+    installations.add_repository(store, repositories, "t1", installations.RepositoryAdd(full_name="acme/a"))
+    assert [r.full_name for r in repositories.of_tenant("t1")] == ["acme/a"]
+    assert installations.refusal(store, 9, "acme/a", auto_enroll=True) is None
