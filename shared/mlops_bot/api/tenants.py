@@ -47,4 +47,4 @@ def tenant_usage(
 ) -> usage.TenantUsage:
     service.ensure_visible(caller, tenant_id, settings.operator_tenant)
     service.get_tenant(stores, tenant_id)
-    return usage.tenant_usage(table, tenant_id, month, stores.usage)
+    return usage.tenant_usage(table, stores.usage, tenant_id, month)

@@ -112,18 +112,17 @@ def bill(metrics: UsageMetrics) -> tuple[Decimal, list[LineItem]]:
     return _money(total), lines
 
 
-def tenant_usage(
-    table: StateTable, tenant_id: str, month: str | None = None, store: UsageStore | None = None
-) -> TenantUsage:
-    """The month's usage and bill; the records are read from `table`, the counters from `store`."""
+def tenant_usage(records_table: StateTable, store: UsageStore, tenant_id: str, month: str | None = None) -> TenantUsage:
+    """The month's usage and bill; the records are read from `records_table` (`management.reports.records`
+    has no typed store yet), the API call counters from `store`."""
     start, end = month_bounds(month)
     return usage_of(
         tenant_id,
         start,
         end,
-        events=records.events(table, tenant_id, start, end),
-        incidents=records.incidents(table, tenant_id),
-        api_calls=(store or DynamoUsageStore(table)).month(tenant_id, month_of(start)).api_calls,
+        events=records.events(records_table, tenant_id, start, end),
+        incidents=records.incidents(records_table, tenant_id),
+        api_calls=store.month(tenant_id, month_of(start)).api_calls,
     )
 
 

@@ -61,7 +61,8 @@ class Exposition:
 
 
 def render(table: StateTable, requests: RequestMetricsStore, tenant_id: str, event_ttl_seconds: int) -> str:
-    """The exposition; events and incidents are read from `table`'s records, request counters from `requests`."""
+    """The exposition: events and incidents from `table`'s records (`management.reports.records` has no
+    typed store yet), the management API's request counters from `requests`."""
     events = records.events(table, tenant_id)
     incidents = records.incidents(table, tenant_id)
     out = Exposition()
