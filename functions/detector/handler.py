@@ -20,6 +20,9 @@ from mlops_bot.diagnosis import Problem
 from mlops_bot.github_access import github_client
 from mlops_bot.healing.verification import VerificationDependencies, verify
 from mlops_bot.messages import RepositoryEvent
+from mlops_bot.stores.events import DynamoEventStore
+from mlops_bot.stores.flaky_history import DynamoFlakyHistory
+from mlops_bot.stores.incidents import DynamoIncidentStore
 
 logger = Logger(service="detector")
 tracer = Tracer(service="detector")
@@ -34,20 +37,32 @@ def _deps() -> DetectorDependencies:
     if _dependencies is None:
         settings = get_settings()
         table = StateTable(settings.table_name)
+        incidents = DynamoIncidentStore(table)
+        events = DynamoEventStore(table)
 
         def diagnose(repository: str, run_id: int, installation_id: int | None) -> Problem:
             return diagnose_run(github_client(settings, repository, installation_id), repository, run_id)
 
-        verification = VerificationDependencies(settings, table, PlaybookRunner(), diagnose)
+        verification = VerificationDependencies(settings, PlaybookRunner(), diagnose, incidents)
         healing_queue = Queue(settings.healing_queue_url)
 
         def scheduled_check(event: RepositoryEvent) -> ScheduledCheckOutcome | None:
-            from mlops_bot.monitoring.scheduled import run_drift_check  # the drift check's stack, when first needed
+            # the drift check's stack, when first needed
+            from mlops_bot.monitoring.scheduled import DriftCheckStores, run_drift_check
+            from mlops_bot.monitoring.service import SignalStores
+            from mlops_bot.stores.audit import DynamoAuditLog
+            from mlops_bot.stores.budgets import DynamoRepairBudgetStore
+            from mlops_bot.stores.repositories import DynamoRepositoryStore
 
             assert event.repository is not None
             client = github_client(settings, event.repository, event.installation_id)
+            stores = DriftCheckStores(
+                SignalStores(DynamoRepositoryStore(table), incidents, events),
+                DynamoAuditLog(table),
+                DynamoRepairBudgetStore(table),
+            )
             outcome = run_drift_check(
-                table,
+                stores,
                 healing_queue,
                 event.tenant_id,
                 event.repository,
@@ -60,8 +75,10 @@ def _deps() -> DetectorDependencies:
 
         _dependencies = DetectorDependencies(
             settings=settings,
-            table=table,
             healing_queue=healing_queue,
+            incidents=incidents,
+            activity=events,
+            flaky_history=DynamoFlakyHistory(table),
             diagnose=diagnose,
             verify=lambda event: verify(verification, event),
             scheduled_check=scheduled_check,

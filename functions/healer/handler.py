@@ -15,6 +15,7 @@ from mlops_bot.adapters.stepfunctions import PlaybookRunner
 from mlops_bot.config import get_settings
 from mlops_bot.healing.service import HealerDependencies, start_playbook
 from mlops_bot.messages import HealingRequest
+from mlops_bot.stores.incidents import DynamoIncidentStore
 
 logger = Logger(service="healer")
 tracer = Tracer(service="healer")
@@ -29,7 +30,7 @@ def _deps() -> HealerDependencies:
     if _dependencies is None:
         settings = get_settings()
         _dependencies = HealerDependencies(
-            settings=settings, table=StateTable(settings.table_name), runner=PlaybookRunner()
+            settings=settings, runner=PlaybookRunner(), incidents=DynamoIncidentStore(StateTable(settings.table_name))
         )
     return _dependencies
 

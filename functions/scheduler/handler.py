@@ -12,9 +12,11 @@ from mlops_bot.adapters.sqs import Queue
 from mlops_bot.config import get_settings
 from mlops_bot.detection.incidents import sweep_pending_healing
 from mlops_bot.github_access import app_deliveries
-from mlops_bot.scheduling.service import queue_scheduled_checks, tenants
+from mlops_bot.scheduling.service import SchedulingStores, queue_scheduled_checks, tenants
 from mlops_bot.stores.events import DynamoEventStore
 from mlops_bot.stores.incidents import DynamoIncidentStore
+from mlops_bot.stores.repositories import DynamoRepositoryStore
+from mlops_bot.stores.tenants import DynamoTenantStore
 
 logger = Logger(service="scheduler")
 tracer = Tracer(service="scheduler")
@@ -34,7 +36,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         from mlops_bot.reconciliation.service import ReconcilerStores, reconcile
         from mlops_bot.stores.deliveries import DynamoDeliveryStore
         from mlops_bot.stores.redeliveries import DynamoRedeliveryRequestStore
-        from mlops_bot.stores.repositories import DynamoRepositoryStore
 
         stores = ReconcilerStores(
             DynamoRepositoryStore(table), DynamoDeliveryStore(table), DynamoRedeliveryRequestStore(table)
@@ -44,11 +45,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "deliveries reconciled", extra={"examined": report.examined, "redelivered": len(report.redelivered)}
         )
         return {"reconciled": True, "redelivered": report.redelivered, "examined": report.examined}
-    queued = queue_scheduled_checks(table, Queue(settings.events_queue_url))
+    registry = DynamoTenantStore(table)
+    queued = queue_scheduled_checks(
+        SchedulingStores(registry, DynamoRepositoryStore(table)), Queue(settings.events_queue_url)
+    )
     logger.info("scheduled checks queued", extra={"queued": queued})
     # Healing requests a crashed detector (or signal route) stored but never sent.
     requested = sweep_pending_healing(
-        DynamoIncidentStore(table), DynamoEventStore(table), Queue(settings.healing_queue_url), tenants(table)
+        DynamoIncidentStore(table), DynamoEventStore(table), Queue(settings.healing_queue_url), tenants(registry)
     )
     if requested:
         logger.warning("pending healing requests sent", extra={"incident_ids": requested})

@@ -39,7 +39,7 @@ def _deps() -> WebhookDependencies:
             events_queue=Queue(settings.events_queue_url),
             webhook_secret=lambda: webhook_secret(settings),
             installations=DynamoInstallationStore(table),
-            repository_table=table,
+            record_installations=True,
         )
     return _dependencies
 

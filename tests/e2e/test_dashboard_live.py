@@ -21,6 +21,7 @@ from mlops_bot.local.stack import LocalStack
 from mlops_bot.storage import keys
 from tests.e2e.conftest import ADMIN_KEY, eventually
 from tests.e2e.test_webhook_slice import failed_run, post_webhook
+from tests.support.stores import api_key_stores
 
 Message = dict[str, Any]
 
@@ -66,7 +67,7 @@ def is_type(kind: str, **data: Any) -> Callable[[Message], bool]:
 
 @pytest.fixture(scope="module")
 def other_tenant_key(stack: LocalStack) -> str:
-    key, _ = api_keys.generate(StateTable(stack.table_name()), "globex", "e2e-dashboard", ["read"])
+    key, _ = api_keys.generate(api_key_stores(StateTable(stack.table_name())), "globex", "e2e-dashboard", ["read"])
     return key
 
 
@@ -121,7 +122,7 @@ def test_a_connection_with_an_invalid_key_is_refused(stack: LocalStack) -> None:
 
 
 def test_the_eleventh_connection_of_one_key_is_refused(stack: LocalStack) -> None:
-    key, _ = api_keys.generate(StateTable(stack.table_name()), "initech", "tabs", ["read"])
+    key, _ = api_keys.generate(api_key_stores(StateTable(stack.table_name())), "initech", "tabs", ["read"])
     with ExitStack() as tabs:
         for _ in range(connections.MAX_CONNECTIONS_PER_USER):
             next_message(tabs.enter_context(dashboard(stack, key)), is_type("system_metrics"))
@@ -133,7 +134,7 @@ def test_the_eleventh_connection_of_one_key_is_refused(stack: LocalStack) -> Non
 
 
 def test_closing_the_socket_frees_its_slot_and_unknown_ids_are_gone(stack: LocalStack) -> None:
-    key, _ = api_keys.generate(StateTable(stack.table_name()), "umbrella", "one-tab", ["read"])
+    key, _ = api_keys.generate(api_key_stores(StateTable(stack.table_name())), "umbrella", "one-tab", ["read"])
     table = StateTable(stack.table_name())
     with dashboard(stack, key) as socket:
         next_message(socket, is_type("system_metrics"))
@@ -147,10 +148,10 @@ def test_closing_the_socket_frees_its_slot_and_unknown_ids_are_gone(stack: Local
 
 def test_revoking_the_key_closes_its_open_socket_within_a_minute(stack: LocalStack) -> None:
     table = StateTable(stack.table_name())
-    key, principal = api_keys.generate(table, "initech", "wallboard", ["read"])
+    key, principal = api_keys.generate(api_key_stores(table), "initech", "wallboard", ["read"])
     with dashboard(stack, key) as socket:
         next_message(socket, is_type("system_metrics"))
-        api_keys.revoke(table, principal.key_id, "initech")
+        api_keys.revoke(api_key_stores(table), principal.key_id, "initech")
         deadline = time.monotonic() + 60
         with pytest.raises(ConnectionClosed):  # the server closes it: the broadcaster saw the revocation
             while time.monotonic() < deadline:

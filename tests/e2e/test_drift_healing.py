@@ -13,6 +13,7 @@ import pytest
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.local.stack import LocalStack, StackConfig, free_port
 from mlops_bot.storage import keys
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.tenancy.service import enroll_repository
 from tests.e2e.conftest import eventually
 from tests.support.github_standin import GitHubStandIn
@@ -51,7 +52,7 @@ def test_scheduled_drift_check_dispatches_the_retrain_workflow(github: GitHubSta
     )
     with LocalStack(config) as stack:
         table = StateTable(stack.table_name())
-        enroll_repository(table, "default", "acme/churn", source="test")
+        enroll_repository(DynamoRepositoryStore(table), "default", "acme/churn", source="test")
         drift = {
             "reference": write(tmp_path / "ref.parquet", 0, 1),
             "current": write(tmp_path / "cur.parquet", 9, 2),

@@ -21,6 +21,7 @@ from mlops_bot.local.stack import LocalStack, StackConfig, free_port
 from mlops_bot.management.accounts import tenants
 from mlops_bot.storage import keys
 from tests.e2e.conftest import eventually
+from tests.support.stores import api_key_stores, tenant_stores
 from tests.support.webhooks import post_webhook, workflow_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,8 +60,8 @@ def test_a_stop_with_events_in_flight_loses_and_repeats_nothing(tmp_path: Path) 
     deliveries = [str(uuid.uuid4()) for _ in range(24)]
     with LocalStack(first) as stack:
         table = StateTable(stack.table_name())
-        issued = api_keys.issue(table, "default", "monitoring", "read")
-        tenants.add_user(table, "default", "ops@example.com", PASSWORD, "admin")
+        issued = api_keys.issue(api_key_stores(table), "default", "monitoring", "read")
+        tenants.add_user(tenant_stores(table), "default", "ops@example.com", PASSWORD, "admin")
         login = httpx.post(f"{stack.url}/auth/login", json={"username": "ops@example.com", "password": PASSWORD})
         assert login.status_code == 200, login.text
         access_token = login.json()["access_token"]

@@ -21,10 +21,15 @@ from mlops_bot.config import get_settings
 from mlops_bot.detection.incidents import Incident, incident_item
 from mlops_bot.detection.service import DetectorDependencies, record_event
 from mlops_bot.storage import keys
+from mlops_bot.stores.events import DynamoEventStore
+from mlops_bot.stores.flaky_history import DynamoFlakyHistory
+from mlops_bot.stores.incidents import DynamoIncidentStore
 from mlops_bot.stores.pipelines import DynamoPipelineStore, Pipeline
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.tenancy.service import enroll_repository
 from mlops_bot.webhooks.models import RepositoryEvent, WorkflowRun
 from tests.support.aws import MockState
+from tests.support.stores import api_key_stores
 
 ADMIN_KEY = "mlb_integration-admin"
 ADMIN = {"authorization": f"Bearer {ADMIN_KEY}"}
@@ -34,7 +39,7 @@ SKLEARN = "ModuleNotFoundError: No module named 'sklearn'"
 @pytest.fixture
 def api(aws: MockState) -> Iterator[tuple[TestClient, StateTable]]:
     table = StateTable(aws.table_name)
-    ensure_bootstrap_key(table, ADMIN_KEY)
+    ensure_bootstrap_key(api_key_stores(table), ADMIN_KEY)
     app = create_app()
     served = set(app.openapi()["paths"])
     for router in (patterns.router, prediction.router):
@@ -82,7 +87,13 @@ def record(
     table: StateTable, repository: str, run_id: int, hours_ago: float, conclusion: str, tenant_id: str = "default"
 ) -> None:
     """A completed run's event, stored by the detector's own writer."""
-    deps = DetectorDependencies(settings=get_settings(), table=table, healing_queue=Queue(""))
+    deps = DetectorDependencies(
+        settings=get_settings(),
+        healing_queue=Queue(""),
+        incidents=DynamoIncidentStore(table),
+        activity=DynamoEventStore(table),
+        flaky_history=DynamoFlakyHistory(table),
+    )
     record_event(
         deps,
         RepositoryEvent(
@@ -101,8 +112,8 @@ def record(
 
 
 def seed(table: StateTable) -> None:
-    enroll_repository(table, "default", "acme/churn", "test")
-    enroll_repository(table, "default", "acme/quiet", "test")
+    enroll_repository(DynamoRepositoryStore(table), "default", "acme/churn", "test")
+    enroll_repository(DynamoRepositoryStore(table), "default", "acme/quiet", "test")
     run_id = 100
     for hours_ago in range(24 * 20, 0, -6):  # a run every 6 hours for 20 days
         run_id += 1
@@ -164,7 +175,7 @@ def test_patterns_filters_narrow_the_answer(api: tuple[TestClient, StateTable]) 
 def test_patterns_stay_inside_the_callers_tenant(api: tuple[TestClient, StateTable]) -> None:
     client, table = api
     seed(table)
-    other = issue(table, "other", "reader", "read").key
+    other = issue(api_key_stores(table), "other", "reader", "read").key
 
     mine = client.get("/api/analytics/patterns", headers=ADMIN).json()
     theirs = client.get("/api/analytics/patterns", headers={"authorization": f"Bearer {other}"}).json()

@@ -37,6 +37,7 @@ def aws() -> Iterator[None]:
     from mlops_bot.config import reset_settings
     from mlops_bot.management.platform.settings import reset_management_settings
     from tests.support.aws import create_state
+    from tests.support.stores import api_key_stores
 
     saved = dict(os.environ)
     with mock_aws():
@@ -54,7 +55,7 @@ def aws() -> Iterator[None]:
         reset_settings()
         reset_management_settings()
         dependencies.forget_cached()
-        ensure_bootstrap_key(StateTable(state.table_name), ADMIN_KEY)
+        ensure_bootstrap_key(api_key_stores(StateTable(state.table_name)), ADMIN_KEY)
         yield
     os.environ.clear()
     os.environ.update(saved)

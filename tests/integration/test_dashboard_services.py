@@ -30,8 +30,10 @@ from mlops_bot.dashboard.messages import (
 from mlops_bot.detection.incidents import Incident, TimelineEntry, incident_item
 from mlops_bot.errors import NotFound, RateLimited, Unauthorized
 from mlops_bot.storage import keys
+from mlops_bot.stores.api_keys import DynamoApiKeyStore
 from tests.integration.conftest import lambda_context, load_handler
 from tests.support.aws import MockState
+from tests.support.stores import api_key_stores
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -155,10 +157,10 @@ def test_connections_expire_after_two_hours_and_their_slots_are_reused(table: St
 
 
 def test_connect_takes_the_key_from_the_query_or_the_header_and_refuses_bad_ones(table: StateTable) -> None:
-    key, _ = api_keys.generate(table, "acme", "dashboard", ["read"])
+    key, _ = api_keys.generate(api_key_stores(table), "acme", "dashboard", ["read"])
 
     def authenticate(authorization: str | None) -> Principal:
-        return api_keys.authenticate(table, authorization)
+        return api_keys.authenticate(DynamoApiKeyStore(table), authorization)
 
     by_query = connections.connect(table, authenticate, "q", {"api_key": key}, {}, now=T0)
     by_header = connections.connect(table, authenticate, "h", None, {"Authorization": f"Bearer {key}"}, now=T0)
@@ -403,7 +405,7 @@ def websocket_event(route: str, connection_id: str, **extra: Any) -> dict[str, A
 
 
 def test_the_dashboard_function_connects_subscribes_and_disconnects(aws: MockState, table: StateTable) -> None:
-    key, _ = api_keys.generate(table, "acme", "dashboard", ["read"])
+    key, _ = api_keys.generate(api_key_stores(table), "acme", "dashboard", ["read"])
     module = load_handler("dashboard")
     context = lambda_context("dashboard")
 

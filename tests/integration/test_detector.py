@@ -9,6 +9,7 @@ import pytest
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.storage import keys
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.tenancy.service import enroll_repository
 from tests.integration.conftest import lambda_context, load_handler
 from tests.support.aws import MockState
@@ -57,7 +58,7 @@ def batch(*bodies: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def detector(aws: MockState) -> Any:
-    enroll_repository(StateTable(aws.table_name), "default", "acme/model", source="test")
+    enroll_repository(DynamoRepositoryStore(StateTable(aws.table_name)), "default", "acme/model", source="test")
     return load_handler("detector")
 
 

@@ -20,6 +20,7 @@ from mlops_bot.healing.actions import ActionDependencies, PlaybookState, execute
 from mlops_bot.storage import keys
 from mlops_bot.stores.budgets import DynamoRepairBudgetStore
 from mlops_bot.stores.incidents import DynamoIncidentStore, HealingRequestState, Incident
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.tenancy.service import enroll_repository
 from tests.integration.conftest import lambda_context, load_handler
 from tests.support.aws import MockState
@@ -39,7 +40,7 @@ def github() -> Iterator[GitHubStandIn]:
 @pytest.fixture
 def table(aws: MockState) -> StateTable:
     state = StateTable(aws.table_name)
-    enroll_repository(state, "default", REPO, source="test")
+    enroll_repository(DynamoRepositoryStore(state), "default", REPO, source="test")
     return state
 
 

@@ -82,6 +82,7 @@ def session(table: StateTable, client: GitHubClient, incident_id: str) -> Repair
         incident=incident,
         playbook="flaky_test_response",
         plan=plan,
+        flaky_history=DynamoFlakyHistory(table),
     )
 
 

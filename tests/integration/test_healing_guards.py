@@ -12,6 +12,7 @@ from mlops_bot.detection.incidents import Incident, incident_item
 from mlops_bot.healing import budgets
 from mlops_bot.healing.actions import ActionDependencies, PlaybookState, execute, mark_failed, plan
 from mlops_bot.storage import keys
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.tenancy.service import enroll_repository
 from tests.support.aws import MockState
 
@@ -21,7 +22,7 @@ REPO = "acme/guarded"
 @pytest.fixture
 def table(aws: MockState) -> StateTable:
     state = StateTable(aws.table_name)
-    enroll_repository(state, "default", REPO, source="test")
+    enroll_repository(DynamoRepositoryStore(state), "default", REPO, source="test")
     return state
 
 

@@ -20,6 +20,7 @@ from mlops_bot.diagnosis import diagnose_path
 from mlops_bot.healing import budgets
 from mlops_bot.healing.actions import ActionDependencies, PlaybookState, execute, plan
 from mlops_bot.storage import keys
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.tenancy.service import enroll_repository
 from tests.support.aws import MockState
 from tests.support.github_standin import GitHubStandIn
@@ -46,7 +47,7 @@ jobs:
 @pytest.fixture
 def table(aws: MockState) -> StateTable:
     state = StateTable(aws.table_name)
-    enroll_repository(state, "default", REPO, source="test")
+    enroll_repository(DynamoRepositoryStore(state), "default", REPO, source="test")
     return state
 
 

@@ -11,8 +11,14 @@ import pytest
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.github import GitHubClient
 from mlops_bot.adapters.sqs import Queue
-from mlops_bot.monitoring.scheduled import run_drift_check
+from mlops_bot.monitoring.scheduled import DriftCheckStores, run_drift_check
+from mlops_bot.monitoring.service import SignalStores
 from mlops_bot.storage import keys
+from mlops_bot.stores.audit import DynamoAuditLog
+from mlops_bot.stores.budgets import DynamoRepairBudgetStore
+from mlops_bot.stores.events import DynamoEventStore
+from mlops_bot.stores.incidents import DynamoIncidentStore
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.tenancy.service import enroll_repository
 from tests.support.aws import MockState
 from tests.support.github_standin import GitHubStandIn
@@ -22,6 +28,14 @@ FILE = """drift:
   current: s3://ml-data/churn/current.parquet
   check_workflow: drift-check.yml
 """
+
+
+def stores(table: StateTable) -> DriftCheckStores:
+    return DriftCheckStores(
+        SignalStores(DynamoRepositoryStore(table), DynamoIncidentStore(table), DynamoEventStore(table)),
+        DynamoAuditLog(table),
+        DynamoRepairBudgetStore(table),
+    )
 
 
 @pytest.fixture
@@ -51,10 +65,10 @@ def test_the_check_workflow_is_dispatched_with_the_configured_locations(
     aws: MockState, github: GitHubStandIn, without_numeric_stack: None
 ) -> None:
     table = StateTable(aws.table_name)
-    enroll_repository(table, "default", "acme/churn", source="test")
+    enroll_repository(DynamoRepositoryStore(table), "default", "acme/churn", source="test")
     client = GitHubClient.from_token("t", github.url)
     outcome = run_drift_check(
-        table, Queue(aws.queues["HealingQueue"]), "default", "acme/churn", github=client, dry_run=False
+        stores(table), Queue(aws.queues["HealingQueue"]), "default", "acme/churn", github=client, dry_run=False
     )
     assert outcome is not None and outcome.summary == "drift check dispatched to drift-check.yml"
     [dispatch] = github.calls_to("POST", r"/actions/workflows/drift-check.yml/dispatches$")
@@ -66,11 +80,11 @@ def test_the_check_workflow_is_dispatched_with_the_configured_locations(
 
 def test_without_a_check_workflow_the_check_says_why(aws: MockState, without_numeric_stack: None) -> None:
     table = StateTable(aws.table_name)
-    enroll_repository(table, "default", "acme/plain", source="test")
+    enroll_repository(DynamoRepositoryStore(table), "default", "acme/plain", source="test")
     table.set_fields(
         keys.repository_key("default", "acme/plain"),
         {"configuration": {"drift": {"reference": "s3://a/r.csv", "current": "s3://a/c.csv"}}},
     )
-    outcome = run_drift_check(table, Queue(aws.queues["HealingQueue"]), "default", "acme/plain")
+    outcome = run_drift_check(stores(table), Queue(aws.queues["HealingQueue"]), "default", "acme/plain")
     assert outcome is not None and outcome.summary.startswith("drift check unavailable")
-    assert run_drift_check(table, Queue(aws.queues["HealingQueue"]), "default", "acme/none") is None
+    assert run_drift_check(stores(table), Queue(aws.queues["HealingQueue"]), "default", "acme/none") is None

@@ -10,8 +10,10 @@ from fastapi.testclient import TestClient
 from mlops_bot.access.api_keys import ensure_bootstrap_key
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.storage import keys
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.tenancy.service import enroll_repository
 from tests.support.aws import MockState
+from tests.support.stores import api_key_stores
 
 KEY = "mlb_signals-admin"
 AUTH = {"authorization": f"Bearer {KEY}"}
@@ -25,8 +27,8 @@ def client(aws: MockState) -> TestClient:
     dependencies.state_table.cache_clear()
     signals.healing_queue.cache_clear()
     table = StateTable(aws.table_name)
-    ensure_bootstrap_key(table, KEY)
-    enroll_repository(table, "default", "acme/churn", source="test")
+    ensure_bootstrap_key(api_key_stores(table), KEY)
+    enroll_repository(DynamoRepositoryStore(table), "default", "acme/churn", source="test")
     return TestClient(create_app())
 
 

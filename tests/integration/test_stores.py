@@ -30,6 +30,7 @@ from mlops_bot.stores.incidents import (
     InMemoryIncidentStore,
     Verification,
 )
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.tenancy.service import enroll_repository
 from tests.support.aws import create_state
 
@@ -58,7 +59,7 @@ def stores(request: pytest.FixtureRequest, table: StateTable) -> Stores:
     tenant = f"t-{uuid.uuid4().hex[:8]}"
     repo = f"acme/{tenant}"
     if request.param == "dynamodb":
-        enroll_repository(table, tenant, repo, source="test")
+        enroll_repository(DynamoRepositoryStore(table), tenant, repo, source="test")
         return Stores(
             tenant,
             repo,

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.storage import keys
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.stores.usage import DynamoUsageStore, InMemoryUsageStore, UsageStore, item_size
 from mlops_bot.tenancy.service import enroll_repository
 from tests.support.aws import create_state
@@ -55,9 +56,9 @@ def test_a_new_tenant_stores_nothing(store: UsageStore) -> None:
 def test_the_stored_bytes_are_those_of_the_tenants_own_items_only(table: StateTable) -> None:
     mine, theirs = tenant(), tenant()
     store = DynamoUsageStore(table)
-    enroll_repository(table, mine, f"acme/{mine}", source="test")
+    enroll_repository(DynamoRepositoryStore(table), mine, f"acme/{mine}", source="test")
     table.put({**keys.audit_key(mine, "2026-11-27T10:00:00Z", "a1"), "action": "x" * 1000})
-    enroll_repository(table, theirs, f"acme/{theirs}", source="test")
+    enroll_repository(DynamoRepositoryStore(table), theirs, f"acme/{theirs}", source="test")
     table.put({**keys.audit_key(theirs, "2026-11-27T10:00:00Z", "a1"), "action": "y" * 5000})
     expected = sum(item_size(i) for i in table.query(keys.tenant_pk(mine))) + sum(
         item_size(i) for i in table.query(keys.audit_pk(mine))

@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from mlops_bot.storage import keys
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.webhooks.signature import sign
 from tests.integration.conftest import WEBHOOK_SECRET, lambda_context, load_handler
 from tests.support.aws import MockState
@@ -212,7 +213,7 @@ def test_installation_routes_events_to_its_tenant(aws: MockState, monkeypatch: p
     from mlops_bot.tenancy.service import register_installation
 
     monkeypatch.setenv("MLOPS_BOT_AUTO_ENROLL", "false")
-    register_installation(StateTable(aws.table_name), "team-vision", 777)
+    register_installation(DynamoRepositoryStore(StateTable(aws.table_name)), "team-vision", 777)
     ingress = load_handler("webhook_ingress")
     status, _ = call(ingress, webhook({**FAILED_RUN, "installation": {"id": 777}}))
     assert status == 202

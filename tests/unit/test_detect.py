@@ -16,6 +16,7 @@ from mlops_bot.healing.service import HealerDependencies, start_playbook
 from mlops_bot.messages import HealingRequest, RepositoryEvent, WorkflowRun
 from mlops_bot.storage import keys
 from mlops_bot.stores.events import InMemoryEventStore
+from mlops_bot.stores.flaky_history import InMemoryFlakyHistory
 from mlops_bot.stores.incidents import HealingRequestState, IncidentStatus, InMemoryIncidentStore
 from tests.support.memory import Crash, MemoryRunner, RecordingQueue, crash_after, fail_once
 
@@ -31,12 +32,10 @@ class Detector:
         self.diagnosed: list[int] = []
         self.deps = DetectorDependencies(
             settings=Settings(),
-            table=None,
             healing_queue=self.queue,
             diagnose=self.diagnose,
             incidents=self.incidents,
             activity=self.activity,
-            learn_flakiness=False,
         )
 
     def diagnose(self, repository: str, run_id: int, installation_id: int | None) -> Problem:
@@ -175,7 +174,6 @@ def test_a_request_sent_twice_by_a_crash_after_the_send_starts_one_playbook(dete
         settings=Settings(
             MLOPS_BOT_PLAYBOOK_STATE_MACHINES='{"pipeline_failure_fix": "arn:aws:states:us-east-1:1:stateMachine:fix"}'
         ),  # type: ignore[call-arg]
-        table=None,
         runner=runner,
         incidents=detector.incidents,
     )
@@ -184,3 +182,27 @@ def test_a_request_sent_twice_by_a_crash_after_the_send_starts_one_playbook(dete
     assert len(runner.executions) == 1  # ... and exactly once as work
     incident = detector.incidents.get(TENANT, INCIDENT_ID)
     assert incident is not None and [t.event for t in incident.timeline].count("analysis_started") == 1
+
+
+def test_with_a_flaky_history_a_job_that_passed_on_a_rerun_marks_its_next_failure_known_flaky() -> None:
+    detector = Detector()
+    detector.deps.flaky_history = InMemoryFlakyHistory()
+    detect(detector.deps, failed_run("d-1", run_id=42))
+    passed = failed_run("d-2", run_id=42, attempt=2)
+    assert passed.workflow_run is not None
+    passed.workflow_run.conclusion = "success"
+    detect(detector.deps, passed)
+    detection = detect(detector.deps, failed_run("d-3", run_id=43))
+    incident = detector.incidents.get(TENANT, str(detection.incident_id))
+    assert incident is not None and incident.metadata.get("known_flaky") is True
+
+
+def test_without_a_flaky_history_nothing_is_learnt(detector: Detector) -> None:
+    detect(detector.deps, failed_run("d-1", run_id=42))
+    passed = failed_run("d-2", run_id=42, attempt=2)
+    assert passed.workflow_run is not None
+    passed.workflow_run.conclusion = "success"
+    detect(detector.deps, passed)
+    detection = detect(detector.deps, failed_run("d-3", run_id=43))
+    incident = detector.incidents.get(TENANT, str(detection.incident_id))
+    assert incident is not None and "known_flaky" not in incident.metadata

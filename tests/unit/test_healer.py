@@ -31,7 +31,7 @@ def healer() -> HealerDependencies:
         )
     )
     settings = Settings(MLOPS_BOT_PLAYBOOK_STATE_MACHINES=MACHINES)  # type: ignore[call-arg]
-    return HealerDependencies(settings=settings, table=None, runner=MemoryRunner(), incidents=incidents)
+    return HealerDependencies(settings=settings, runner=MemoryRunner(), incidents=incidents)
 
 
 def request() -> HealingRequest:

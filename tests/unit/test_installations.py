@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import time
-from typing import Any, cast
+from typing import Any
 
 import jwt
 import pytest
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.errors import Unauthorized
 from mlops_bot.stores.installations import InMemoryInstallationStore, InstallationItem, InstallationStatus
+from mlops_bot.stores.repositories import InMemoryRepositoryStore
 from mlops_bot.tenancy import installations
 
 SECRET = "unit-test-secret-with-at-least-32-characters"
-NO_TABLE = cast(StateTable, None)  # unclaimed installations never reach the table
 
 
 def recorded(store: InMemoryInstallationStore, **fields: Any) -> InstallationItem:
@@ -62,11 +61,13 @@ def test_a_suspended_installation_and_an_excluded_repository_are_refused_even_wh
 
 def test_installation_events_keep_the_selection_and_the_status_github_reports() -> None:
     store = InMemoryInstallationStore()
-    table = NO_TABLE
-    installations.record_event(store, table, "installation", event("created", repositories=[{"full_name": "acme/a"}]))
+    repositories = InMemoryRepositoryStore()
+    installations.record_event(
+        store, repositories, "installation", event("created", repositories=[{"full_name": "acme/a"}])
+    )
     installations.record_event(
         store,
-        table,
+        repositories,
         "installation_repositories",
         event(
             "added",
@@ -76,16 +77,16 @@ def test_installation_events_keep_the_selection_and_the_status_github_reports() 
     )
     installations.record_event(
         store,
-        table,
+        repositories,
         "installation_repositories",
         event("removed", repositories_added=[], repositories_removed=[{"full_name": "acme/a"}]),
     )
-    installations.record_event(store, table, "installation", event("suspend", sender={"login": "dana"}))
+    installations.record_event(store, repositories, "installation", event("suspend", sender={"login": "dana"}))
     item = store.get(9)
     assert item is not None
     assert (item.repositories, item.status, item.account_type) == (["acme/b"], InstallationStatus.SUSPENDED, "User")
     assert item.status_reason == "The installation was suspended by dana"
-    installations.record_event(store, table, "installation", event("unsuspend"))
+    installations.record_event(store, repositories, "installation", event("unsuspend"))
     resumed = store.get(9)
     assert resumed is not None and resumed.status == InstallationStatus.ACTIVE
 
@@ -107,6 +108,33 @@ def test_only_a_state_this_deployment_signed_for_claims_is_accepted(forge: Any) 
     store = InMemoryInstallationStore()
     recorded(store, created_at="2099-01-01T00:00:00Z")
     with pytest.raises(Unauthorized):
-        installations.claim_with_state(store, NO_TABLE, SECRET, 9, forge(claims))
+        installations.claim_with_state(store, InMemoryRepositoryStore(), SECRET, 9, forge(claims))
     untouched = store.get(9)
     assert untouched is not None and untouched.tenant_id is None
+
+
+def test_a_claim_routes_the_installation_and_enrols_its_selected_repositories() -> None:
+    store = InMemoryInstallationStore()
+    recorded(
+        store, repositories=["acme/a", "acme/b"], excluded_repositories=["acme/b"], created_at="2099-01-01T00:00:00Z"
+    )
+    repositories = InMemoryRepositoryStore()
+    state = installations.issue_claim_state(SECRET, "t1").state
+    result = installations.claim_with_state(store, repositories, SECRET, 9, state)
+    assert (result.enrolled, result.conflicts) == (["acme/a"], [])
+    assert repositories.installation_owner(9) == "t1"
+    assert [r.full_name for r in repositories.of_tenant("t1")] == ["acme/a"]
+
+
+def test_a_removed_repository_stays_out_until_added_again() -> None:
+    store = InMemoryInstallationStore()
+    recorded(store, tenant_id="t1")
+    repositories = InMemoryRepositoryStore()
+    added = installations.add_repository(store, repositories, "t1", installations.RepositoryAdd(full_name="acme/a"))
+    assert (added.source, added.installation_id) == ("installation", 9)
+    installations.remove_repository(store, repositories, "t1", "acme/a")
+    assert repositories.of_tenant("t1") == []
+    assert installations.refusal(store, 9, "acme/a", auto_enroll=True) is not None
+    installations.add_repository(store, repositories, "t1", installations.RepositoryAdd(full_name="acme/a"))
+    assert [r.full_name for r in repositories.of_tenant("t1")] == ["acme/a"]
+    assert installations.refusal(store, 9, "acme/a", auto_enroll=True) is None

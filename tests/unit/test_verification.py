@@ -28,7 +28,7 @@ class Verifier:
         self.incidents = InMemoryIncidentStore()
         self.runner = MemoryRunner()
         self.problem = problem or Problem.unknown("no logs")
-        self.deps = VerificationDependencies(Settings(), None, self.runner, self.diagnose, incidents=self.incidents)
+        self.deps = VerificationDependencies(Settings(), self.runner, self.diagnose, self.incidents)
         self.incidents.open_or_update(
             Incident(
                 id=INCIDENT,

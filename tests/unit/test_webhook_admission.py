@@ -240,3 +240,26 @@ def test_the_longest_action_the_payload_model_takes_is_stored_not_a_500() -> Non
     assert admit(delivery({**FAILED_RUN, "action": "a" * 1024}), d).status_code == 202
     with pytest.raises(Invalid):
         admit(delivery({**FAILED_RUN, "action": "a" * 1025}), d)
+
+
+def test_installation_events_are_recorded_only_where_installations_are_recorded() -> None:
+    payload = {
+        "action": "created",
+        "installation": {"id": 9, "account": {"login": "acme", "type": "Organization"}},
+        "repositories": [{"full_name": "acme/model"}],
+    }
+    body = json.dumps(payload).encode()
+
+    def installation_event() -> WebhookRequest:
+        headers = {"x-github-event": "installation", "x-github-delivery": str(uuid.uuid4())}
+        return WebhookRequest(headers={**headers, "x-hub-signature-256": sign(SECRET, body)}, body=body)
+
+    with pytest.raises(ValidationFailed):
+        admit(installation_event(), deps())
+    recording = deps()
+    recording.record_installations = True
+    admission = admit(installation_event(), recording)
+    assert admission.status_code == 202 and "Installation 9 (acme) recorded: active" in admission.acceptance.message
+    installation = recording.installations.get(9)
+    assert installation is not None and installation.repositories == ["acme/model"]
+    assert queue_of(recording).sent == []

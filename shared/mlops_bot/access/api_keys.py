@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -20,8 +21,7 @@ from mlops_bot.errors import NotFound, Unauthorized
 from mlops_bot.storage import keys
 from mlops_bot.stores.api_keys import ApiKeyItem, ApiKeyStore, DynamoApiKeyStore
 from mlops_bot.stores.api_keys import Permission as Permission
-from mlops_bot.stores.tenants import DynamoTenantStore
-from mlops_bot.tenancy.service import register_tenant
+from mlops_bot.stores.tenants import DynamoTenantStore, TenantStore
 
 KEY_PREFIX = "mlb_"
 PERMISSIONS: tuple[Permission, ...] = ("read", "write", "admin")
@@ -75,14 +75,21 @@ def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+@dataclass(frozen=True)
+class ApiKeyStores:
+    """What the key services read and write: the keys, and the tenant registry a key's tenant joins."""
+
+    keys: ApiKeyStore
+    tenants: TenantStore
+
+
 def store_key(
-    table: StateTable,
+    stores: ApiKeyStores,
     api_key: str,
     tenant_id: str,
     name: str,
     permissions: list[Permission],
     key_id: str | None = None,
-    store: ApiKeyStore | None = None,
 ) -> Principal:
     principal = Principal(
         key_id=key_id or f"key-{uuid.uuid4().hex[:12]}",
@@ -90,29 +97,30 @@ def store_key(
         name=name,
         permissions=permissions,
     )
-    register_tenant(table, tenant_id)
-    (store or DynamoApiKeyStore(table)).save(
+    now = iso(utc_now())
+    stores.tenants.register(tenant_id, now)
+    stores.keys.save(
         ApiKeyItem(
             key_id=principal.key_id,
             tenant_id=tenant_id,
             name=name,
             permissions=permissions,
             key_hash=digest(api_key),
-            created_at=iso(utc_now()),
+            created_at=now,
         )
     )
     return principal
 
 
-def generate(table: StateTable, tenant_id: str, name: str, permissions: list[Permission]) -> tuple[str, Principal]:
+def generate(stores: ApiKeyStores, tenant_id: str, name: str, permissions: list[Permission]) -> tuple[str, Principal]:
     api_key = new_key()
-    return api_key, store_key(table, api_key, tenant_id, name, permissions)
+    return api_key, store_key(stores, api_key, tenant_id, name, permissions)
 
 
-def issue(table: StateTable, tenant_id: str, name: str, permission: Permission) -> IssuedApiKey:
+def issue(stores: ApiKeyStores, tenant_id: str, name: str, permission: Permission) -> IssuedApiKey:
     """A new key with one permission level (read < write < admin), shown once."""
-    api_key, principal = generate(table, tenant_id, name, [permission])
-    stored = DynamoApiKeyStore(table).get(tenant_id, principal.key_id)
+    api_key, principal = generate(stores, tenant_id, name, [permission])
+    stored = stores.keys.get(tenant_id, principal.key_id)
     return IssuedApiKey(
         id=principal.key_id,
         name=name,
@@ -135,42 +143,46 @@ def _record(item: ApiKeyItem) -> ApiKeyRecord:
     )
 
 
-def list_keys(table: StateTable, tenant_id: str | None = None) -> list[ApiKeyRecord]:
-    """The keys of one tenant, or of every registered tenant when `tenant_id` is None."""
-    tenants = [tenant_id] if tenant_id else [r.tenant_id for r in DynamoTenantStore(table).registered()]
-    store = DynamoApiKeyStore(table)
+def list_keys(stores: ApiKeyStores | StateTable, tenant_id: str | None = None) -> list[ApiKeyRecord]:
+    """The keys of one tenant, or of every registered tenant when `tenant_id` is None.
+
+    A `StateTable` is still accepted for management/reports/compliance.py until it holds the stores.
+    """
+    if isinstance(stores, StateTable):
+        stores = ApiKeyStores(DynamoApiKeyStore(stores), DynamoTenantStore(stores))
+    tenants = [tenant_id] if tenant_id else [r.tenant_id for r in stores.tenants.registered()]
     found: list[ApiKeyRecord] = []
     for tenant in tenants:
-        found.extend(_record(i) for i in store.list(tenant))
+        found.extend(_record(i) for i in stores.keys.list(tenant))
     return sorted(found, key=lambda r: (r.tenant_id, r.created_at))
 
 
-def revoke(table: StateTable, key_id: str, tenant_id: str | None = None) -> ApiKeyRecord:
+def revoke(stores: ApiKeyStores, key_id: str, tenant_id: str | None = None) -> ApiKeyRecord:
     """Revoke a key by id (in one tenant, or wherever it is); it stops working at once, and the
     dashboard connections it opened are closed by the broadcaster (`dashboard.revocation`)."""
-    candidates = [r for r in list_keys(table, tenant_id) if r.id == key_id]
+    candidates = [r for r in list_keys(stores, tenant_id) if r.id == key_id]
     if not candidates:
         raise NotFound("API key not found", f"No API key '{key_id}'")
-    updated = DynamoApiKeyStore(table).revoke(candidates[0].tenant_id, key_id, iso(utc_now()))
+    updated = stores.keys.revoke(candidates[0].tenant_id, key_id, iso(utc_now()))
     if updated is None:
         raise NotFound("API key not found", f"No API key '{key_id}'")
     return _record(updated)
 
 
-def ensure_bootstrap_key(table: StateTable, api_key: str) -> Principal:
+def ensure_bootstrap_key(stores: ApiKeyStores, api_key: str) -> Principal:
     """Make `MLOPS_BOT_BOOTSTRAP_API_KEY` an admin key of the `default` tenant (idempotent)."""
-    return store_key(table, api_key, keys.DEFAULT_TENANT, "bootstrap", ["admin"], key_id="key-bootstrap")
+    return store_key(stores, api_key, keys.DEFAULT_TENANT, "bootstrap", ["admin"], key_id="key-bootstrap")
 
 
-def authenticate_key(table: StateTable, api_key: str, store: ApiKeyStore | None = None) -> Principal:
+def authenticate_key(store: ApiKeyStore, api_key: str) -> Principal:
     """The principal of a presented key. Read consistently, so a revocation takes effect at once."""
-    found = (store or DynamoApiKeyStore(table)).by_digest(digest(api_key))
+    found = store.by_digest(digest(api_key))
     if found is None or found.revoked:
         raise Unauthorized("Invalid API key", "The API key is unknown or revoked")
     return Principal(key_id=found.key_id, tenant_id=found.tenant_id, name=found.name, permissions=found.permissions)
 
 
-def authenticate(table: StateTable, authorization: str | None) -> Principal:
+def authenticate(store: ApiKeyStore, authorization: str | None) -> Principal:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("Authentication required", "Send 'Authorization: Bearer <api-key>'")
-    return authenticate_key(table, authorization[7:].strip())
+    return authenticate_key(store, authorization[7:].strip())

@@ -22,14 +22,12 @@ from pydantic import BaseModel
 from mlops_bot.access import passwords, throttle, tokens
 from mlops_bot.access.api_keys import Permission, Principal
 from mlops_bot.access.sessions import SessionCheck, session_check
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.errors import Conflict, Unauthorized, ValidationFailed
 from mlops_bot.management.platform.settings import ManagementSettings
-from mlops_bot.stores.login_attempts import DynamoLoginAttemptStore, LoginAttemptStore
-from mlops_bot.stores.sessions import DynamoSessionStore, RefreshToken, SessionStore, TokenFamily
-from mlops_bot.stores.users import DynamoUserStore, UserCreation, UserRecord, UserStore
-from mlops_bot.tenancy.service import register_tenant
+from mlops_bot.stores.login_attempts import LoginAttemptStore
+from mlops_bot.stores.sessions import RefreshToken, SessionStore, TokenFamily
+from mlops_bot.stores.users import UserCreation, UserRecord, UserStore
 
 USERNAME = re.compile(r"^[A-Za-z0-9._%+@-]{3,128}$")
 MIN_PASSWORD_LENGTH = 12
@@ -73,14 +71,6 @@ class AccessStores:
     scope: str
     check: SessionCheck = session_check
 
-    @classmethod
-    def of(cls, table: StateTable) -> AccessStores:
-        return cls(DynamoUserStore(table), DynamoSessionStore(table), DynamoLoginAttemptStore(table), table.name)
-
-
-def _stores(where: StateTable | AccessStores) -> AccessStores:
-    return where if isinstance(where, AccessStores) else AccessStores.of(where)
-
 
 def _public(user: UserRecord) -> User:
     return User.model_validate(user.model_dump(exclude={"password_hash"}))
@@ -102,7 +92,7 @@ class QuotaFull(Exception):
 
 
 def create_user(
-    where: StateTable | AccessStores,
+    stores: AccessStores,
     tenant_id: str,
     username: str,
     password: str,
@@ -112,7 +102,6 @@ def create_user(
 ) -> User:
     """Store a user with a scrypt hash, within `max_users`. 409 only when this tenant has the name."""
     validate_credentials(username, password)
-    stores = _stores(where)
     user = UserRecord(
         id=f"user-{uuid.uuid4().hex[:12]}",
         username=normalized(username),
@@ -126,13 +115,11 @@ def create_user(
         raise Conflict("User already exists", f"This tenant already has a user '{user.username}'")
     if outcome is UserCreation.TENANT_FULL:
         raise QuotaFull(tenant_id)
-    if isinstance(where, StateTable):
-        register_tenant(where, tenant_id)
     return _public(user)
 
 
-def list_users(where: StateTable | AccessStores, tenant_id: str) -> list[User]:
-    return [_public(u) for u in _stores(where).users.list(tenant_id)]
+def list_users(stores: AccessStores, tenant_id: str) -> list[User]:
+    return [_public(u) for u in stores.users.list(tenant_id)]
 
 
 def _issue(stores: AccessStores, settings: ManagementSettings, secret: str, user: UserRecord, family: str) -> TokenPair:
@@ -181,7 +168,7 @@ def throttle_policy(settings: ManagementSettings) -> throttle.ThrottlePolicy:
 
 
 def login(
-    where: StateTable | AccessStores,
+    stores: AccessStores,
     settings: ManagementSettings,
     secret: str,
     username: str,
@@ -191,7 +178,6 @@ def login(
     address: str = "unknown",
 ) -> TokenPair:
     """Tokens for the right password; 401 otherwise, the same for unknown users; 429 while throttled."""
-    stores = _stores(where)
     tenant = tenant_id or settings.operator_tenant
     name = normalized(username)
     policy = throttle_policy(settings)
@@ -225,10 +211,7 @@ def _end_session(stores: AccessStores, tenant_id: str, family: str, reason: str)
     stores.check.closed(stores.scope, tenant_id, family)
 
 
-def refresh(
-    where: StateTable | AccessStores, settings: ManagementSettings, secret: str, refresh_token: str
-) -> TokenPair:
-    stores = _stores(where)
+def refresh(stores: AccessStores, settings: ManagementSettings, secret: str, refresh_token: str) -> TokenPair:
     claims = tokens.decode(secret, refresh_token, "refresh")
     family = stores.sessions.get(claims.tenant_id, claims.fam or "-")
     if family is None or family.revoked:
@@ -242,15 +225,13 @@ def refresh(
     return _issue(stores, settings, secret, user, family.family_id)
 
 
-def revoke(where: StateTable | AccessStores, secret: str, refresh_token: str) -> None:
+def revoke(stores: AccessStores, secret: str, refresh_token: str) -> None:
     """End the login the refresh token belongs to: its refresh tokens and its access tokens."""
-    stores = _stores(where)
     claims = tokens.decode(secret, refresh_token, "refresh")
     _end_session(stores, claims.tenant_id, claims.fam or "-", "revoked by the user")
 
 
-def authenticate_access_token(where: StateTable | AccessStores, secret: str, token: str) -> Principal:
-    stores = _stores(where)
+def authenticate_access_token(stores: AccessStores, secret: str, token: str) -> Principal:
     claims = tokens.decode(secret, token, "access")
     if not claims.fam or not stores.check.is_open(stores.sessions, stores.scope, claims.tenant_id, claims.fam):
         raise Unauthorized("Invalid token", "The session was revoked; log in again")

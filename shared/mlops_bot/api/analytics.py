@@ -12,6 +12,7 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.api.dependencies import (
     authenticated_unlimited,
     management_settings,
+    request_metrics_store,
     require,
     settings_dependency,
     state_table,
@@ -24,6 +25,7 @@ from mlops_bot.management.reports import analytics as service
 from mlops_bot.management.reports import metrics
 from mlops_bot.stores.events import DynamoEventStore, EventStore
 from mlops_bot.stores.incidents import IncidentStore
+from mlops_bot.stores.request_metrics import RequestMetricsStore
 
 router = APIRouter(tags=["metrics and analytics"])
 
@@ -41,9 +43,10 @@ def prometheus_metrics(
     caller: Annotated[Principal, Depends(authenticated_unlimited)],
     settings: Annotated[Settings, Depends(settings_dependency)],
     table: Annotated[StateTable, Depends(state_table)],
+    requests: Annotated[RequestMetricsStore, Depends(request_metrics_store)],
 ) -> PlainTextResponse:
     """Scraped with a read-only API key as bearer token; not counted against the analytics budget."""
-    text = metrics.render(table, caller.tenant_id, settings.event_ttl_days * 86_400)
+    text = metrics.render(table, requests, caller.tenant_id, settings.event_ttl_days * 86_400)
     return PlainTextResponse(text, media_type=metrics.CONTENT_TYPE)
 
 

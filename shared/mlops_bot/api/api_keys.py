@@ -14,8 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.access import api_keys
 from mlops_bot.access.api_keys import Permission, Principal
-from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.api.dependencies import require, state_table
+from mlops_bot.api.dependencies import api_key_stores, require
 
 router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"])
 
@@ -35,9 +34,9 @@ class ApiKeyList(BaseModel):
 @router.get("", response_model=ApiKeyList)
 def list_api_keys(
     caller: Annotated[Principal, Depends(require("admin"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    stores: Annotated[api_keys.ApiKeyStores, Depends(api_key_stores)],
 ) -> ApiKeyList:
-    found = api_keys.list_keys(table, caller.tenant_id)
+    found = api_keys.list_keys(stores, caller.tenant_id)
     return ApiKeyList(api_keys=found, total=len(found))
 
 
@@ -45,16 +44,16 @@ def list_api_keys(
 def create_api_key(
     body: ApiKeyCreate,
     caller: Annotated[Principal, Depends(require("admin"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    stores: Annotated[api_keys.ApiKeyStores, Depends(api_key_stores)],
 ) -> api_keys.IssuedApiKey:
     """The answer is the only time the key is shown."""
-    return api_keys.issue(table, caller.tenant_id, body.name, body.permissions)
+    return api_keys.issue(stores, caller.tenant_id, body.name, body.permissions)
 
 
 @router.delete("/{key_id}", response_model=api_keys.ApiKeyRecord)
 def revoke_api_key(
     key_id: str,
     caller: Annotated[Principal, Depends(require("admin"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    stores: Annotated[api_keys.ApiKeyStores, Depends(api_key_stores)],
 ) -> api_keys.ApiKeyRecord:
-    return api_keys.revoke(table, key_id, caller.tenant_id)
+    return api_keys.revoke(stores, key_id, caller.tenant_id)

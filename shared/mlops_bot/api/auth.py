@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.access import tokens, users
-from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.api.dependencies import management_settings, state_table
+from mlops_bot.api.dependencies import access_stores, management_settings
 from mlops_bot.api.schemas import Message
 from mlops_bot.management.platform.settings import ManagementSettings
 
@@ -39,12 +38,12 @@ class RefreshRequest(BaseModel):
 def login(
     body: LoginRequest,
     request: Request,
-    table: Annotated[StateTable, Depends(state_table)],
+    stores: Annotated[users.AccessStores, Depends(access_stores)],
     settings: Annotated[ManagementSettings, Depends(management_settings)],
 ) -> users.TokenPair:
     """401 for a wrong password and an unknown user alike; 429 with `retry_after` while throttled."""
     return users.login(
-        table,
+        stores,
         settings,
         tokens.signing_secret(settings),
         body.username,
@@ -57,19 +56,19 @@ def login(
 @router.post("/refresh", response_model=users.TokenPair)
 def refresh(
     body: RefreshRequest,
-    table: Annotated[StateTable, Depends(state_table)],
+    stores: Annotated[users.AccessStores, Depends(access_stores)],
     settings: Annotated[ManagementSettings, Depends(management_settings)],
 ) -> users.TokenPair:
     """Rotate: the presented refresh token stops working; reusing it revokes the whole session."""
-    return users.refresh(table, settings, tokens.signing_secret(settings), body.refresh_token)
+    return users.refresh(stores, settings, tokens.signing_secret(settings), body.refresh_token)
 
 
 @router.post("/revoke", response_model=Message)
 def revoke(
     body: RefreshRequest,
-    table: Annotated[StateTable, Depends(state_table)],
+    stores: Annotated[users.AccessStores, Depends(access_stores)],
     settings: Annotated[ManagementSettings, Depends(management_settings)],
 ) -> Message:
     """End the session: every refresh token of the login now, its access tokens within 60 s."""
-    users.revoke(table, tokens.signing_secret(settings), body.refresh_token)
+    users.revoke(stores, tokens.signing_secret(settings), body.refresh_token)
     return Message(message="Session revoked")

@@ -9,14 +9,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mlops_bot.access import tokens
-from mlops_bot.access.api_keys import Permission, Principal
-from mlops_bot.access.authentication import authenticate
+from mlops_bot.access.api_keys import ApiKeyStores, Permission, Principal
+from mlops_bot.access.authentication import CredentialStores, authenticate
+from mlops_bot.access.users import AccessStores
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.fleet import Fleet
 from mlops_bot.adapters.sqs import Queue
@@ -28,7 +29,13 @@ from mlops_bot.management.platform import system_config
 from mlops_bot.management.platform.cluster import FleetLayout, QueuePair
 from mlops_bot.management.platform.settings import ManagementSettings, get_management_settings
 from mlops_bot.management.reports import request_metrics
+from mlops_bot.stores.rate_windows import RateWindowStore
 from mlops_bot.stores.system_config import DynamoSystemConfigStore
+from mlops_bot.stores.usage import UsageStore
+
+if TYPE_CHECKING:
+    from mlops_bot.monitoring.service import SignalStores
+    from mlops_bot.stores.request_metrics import RequestMetricsStore
 
 CONFIG_CACHE_SECONDS = 30.0
 
@@ -77,11 +84,11 @@ def _cache(request: Request) -> TimedCache:
 def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
-    table: Annotated[StateTable, Depends(state_table)],
+    stores: Annotated[CredentialStores, Depends(credential_stores)],
     settings: Annotated[ManagementSettings, Depends(management_settings)],
 ) -> Principal:
     del credentials  # declared for the OpenAPI security scheme; the header is read as sent
-    caller = authenticate(table, request.headers.get("authorization"), lambda: tokens.signing_secret(settings))
+    caller = authenticate(stores, request.headers.get("authorization"), lambda: tokens.signing_secret(settings))
     request.state.principal = caller
     return caller
 
@@ -98,15 +105,17 @@ def _limited(category: rate_limits.Category) -> Callable[..., Principal]:
         request: Request,
         caller: Annotated[Principal, Depends(principal)],
         table: Annotated[StateTable, Depends(state_table)],
+        windows: Annotated[RateWindowStore, Depends(rate_window_store)],
+        calls: Annotated[UsageStore, Depends(usage_store)],
         settings: Annotated[ManagementSettings, Depends(management_settings)],
     ) -> Principal:
         if category == "analytics":
             limit = settings.analytics_rate_limit
         else:
             limit = stored_config(request, table, settings).limits.rate_limit_per_minute
-        decision = rate_limits.count_request(table, caller.tenant_id, category, limit, settings.rate_window_seconds)
+        decision = rate_limits.count_request(windows, caller.tenant_id, category, limit, settings.rate_window_seconds)
         request.state.rate_limit = decision
-        usage.record_api_call(table, caller.tenant_id)
+        usage.record_api_call(calls, caller.tenant_id)
         if decision.exceeded:
             raise RateLimited("Rate limit exceeded", retry_after=decision.retry_after)
         return caller
@@ -181,4 +190,70 @@ def observe_request(request: Request, status: int, seconds: float) -> None:
     route = getattr(request.scope.get("route"), "path", None)
     if caller is None or route is None:
         return
-    request_metrics.record(state_table(), caller.tenant_id, request.method, str(route), status, seconds)
+    request_metrics.record(request_metrics_store(), caller.tenant_id, request.method, str(route), status, seconds)
+
+
+# The typed stores a route's service takes, each built on the state table. Stores a cold start
+# does not load otherwise are imported when a request first asks for them.
+
+
+def signal_stores(table: Annotated[StateTable, Depends(state_table)]) -> SignalStores:
+    from mlops_bot.monitoring.service import SignalStores
+    from mlops_bot.stores.events import DynamoEventStore
+    from mlops_bot.stores.incidents import DynamoIncidentStore
+    from mlops_bot.stores.repositories import DynamoRepositoryStore
+
+    return SignalStores(DynamoRepositoryStore(table), DynamoIncidentStore(table), DynamoEventStore(table))
+
+
+def access_stores(table: Annotated[StateTable, Depends(state_table)]) -> AccessStores:
+    from mlops_bot.stores.login_attempts import DynamoLoginAttemptStore
+    from mlops_bot.stores.sessions import DynamoSessionStore
+    from mlops_bot.stores.users import DynamoUserStore
+
+    return AccessStores(DynamoUserStore(table), DynamoSessionStore(table), DynamoLoginAttemptStore(table), table.name)
+
+
+def credential_stores(
+    table: Annotated[StateTable, Depends(state_table)],
+    access: Annotated[AccessStores, Depends(access_stores)],
+) -> CredentialStores:
+    from mlops_bot.stores.api_keys import DynamoApiKeyStore
+
+    return CredentialStores(DynamoApiKeyStore(table), access)
+
+
+def api_key_stores(table: Annotated[StateTable, Depends(state_table)]) -> ApiKeyStores:
+    from mlops_bot.stores.api_keys import DynamoApiKeyStore
+    from mlops_bot.stores.tenants import DynamoTenantStore
+
+    return ApiKeyStores(DynamoApiKeyStore(table), DynamoTenantStore(table))
+
+
+def usage_store(table: Annotated[StateTable, Depends(state_table)]) -> UsageStore:
+    from mlops_bot.stores.usage import DynamoUsageStore
+
+    return DynamoUsageStore(table)
+
+
+def tenant_stores(
+    table: Annotated[StateTable, Depends(state_table)],
+    counted: Annotated[UsageStore, Depends(usage_store)],
+    access: Annotated[AccessStores, Depends(access_stores)],
+) -> tenants.TenantStores:
+    from mlops_bot.stores.tenants import DynamoTenantStore
+
+    return tenants.TenantStores(DynamoTenantStore(table), counted, access)
+
+
+def rate_window_store(table: Annotated[StateTable, Depends(state_table)]) -> RateWindowStore:
+    from mlops_bot.stores.rate_windows import DynamoRateWindowStore
+
+    return DynamoRateWindowStore(table)
+
+
+def request_metrics_store() -> RequestMetricsStore:
+    """On the cached table: `observe_request` counts outside a route's dependencies."""
+    from mlops_bot.stores.request_metrics import DynamoRequestMetricsStore
+
+    return DynamoRequestMetricsStore(state_table())

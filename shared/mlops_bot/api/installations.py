@@ -16,9 +16,11 @@ from mlops_bot.access import tokens
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.api.dependencies import management_settings, require, settings_dependency, state_table
+from mlops_bot.api.repositories import repository_store
 from mlops_bot.config import Settings
 from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.stores.installations import DynamoInstallationStore, InstallationStore
+from mlops_bot.stores.repositories import RepositoryStore
 from mlops_bot.tenancy import installations as service
 
 router = APIRouter(prefix="/api/v1", tags=["installations"])
@@ -58,25 +60,27 @@ def issue_claim(
 def setup_redirect(
     installation_id: Annotated[int, Query(ge=1)],
     state: Annotated[str, Query(min_length=1, max_length=2000)],
-    table: Annotated[StateTable, Depends(state_table)],
+    repositories: Annotated[RepositoryStore, Depends(repository_store)],
     store: Annotated[InstallationStore, Depends(installation_store)],
     settings: Annotated[ManagementSettings, Depends(management_settings)],
     setup_action: Annotated[str | None, Query(max_length=20)] = None,
 ) -> service.ClaimResult:
     """GitHub's redirect after an installation (`?installation_id=&setup_action=install&state=`)."""
     del setup_action
-    return service.claim_with_state(store, table, tokens.signing_secret(settings), installation_id, state)
+    return service.claim_with_state(store, repositories, tokens.signing_secret(settings), installation_id, state)
 
 
 @router.post("/installations/setup", response_model=service.ClaimResult)
 def setup_callback(
     body: SetupCallback,
-    table: Annotated[StateTable, Depends(state_table)],
+    repositories: Annotated[RepositoryStore, Depends(repository_store)],
     store: Annotated[InstallationStore, Depends(installation_store)],
     settings: Annotated[ManagementSettings, Depends(management_settings)],
 ) -> service.ClaimResult:
     """The same as the redirect, for a front end that forwards GitHub's parameters."""
-    return service.claim_with_state(store, table, tokens.signing_secret(settings), body.installation_id, body.state)
+    return service.claim_with_state(
+        store, repositories, tokens.signing_secret(settings), body.installation_id, body.state
+    )
 
 
 @router.post("/installations/{installation_id}/claim", response_model=service.ClaimResult)
@@ -84,12 +88,12 @@ def claim_with_user_token(
     installation_id: int,
     body: UserTokenClaim,
     caller: Annotated[Principal, Depends(require("admin"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    repositories: Annotated[RepositoryStore, Depends(repository_store)],
     store: Annotated[InstallationStore, Depends(installation_store)],
     ask_github: Annotated[service.UserInstallations, Depends(user_installations)],
 ) -> service.ClaimResult:
     return service.claim_with_user_token(
-        store, table, ask_github, installation_id, body.github_user_token, caller.tenant_id
+        store, repositories, ask_github, installation_id, body.github_user_token, caller.tenant_id
     )
 
 
@@ -114,10 +118,10 @@ def get_installation(
 def add_repository(
     body: service.RepositoryAdd,
     caller: Annotated[Principal, Depends(require("admin"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    repositories: Annotated[RepositoryStore, Depends(repository_store)],
     store: Annotated[InstallationStore, Depends(installation_store)],
 ) -> service.RepositoryChange:
-    return service.add_repository(store, table, caller.tenant_id, body)
+    return service.add_repository(store, repositories, caller.tenant_id, body)
 
 
 @router.delete("/repositories/{owner}/{repo}", status_code=204)
@@ -125,8 +129,8 @@ def remove_repository(
     owner: str,
     repo: str,
     caller: Annotated[Principal, Depends(require("admin"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    repositories: Annotated[RepositoryStore, Depends(repository_store)],
     store: Annotated[InstallationStore, Depends(installation_store)],
 ) -> Response:
-    service.remove_repository(store, table, caller.tenant_id, f"{owner}/{repo}")
+    service.remove_repository(store, repositories, caller.tenant_id, f"{owner}/{repo}")
     return Response(status_code=204)

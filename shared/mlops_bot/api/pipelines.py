@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.api.dependencies import management_settings, require, state_table
+from mlops_bot.api.dependencies import management_settings, require, state_table, tenant_stores
 from mlops_bot.management.accounts import tenants
 from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.management.watching import pipelines as service
@@ -21,6 +21,7 @@ router = APIRouter(prefix="/api/pipelines", tags=["pipelines"])
 def list_pipelines(
     caller: Annotated[Principal, Depends(require("read"))],
     table: Annotated[StateTable, Depends(state_table)],
+    registry: Annotated[tenants.TenantStores, Depends(tenant_stores)],
     settings: Annotated[ManagementSettings, Depends(management_settings)],
     tenant_id: str | None = None,
     status: str | None = None,
@@ -34,7 +35,7 @@ def list_pipelines(
         return service.PipelineList(pipelines=[], total=0, limit=limit, offset=offset)
     if tenant_id is not None or not operator:
         return service.list_pipelines(table, tenant_id or caller.tenant_id, limit, offset, status)
-    scope = tenants.registered_ids(table)
+    scope = tenants.registered_ids(registry)
     every = [
         p
         for t in dict.fromkeys([caller.tenant_id, *scope])

@@ -9,12 +9,17 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from mlops_bot.access.api_keys import Principal
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.sqs import Queue
-from mlops_bot.api.dependencies import require, state_table
+from mlops_bot.api.dependencies import require, signal_stores
 from mlops_bot.api.repositories import repository_full_name
 from mlops_bot.config import get_settings
-from mlops_bot.monitoring.service import DriftReportIn, ModelMetricsIn, report_drift, report_model_metrics
+from mlops_bot.monitoring.service import (
+    DriftReportIn,
+    ModelMetricsIn,
+    SignalStores,
+    report_drift,
+    report_model_metrics,
+)
 
 router = APIRouter(prefix="/api/v1/repositories", tags=["signals"])
 
@@ -33,9 +38,9 @@ def post_drift_report(
     caller: Annotated[Principal, Depends(require("write"))],
     full_name: Annotated[str, Depends(repository_full_name)],
     report: DriftReportIn,
-    table: Annotated[StateTable, Depends(state_table)],
+    stores: Annotated[SignalStores, Depends(signal_stores)],
 ) -> JSONResponse:
-    return _answer(report_drift(table, healing_queue(), caller.tenant_id, full_name, report))
+    return _answer(report_drift(stores, healing_queue(), caller.tenant_id, full_name, report))
 
 
 @router.post("/{owner}/{repo}/model-metrics")
@@ -43,6 +48,6 @@ def post_model_metrics(
     caller: Annotated[Principal, Depends(require("write"))],
     full_name: Annotated[str, Depends(repository_full_name)],
     metrics: ModelMetricsIn,
-    table: Annotated[StateTable, Depends(state_table)],
+    stores: Annotated[SignalStores, Depends(signal_stores)],
 ) -> JSONResponse:
-    return _answer(report_model_metrics(table, healing_queue(), caller.tenant_id, full_name, metrics))
+    return _answer(report_model_metrics(stores, healing_queue(), caller.tenant_id, full_name, metrics))

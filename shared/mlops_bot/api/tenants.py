@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.api.dependencies import management_settings, require, state_table
+from mlops_bot.api.dependencies import management_settings, require, state_table, tenant_stores
 from mlops_bot.management.accounts import tenants as service
 from mlops_bot.management.accounts import usage
 from mlops_bot.management.platform.settings import ManagementSettings
@@ -20,9 +20,9 @@ router = APIRouter(prefix="/api/tenants", tags=["tenants"])
 def list_tenants(
     caller: Annotated[Principal, Depends(require("admin"))],
     settings: Annotated[ManagementSettings, Depends(management_settings)],
-    table: Annotated[StateTable, Depends(state_table)],
+    stores: Annotated[service.TenantStores, Depends(tenant_stores)],
 ) -> service.TenantList:
-    return service.list_tenants(table, caller, settings.operator_tenant)
+    return service.list_tenants(stores, caller, settings.operator_tenant)
 
 
 @router.post("", response_model=service.TenantCreated, status_code=201)
@@ -30,10 +30,10 @@ def create_tenant(
     body: service.TenantCreate,
     caller: Annotated[Principal, Depends(require("admin"))],
     settings: Annotated[ManagementSettings, Depends(management_settings)],
-    table: Annotated[StateTable, Depends(state_table)],
+    stores: Annotated[service.TenantStores, Depends(tenant_stores)],
 ) -> service.TenantCreated:
     """Operators only. The answer holds the admin user's initial password, shown this once."""
-    return service.create_tenant(table, caller, settings.operator_tenant, body)
+    return service.create_tenant(stores, caller, settings.operator_tenant, body)
 
 
 @router.get("/{tenant_id}/usage", response_model=usage.TenantUsage)
@@ -41,9 +41,10 @@ def tenant_usage(
     tenant_id: str,
     caller: Annotated[Principal, Depends(require("admin"))],
     settings: Annotated[ManagementSettings, Depends(management_settings)],
+    stores: Annotated[service.TenantStores, Depends(tenant_stores)],
     table: Annotated[StateTable, Depends(state_table)],
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM; this month by default")] = None,
 ) -> usage.TenantUsage:
     service.ensure_visible(caller, tenant_id, settings.operator_tenant)
-    service.get_tenant(table, tenant_id)
-    return usage.tenant_usage(table, tenant_id, month)
+    service.get_tenant(stores, tenant_id)
+    return usage.tenant_usage(table, stores.usage, tenant_id, month)

@@ -12,8 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.access import users
 from mlops_bot.access.api_keys import Permission, Principal
-from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.api.dependencies import require, state_table
+from mlops_bot.api.dependencies import access_stores, require, tenant_stores
 from mlops_bot.management.accounts import tenants
 
 router = APIRouter(prefix="/api/users", tags=["users"])
@@ -35,9 +34,9 @@ class UserList(BaseModel):
 @router.get("", response_model=UserList)
 def list_users(
     caller: Annotated[Principal, Depends(require("admin"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    stores: Annotated[users.AccessStores, Depends(access_stores)],
 ) -> UserList:
-    found = users.list_users(table, caller.tenant_id)
+    found = users.list_users(stores, caller.tenant_id)
     return UserList(users=found, total=len(found))
 
 
@@ -45,6 +44,6 @@ def list_users(
 def create_user(
     body: UserCreate,
     caller: Annotated[Principal, Depends(require("admin"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    stores: Annotated[tenants.TenantStores, Depends(tenant_stores)],
 ) -> users.User:
-    return tenants.add_user(table, caller.tenant_id, body.username, body.password, body.role)
+    return tenants.add_user(stores, caller.tenant_id, body.username, body.password, body.role)

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 from mlops_bot.cli.progress import Progress
 
 if TYPE_CHECKING:
+    from mlops_bot.access.api_keys import ApiKeyStores
     from mlops_bot.adapters.dynamodb import StateTable
     from mlops_bot.errors import DomainError
+    from mlops_bot.management.accounts.tenants import TenantStores
 
 # `mlops_bot.access.api_keys.PERMISSIONS` and `keys.DEFAULT_TENANT`, spelled out so that building the
 # parser imports neither boto3 nor pydantic (tests/unit/cli/test_cli_start.py checks they agree).
@@ -34,6 +36,29 @@ def _table() -> StateTable:
     from mlops_bot.config import get_settings
 
     return StateTable(get_settings().table_name)
+
+
+def _api_key_stores() -> ApiKeyStores:
+    from mlops_bot.access.api_keys import ApiKeyStores
+    from mlops_bot.stores.api_keys import DynamoApiKeyStore
+    from mlops_bot.stores.tenants import DynamoTenantStore
+
+    table = _table()
+    return ApiKeyStores(DynamoApiKeyStore(table), DynamoTenantStore(table))
+
+
+def _tenant_stores() -> TenantStores:
+    from mlops_bot.access.users import AccessStores
+    from mlops_bot.management.accounts.tenants import TenantStores
+    from mlops_bot.stores.login_attempts import DynamoLoginAttemptStore
+    from mlops_bot.stores.sessions import DynamoSessionStore
+    from mlops_bot.stores.tenants import DynamoTenantStore
+    from mlops_bot.stores.usage import DynamoUsageStore
+    from mlops_bot.stores.users import DynamoUserStore
+
+    table = _table()
+    access = AccessStores(DynamoUserStore(table), DynamoSessionStore(table), DynamoLoginAttemptStore(table), table.name)
+    return TenantStores(DynamoTenantStore(table), DynamoUsageStore(table), access)
 
 
 def _print(document: Any) -> None:
@@ -56,7 +81,7 @@ def generate(args: argparse.Namespace) -> int:
     from mlops_bot.access import api_keys
 
     with _working(f"issuing a key in table {_table_name()}..."):
-        issued = api_keys.issue(_table(), args.tenant, args.name, args.permissions)
+        issued = api_keys.issue(_api_key_stores(), args.tenant, args.name, args.permissions)
     _print(issued.model_dump(include={"id", "name", "key", "permissions", "tenant_id", "created_at"}))
     return 0
 
@@ -71,7 +96,7 @@ def list_keys(args: argparse.Namespace) -> int:
     from mlops_bot.access import api_keys
 
     with _working(f"listing keys in table {_table_name()}..."):
-        records = [record.model_dump() for record in api_keys.list_keys(_table(), args.tenant)]
+        records = [record.model_dump() for record in api_keys.list_keys(_api_key_stores(), args.tenant)]
     _print(records)
     return 0
 
@@ -82,7 +107,7 @@ def revoke(args: argparse.Namespace) -> int:
 
     try:
         with _working(f"revoking {args.id} in table {_table_name()}..."):
-            record = api_keys.revoke(_table(), args.id, args.tenant)
+            record = api_keys.revoke(_api_key_stores(), args.id, args.tenant)
     except DomainError as exc:
         return _fail(exc)
     _print(record.model_dump())
@@ -97,7 +122,7 @@ def create_user(args: argparse.Namespace) -> int:
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
     try:
-        user = tenants.add_user(_table(), args.tenant, args.username, password, args.role)
+        user = tenants.add_user(_tenant_stores(), args.tenant, args.username, password, args.role)
     except DomainError as exc:
         return _fail(exc)
     _print(user.model_dump())

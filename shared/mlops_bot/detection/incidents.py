@@ -30,9 +30,7 @@ __all__ = [
     "DETECTED_REQUEST_ID",
     "Incident",
     "TimelineEntry",
-    "add_timeline",
     "incident_item",
-    "load",
     "open_or_update",
     "raise_incident",
     "request_healing",
@@ -111,7 +109,7 @@ def sweep_pending_healing(
 
 
 # ------------------------------------------------------------------ table-level helpers
-# Kept for callers that still hold a `StateTable` (playbook actions, manual healing, tests).
+# Kept for the playbook actions (healing/actions.py, which still hold a `StateTable`) and for tests.
 
 
 def incident_item(incident: Incident) -> dict[str, Any]:
@@ -121,11 +119,3 @@ def incident_item(incident: Incident) -> dict[str, Any]:
 
 def open_or_update(table: StateTable, incident: Incident) -> tuple[Incident, bool]:
     return DynamoIncidentStore(table).open_or_update(incident)
-
-
-def load(table: StateTable, tenant_id: str, incident_id: str) -> Incident | None:
-    return DynamoIncidentStore(table).get(tenant_id, incident_id)
-
-
-def add_timeline(table: StateTable, tenant_id: str, incident_id: str, event: str, details: str | None = None) -> None:
-    DynamoIncidentStore(table).add_timeline(tenant_id, incident_id, TimelineEntry.now(event, details))

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.detection import flaky
@@ -22,10 +21,9 @@ from mlops_bot.detection.incidents import raise_incident
 from mlops_bot.diagnosis import Problem
 from mlops_bot.messages import BOT_BRANCH_PREFIX, FAILED_CONCLUSIONS, MessageQueue, RepositoryEvent
 from mlops_bot.storage import keys
-from mlops_bot.stores.events import DynamoEventStore, EventRecord, EventStore, GoodDeployment
-from mlops_bot.stores.flaky_history import DynamoFlakyHistory
+from mlops_bot.stores.events import EventRecord, EventStore, GoodDeployment
+from mlops_bot.stores.flaky_history import FlakyHistory
 from mlops_bot.stores.incidents import (
-    DynamoIncidentStore,
     Incident,
     IncidentStore,
     IncidentType,
@@ -47,28 +45,21 @@ class ScheduledCheckOutcome:
 
 @dataclass
 class DetectorDependencies:
-    """What `detect` works with. The stores default to DynamoDB on `table`; unit tests pass in-memory ones.
+    """What `detect` works with: typed stores the handler builds (unit tests pass in-memory ones).
 
-    `scheduled_check` runs a repository's scheduled checks (drift); the handler wires it to
-    `monitoring`, which sits above detection, so detection never imports it.
+    `flaky_history` is where runs teach flakiness; None learns nothing. `scheduled_check` runs a
+    repository's scheduled checks (drift); the handler wires it to `monitoring`, which sits above
+    detection, so detection never imports it.
     """
 
     settings: Settings
-    table: StateTable | None
     healing_queue: MessageQueue
+    incidents: IncidentStore
+    activity: EventStore
+    flaky_history: FlakyHistory | None = None
     diagnose: Callable[[str, int, int | None], Problem] = field(default=_no_logs)
     verify: Callable[[RepositoryEvent], bool] | None = None
     scheduled_check: Callable[[RepositoryEvent], ScheduledCheckOutcome | None] | None = None
-    incidents: IncidentStore = field(default=None)  # type: ignore[assignment]
-    activity: EventStore = field(default=None)  # type: ignore[assignment]
-    learn_flakiness: bool = True
-
-    def __post_init__(self) -> None:
-        if self.incidents is None or self.activity is None:
-            if self.table is None:
-                raise ValueError("DetectorDependencies needs a table or both stores")
-            self.incidents = self.incidents or DynamoIncidentStore(self.table)
-            self.activity = self.activity or DynamoEventStore(self.table)
 
 
 @dataclass(frozen=True)
@@ -220,12 +211,12 @@ def _flaky_subjects(event: RepositoryEvent, incident: Incident | None) -> tuple[
 def _learn_flakiness(deps: DetectorDependencies, event: RepositoryEvent, incident: Incident | None) -> bool:
     """Feed the run into the flaky history; True when the failure's tests/jobs are known flaky."""
     run = event.workflow_run
-    if not deps.learn_flakiness or deps.table is None:
+    history = deps.flaky_history
+    if history is None:
         return False
     if run is None or not event.repository or not run.head_sha or event.action != "completed":
         return False
     tests, jobs = _flaky_subjects(event, incident)
-    history = DynamoFlakyHistory(deps.table)
     flaky.record_run(
         history,
         event.tenant_id,

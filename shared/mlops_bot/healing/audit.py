@@ -18,6 +18,8 @@ from mlops_bot.stores.budgets import RepairBudgetStore
 
 AuditRecord = AuditEntry  # what callers fill in; the log adds `id` and `at`
 
+# A `StateTable` is still accepted by `record` and `list_records` for the repair session and the
+# playbook actions (healing/repairs.py, healing/actions.py) until they hold the audit log.
 AuditSource = AuditLog | StateTable
 
 
@@ -34,8 +36,8 @@ def list_records(log: AuditSource, tenant_id: str, limit: int = 100) -> list[dic
 
 
 def audited_write(
-    log: AuditSource,
-    budget: RepairBudgetStore | StateTable,
+    log: AuditLog,
+    budget: RepairBudgetStore,
     settings: Settings,
     entry: AuditEntry,
     write: Callable[[], Any],
@@ -49,7 +51,7 @@ def audited_write(
     crashed between GitHub's answer and its record is made again on the retry (GitHub offers no
     idempotency key), but is budgeted and recorded once.
     """
-    if _log(log).recorded(entry.tenant_id, write_id) is not None:
+    if log.recorded(entry.tenant_id, write_id) is not None:
         return "planned" if entry.dry_run else "done"
     if entry.dry_run:
         record(log, entry.model_copy(update={"result": "planned"}), idempotency_key=write_id)

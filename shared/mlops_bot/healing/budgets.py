@@ -17,7 +17,8 @@ from mlops_bot.clock import utc_now
 from mlops_bot.config import Settings
 from mlops_bot.stores.budgets import DynamoRepairBudgetStore, RepairBudgetStore
 
-BudgetSource = RepairBudgetStore | StateTable  # callers holding only the table get the DynamoDB store
+# A `StateTable` is still accepted for healing/actions.py until its dependencies hold the store.
+BudgetSource = RepairBudgetStore | StateTable
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from mlops_bot.healing.planner import RepairPlan
 if TYPE_CHECKING:
     from mlops_bot.healing.dependency_files import DependencyEdit
     from mlops_bot.healing.dependency_files.flaky_markers import NodeId
+    from mlops_bot.stores.flaky_history import FlakyHistory
 
 BOT_LABEL = "mlops-bot"
 
@@ -48,6 +49,9 @@ class RepairSession:
     installation_id: int | None = None
     planned_calls: list[dict[str, Any]] = field(default_factory=list)
     pypi: Callable[[], PyPIClient] = PyPIClient  # PyPI's JSON API (MLOPS_BOT_PYPI_URL), read only
+    # Where the flaky tests' rates are read; None reads the DynamoDB history on `table` until
+    # healing/actions.py passes the store its handler builds.
+    flaky_history: FlakyHistory | None = None
 
     @property
     def repository(self) -> str:
@@ -101,7 +105,8 @@ def _flaky_section(session: RepairSession) -> list[str]:
     from mlops_bot.detection.flaky import flake_rates
     from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 
-    rates = flake_rates(DynamoFlakyHistory(session.table), session.tenant_id, session.repository, utc_now())
+    history = session.flaky_history or DynamoFlakyHistory(session.table)
+    rates = flake_rates(history, session.tenant_id, session.repository, utc_now())
     flaky = sorted((r for r in rates.values() if r.flaky_successes), key=lambda r: -r.flake_rate)
     if not flaky:
         return []

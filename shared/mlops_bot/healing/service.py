@@ -8,15 +8,14 @@ on the redelivery, and a redelivery after the note adds nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.config import Settings
 from mlops_bot.errors import NotFound, ServiceUnavailable
 from mlops_bot.healing.planner import playbook_for
 from mlops_bot.messages import HealingRequest
-from mlops_bot.stores.incidents import DynamoIncidentStore, IncidentStore
+from mlops_bot.stores.incidents import IncidentStore
 
 __all__ = ["HealerDependencies", "HealingRequest", "PlaybookStart", "start_playbook"]
 
@@ -29,16 +28,11 @@ class ExecutionStarter(Protocol):
 
 @dataclass
 class HealerDependencies:
-    settings: Settings
-    table: StateTable | None
-    runner: ExecutionStarter
-    incidents: IncidentStore = field(default=None)  # type: ignore[assignment]
+    """What `start_playbook` works with; the handler builds the stores once per cold start."""
 
-    def __post_init__(self) -> None:
-        if self.incidents is None:
-            if self.table is None:
-                raise ValueError("HealerDependencies needs a table or an incident store")
-            self.incidents = DynamoIncidentStore(self.table)
+    settings: Settings
+    runner: ExecutionStarter
+    incidents: IncidentStore
 
     def state_machine_for(self, playbook: str) -> str:
         arn = self.settings.playbook_state_machines.get(playbook)

@@ -14,16 +14,15 @@ first would lose it: the playbook would wait for a verdict nobody sends.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.config import Settings
 from mlops_bot.diagnosis import Problem
 from mlops_bot.healing.planner import problem_signature
 from mlops_bot.messages import BOT_BRANCH_PREFIX, RepositoryEvent
 from mlops_bot.storage import keys
-from mlops_bot.stores.incidents import DynamoIncidentStore, Incident, IncidentStore
+from mlops_bot.stores.incidents import Incident, IncidentStore
 
 
 class TaskCompleter(Protocol):
@@ -35,16 +34,9 @@ class TaskCompleter(Protocol):
 @dataclass
 class VerificationDependencies:
     settings: Settings
-    table: StateTable | None
     runner: TaskCompleter
     diagnose: Callable[[str, int, int | None], Problem]
-    incidents: IncidentStore = field(default=None)  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        if self.incidents is None:
-            if self.table is None:
-                raise ValueError("VerificationDependencies needs a table or an incident store")
-            self.incidents = DynamoIncidentStore(self.table)
+    incidents: IncidentStore
 
 
 def waiting_incident_for(incidents: IncidentStore, event: RepositoryEvent) -> Incident | None:

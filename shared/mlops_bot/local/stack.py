@@ -516,11 +516,14 @@ class LocalStack:
         api_key = self.config.bootstrap_api_key or self.local_api_key
         if not api_key:
             return
-        from mlops_bot.access.api_keys import ensure_bootstrap_key
+        from mlops_bot.access.api_keys import ApiKeyStores, ensure_bootstrap_key
         from mlops_bot.adapters.dynamodb import StateTable
         from mlops_bot.config import get_settings
+        from mlops_bot.stores.api_keys import DynamoApiKeyStore
+        from mlops_bot.stores.tenants import DynamoTenantStore
 
-        ensure_bootstrap_key(StateTable(get_settings().table_name), api_key)
+        table = StateTable(get_settings().table_name)
+        ensure_bootstrap_key(ApiKeyStores(DynamoApiKeyStore(table), DynamoTenantStore(table)), api_key)
 
     # ---------------------------------------------------------------- GitHub sandbox
     def _start_sandbox(self) -> None:
@@ -550,12 +553,13 @@ class LocalStack:
         from mlops_bot.config import get_settings
         from mlops_bot.local.sandbox import DEMO_REPOSITORIES, INSTALLATION_ID
         from mlops_bot.storage import keys
+        from mlops_bot.stores.repositories import DynamoRepositoryStore
         from mlops_bot.tenancy.service import enroll_repository, register_installation
 
-        table = StateTable(get_settings().table_name)
-        register_installation(table, keys.DEFAULT_TENANT, INSTALLATION_ID)
+        repositories = DynamoRepositoryStore(StateTable(get_settings().table_name))
+        register_installation(repositories, keys.DEFAULT_TENANT, INSTALLATION_ID)
         for demo in DEMO_REPOSITORIES:
-            enroll_repository(table, keys.DEFAULT_TENANT, demo.full_name, source="sandbox")
+            enroll_repository(repositories, keys.DEFAULT_TENANT, demo.full_name, source="sandbox")
 
     # ---------------------------------------------------------------- state across restarts
     def _restore_state(self) -> None:

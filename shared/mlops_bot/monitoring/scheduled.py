@@ -11,20 +11,30 @@ report of `mlops-bot drift --json` back to `POST /api/v1/repositories/{owner}/{r
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.config import Settings, get_settings
 from mlops_bot.healing import audit
 from mlops_bot.messages import MessageQueue
-from mlops_bot.monitoring.service import DriftReportIn, SignalOutcome, report_drift, signal_stores
+from mlops_bot.monitoring.service import DriftReportIn, SignalOutcome, SignalStores, report_drift
 from mlops_bot.repository_config import CONFIG_PATH, RepositoryFileConfig, merged, parse
-from mlops_bot.stores.audit import DynamoAuditLog
-from mlops_bot.stores.budgets import DynamoRepairBudgetStore
+from mlops_bot.stores.audit import AuditLog
+from mlops_bot.stores.budgets import RepairBudgetStore
 from mlops_bot.stores.repositories import RepositoryStore
 
 if TYPE_CHECKING:
     from mlops_bot.adapters.github import GitHubClient
+
+
+@dataclass(frozen=True)
+class DriftCheckStores:
+    """What a scheduled drift check works with: the signal's stores, and the audit log and write
+    budget a dispatched check workflow goes through."""
+
+    signals: SignalStores
+    audit: AuditLog
+    budgets: RepairBudgetStore
 
 
 def drift_settings(
@@ -41,7 +51,7 @@ def drift_settings(
 
 
 def _dispatch_check(
-    table: StateTable,
+    stores: DriftCheckStores,
     tenant_id: str,
     repository: str,
     drift: dict[str, Any],
@@ -63,8 +73,8 @@ def _dispatch_check(
     ref = str(drift.get("ref") or github.get_repository(repository).default_branch)
     path = f"/repos/{repository}/actions/workflows/{workflow}/dispatches"
     result = audit.audited_write(
-        DynamoAuditLog(table),
-        DynamoRepairBudgetStore(table),
+        stores.audit,
+        stores.budgets,
         settings,
         audit.AuditRecord(
             tenant_id=tenant_id,
@@ -90,7 +100,7 @@ def _dispatch_check(
 
 
 def run_drift_check(
-    table: StateTable,
+    stores: DriftCheckStores,
     healing_queue: MessageQueue,
     tenant_id: str,
     repository: str,
@@ -106,15 +116,14 @@ def run_drift_check(
     `check_id` (the scheduled event's delivery id) makes a dispatch of a retried check count once
     against the write budget and be audited once.
     """
-    stores = signal_stores(table)
-    drift = drift_settings(stores.repositories, tenant_id, repository, github)
+    drift = drift_settings(stores.signals.repositories, tenant_id, repository, github)
     if not drift.get("reference") or not drift.get("current"):
         return None
     try:
         from mlops_bot.drift import DriftOptions, compute_drift, load_table
     except ImportError as exc:
         return _dispatch_check(
-            table,
+            stores,
             tenant_id,
             repository,
             drift,
@@ -136,4 +145,4 @@ def run_drift_check(
             "ref": drift.get("ref"),
         }
     )
-    return report_drift(stores, healing_queue, tenant_id, repository, posted)
+    return report_drift(stores.signals, healing_queue, tenant_id, repository, posted)

@@ -16,11 +16,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound
 from mlops_bot.stores.incidents import (
-    DynamoIncidentStore,
     Incident,
     IncidentStore,
     IncidentType,
@@ -29,7 +27,6 @@ from mlops_bot.stores.incidents import (
     TimelineEvent,
 )
 from mlops_bot.stores.repositories import (
-    DynamoRepositoryStore,
     ModelBaseline,
     ModelDeployment,
     Repository,
@@ -108,15 +105,6 @@ class SignalStores:
     events: EventStore
 
 
-def signal_stores(source: SignalStores | StateTable) -> SignalStores:
-    """The stores as given, or the DynamoDB ones on a table (for the callers that still pass one)."""
-    if isinstance(source, SignalStores):
-        return source
-    from mlops_bot.stores.events import DynamoEventStore  # not at the management API's cold start
-
-    return SignalStores(DynamoRepositoryStore(source), DynamoIncidentStore(source), DynamoEventStore(source))
-
-
 def _repository(stores: SignalStores, tenant_id: str, full_name: str) -> Repository:
     repository = stores.repositories.get(tenant_id, full_name)
     if repository is None:
@@ -137,13 +125,12 @@ def _open(stores: SignalStores, healing_queue: MessageQueue, incident: Incident)
 
 
 def report_drift(
-    source: SignalStores | StateTable,
+    stores: SignalStores,
     healing_queue: MessageQueue,
     tenant_id: str,
     full_name: str,
     report: DriftReportIn,
 ) -> SignalOutcome:
-    stores = signal_stores(source)
     _repository(stores, tenant_id, full_name)
     drifted = sorted(name for name, column in report.columns.items() if column.drifted)
     summary = (
@@ -191,7 +178,7 @@ def _keep_as_baseline(stores: SignalStores, tenant_id: str, full_name: str, post
 
 
 def report_model_metrics(
-    source: SignalStores | StateTable,
+    stores: SignalStores,
     healing_queue: MessageQueue,
     tenant_id: str,
     full_name: str,
@@ -199,7 +186,6 @@ def report_model_metrics(
 ) -> SignalOutcome:
     from mlops_bot.drift.model_metrics import ModelThresholds, compare_model_metrics
 
-    stores = signal_stores(source)
     repository = _repository(stores, tenant_id, full_name)
     configuration = repository.configuration.model_dump(mode="json", exclude_none=True)
     thresholds = ModelThresholds.model_validate(configuration.get("model_thresholds") or DEFAULT_THRESHOLDS)

@@ -3,8 +3,7 @@
 Tenants are listed from the registry under the reserved `_system` tenant (`stores.tenants`), then
 each tenant's own repositories (`stores.repositories`), so no read ever crosses tenants.
 
-The functions take `SchedulingStores`; a `StateTable` is still accepted (wrapped in the DynamoDB
-stores) for the callers that have not moved to stores yet.
+The functions take typed stores; the scheduler's handler builds them.
 """
 
 from __future__ import annotations
@@ -12,11 +11,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.messages import MessageQueue, RepositoryEvent
-from mlops_bot.stores.repositories import DynamoRepositoryStore, RepositoryStatus, RepositoryStore
-from mlops_bot.stores.tenants import DynamoTenantStore, TenantStore
+from mlops_bot.stores.repositories import RepositoryStatus, RepositoryStore
+from mlops_bot.stores.tenants import TenantStore
 
 
 @dataclass(frozen=True)
@@ -24,25 +22,14 @@ class SchedulingStores:
     tenants: TenantStore
     repositories: RepositoryStore
 
-    @classmethod
-    def of(cls, table: StateTable) -> SchedulingStores:
-        return cls(DynamoTenantStore(table), DynamoRepositoryStore(table))
 
-
-def _stores(where: SchedulingStores | StateTable) -> SchedulingStores:
-    return SchedulingStores.of(where) if isinstance(where, StateTable) else where
-
-
-def tenants(where: SchedulingStores | TenantStore | StateTable) -> list[str]:
+def tenants(registry: TenantStore) -> list[str]:
     """Every registered tenant's id (never the reserved `_system` tenant)."""
-    store = where.tenants if isinstance(where, SchedulingStores) else where
-    registry = DynamoTenantStore(store) if isinstance(store, StateTable) else store
     return [registration.tenant_id for registration in registry.registered()]
 
 
-def queue_scheduled_checks(where: SchedulingStores | StateTable, events_queue: MessageQueue) -> int:
+def queue_scheduled_checks(stores: SchedulingStores, events_queue: MessageQueue) -> int:
     """Queue one check per active repository of every registered tenant; returns how many were queued."""
-    stores = _stores(where)
     queued = 0
     now = iso(utc_now())
     for tenant_id in tenants(stores.tenants):

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import Conflict, Invalid, NotFound, ServiceUnavailable, Unauthorized, ValidationFailed
 from mlops_bot.repository_names import RepositoryFullName
@@ -41,7 +40,7 @@ from mlops_bot.stores.installations import (
     InstallationStore,
 )
 from mlops_bot.stores.repositories import RepositoryStore
-from mlops_bot.tenancy.service import enroll_repository, register_installation, repository_store
+from mlops_bot.tenancy.service import enroll_repository, register_installation
 from mlops_bot.webhooks.models import WebhookAcceptance
 
 if TYPE_CHECKING:
@@ -115,7 +114,7 @@ def _merge(current: list[str], added: list[str], removed: list[str]) -> list[str
 
 
 def record_event(
-    store: InstallationStore, table: StateTable, event_name: str, document: dict[str, Any]
+    store: InstallationStore, repositories: RepositoryStore, event_name: str, document: dict[str, Any]
 ) -> WebhookAcceptance:
     """Apply one installation event to the stored installation; the answer says what changed."""
     try:
@@ -154,7 +153,7 @@ def record_event(
     item = item.model_copy(update=changes)
     store.save(item)
     if item.tenant_id:
-        _follow_repositories(table, item, added, removed)
+        _follow_repositories(repositories, item, added, removed)
     logger.info(
         "installation event recorded",
         extra={
@@ -174,14 +173,16 @@ def record_event(
     )
 
 
-def _follow_repositories(table: StateTable, item: InstallationItem, added: list[str], removed: list[str]) -> None:
+def _follow_repositories(
+    repositories: RepositoryStore, item: InstallationItem, added: list[str], removed: list[str]
+) -> None:
     """A claimed installation's repositories follow what the user selected on GitHub."""
     assert item.tenant_id is not None
     for full_name in added:
         if not item.excludes(full_name):
-            enroll_repository(table, item.tenant_id, full_name, source="installation")
+            enroll_repository(repositories, item.tenant_id, full_name, source="installation")
     for full_name in removed:
-        unenroll_repository(table, item.tenant_id, full_name)
+        unenroll_repository(repositories, item.tenant_id, full_name)
 
 
 def refusal(
@@ -351,13 +352,13 @@ def _recorded(store: InstallationStore, installation_id: int) -> InstallationIte
 
 
 def claim_with_state(
-    store: InstallationStore, table: StateTable, secret: str, installation_id: int, state: str
+    store: InstallationStore, repositories: RepositoryStore, secret: str, installation_id: int, state: str
 ) -> ClaimResult:
     """The App's setup URL: the state says which tenant started the installation."""
     claims = _verify_state(secret, state)
     item = _recorded(store, installation_id)
     if item.tenant_id == claims.tenant_id:
-        return _result(table, item, "Installation already claimed by this tenant", [], [])
+        return _result(item, "Installation already claimed by this tenant", [], [])
     created = datetime.fromisoformat(item.created_at.replace("Z", "+00:00")).timestamp()
     if created < claims.iat - CREATED_LEEWAY_SECONDS:
         raise Unauthorized(
@@ -369,7 +370,7 @@ def claim_with_state(
         raise Conflict("Installation already claimed", "Another tenant claimed this installation")
     if not store.use_claim_state(claims.jti, claims.exp):
         raise Unauthorized("Setup state already used", "Each setup state claims one installation, once")
-    return _bind(store, table, item, claims.tenant_id, ClaimMethod.SETUP_STATE)
+    return _bind(store, repositories, item, claims.tenant_id, ClaimMethod.SETUP_STATE)
 
 
 UserInstallations = Callable[[str], set[int]]
@@ -394,7 +395,7 @@ def github_user_installations(settings: Settings) -> UserInstallations:
 
 def claim_with_user_token(
     store: InstallationStore,
-    table: StateTable,
+    repositories: RepositoryStore,
     installations_of_user: UserInstallations,
     installation_id: int,
     user_token: str,
@@ -403,7 +404,7 @@ def claim_with_user_token(
     """A GitHub user token: GitHub must list the installation among those the user can access."""
     item = _recorded(store, installation_id)
     if item.tenant_id == tenant_id:
-        return _result(table, item, "Installation already claimed by this tenant", [], [])
+        return _result(item, "Installation already claimed by this tenant", [], [])
     if installation_id not in installations_of_user(user_token):
         raise Unauthorized(
             "The GitHub user cannot access this installation",
@@ -411,18 +412,18 @@ def claim_with_user_token(
         )
     if item.tenant_id is not None:
         raise Conflict("Installation already claimed", "Another tenant claimed this installation")
-    return _bind(store, table, item, tenant_id, ClaimMethod.USER_TOKEN)
+    return _bind(store, repositories, item, tenant_id, ClaimMethod.USER_TOKEN)
 
 
 def _bind(
-    store: InstallationStore, table: StateTable, item: InstallationItem, tenant_id: str, method: ClaimMethod
+    store: InstallationStore, repositories: RepositoryStore, item: InstallationItem, tenant_id: str, method: ClaimMethod
 ) -> ClaimResult:
     if item.status == InstallationStatus.DELETED:
         raise Conflict("Installation deleted", f"Installation {item.installation_id} was uninstalled on GitHub")
     claimed = store.claim(item.installation_id, tenant_id, method, iso(utc_now()))
     if claimed is None:
         raise Conflict("Installation already claimed", "Another tenant claimed this installation")
-    owner = register_installation(table, tenant_id, item.installation_id)
+    owner = register_installation(repositories, tenant_id, item.installation_id)
     if owner != tenant_id:  # routed to another tenant before claims existed (auto-enrolment, a hand-written item)
         store.release(item.installation_id, tenant_id)
         raise Conflict("Installation already claimed", "Another tenant's events are routed by this installation")
@@ -431,20 +432,19 @@ def _bind(
     for full_name in claimed.repositories:
         if claimed.excludes(full_name):
             continue
-        (enrolled if enroll_repository(table, tenant_id, full_name, "installation") == tenant_id else conflicts).append(
-            full_name
-        )
+        (
+            enrolled
+            if enroll_repository(repositories, tenant_id, full_name, "installation") == tenant_id
+            else conflicts
+        ).append(full_name)
     logger.info(
         "installation claimed",
         extra={"installation_id": item.installation_id, "tenant_id": tenant_id, "method": method.value},
     )
-    return _result(table, claimed, "Installation claimed", enrolled, conflicts)
+    return _result(claimed, "Installation claimed", enrolled, conflicts)
 
 
-def _result(
-    table: StateTable, item: InstallationItem, message: str, enrolled: list[str], conflicts: list[str]
-) -> ClaimResult:
-    del table
+def _result(item: InstallationItem, message: str, enrolled: list[str], conflicts: list[str]) -> ClaimResult:
     return ClaimResult(message=message, installation=InstallationView.of(item), enrolled=enrolled, conflicts=conflicts)
 
 
@@ -482,7 +482,7 @@ class RepositoryChange(BaseModel):
 
 
 def add_repository(
-    store: InstallationStore, table: StateTable, tenant_id: str, body: RepositoryAdd
+    store: InstallationStore, repositories: RepositoryStore, tenant_id: str, body: RepositoryAdd
 ) -> RepositoryChange:
     """Monitor a repository of one of the tenant's active installations (or, explicitly, a manual one)."""
     full_name = body.full_name
@@ -496,14 +496,14 @@ def add_repository(
             f"{full_name} is not in any active installation claimed by this tenant: add it to the App's "
             "installation on GitHub, or register it with manual=true for a token setup",
         )
-    owner = repository_store(table).repository_owner(full_name)
+    owner = repositories.repository_owner(full_name)
     if owner not in (None, tenant_id):
         raise Conflict("Repository monitored by another tenant", f"{full_name} belongs to another tenant")
     if holder is not None and holder.excludes(full_name):
         kept = [r for r in holder.excluded_repositories if r.lower() != full_name.lower()]
         store.save(holder.model_copy(update={"excluded_repositories": kept, "updated_at": iso(utc_now())}))
     source = "installation" if holder is not None else "manual"
-    if enroll_repository(table, tenant_id, full_name, source) != tenant_id:
+    if enroll_repository(repositories, tenant_id, full_name, source) != tenant_id:
         raise Conflict("Repository monitored by another tenant", f"{full_name} belongs to another tenant")
     return RepositoryChange(
         message="Repository added",
@@ -514,14 +514,16 @@ def add_repository(
     )
 
 
-def unenroll_repository(store: RepositoryStore | StateTable, tenant_id: str, full_name: str) -> bool:
+def unenroll_repository(repositories: RepositoryStore, tenant_id: str, full_name: str) -> bool:
     """Stop monitoring: the tenant's record and the route go (incidents and events stay). True if it existed."""
-    return repository_store(store).unenroll(tenant_id, full_name)
+    return repositories.unenroll(tenant_id, full_name)
 
 
-def remove_repository(store: InstallationStore, table: StateTable, tenant_id: str, full_name: str) -> RepositoryChange:
+def remove_repository(
+    store: InstallationStore, repositories: RepositoryStore, tenant_id: str, full_name: str
+) -> RepositoryChange:
     """Stop monitoring a repository; one of a claimed installation stays removed until added again."""
-    if not unenroll_repository(table, tenant_id, full_name):
+    if not unenroll_repository(repositories, tenant_id, full_name):
         raise NotFound("Repository not found", f"{full_name} is not monitored by this tenant")
     for installation in store.for_tenant(tenant_id):
         if installation.holds(full_name) and not installation.excludes(full_name):

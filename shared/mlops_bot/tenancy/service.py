@@ -5,27 +5,20 @@ that registered its repository. With auto-enrolment on, a repository (or install
 the first time joins the `default` tenant; with it off, events of unknown repositories are ignored.
 A name GitHub would refuse is never enrolled (`ValueError` from the store's item model).
 
-The functions take a `RepositoryStore`; a `StateTable` is still accepted (wrapped in the DynamoDB
-store) for the callers that have not moved to stores yet.
+The functions take a `RepositoryStore`, which the handlers and the API's dependencies build.
 """
 
 from __future__ import annotations
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.storage import keys
-from mlops_bot.stores.repositories import DynamoRepositoryStore, Repository, RepositoryStore
-
-
-def repository_store(store: RepositoryStore | StateTable) -> RepositoryStore:
-    return DynamoRepositoryStore(store) if isinstance(store, StateTable) else store
+from mlops_bot.stores.repositories import Repository, RepositoryStore
 
 
 def resolve_tenant(
-    store: RepositoryStore | StateTable, installation_id: int | None, repository: str | None, auto_enroll: bool
+    repositories: RepositoryStore, installation_id: int | None, repository: str | None, auto_enroll: bool
 ) -> str | None:
     """The tenant of an event, enrolling into `default` when allowed; None when nobody owns it."""
-    repositories = repository_store(store)
     if installation_id is not None:
         tenant = repositories.installation_owner(installation_id)
         if tenant:
@@ -47,18 +40,17 @@ def resolve_tenant(
     return tenant
 
 
-def register_installation(store: RepositoryStore | StateTable, tenant_id: str, installation_id: int) -> str:
+def register_installation(repositories: RepositoryStore, tenant_id: str, installation_id: int) -> str:
     """Map an installation to a tenant; the first registration wins. Returns the owning tenant."""
-    return repository_store(store).claim_installation(installation_id, tenant_id)
+    return repositories.claim_installation(installation_id, tenant_id)
 
 
-def enroll_repository(store: RepositoryStore | StateTable, tenant_id: str, full_name: str, source: str) -> str:
+def enroll_repository(repositories: RepositoryStore, tenant_id: str, full_name: str, source: str) -> str:
     """Register a repository with a tenant (idempotent); returns the tenant that owns it.
 
     Raises `ValueError` (a pydantic `ValidationError`) for a name GitHub would refuse, before
     anything is written.
     """
-    repositories = repository_store(store)
     now = iso(utc_now())
     repository = Repository(tenant_id=tenant_id, full_name=full_name, enrolled_by=source, created_at=now)
     owner = repositories.claim_repository(full_name, tenant_id)
@@ -69,6 +61,6 @@ def enroll_repository(store: RepositoryStore | StateTable, tenant_id: str, full_
     return tenant_id
 
 
-def register_tenant(store: RepositoryStore | StateTable, tenant_id: str) -> None:
+def register_tenant(repositories: RepositoryStore, tenant_id: str) -> None:
     """Add a tenant to the registry the scheduled sweep walks (idempotent)."""
-    repository_store(store).register_tenant(tenant_id, iso(utc_now()))
+    repositories.register_tenant(tenant_id, iso(utc_now()))

@@ -20,7 +20,6 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.errors import Invalid, PayloadTooLarge, RateLimited, Unauthorized, ValidationFailed
@@ -75,7 +74,7 @@ class WebhookDependencies:
     webhook_secret: Callable[[], str]
     # GitHub App installations (tenancy.installations): their events enrol and unenrol repositories.
     installations: InstallationStore = field(default_factory=InMemoryInstallationStore)
-    repository_table: StateTable | None = None
+    record_installations: bool = False  # installation events are recorded (the deployed ingress), else refused
 
 
 def _parse(event_name: str, body: bytes) -> WebhookPayload:
@@ -222,12 +221,10 @@ def admit(request: WebhookRequest, deps: WebhookDependencies) -> Admission:
     if event_name == "ping":
         return Admission(200, WebhookAcceptance(status="pong", execution_id=None, message=payload.zen or "pong"))
     if event_name in installations.INSTALLATION_EVENTS:  # recorded here, never queued (tenancy.installations)
-        if deps.repository_table is None:
+        if not deps.record_installations:
             raise ValidationFailed("Unsupported event type", f"'{event_name}' events are not recorded here")
         document = strict_loads(request.body)
-        return Admission(
-            202, installations.record_event(deps.installations, deps.repository_table, event_name, document)
-        )
+        return Admission(202, installations.record_event(deps.installations, deps.repositories, event_name, document))
 
     repository = payload.repository.full_name if payload.repository else None
     installation_id = payload.installation.id if payload.installation else None

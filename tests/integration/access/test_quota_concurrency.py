@@ -13,7 +13,9 @@ from mlops_bot.management.accounts import quotas, tenants
 from mlops_bot.management.watching import pipelines
 from mlops_bot.management.watching.pipelines import PipelineCreate
 from mlops_bot.storage import keys
+from mlops_bot.stores.tenants import DynamoTenantStore
 from tests.support.aws import MockState
+from tests.support.stores import tenant_stores
 
 TENANT = "tenant-race"
 REQUEST = PipelineCreate(name="Production Deployment", repository="acme/model")
@@ -59,7 +61,7 @@ def test_concurrent_deletes_of_one_pipeline_free_one_slot_and_the_quota_holds(aw
 
     assert _race(tables, create).count(True) == 1
     assert _pipelines_stored(tables[0]) == 3
-    assert quotas.counters(tables[0], TENANT).pipeline_count == 3
+    assert quotas.counters(DynamoTenantStore(tables[0]), TENANT).pipeline_count == 3
 
 
 def test_concurrent_creates_never_pass_the_quota(aws: MockState) -> None:
@@ -75,7 +77,7 @@ def test_concurrent_creates_never_pass_the_quota(aws: MockState) -> None:
 
     assert _race(tables, create).count(True) == 2
     assert _pipelines_stored(tables[0]) == 2
-    assert quotas.counters(tables[0], TENANT).pipeline_count == 2
+    assert quotas.counters(DynamoTenantStore(tables[0]), TENANT).pipeline_count == 2
 
 
 def test_concurrent_user_creations_never_pass_the_user_quota(aws: MockState) -> None:
@@ -86,11 +88,11 @@ def test_concurrent_user_creations_never_pass_the_user_quota(aws: MockState) -> 
 
     def create(table: StateTable) -> bool:
         try:
-            tenants.add_user(table, TENANT, wanted[id(table)], "a long enough password", "read")
+            tenants.add_user(tenant_stores(table), TENANT, wanted[id(table)], "a long enough password", "read")
         except quotas.QuotaExceeded:
             return False
         return True
 
     assert _race(tables, create).count(True) == 2
     assert len(tables[0].query(keys.tenant_pk(TENANT), "USER#")) == 2
-    assert quotas.counters(tables[0], TENANT).user_count == 2
+    assert quotas.counters(DynamoTenantStore(tables[0]), TENANT).user_count == 2

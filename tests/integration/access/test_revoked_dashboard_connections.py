@@ -20,6 +20,7 @@ from mlops_bot.management.accounts import tenants
 from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.storage import keys
 from tests.support.aws import MockState
+from tests.support.stores import access_stores, api_key_stores, tenant_stores
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 TENANT = "acme"
@@ -94,15 +95,15 @@ def _incident_change() -> StreamChange:
 
 
 def test_revoking_an_api_key_closes_every_socket_it_opened_and_no_other(table: StateTable) -> None:
-    _, revoked = api_keys.generate(table, TENANT, "wallboard", ["read"])
-    _, kept = api_keys.generate(table, TENANT, "ops", ["read"])
+    _, revoked = api_keys.generate(api_key_stores(table), TENANT, "wallboard", ["read"])
+    _, kept = api_keys.generate(api_key_stores(table), TENANT, "ops", ["read"])
     _watch(table, revoked, "conn-a1")
     _watch(table, revoked, "conn-a2")
     _watch(table, kept, "conn-b")
     key = keys.api_key_key(TENANT, revoked.key_id)
     before = table.get(key)
     assert before is not None
-    api_keys.revoke(table, revoked.key_id, TENANT)
+    api_keys.revoke(api_key_stores(table), revoked.key_id, TENANT)
 
     gateway = Gateway()
     batch = _batch(table, gateway)
@@ -118,17 +119,17 @@ def test_revoking_an_api_key_closes_every_socket_it_opened_and_no_other(table: S
 
 def test_ending_a_login_closes_the_sockets_of_that_login_only(table: StateTable) -> None:
     settings = ManagementSettings.model_validate({"MLOPS_BOT_JWT_SECRET": SECRET, "MLOPS_BOT_OPERATOR_TENANT": TENANT})
-    tenants.add_user(table, TENANT, "dana@example.com", PASSWORD, "read")
-    ended = users.login(table, settings, SECRET, "dana@example.com", PASSWORD)
-    other = users.login(table, settings, SECRET, "dana@example.com", PASSWORD)
-    _watch(table, users.authenticate_access_token(table, SECRET, ended.access_token), "conn-ended")
-    _watch(table, users.authenticate_access_token(table, SECRET, other.access_token), "conn-other")
+    tenants.add_user(tenant_stores(table), TENANT, "dana@example.com", PASSWORD, "read")
+    ended = users.login(access_stores(table), settings, SECRET, "dana@example.com", PASSWORD)
+    other = users.login(access_stores(table), settings, SECRET, "dana@example.com", PASSWORD)
+    _watch(table, users.authenticate_access_token(access_stores(table), SECRET, ended.access_token), "conn-ended")
+    _watch(table, users.authenticate_access_token(access_stores(table), SECRET, other.access_token), "conn-other")
     family = users.tokens.decode(SECRET, ended.refresh_token, "refresh").fam
     assert family is not None
     key = keys.token_family_key(TENANT, family)
     before = table.get(key)
     assert before is not None
-    users.revoke(table, SECRET, ended.refresh_token)
+    users.revoke(access_stores(table), SECRET, ended.refresh_token)
 
     gateway = Gateway()
     batch = _batch(table, gateway)
@@ -142,7 +143,7 @@ def test_ending_a_login_closes_the_sockets_of_that_login_only(table: StateTable)
 def test_a_missed_revocation_still_closes_the_socket_before_the_next_broadcast_within_a_minute(
     table: StateTable,
 ) -> None:
-    _, principal = api_keys.generate(table, TENANT, "wallboard", ["read"])
+    _, principal = api_keys.generate(api_key_stores(table), TENANT, "wallboard", ["read"])
     _watch(table, principal, "conn-1")
     clock = Clock()
     check = CredentialCheck(table, clock=clock)
@@ -154,7 +155,7 @@ def test_a_missed_revocation_still_closes_the_socket_before_the_next_broadcast_w
     streamed = gateway.received("conn-1")
     assert streamed >= 1
 
-    api_keys.revoke(table, principal.key_id, TENANT)  # its stream record never reaches the broadcaster
+    api_keys.revoke(api_key_stores(table), principal.key_id, TENANT)  # its stream record never reaches the broadcaster
     clock.now += 60
     later = _batch(table, gateway, check)
     later.deliver(_incident_change())

@@ -22,8 +22,10 @@ from mlops_bot.api.app import create_app
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.detection.incidents import Incident, TimelineEntry, incident_item
 from mlops_bot.storage import keys
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.tenancy.service import enroll_repository
 from tests.support.aws import MockState
+from tests.support.stores import api_key_stores
 
 JWT_SECRET = "integration-jwt-secret-with-at-least-32-chars"
 FUNCTIONS = ("WebhookIngressFunction", "DetectorFunction", "HealerFunction")
@@ -40,11 +42,11 @@ class Api:
     function_names: list[str]
 
     def key(self, permission: Permission = "admin", tenant: str = "default") -> dict[str, str]:
-        secret, _ = api_keys.generate(self.table, tenant, f"{permission}-key", [permission])
+        secret, _ = api_keys.generate(api_key_stores(self.table), tenant, f"{permission}-key", [permission])
         return {"authorization": f"Bearer {secret}"}
 
     def repository(self, full_name: str, tenant: str = "default") -> None:
-        enroll_repository(self.table, tenant, full_name, source="test")
+        enroll_repository(DynamoRepositoryStore(self.table), tenant, full_name, source="test")
 
     def incident(self, tenant: str = "default", **fields: Any) -> dict[str, Any]:
         now = utc_now()

@@ -17,12 +17,13 @@ from mlops_bot.access import api_keys, passwords, tokens
 from mlops_bot.management.accounts import tenants
 from mlops_bot.storage import keys
 from tests.integration.api.conftest import JWT_SECRET, Api
+from tests.support.stores import api_key_stores, tenant_stores
 
 PASSWORD = "correct horse battery staple"
 
 
 def _user(api: Api, role: str = "admin", tenant: str = "default", username: str = "dana@example.com") -> None:
-    tenants.add_user(api.table, tenant, username, PASSWORD, role)  # type: ignore[arg-type]
+    tenants.add_user(tenant_stores(api.table), tenant, username, PASSWORD, role)  # type: ignore[arg-type]
 
 
 def _login(api: Api, username: str = "dana@example.com", password: str = PASSWORD) -> Any:
@@ -68,8 +69,8 @@ def test_an_unknown_api_key_is_unauthorized(api: Api) -> None:
 def test_a_revoked_api_key_stops_working_at_once(api: Api) -> None:
     headers = api.key("read")
     assert api.client.get("/api/v1/issues", headers=headers).status_code == 200
-    [record] = [k for k in api_keys.list_keys(api.table, "default") if k.name == "read-key"]
-    api_keys.revoke(api.table, record.id)
+    [record] = [k for k in api_keys.list_keys(api_key_stores(api.table), "default") if k.name == "read-key"]
+    api_keys.revoke(api_key_stores(api.table), record.id)
     response = api.client.get("/api/v1/issues", headers=headers)
     assert response.status_code == 401
     assert "revoked" in response.json()["error"]["details"]
@@ -92,7 +93,7 @@ def test_roles_are_ordered_read_write_admin(api: Api) -> None:
 
 
 def test_api_keys_are_stored_only_as_digests(api: Api) -> None:
-    secret, principal = api_keys.generate(api.table, "default", "ci", ["read"])
+    secret, principal = api_keys.generate(api_key_stores(api.table), "default", "ci", ["read"])
     stored = api.table.get(keys.api_key_key("default", principal.key_id))
     assert stored is not None
     assert secret not in json.dumps(stored)

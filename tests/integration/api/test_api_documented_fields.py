@@ -15,6 +15,7 @@ from mlops_bot.healing.service import HealerDependencies, HealingRequest, start_
 from mlops_bot.management.platform import system_config
 from mlops_bot.management.platform.settings import reset_management_settings
 from mlops_bot.storage import keys
+from mlops_bot.stores.incidents import DynamoIncidentStore
 from mlops_bot.stores.system_config import DynamoSystemConfigStore
 from tests.integration.api.conftest import Api
 
@@ -95,7 +96,9 @@ def test_manual_parameters_reach_the_playbook_execution_input(api: Api) -> None:
     assert response.status_code == 202
     [message] = api.healing_messages()
     assert message["body"]["parameters"] == {"custom_parameter": "value"}
-    deps = HealerDependencies(settings=get_settings(), table=api.table, runner=PlaybookRunner())
+    deps = HealerDependencies(
+        settings=get_settings(), runner=PlaybookRunner(), incidents=DynamoIncidentStore(api.table)
+    )
     started = start_playbook(deps, HealingRequest.model_validate(message["body"]))
     described = boto3.client("stepfunctions").describe_execution(executionArn=started.execution_arn)
     execution_input = json.loads(described["input"])

@@ -10,6 +10,9 @@ from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import Settings, get_settings
 from mlops_bot.detection.service import DetectorDependencies, record_event
 from mlops_bot.healing.actions import ActionDependencies, PlaybookState, execute, plan
+from mlops_bot.stores.events import DynamoEventStore
+from mlops_bot.stores.flaky_history import DynamoFlakyHistory
+from mlops_bot.stores.incidents import DynamoIncidentStore
 from mlops_bot.webhooks.models import RepositoryEvent, WorkflowRun
 from tests.integration.api.conftest import Api
 
@@ -43,7 +46,13 @@ def test_pipeline_avg_duration_comes_from_the_runs_start_and_end(api: Api) -> No
     ).json()
     assert created["metrics"]["avg_duration"] is None
     settings = get_settings()
-    deps = DetectorDependencies(settings=settings, table=api.table, healing_queue=Queue(settings.healing_queue_url))
+    deps = DetectorDependencies(
+        settings=settings,
+        healing_queue=Queue(settings.healing_queue_url),
+        incidents=DynamoIncidentStore(api.table),
+        activity=DynamoEventStore(api.table),
+        flaky_history=DynamoFlakyHistory(api.table),
+    )
     record_event(deps, _completed_run(1, 30, 100))
     record_event(deps, _completed_run(2, 20, 200))
     body = api.client.get(f"/api/pipelines/{created['id']}", headers=api.key("read")).json()

@@ -12,6 +12,7 @@ from mlops_bot.access import api_keys
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.cli import main
 from mlops_bot.errors import Unauthorized
+from mlops_bot.stores.api_keys import DynamoApiKeyStore
 from tests.support.aws import MockState
 
 
@@ -26,7 +27,7 @@ def test_generate_prints_the_key_once_and_it_authenticates(aws: MockState, capsy
     assert code == 0
     assert set(issued) == {"id", "name", "key", "permissions", "tenant_id", "created_at"}
     assert issued["permissions"] == ["read"] and issued["tenant_id"] == "default"
-    principal = api_keys.authenticate_key(StateTable(aws.table_name), issued["key"])
+    principal = api_keys.authenticate_key(DynamoApiKeyStore(StateTable(aws.table_name)), issued["key"])
     assert principal.key_id == issued["id"]
     assert not principal.can("write")
 
@@ -49,7 +50,7 @@ def test_revoke_stops_the_key(aws: MockState, capsys: pytest.CaptureFixture[str]
     assert code == 0
     assert revoked["revoked"] is True
     with pytest.raises(Unauthorized):
-        api_keys.authenticate_key(StateTable(aws.table_name), issued["key"])
+        api_keys.authenticate_key(DynamoApiKeyStore(StateTable(aws.table_name)), issued["key"])
     _, listed = _run(capsys, "api-key", "list")
     assert listed[0]["revoked"] is True
 

@@ -9,6 +9,7 @@ import pytest
 from mlops_bot.access import users
 from mlops_bot.storage import keys
 from tests.integration.api.conftest import Api
+from tests.support.stores import access_stores
 
 OWNER = "tenant-a"
 INTRUDER = "tenant-b"
@@ -48,7 +49,7 @@ def test_every_id_route_answers_404_to_another_tenant(api: Api, owned: dict[str,
     if credential == "api_key":
         intruder = api.key("admin", tenant=INTRUDER)
     else:
-        users.create_user(api.table, INTRUDER, "mallory@b.example", "a long enough password", "admin")
+        users.create_user(access_stores(api.table), INTRUDER, "mallory@b.example", "a long enough password", "admin")
         token = api.client.post(
             "/auth/login",
             json={"username": "mallory@b.example", "password": "a long enough password", "tenant_id": INTRUDER},

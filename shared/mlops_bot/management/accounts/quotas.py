@@ -5,8 +5,8 @@ the pipeline or user they count (`stores.pipelines`, `stores.users`): a slot is 
 creation and given back only by the one delete that removed the thing, however many race. Storage
 is measured from the tenant's records (`stores.usage`) when something would add to it.
 
-The functions take a `TenantStore`; a `StateTable` is still accepted (wrapped in the DynamoDB
-store) for the callers that have not moved to stores yet.
+The functions take a `TenantStore`. `quota_of` still accepts a `StateTable` for
+management/watching/pipelines.py until it holds the store.
 """
 
 from __future__ import annotations
@@ -21,17 +21,13 @@ class QuotaExceeded(Forbidden):
     code = "QUOTA_EXCEEDED"
 
 
-def tenant_store(where: TenantStore | StateTable) -> TenantStore:
-    return DynamoTenantStore(where) if isinstance(where, StateTable) else where
-
-
-def quota_of(where: TenantStore | StateTable, tenant_id: str) -> ResourceQuota:
+def quota_of(store: TenantStore | StateTable, tenant_id: str) -> ResourceQuota:
     """The tenant's quota; the defaults for a tenant without a profile."""
-    return tenant_store(where).quota(tenant_id)
+    return (DynamoTenantStore(store) if isinstance(store, StateTable) else store).quota(tenant_id)
 
 
-def counters(where: TenantStore | StateTable, tenant_id: str) -> TenantCounters:
-    return tenant_store(where).counters(tenant_id)
+def counters(store: TenantStore, tenant_id: str) -> TenantCounters:
+    return store.counters(tenant_id)
 
 
 def exceeded(resource: str, maximum: int) -> QuotaExceeded:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, utc_now
-from mlops_bot.stores.rate_windows import DynamoRateWindowStore, RateCategory, RateWindowStore
+from mlops_bot.stores.rate_windows import RateCategory, RateWindowStore
 
 Category = Literal["management", "analytics", "webhooks"]
 
@@ -44,18 +43,14 @@ class RateDecision:
 
 
 def count_request(
-    where: RateWindowStore | StateTable,
+    windows: RateWindowStore,
     tenant_id: str,
     category: Category,
     limit: int,
     window_seconds: int,
     now: int | None = None,
 ) -> RateDecision:
-    """Count one request of `tenant_id` in `category` and say whether it is within `limit`.
-
-    The store takes a `StateTable` too (wrapped in the DynamoDB store) for callers not on stores yet.
-    """
-    windows = DynamoRateWindowStore(where) if isinstance(where, StateTable) else where
+    """Count one request of `tenant_id` in `category` and say whether it is within `limit`."""
     moment = epoch_seconds(utc_now()) if now is None else now
     window = moment // window_seconds
     reset = (window + 1) * window_seconds

@@ -4,8 +4,7 @@ The admins of the operator tenant (`MLOPS_BOT_OPERATOR_TENANT`, `default` unless
 platform and see every tenant; any other admin sees only its own tenant, and another tenant's id
 answers 404 exactly like one that does not exist.
 
-The functions take `TenantStores`; a `StateTable` is still accepted (wrapped in the DynamoDB
-stores) for the callers that have not moved to stores yet.
+The functions take `TenantStores`, which the API's dependencies and the CLI build.
 """
 
 from __future__ import annotations
@@ -20,13 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from mlops_bot.access import users
 from mlops_bot.access.api_keys import Permission, Principal
 from mlops_bot.access.users import AccessStores
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import Forbidden, NotFound, ValidationFailed
 from mlops_bot.management.accounts import quotas, usage
 from mlops_bot.management.accounts.quotas import ResourceQuota
-from mlops_bot.stores.tenants import DynamoTenantStore, TenantProfile, TenantStatus, TenantStore, UnreadableProfile
-from mlops_bot.stores.usage import DynamoUsageStore, UsageStore
+from mlops_bot.stores.tenants import TenantProfile, TenantStatus, TenantStore, UnreadableProfile
+from mlops_bot.stores.usage import UsageStore
 
 logger = logging.getLogger("mlops_bot.management.accounts.tenants")
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$"
@@ -81,14 +79,6 @@ class TenantStores:
     usage: UsageStore
     access: AccessStores
 
-    @classmethod
-    def of(cls, table: StateTable) -> TenantStores:
-        return cls(DynamoTenantStore(table), DynamoUsageStore(table), AccessStores.of(table))
-
-
-def _stores(where: TenantStores | StateTable) -> TenantStores:
-    return TenantStores.of(where) if isinstance(where, StateTable) else where
-
 
 def is_operator(caller: Principal, operator_tenant: str) -> bool:
     return caller.tenant_id == operator_tenant and caller.can("admin")
@@ -100,8 +90,7 @@ def ensure_visible(caller: Principal, tenant_id: str, operator_tenant: str) -> N
         raise NotFound("Tenant not found", f"No tenant '{tenant_id}'")
 
 
-def current_usage(where: TenantStores | StateTable, tenant_id: str) -> CurrentUsage:
-    stores = _stores(where)
+def current_usage(stores: TenantStores, tenant_id: str) -> CurrentUsage:
     counted = stores.tenants.counters(tenant_id)
     return CurrentUsage(
         pipelines=counted.pipeline_count,
@@ -110,9 +99,8 @@ def current_usage(where: TenantStores | StateTable, tenant_id: str) -> CurrentUs
     )
 
 
-def get_tenant(where: TenantStores | StateTable, tenant_id: str) -> Tenant:
+def get_tenant(stores: TenantStores, tenant_id: str) -> Tenant:
     """The registered tenant (404 otherwise); `UnreadableProfile` when its stored profile is malformed."""
-    stores = _stores(where)
     registration = stores.tenants.registration(tenant_id)
     if registration is None:
         raise NotFound("Tenant not found", f"No tenant '{tenant_id}'")
@@ -127,13 +115,12 @@ def get_tenant(where: TenantStores | StateTable, tenant_id: str) -> Tenant:
     )
 
 
-def registered_ids(where: TenantStores | StateTable) -> list[str]:
+def registered_ids(stores: TenantStores) -> list[str]:
     """Every registered tenant's id (never the reserved `_system` tenant), for operators' fleet-wide views."""
-    return [registration.tenant_id for registration in _stores(where).tenants.registered()]
+    return [registration.tenant_id for registration in stores.tenants.registered()]
 
 
-def list_tenants(where: TenantStores | StateTable, caller: Principal, operator_tenant: str) -> TenantList:
-    stores = _stores(where)
+def list_tenants(stores: TenantStores, caller: Principal, operator_tenant: str) -> TenantList:
     if is_operator(caller, operator_tenant):
         ids = [registration.tenant_id for registration in stores.tenants.registered()]
     else:
@@ -153,16 +140,13 @@ def _readable_tenant(stores: TenantStores, tenant_id: str) -> Tenant | None:
         return None
 
 
-def add_user(
-    where: TenantStores | StateTable, tenant_id: str, username: str, password: str, role: Permission
-) -> users.User:
+def add_user(stores: TenantStores, tenant_id: str, username: str, password: str, role: Permission) -> users.User:
     """Create a user within the tenant's `max_users` quota (403 QUOTA_EXCEEDED above it).
 
     The name, the user and the counted slot are written together (`stores.users`), so concurrent
     creations can never pass the quota. 409 only when this tenant already has the name. The tenant
     is registered (once) so the sweep and the operators' listing see it.
     """
-    stores = _stores(where)
     maximum = stores.tenants.quota(tenant_id).max_users
     try:
         user = users.create_user(stores.access, tenant_id, username, password, role, max_users=maximum)
@@ -173,13 +157,12 @@ def add_user(
 
 
 def create_tenant(
-    where: TenantStores | StateTable, caller: Principal, operator_tenant: str, request: TenantCreate
+    stores: TenantStores, caller: Principal, operator_tenant: str, request: TenantCreate
 ) -> TenantCreated:
     if not is_operator(caller, operator_tenant):
         raise Forbidden("Insufficient permissions", "Only operators (admins of the operator tenant) create tenants")
     if request.resource_quota.max_users < 1:
         raise ValidationFailed("Invalid resource quota", "max_users must leave room for the tenant's admin user")
-    stores = _stores(where)
     tenant_id = f"tenant-{uuid.uuid4().hex[:12]}"
     now = iso(utc_now())
     stores.tenants.save_profile(

@@ -64,12 +64,8 @@ def month_of(moment: datetime) -> str:
     return moment.strftime("%Y-%m")
 
 
-def usage_store(where: UsageStore | StateTable) -> UsageStore:
-    return DynamoUsageStore(where) if isinstance(where, StateTable) else where
-
-
-def record_api_call(where: UsageStore | StateTable, tenant_id: str, now: datetime | None = None) -> None:
-    usage_store(where).add_api_call(tenant_id, month_of(now or utc_now()))
+def record_api_call(store: UsageStore, tenant_id: str, now: datetime | None = None) -> None:
+    store.add_api_call(tenant_id, month_of(now or utc_now()))
 
 
 def month_bounds(month: str | None, now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -116,18 +112,17 @@ def bill(metrics: UsageMetrics) -> tuple[Decimal, list[LineItem]]:
     return _money(total), lines
 
 
-def tenant_usage(
-    table: StateTable, tenant_id: str, month: str | None = None, store: UsageStore | None = None
-) -> TenantUsage:
-    """The month's usage and bill; the records are read from `table`, the counters from `store`."""
+def tenant_usage(records_table: StateTable, store: UsageStore, tenant_id: str, month: str | None = None) -> TenantUsage:
+    """The month's usage and bill; the records are read from `records_table` (`management.reports.records`
+    has no typed store yet), the API call counters from `store`."""
     start, end = month_bounds(month)
     return usage_of(
         tenant_id,
         start,
         end,
-        events=records.events(table, tenant_id, start, end),
-        incidents=records.incidents(table, tenant_id),
-        api_calls=(store or DynamoUsageStore(table)).month(tenant_id, month_of(start)).api_calls,
+        events=records.events(records_table, tenant_id, start, end),
+        incidents=records.incidents(records_table, tenant_id),
+        api_calls=store.month(tenant_id, month_of(start)).api_calls,
     )
 
 
@@ -169,6 +164,10 @@ def usage_of(
     )
 
 
-def storage_gb(where: UsageStore | StateTable, tenant_id: str) -> float:
-    """What the tenant stores now: its own partition, incidents, events, audit and compliance records."""
-    return round(usage_store(where).stored_bytes(tenant_id) / GB, 9)
+def storage_gb(store: UsageStore | StateTable, tenant_id: str) -> float:
+    """What the tenant stores now: its own partition, incidents, events, audit and compliance records.
+
+    A `StateTable` is still accepted for management/watching/pipelines.py until it holds the store.
+    """
+    usage = DynamoUsageStore(store) if isinstance(store, StateTable) else store
+    return round(usage.stored_bytes(tenant_id) / GB, 9)

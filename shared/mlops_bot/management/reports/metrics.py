@@ -14,6 +14,7 @@ from typing import Any
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.management.reports import records, request_metrics
+from mlops_bot.stores.request_metrics import RequestMetricsStore
 
 BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -59,7 +60,9 @@ class Exposition:
         return "\n".join(self.lines) + "\n"
 
 
-def render(table: StateTable, tenant_id: str, event_ttl_seconds: int) -> str:
+def render(table: StateTable, requests: RequestMetricsStore, tenant_id: str, event_ttl_seconds: int) -> str:
+    """The exposition: events and incidents from `table`'s records (`management.reports.records` has no
+    typed store yet), the management API's request counters from `requests`."""
     events = records.events(table, tenant_id)
     incidents = records.incidents(table, tenant_id)
     out = Exposition()
@@ -118,7 +121,7 @@ def render(table: StateTable, tenant_id: str, event_ttl_seconds: int) -> str:
     for labels, count in sorted(open_by_status.items()):
         out.sample("bot_issues_unresolved", labels, count)
     _healing_outcomes(out, incidents)
-    _requests(out, request_metrics.counts(table, tenant_id))
+    _requests(out, request_metrics.counts(requests, tenant_id))
     return out.text()
 
 

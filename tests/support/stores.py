@@ -1,0 +1,32 @@
+"""The DynamoDB stores the services take, built on one state table (what the handlers and the API's
+dependencies build), for integration and e2e tests that drive a service directly."""
+
+from __future__ import annotations
+
+from mlops_bot.access.api_keys import ApiKeyStores
+from mlops_bot.access.authentication import CredentialStores
+from mlops_bot.access.users import AccessStores
+from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.management.accounts.tenants import TenantStores
+from mlops_bot.stores.api_keys import DynamoApiKeyStore
+from mlops_bot.stores.login_attempts import DynamoLoginAttemptStore
+from mlops_bot.stores.sessions import DynamoSessionStore
+from mlops_bot.stores.tenants import DynamoTenantStore
+from mlops_bot.stores.usage import DynamoUsageStore
+from mlops_bot.stores.users import DynamoUserStore
+
+
+def api_key_stores(table: StateTable) -> ApiKeyStores:
+    return ApiKeyStores(DynamoApiKeyStore(table), DynamoTenantStore(table))
+
+
+def access_stores(table: StateTable) -> AccessStores:
+    return AccessStores(DynamoUserStore(table), DynamoSessionStore(table), DynamoLoginAttemptStore(table), table.name)
+
+
+def credential_stores(table: StateTable) -> CredentialStores:
+    return CredentialStores(DynamoApiKeyStore(table), access_stores(table))
+
+
+def tenant_stores(table: StateTable) -> TenantStores:
+    return TenantStores(DynamoTenantStore(table), DynamoUsageStore(table), access_stores(table))
