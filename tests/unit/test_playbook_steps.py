@@ -26,8 +26,10 @@ from mlops_bot.healing.actions import (
     plan,
 )
 from mlops_bot.stores.actions import InMemoryActionLog
+from mlops_bot.stores.audit import InMemoryAuditLog
 from mlops_bot.stores.budgets import InMemoryRepairBudgetStore
 from mlops_bot.stores.events import ActivityCounter, InMemoryEventStore
+from mlops_bot.stores.flaky_history import InMemoryFlakyHistory
 from mlops_bot.stores.incidents import Incident, IncidentStatus, InMemoryIncidentStore, Verification
 from mlops_bot.stores.installations import InMemoryInstallationStore, InstallationItem, InstallationStatus
 from mlops_bot.stores.playbook_settings import InMemoryPlaybookSettingsStore, PlaybookSetting
@@ -55,6 +57,7 @@ class Steps:
         self.activity = InMemoryEventStore({(TENANT, REPO)})
         self.installations = InMemoryInstallationStore()
         self.budget = InMemoryRepairBudgetStore()
+        self.audit = InMemoryAuditLog()
         self.deps = ActionDependencies(
             settings=Settings(**settings),
             incidents=self.incidents,
@@ -64,6 +67,8 @@ class Steps:
             activity=self.activity,
             installations=self.installations,
             budget=self.budget,
+            audit_log=self.audit,
+            flaky_history=InMemoryFlakyHistory(),
             github=lambda repository, installation: None,
         )
         self.repositories.enroll(Repository(tenant_id=TENANT, full_name=REPO))
