@@ -19,6 +19,8 @@ from mlops_bot.detection.incidents import Incident, TimelineEntry, incident_item
 from mlops_bot.management.accounts import tenants
 from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.storage import keys
+from mlops_bot.stores.dashboard_connections import DynamoDashboardConnectionStore
+from mlops_bot.stores.incidents import DynamoIncidentStore
 from tests.support.aws import MockState
 from tests.support.stores import access_stores, api_key_stores, tenant_stores
 
@@ -59,13 +61,17 @@ def table(aws: MockState) -> StateTable:
 
 
 def _watch(table: StateTable, principal: Principal, connection_id: str) -> None:
-    connections.register(table, principal, connection_id, now=T0)
-    connections.subscribe(table, connection_id, now=T0)
+    connections.register(DynamoDashboardConnectionStore(table), principal, connection_id, now=T0)
+    connections.subscribe(DynamoDashboardConnectionStore(table), connection_id, now=T0)
 
 
 def _batch(table: StateTable, gateway: Gateway, check: CredentialCheck | None = None) -> StreamBatch:
     deps = BroadcastDependencies(
-        table=table, poster=gateway, metrics_sources=MetricsSources(table, None), now=lambda: T0, credentials=check
+        table=table,
+        poster=gateway,
+        metrics_sources=MetricsSources(DynamoIncidentStore(table), None),
+        now=lambda: T0,
+        credentials=check,
     )
     return StreamBatch(deps)
 
@@ -114,7 +120,9 @@ def test_revoking_an_api_key_closes_every_socket_it_opened_and_no_other(table: S
     assert sorted(gateway.closed) == ["conn-a1", "conn-a2"]
     assert gateway.received("conn-a1") == gateway.received("conn-a2") == 0
     assert gateway.received("conn-b") >= 1
-    assert {c.connection_id for c in connections.tenant_connections(table, TENANT, T0)} == {"conn-b"}
+    assert {
+        c.connection_id for c in connections.tenant_connections(DynamoDashboardConnectionStore(table), TENANT, T0)
+    } == {"conn-b"}
 
 
 def test_ending_a_login_closes_the_sockets_of_that_login_only(table: StateTable) -> None:
@@ -137,7 +145,9 @@ def test_ending_a_login_closes_the_sockets_of_that_login_only(table: StateTable)
     batch.finish()
 
     assert gateway.closed == ["conn-ended"]
-    assert [c.connection_id for c in connections.tenant_connections(table, TENANT, T0)] == ["conn-other"]
+    assert [
+        c.connection_id for c in connections.tenant_connections(DynamoDashboardConnectionStore(table), TENANT, T0)
+    ] == ["conn-other"]
 
 
 def test_a_missed_revocation_still_closes_the_socket_before_the_next_broadcast_within_a_minute(
