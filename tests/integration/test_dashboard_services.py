@@ -18,7 +18,7 @@ from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.websocket import ConnectionGone, WebSocketConnections
 from mlops_bot.dashboard import connections
-from mlops_bot.dashboard.broadcast import BroadcastDependencies, StreamBatch
+from mlops_bot.dashboard.broadcast import StreamBatch
 from mlops_bot.dashboard.messages import (
     MAX_MESSAGE_BYTES,
     MESSAGE_TYPES,
@@ -35,7 +35,7 @@ from mlops_bot.stores.dashboard_connections import DynamoDashboardConnectionStor
 from mlops_bot.stores.incidents import DynamoIncidentStore
 from tests.integration.conftest import lambda_context, load_handler
 from tests.support.aws import MockState
-from tests.support.stores import api_key_stores
+from tests.support.stores import api_key_stores, broadcast_dependencies
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -115,8 +115,9 @@ def table(aws: MockState) -> StateTable:
 def batch_for(
     table: StateTable, poster: RecordingPoster, depths: dict[str, tuple[int, int]] | None = None
 ) -> StreamBatch:
-    sources = MetricsSources(DynamoIncidentStore(table), (lambda: depths) if depths is not None else None)
-    return StreamBatch(BroadcastDependencies(table=table, poster=poster, metrics_sources=sources, now=lambda: T0))
+    return StreamBatch(
+        broadcast_dependencies(table, poster, (lambda: depths) if depths is not None else None, now=lambda: T0)
+    )
 
 
 def subscribed(
@@ -408,18 +409,14 @@ def test_the_broadcaster_reports_only_the_records_it_could_not_process(aws: Mock
     subscribed(table, "acme", "key-a", "acme-1", now=None)  # the handler reads the clock
     module = load_handler("broadcaster")
     poster = RecordingPoster()
-    module._dependencies = BroadcastDependencies(
-        table=table, poster=poster, metrics_sources=MetricsSources(DynamoIncidentStore(table))
-    )
+    module._dependencies = broadcast_dependencies(table, poster)
     poison = incident(incident_id="inc-poison", occurrences="many")
     event = stream_event(("INSERT", incident(), None), ("INSERT", poison, None), ("INSERT", event_item(), None))
     assert module.handler(event, lambda_context("broadcaster")) == {"batchItemFailures": [{"itemIdentifier": "101"}]}
     assert [m["type"] for m in poster.received("acme-1")] == ["failure_alerts", "pipeline_updates", "system_metrics"]
 
     missing = StateTable("no-such-table")  # nothing can be read: the whole batch fails, Lambda bisects it
-    module._dependencies = BroadcastDependencies(
-        table=missing, poster=poster, metrics_sources=MetricsSources(DynamoIncidentStore(missing))
-    )
+    module._dependencies = broadcast_dependencies(missing, poster)
     with pytest.raises(BatchProcessingError):
         module.handler(stream_event(("INSERT", incident(), None)), lambda_context("broadcaster"))
 

@@ -12,12 +12,16 @@ from mlops_bot.access.users import AccessStores
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.github import GitHubClient
 from mlops_bot.config import Settings
+from mlops_bot.dashboard.broadcast import BroadcastDependencies, ConnectionPoster
+from mlops_bot.dashboard.messages import MetricsSources, QueueDepths
+from mlops_bot.dashboard.revocation import CredentialCheck
 from mlops_bot.healing.actions import ActionDependencies
 from mlops_bot.management.accounts.tenants import TenantStores
 from mlops_bot.stores.actions import DynamoActionLog
 from mlops_bot.stores.api_keys import DynamoApiKeyStore
 from mlops_bot.stores.audit import DynamoAuditLog
 from mlops_bot.stores.budgets import DynamoRepairBudgetStore
+from mlops_bot.stores.dashboard_connections import DynamoDashboardConnectionStore
 from mlops_bot.stores.events import DynamoEventStore
 from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 from mlops_bot.stores.incidents import DynamoIncidentStore
@@ -66,5 +70,27 @@ def action_dependencies(
         audit_log=DynamoAuditLog(table),
         flaky_history=DynamoFlakyHistory(table),
         github=github,
+        **extra,
+    )
+
+
+def credential_check(table: StateTable, **timing: Any) -> CredentialCheck:
+    return CredentialCheck(DynamoApiKeyStore(table), DynamoSessionStore(table), DynamoUserStore(table), **timing)
+
+
+def broadcast_dependencies(
+    table: StateTable,
+    poster: ConnectionPoster,
+    queue_depths: QueueDepths | None = None,
+    *,
+    credentials: CredentialCheck | None = None,
+    **extra: Any,
+) -> BroadcastDependencies:
+    """The broadcaster's stores on one table, as functions/broadcaster/handler.py builds them."""
+    return BroadcastDependencies(
+        connections=DynamoDashboardConnectionStore(table),
+        credentials=credentials or credential_check(table),
+        poster=poster,
+        metrics_sources=MetricsSources(DynamoIncidentStore(table), queue_depths),
         **extra,
     )

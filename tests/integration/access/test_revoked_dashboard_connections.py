@@ -12,17 +12,22 @@ from mlops_bot.access import api_keys, users
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.dashboard import connections
-from mlops_bot.dashboard.broadcast import BroadcastDependencies, StreamBatch
-from mlops_bot.dashboard.messages import MetricsSources, StreamChange
+from mlops_bot.dashboard.broadcast import StreamBatch
+from mlops_bot.dashboard.messages import StreamChange
 from mlops_bot.dashboard.revocation import CredentialCheck
 from mlops_bot.detection.incidents import Incident, TimelineEntry, incident_item
 from mlops_bot.management.accounts import tenants
 from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.storage import keys
 from mlops_bot.stores.dashboard_connections import DynamoDashboardConnectionStore
-from mlops_bot.stores.incidents import DynamoIncidentStore
 from tests.support.aws import MockState
-from tests.support.stores import access_stores, api_key_stores, tenant_stores
+from tests.support.stores import (
+    access_stores,
+    api_key_stores,
+    broadcast_dependencies,
+    credential_check,
+    tenant_stores,
+)
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 TENANT = "acme"
@@ -66,14 +71,7 @@ def _watch(table: StateTable, principal: Principal, connection_id: str) -> None:
 
 
 def _batch(table: StateTable, gateway: Gateway, check: CredentialCheck | None = None) -> StreamBatch:
-    deps = BroadcastDependencies(
-        table=table,
-        poster=gateway,
-        metrics_sources=MetricsSources(DynamoIncidentStore(table), None),
-        now=lambda: T0,
-        credentials=check,
-    )
-    return StreamBatch(deps)
+    return StreamBatch(broadcast_dependencies(table, gateway, credentials=check, now=lambda: T0))
 
 
 def _modify(table: StateTable, key: dict[str, str], before: dict[str, Any]) -> StreamChange:
@@ -156,7 +154,7 @@ def test_a_missed_revocation_still_closes_the_socket_before_the_next_broadcast_w
     _, principal = api_keys.generate(api_key_stores(table), TENANT, "wallboard", ["read"])
     _watch(table, principal, "conn-1")
     clock = Clock()
-    check = CredentialCheck(table, clock=clock)
+    check = credential_check(table, clock=clock)
     gateway = Gateway()
 
     first = _batch(table, gateway, check)
