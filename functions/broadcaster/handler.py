@@ -15,8 +15,13 @@ from mlops_bot.adapters.sqs import Queue
 from mlops_bot.adapters.websocket import WebSocketConnections
 from mlops_bot.dashboard.broadcast import BroadcastDependencies, StreamBatch
 from mlops_bot.dashboard.messages import MetricsSources, StreamChange
+from mlops_bot.dashboard.revocation import CredentialCheck
 from mlops_bot.dashboard.settings import get_dashboard_settings
+from mlops_bot.stores.api_keys import DynamoApiKeyStore
+from mlops_bot.stores.dashboard_connections import DynamoDashboardConnectionStore
 from mlops_bot.stores.incidents import DynamoIncidentStore
+from mlops_bot.stores.sessions import DynamoSessionStore
+from mlops_bot.stores.users import DynamoUserStore
 
 logger = Logger(service="broadcaster")
 tracer = Tracer(service="broadcaster")
@@ -33,7 +38,8 @@ def _deps() -> BroadcastDependencies:
         table = StateTable(settings.table_name)
         queues = {"events": Queue(settings.events_queue_url), "healing": Queue(settings.healing_queue_url)}
         _dependencies = BroadcastDependencies(
-            table=table,
+            connections=DynamoDashboardConnectionStore(table),
+            credentials=CredentialCheck(DynamoApiKeyStore(table), DynamoSessionStore(table), DynamoUserStore(table)),
             poster=WebSocketConnections(settings.websocket_endpoint),
             metrics_sources=MetricsSources(
                 DynamoIncidentStore(table), lambda: {name: q.depth() for name, q in queues.items()}

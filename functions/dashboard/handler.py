@@ -16,7 +16,8 @@ from pydantic import BaseModel, ValidationError
 
 from mlops_bot.access import tokens
 from mlops_bot.access.api_keys import Principal
-from mlops_bot.access.authentication import authenticate
+from mlops_bot.access.authentication import CredentialStores, authenticate
+from mlops_bot.access.users import AccessStores
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.dashboard import connections
@@ -24,8 +25,12 @@ from mlops_bot.dashboard.messages import MessageType, MetricsSources, system_met
 from mlops_bot.dashboard.settings import get_dashboard_settings
 from mlops_bot.errors import DomainError, Invalid, error_body
 from mlops_bot.management.platform.settings import get_management_settings
+from mlops_bot.stores.api_keys import DynamoApiKeyStore
 from mlops_bot.stores.dashboard_connections import DynamoDashboardConnectionStore
 from mlops_bot.stores.incidents import DynamoIncidentStore
+from mlops_bot.stores.login_attempts import DynamoLoginAttemptStore
+from mlops_bot.stores.sessions import DynamoSessionStore
+from mlops_bot.stores.users import DynamoUserStore
 
 logger = Logger(service="dashboard")
 metrics = Metrics(namespace="MlopsBot", service="dashboard")
@@ -39,15 +44,19 @@ class SubscribeRequest(BaseModel):
 class _Dependencies:
     def __init__(self) -> None:
         settings = get_dashboard_settings()
-        self.table = StateTable(settings.table_name)
-        self.connections = DynamoDashboardConnectionStore(self.table)
+        table = StateTable(settings.table_name)
+        self.connections = DynamoDashboardConnectionStore(table)
+        access = AccessStores(
+            DynamoUserStore(table), DynamoSessionStore(table), DynamoLoginAttemptStore(table), table.name
+        )
+        self.credentials = CredentialStores(DynamoApiKeyStore(table), access)
         queues = {"events": Queue(settings.events_queue_url), "healing": Queue(settings.healing_queue_url)}
         self.sources = MetricsSources(
-            DynamoIncidentStore(self.table), lambda: {name: q.depth() for name, q in queues.items()}
+            DynamoIncidentStore(table), lambda: {name: q.depth() for name, q in queues.items()}
         )
 
     def authenticate(self, authorization: str | None) -> Principal:
-        return authenticate(self.table, authorization, lambda: tokens.signing_secret(get_management_settings()))
+        return authenticate(self.credentials, authorization, lambda: tokens.signing_secret(get_management_settings()))
 
 
 _dependencies: _Dependencies | None = None

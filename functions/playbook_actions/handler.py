@@ -12,6 +12,15 @@ from mlops_bot.config import get_settings
 from mlops_bot.github_access import github_client
 from mlops_bot.healing.actions import ActionDependencies, PlaybookState, run_step
 from mlops_bot.management.platform import system_config
+from mlops_bot.stores.actions import DynamoActionLog
+from mlops_bot.stores.audit import DynamoAuditLog
+from mlops_bot.stores.budgets import DynamoRepairBudgetStore
+from mlops_bot.stores.events import DynamoEventStore
+from mlops_bot.stores.flaky_history import DynamoFlakyHistory
+from mlops_bot.stores.incidents import DynamoIncidentStore
+from mlops_bot.stores.installations import DynamoInstallationStore
+from mlops_bot.stores.playbook_settings import DynamoPlaybookSettingsStore
+from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.stores.system_config import DynamoSystemConfigStore
 
 logger = Logger(service="playbook-actions")
@@ -25,9 +34,17 @@ def _deps() -> ActionDependencies:
     if _dependencies is None:
         settings = get_settings()
         table = StateTable(settings.table_name)
-        _dependencies = ActionDependencies.on_table(
+        _dependencies = ActionDependencies(
             settings=settings,
-            table=table,
+            incidents=DynamoIncidentStore(table),
+            repositories=DynamoRepositoryStore(table),
+            playbook_settings=DynamoPlaybookSettingsStore(table),
+            action_log=DynamoActionLog(table),
+            activity=DynamoEventStore(table),
+            installations=DynamoInstallationStore(table),
+            budget=DynamoRepairBudgetStore(table),
+            audit_log=DynamoAuditLog(table),
+            flaky_history=DynamoFlakyHistory(table),
             github=lambda repository, installation: github_client(settings, repository, installation),
             notification_configuration=lambda configuration: system_config.with_integrations(
                 configuration, system_config.current(DynamoSystemConfigStore(table))

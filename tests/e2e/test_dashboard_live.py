@@ -19,6 +19,7 @@ from mlops_bot.dashboard import connections
 from mlops_bot.detection.incidents import Incident, incident_item
 from mlops_bot.local.stack import LocalStack
 from mlops_bot.storage import keys
+from mlops_bot.stores.dashboard_connections import DynamoDashboardConnectionStore
 from tests.e2e.conftest import ADMIN_KEY, eventually
 from tests.e2e.test_webhook_slice import failed_run, post_webhook
 from tests.support.stores import api_key_stores
@@ -138,10 +139,12 @@ def test_closing_the_socket_frees_its_slot_and_unknown_ids_are_gone(stack: Local
     table = StateTable(stack.table_name())
     with dashboard(stack, key) as socket:
         next_message(socket, is_type("system_metrics"))
-        [live] = connections.tenant_connections(table, "umbrella")
+        [live] = connections.tenant_connections(DynamoDashboardConnectionStore(table), "umbrella")
         WebSocketConnections(stack.websocket_endpoint).post(live.connection_id, b'{"type": "ping"}')
         assert json.loads(socket.recv(timeout=10)) == {"type": "ping"}
-    eventually(lambda: connections.tenant_connections(table, "umbrella") == [])  # $disconnect ran
+    eventually(
+        lambda: connections.tenant_connections(DynamoDashboardConnectionStore(table), "umbrella") == []
+    )  # $disconnect ran
     with pytest.raises(ConnectionGone):
         WebSocketConnections(stack.websocket_endpoint).post(live.connection_id, b"{}")
 
@@ -156,4 +159,4 @@ def test_revoking_the_key_closes_its_open_socket_within_a_minute(stack: LocalSta
         with pytest.raises(ConnectionClosed):  # the server closes it: the broadcaster saw the revocation
             while time.monotonic() < deadline:
                 socket.recv(timeout=max(0.1, deadline - time.monotonic()))
-    eventually(lambda: connections.tenant_connections(table, "initech") == [])
+    eventually(lambda: connections.tenant_connections(DynamoDashboardConnectionStore(table), "initech") == [])

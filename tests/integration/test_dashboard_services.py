@@ -18,7 +18,7 @@ from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.websocket import ConnectionGone, WebSocketConnections
 from mlops_bot.dashboard import connections
-from mlops_bot.dashboard.broadcast import BroadcastDependencies, StreamBatch
+from mlops_bot.dashboard.broadcast import StreamBatch
 from mlops_bot.dashboard.messages import (
     MAX_MESSAGE_BYTES,
     MESSAGE_TYPES,
@@ -31,9 +31,11 @@ from mlops_bot.detection.incidents import Incident, TimelineEntry, incident_item
 from mlops_bot.errors import NotFound, RateLimited, Unauthorized
 from mlops_bot.storage import keys
 from mlops_bot.stores.api_keys import DynamoApiKeyStore
+from mlops_bot.stores.dashboard_connections import DynamoDashboardConnectionStore
+from mlops_bot.stores.incidents import DynamoIncidentStore
 from tests.integration.conftest import lambda_context, load_handler
 from tests.support.aws import MockState
-from tests.support.stores import api_key_stores
+from tests.support.stores import api_key_stores, broadcast_dependencies
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -113,47 +115,61 @@ def table(aws: MockState) -> StateTable:
 def batch_for(
     table: StateTable, poster: RecordingPoster, depths: dict[str, tuple[int, int]] | None = None
 ) -> StreamBatch:
-    sources = MetricsSources(table, (lambda: depths) if depths is not None else None)
-    return StreamBatch(BroadcastDependencies(table=table, poster=poster, metrics_sources=sources, now=lambda: T0))
+    return StreamBatch(
+        broadcast_dependencies(table, poster, (lambda: depths) if depths is not None else None, now=lambda: T0)
+    )
 
 
 def subscribed(
     table: StateTable, tenant: str, key_id: str, connection_id: str, now: datetime | None = T0, **kwargs: Any
 ) -> None:
-    connections.register(table, principal(tenant, key_id), connection_id, now=now)
-    connections.subscribe(table, connection_id, now=now, **kwargs)
+    connections.register(DynamoDashboardConnectionStore(table), principal(tenant, key_id), connection_id, now=now)
+    connections.subscribe(DynamoDashboardConnectionStore(table), connection_id, now=now, **kwargs)
 
 
 # ---------------------------------------------------------------- connections
 def test_the_eleventh_connection_of_a_user_is_refused_until_one_closes(table: StateTable) -> None:
     dana = principal()
     for n in range(connections.MAX_CONNECTIONS_PER_USER):
-        connections.register(table, dana, f"c{n}", now=T0)
+        connections.register(DynamoDashboardConnectionStore(table), dana, f"c{n}", now=T0)
     with pytest.raises(RateLimited) as refused:
-        connections.register(table, dana, "c10", now=T0)
+        connections.register(DynamoDashboardConnectionStore(table), dana, "c10", now=T0)
     assert 0 < refused.value.retry_after <= connections.CONNECTION_TTL_SECONDS
-    connections.register(table, principal(key_id="key-eli"), "other-user", now=T0)  # the limit is per user
+    connections.register(
+        DynamoDashboardConnectionStore(table), principal(key_id="key-eli"), "other-user", now=T0
+    )  # the limit is per user
 
-    assert connections.disconnect(table, "c3")
-    reconnected = connections.register(table, dana, "c10", now=T0)
+    assert connections.disconnect(DynamoDashboardConnectionStore(table), "c3")
+    reconnected = connections.register(DynamoDashboardConnectionStore(table), dana, "c10", now=T0)
     assert reconnected.slot == 3
-    assert len([c for c in connections.tenant_connections(table, "acme", now=T0) if c.user == "api_key:key-dana"]) == 10
+    assert (
+        len(
+            [
+                c
+                for c in connections.tenant_connections(DynamoDashboardConnectionStore(table), "acme", now=T0)
+                if c.user == "api_key:key-dana"
+            ]
+        )
+        == 10
+    )
 
 
 def test_connections_expire_after_two_hours_and_their_slots_are_reused(table: StateTable) -> None:
     dana = principal()
-    first = connections.register(table, dana, "c0", now=T0)
+    first = connections.register(DynamoDashboardConnectionStore(table), dana, "c0", now=T0)
     stored = table.get(keys.dashboard_slot_key("acme", "api_key:key-dana", 0))
     route = table.get(keys.dashboard_connection_route_key("c0"))
     two_hours = int((T0 + timedelta(hours=2)).timestamp())
     assert first.expires_at == stored["expires_at"] == route["expires_at"] == two_hours  # DynamoDB TTL attribute
     for n in range(1, connections.MAX_CONNECTIONS_PER_USER):
-        connections.register(table, dana, f"c{n}", now=T0)
+        connections.register(DynamoDashboardConnectionStore(table), dana, f"c{n}", now=T0)
 
     later = T0 + timedelta(hours=2, seconds=1)
-    assert connections.tenant_connections(table, "acme", now=later) == []  # expired even before TTL deletes it
-    assert connections.lookup(table, "c0", now=later) is None
-    assert connections.register(table, dana, "fresh", now=later).slot == 0
+    assert (
+        connections.tenant_connections(DynamoDashboardConnectionStore(table), "acme", now=later) == []
+    )  # expired even before TTL deletes it
+    assert connections.lookup(DynamoDashboardConnectionStore(table), "c0", now=later) is None
+    assert connections.register(DynamoDashboardConnectionStore(table), dana, "fresh", now=later).slot == 0
 
 
 def test_connect_takes_the_key_from_the_query_or_the_header_and_refuses_bad_ones(table: StateTable) -> None:
@@ -162,21 +178,27 @@ def test_connect_takes_the_key_from_the_query_or_the_header_and_refuses_bad_ones
     def authenticate(authorization: str | None) -> Principal:
         return api_keys.authenticate(DynamoApiKeyStore(table), authorization)
 
-    by_query = connections.connect(table, authenticate, "q", {"api_key": key}, {}, now=T0)
-    by_header = connections.connect(table, authenticate, "h", None, {"Authorization": f"Bearer {key}"}, now=T0)
+    by_query = connections.connect(
+        DynamoDashboardConnectionStore(table), authenticate, "q", {"api_key": key}, {}, now=T0
+    )
+    by_header = connections.connect(
+        DynamoDashboardConnectionStore(table), authenticate, "h", None, {"Authorization": f"Bearer {key}"}, now=T0
+    )
     assert by_query.tenant_id == by_header.tenant_id == "acme"
     with pytest.raises(Unauthorized):
-        connections.connect(table, authenticate, "x", {"api_key": "mlb_not-a-key"}, {}, now=T0)
+        connections.connect(
+            DynamoDashboardConnectionStore(table), authenticate, "x", {"api_key": "mlb_not-a-key"}, {}, now=T0
+        )
     with pytest.raises(Unauthorized):
-        connections.connect(table, authenticate, "y", None, None, now=T0)
+        connections.connect(DynamoDashboardConnectionStore(table), authenticate, "y", None, None, now=T0)
 
 
 def test_subscribing_an_unknown_or_expired_connection_is_not_found(table: StateTable) -> None:
     with pytest.raises(NotFound):
-        connections.subscribe(table, "never-connected", now=T0)
-    connections.register(table, principal(), "c0", now=T0)
+        connections.subscribe(DynamoDashboardConnectionStore(table), "never-connected", now=T0)
+    connections.register(DynamoDashboardConnectionStore(table), principal(), "c0", now=T0)
     with pytest.raises(NotFound):
-        connections.subscribe(table, "c0", now=T0 + timedelta(hours=3))
+        connections.subscribe(DynamoDashboardConnectionStore(table), "c0", now=T0 + timedelta(hours=3))
 
 
 # ---------------------------------------------------------------- messages
@@ -236,7 +258,7 @@ def test_system_metrics_count_the_tenants_open_incidents_and_the_queues(table: S
     for n, status in enumerate(["open", "healing", "resolved", "failed", "verifying"]):
         table.put(incident(incident_id=f"inc-{n}", status=status))
     table.put(incident(tenant="globex", incident_id="inc-g"))
-    sources = MetricsSources(table, lambda: {"events": (3, 1), "healing": (0, 2)})
+    sources = MetricsSources(DynamoIncidentStore(table), lambda: {"events": (3, 1), "healing": (0, 2)})
     metrics = system_metrics(sources, "acme")
     assert metrics.type == "system_metrics"
     assert metrics.data == {
@@ -247,7 +269,7 @@ def test_system_metrics_count_the_tenants_open_incidents_and_the_queues(table: S
     def unreadable() -> dict[str, tuple[int, int]]:
         raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetQueueAttributes")
 
-    assert system_metrics(MetricsSources(table, unreadable), "acme").data == {"open_incidents": 3}
+    assert system_metrics(MetricsSources(DynamoIncidentStore(table), unreadable), "acme").data == {"open_incidents": 3}
 
 
 def test_messages_stay_under_api_gateways_frame_limit() -> None:
@@ -264,7 +286,9 @@ def test_messages_stay_under_api_gateways_frame_limit() -> None:
 def test_a_change_reaches_every_connection_of_its_tenant_and_no_other(table: StateTable) -> None:
     subscribed(table, "acme", "key-a", "acme-1")
     subscribed(table, "acme", "key-b", "acme-2")
-    connections.register(table, principal("acme", "key-c"), "acme-connected-only", now=T0)
+    connections.register(
+        DynamoDashboardConnectionStore(table), principal("acme", "key-c"), "acme-connected-only", now=T0
+    )
     subscribed(table, "acme", "key-d", "acme-metrics-only", types=["system_metrics"])
     subscribed(table, "globex", "key-g", "globex-1")
     poster = RecordingPoster()
@@ -323,7 +347,9 @@ def test_gone_connections_are_forgotten_and_the_others_still_receive(table: Stat
 
     assert [m["type"] for m in poster.received("c0")] == ["failure_alerts", "pipeline_updates", "system_metrics"]
     assert (batch.stats.gone, batch.stats.failed) == (1, 3)  # c1 once (then forgotten); c2 every time
-    live = {c.connection_id for c in connections.tenant_connections(table, "acme", now=T0)}
+    live = {
+        c.connection_id for c in connections.tenant_connections(DynamoDashboardConnectionStore(table), "acme", now=T0)
+    }
     assert live == {"c0", "c2"}
     assert table.get(keys.dashboard_connection_route_key("c1")) is None
 
@@ -383,14 +409,14 @@ def test_the_broadcaster_reports_only_the_records_it_could_not_process(aws: Mock
     subscribed(table, "acme", "key-a", "acme-1", now=None)  # the handler reads the clock
     module = load_handler("broadcaster")
     poster = RecordingPoster()
-    module._dependencies = BroadcastDependencies(table=table, poster=poster, metrics_sources=MetricsSources(table))
+    module._dependencies = broadcast_dependencies(table, poster)
     poison = incident(incident_id="inc-poison", occurrences="many")
     event = stream_event(("INSERT", incident(), None), ("INSERT", poison, None), ("INSERT", event_item(), None))
     assert module.handler(event, lambda_context("broadcaster")) == {"batchItemFailures": [{"itemIdentifier": "101"}]}
     assert [m["type"] for m in poster.received("acme-1")] == ["failure_alerts", "pipeline_updates", "system_metrics"]
 
     missing = StateTable("no-such-table")  # nothing can be read: the whole batch fails, Lambda bisects it
-    module._dependencies = BroadcastDependencies(table=missing, poster=poster, metrics_sources=MetricsSources(missing))
+    module._dependencies = broadcast_dependencies(missing, poster)
     with pytest.raises(BatchProcessingError):
         module.handler(stream_event(("INSERT", incident(), None)), lambda_context("broadcaster"))
 
@@ -421,12 +447,12 @@ def test_the_dashboard_function_connects_subscribes_and_disconnects(aws: MockSta
     assert metrics["type"] == "system_metrics"
     assert metrics["data"]["open_incidents"] == 0
     assert set(metrics["data"]["queues"]) == {"events", "healing"}
-    [connection] = connections.tenant_connections(table, "acme")
+    [connection] = connections.tenant_connections(DynamoDashboardConnectionStore(table), "acme")
     assert connection.subscribed and connection.types == list(MESSAGE_TYPES)
 
     bad = module.handler(websocket_event("subscribe", "c1", body=json.dumps({"types": ["gossip"]})), context)
     assert bad["statusCode"] == 400
     assert module.handler(websocket_event("$disconnect", "c1"), context) == {"statusCode": 200}
-    assert connections.tenant_connections(table, "acme") == []
+    assert connections.tenant_connections(DynamoDashboardConnectionStore(table), "acme") == []
     gone = module.handler(websocket_event("subscribe", "c1", body="{}"), context)
     assert gone["statusCode"] == 404

@@ -26,6 +26,7 @@ from tests.integration.conftest import lambda_context, load_handler
 from tests.support.aws import MockState
 from tests.support.github_standin import GitHubStandIn
 from tests.support.memory import Crash, crash_after, fail_once
+from tests.support.stores import action_dependencies
 
 REPO = "acme/durable"
 
@@ -62,7 +63,7 @@ def add_incident(table: StateTable, **changes: Any) -> Incident:
 
 def planned(table: StateTable, github: GitHubStandIn) -> tuple[ActionDependencies, PlaybookState]:
     settings = Settings(MLOPS_BOT_TABLE_NAME=table.name)  # type: ignore[call-arg]
-    deps = ActionDependencies.on_table(
+    deps = action_dependencies(
         settings, table, lambda repository, installation: GitHubClient.from_token("t", github.url)
     )
     state = PlaybookState(tenant_id="default", incident_id="inc-1", dry_run=False)

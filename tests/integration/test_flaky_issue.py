@@ -9,6 +9,7 @@ from mlops_bot.adapters.github import GitHubClient
 from mlops_bot.detection import flaky
 from mlops_bot.healing.planner import RepairPlan
 from mlops_bot.healing.repairs import RepairSession, open_issue
+from mlops_bot.stores.audit import DynamoAuditLog
 from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 from tests.support.aws import MockState
 from tests.support.github_standin import GitHubStandIn
@@ -75,7 +76,7 @@ def session(table: StateTable, client: GitHubClient, incident_id: str) -> Repair
     }
     plan = RepairPlan(action="open_issue", rule="flaky:budget_spent", reason="re-run 2 times; tests stay flaky")
     return RepairSession(
-        table=table,
+        audit_log=DynamoAuditLog(table),
         client=client,
         dry_run=False,
         tenant_id="default",

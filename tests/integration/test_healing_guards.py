@@ -12,9 +12,11 @@ from mlops_bot.detection.incidents import Incident, incident_item
 from mlops_bot.healing import budgets
 from mlops_bot.healing.actions import ActionDependencies, PlaybookState, execute, mark_failed, plan
 from mlops_bot.storage import keys
+from mlops_bot.stores.budgets import DynamoRepairBudgetStore
 from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.tenancy.service import enroll_repository
 from tests.support.aws import MockState
+from tests.support.stores import action_dependencies
 
 REPO = "acme/guarded"
 
@@ -53,25 +55,27 @@ class NoGitHub:
 
 
 def deps(table: StateTable, **settings: Any) -> ActionDependencies:
-    return ActionDependencies.on_table(Settings(MLOPS_BOT_TABLE_NAME=table.name, **settings), table, NoGitHub())  # type: ignore[call-arg]
+    return action_dependencies(Settings(MLOPS_BOT_TABLE_NAME=table.name, **settings), table, NoGitHub())  # type: ignore[call-arg]
 
 
 def test_daily_write_budget_refuses_beyond_the_limit(table: StateTable) -> None:
     settings = Settings(MLOPS_BOT_MAX_WRITES_PER_REPO_PER_DAY=2)  # type: ignore[call-arg]
-    assert budgets.take_write(table, settings, "default", REPO) is None
-    assert budgets.take_write(table, settings, "default", REPO) is None
-    refusal = budgets.take_write(table, settings, "default", REPO)
+    store = DynamoRepairBudgetStore(table)
+    assert budgets.take_write(store, settings, "default", REPO) is None
+    assert budgets.take_write(store, settings, "default", REPO) is None
+    refusal = budgets.take_write(store, settings, "default", REPO)
     assert refusal is not None and refusal.rule == "write_budget"
-    assert budgets.take_write(table, settings, "default", "acme/other") is None
+    assert budgets.take_write(store, settings, "default", "acme/other") is None
 
 
 def test_the_circuit_breaker_pauses_after_consecutive_failures_and_a_success_resets(table: StateTable) -> None:
     settings = Settings(MLOPS_BOT_CIRCUIT_BREAKER_THRESHOLD=2)  # type: ignore[call-arg]
-    assert not budgets.record_outcome(table, settings, "default", REPO, healed=False)
-    assert not budgets.record_outcome(table, settings, "default", REPO, healed=True)
-    assert not budgets.record_outcome(table, settings, "default", REPO, healed=False)
-    assert budgets.record_outcome(table, settings, "default", REPO, healed=False)
-    assert budgets.circuit_open(table, "default", REPO) is not None
+    store = DynamoRepairBudgetStore(table)
+    assert not budgets.record_outcome(store, settings, "default", REPO, healed=False)
+    assert not budgets.record_outcome(store, settings, "default", REPO, healed=True)
+    assert not budgets.record_outcome(store, settings, "default", REPO, healed=False)
+    assert budgets.record_outcome(store, settings, "default", REPO, healed=False)
+    assert budgets.circuit_open(store, "default", REPO) is not None
     add_incident(table)
     planned = plan(deps(table), PlaybookState(tenant_id="default", incident_id="inc-1"))
     assert (planned["action"], planned["rule"]) == ("none", "circuit_breaker")
@@ -157,7 +161,7 @@ def test_a_suspended_installation_gets_no_write_and_the_incident_says_why(table:
     add_incident(table)
     table.set_fields(keys.incident_key("default", "inc-1"), {"metadata": {"run_id": 77, "installation_id": 31}})
     github = NoGitHub()
-    d = ActionDependencies.on_table(Settings(MLOPS_BOT_TABLE_NAME=table.name), table, github)  # type: ignore[call-arg]
+    d = action_dependencies(Settings(MLOPS_BOT_TABLE_NAME=table.name), table, github)  # type: ignore[call-arg]
     state = PlaybookState(tenant_id="default", incident_id="inc-1", dry_run=False)
     state.planned = {"value": plan(d, state)}
     asked_while_planning = github.asked  # reading the repository's configuration file

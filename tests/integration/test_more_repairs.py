@@ -18,13 +18,15 @@ from mlops_bot.config import Settings
 from mlops_bot.detection.incidents import Incident, incident_item
 from mlops_bot.diagnosis import diagnose_path
 from mlops_bot.healing import budgets
-from mlops_bot.healing.actions import ActionDependencies, PlaybookState, execute, plan
+from mlops_bot.healing.actions import PlaybookState, execute, plan
 from mlops_bot.storage import keys
+from mlops_bot.stores.budgets import DynamoRepairBudgetStore
 from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.tenancy.service import enroll_repository
 from tests.support.aws import MockState
 from tests.support.github_standin import GitHubStandIn
 from tests.support.pypi_standin import PyPIStandIn
+from tests.support.stores import action_dependencies
 
 REPO = "acme/trainer"
 TOKEN = "ghs_more-repairs"
@@ -93,7 +95,7 @@ def heal(
     playbook: str = "pipeline_failure_fix",
     **settings: Any,
 ) -> dict[str, Any]:
-    deps = ActionDependencies.on_table(
+    deps = action_dependencies(
         Settings(MLOPS_BOT_TABLE_NAME=table.name, **settings),  # type: ignore[call-arg]
         table,
         lambda repository, installation: GitHubClient.from_token(TOKEN, github.url),
@@ -405,9 +407,9 @@ def test_the_daily_write_budget_and_the_breaker_stop_the_new_repairs(
     assert (refused["status"], refused["rule"]) == ("refused", "write_budget")
     assert github.writes() == []
     for _ in range(3):
-        budgets.record_outcome(table, Settings(), "default", REPO, healed=False)  # type: ignore[call-arg]
+        budgets.record_outcome(DynamoRepairBudgetStore(table), Settings(), "default", REPO, healed=False)  # type: ignore[call-arg]
     add_incident(table, diagnosed(diagnosis) if diagnosis else job_timeout(30), incident_id="inc-2")
-    deps = ActionDependencies.on_table(
+    deps = action_dependencies(
         Settings(MLOPS_BOT_TABLE_NAME=table.name),  # type: ignore[call-arg]
         table,
         lambda repository, installation: GitHubClient.from_token(TOKEN, github.url),

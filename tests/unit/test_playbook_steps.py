@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from mlops_bot.adapters.github import GitHubClient
 from mlops_bot.config import Settings
 from mlops_bot.healing.actions import (
     ActionDependencies,
@@ -26,8 +27,10 @@ from mlops_bot.healing.actions import (
     plan,
 )
 from mlops_bot.stores.actions import InMemoryActionLog
+from mlops_bot.stores.audit import InMemoryAuditLog
 from mlops_bot.stores.budgets import InMemoryRepairBudgetStore
 from mlops_bot.stores.events import ActivityCounter, InMemoryEventStore
+from mlops_bot.stores.flaky_history import InMemoryFlakyHistory
 from mlops_bot.stores.incidents import Incident, IncidentStatus, InMemoryIncidentStore, Verification
 from mlops_bot.stores.installations import InMemoryInstallationStore, InstallationItem, InstallationStatus
 from mlops_bot.stores.playbook_settings import InMemoryPlaybookSettingsStore, PlaybookSetting
@@ -38,6 +41,7 @@ from mlops_bot.stores.repositories import (
     Repository,
     RepositoryConfiguration,
 )
+from tests.support.github_standin import GitHubStandIn
 from tests.support.memory import Crash, fail_once
 
 TENANT, REPO, INCIDENT = "default", "acme/model", "inc-1"
@@ -47,7 +51,12 @@ PLAYBOOK = "pipeline_failure_fix"
 class Steps:
     """The steps' stores in memory, one incident, no GitHub (the repository's own file is not read)."""
 
-    def __init__(self, **settings: Any) -> None:
+    def __init__(
+        self,
+        github: Callable[[str, int | None], GitHubClient | None] = lambda repository, installation: None,
+        diagnosis: dict[str, Any] | None = None,
+        **settings: Any,
+    ) -> None:
         self.incidents = InMemoryIncidentStore()
         self.repositories = InMemoryRepositoryStore()
         self.playbook_settings = InMemoryPlaybookSettingsStore()
@@ -55,6 +64,7 @@ class Steps:
         self.activity = InMemoryEventStore({(TENANT, REPO)})
         self.installations = InMemoryInstallationStore()
         self.budget = InMemoryRepairBudgetStore()
+        self.audit = InMemoryAuditLog()
         self.deps = ActionDependencies(
             settings=Settings(**settings),
             incidents=self.incidents,
@@ -64,7 +74,9 @@ class Steps:
             activity=self.activity,
             installations=self.installations,
             budget=self.budget,
-            github=lambda repository, installation: None,
+            audit_log=self.audit,
+            flaky_history=InMemoryFlakyHistory(),
+            github=github,
         )
         self.repositories.enroll(Repository(tenant_id=TENANT, full_name=REPO))
         self.incidents.open_or_update(
@@ -77,7 +89,7 @@ class Steps:
                 description="CI failed",
                 detected_at="2026-11-25T10:00:00.000000Z",
                 metadata={"run_id": 77, "installation_id": 5},
-                diagnosis={"category": "unknown", "kind": "k", "details": {}},
+                diagnosis=diagnosis or {"category": "unknown", "kind": "k", "details": {}},
             )
         )
 
@@ -222,6 +234,79 @@ def test_execute_killed_before_the_incident_heard_records_the_outcome_once_on_re
     execute(steps.deps, current)
     execute(steps.deps, current)
     assert len(steps.incident().actions_taken) == 1 and steps.events("action_executed") == 1
+
+
+MISSING_PACKAGE = {
+    "category": "dependency_missing",
+    "kind": "missing-python-module",
+    "confidence": 0.95,
+    "details": {"module": "sklearn", "package": "scikit-learn"},
+}
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubStandIn]:
+    """The loopback stand-in GitHub holding the repository the incident is about."""
+    with GitHubStandIn(tokens=("t",)) as standin:
+        standin.add_repo(REPO, files={"requirements.txt": "numpy\npandas\n"})
+        yield standin
+
+
+def fix_pull_request_steps(github: GitHubStandIn) -> Steps:
+    client = GitHubClient.from_token("t", github.url)
+    return Steps(lambda repository, installation: client, diagnosis=MISSING_PACKAGE)
+
+
+def github_writes(github: GitHubStandIn) -> int:
+    return sum(len(github.calls_to(method, rf"^/repos/{REPO}/")) for method in ("POST", "PUT", "PATCH", "DELETE"))
+
+
+def test_a_dry_run_records_the_planned_calls_in_the_action_log_and_the_audit_and_writes_nothing(
+    github: GitHubStandIn,
+) -> None:
+    steps = fix_pull_request_steps(github)
+    current = state().model_copy(update={"dry_run": True})
+    current.planned = {"value": plan(steps.deps, current)}
+    outcome = execute(steps.deps, current)
+    assert (outcome["status"], outcome["action"], outcome["dry_run"], outcome["verify"]) == (
+        "planned",
+        "open_fix_pr",
+        True,
+        False,
+    )
+    planned_paths = [(c["method"], c["path"]) for c in outcome["planned_calls"]]
+    assert planned_paths == [
+        ("POST", f"/repos/{REPO}/git/refs"),
+        ("PUT", f"/repos/{REPO}/contents/requirements.txt"),
+        ("POST", f"/repos/{REPO}/pulls"),
+    ]
+    logged = steps.actions.get(TENANT, INCIDENT, "1-open_fix_pr")
+    assert logged is not None and logged.recorded and logged.outcome == outcome
+    audited = steps.audit.trail(TENANT).records
+    assert [(r.method, r.path) for r in audited] == planned_paths
+    assert all(r.dry_run and r.result == "planned" and r.incident_id == INCIDENT for r in audited)
+    assert github_writes(github) == 0 and sum(steps.budget.writes.values()) == 0
+    incident = steps.incident()
+    assert incident.status == IncidentStatus.PLANNED and len(incident.actions_taken) == 1
+    assert steps.activity.counters[(TENANT, REPO, ActivityCounter.REPAIRS_ATTEMPTED.value)] == 0
+
+
+def test_a_fix_pull_request_spends_one_unit_of_the_write_budget_however_often_the_step_runs(
+    github: GitHubStandIn,
+) -> None:
+    steps = fix_pull_request_steps(github)
+    current = planned(steps)
+    outcome = execute(steps.deps, current)
+    assert (outcome["status"], outcome["action"], outcome["verify"]) == ("done", "open_fix_pr", True)
+    [pull] = github.calls_to("POST", rf"^/repos/{REPO}/pulls$")
+    assert pull.json["head"] == f"mlops-bot/{INCIDENT}" and outcome["pull_request"]["branch"] == pull.json["head"]
+    assert execute(steps.deps, current) == outcome  # Step Functions retried the step
+    assert github_writes(github) == 3  # the branch, the file, the pull request: each made once
+    assert sum(steps.budget.writes.values()) == 1
+    audited = steps.audit.trail(TENANT).records
+    assert len(audited) == 3 and all(not r.dry_run and r.result == "done" for r in audited)
+    assert steps.incident().status == IncidentStatus.VERIFYING
+    assert steps.activity.counters[(TENANT, REPO, ActivityCounter.REPAIRS_ATTEMPTED.value)] == 1
 
 
 def test_execute_without_a_plan_is_refused() -> None:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from mlops_bot.access import api_keys, tokens, users
 from mlops_bot.access.api_keys import Principal
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.errors import Unauthorized
 from mlops_bot.stores.api_keys import ApiKeyStore
 
@@ -20,34 +19,17 @@ class CredentialStores:
     access: users.AccessStores
 
 
-def _on_table(table: StateTable) -> CredentialStores:
-    from mlops_bot.stores.api_keys import DynamoApiKeyStore
-    from mlops_bot.stores.login_attempts import DynamoLoginAttemptStore
-    from mlops_bot.stores.sessions import DynamoSessionStore
-    from mlops_bot.stores.users import DynamoUserStore
-
-    access = users.AccessStores(
-        DynamoUserStore(table), DynamoSessionStore(table), DynamoLoginAttemptStore(table), table.name
-    )
-    return CredentialStores(DynamoApiKeyStore(table), access)
-
-
 def bearer_credential(authorization: str | None) -> str:
     if not authorization or not authorization.lower().startswith("bearer ") or not authorization[7:].strip():
         raise Unauthorized("Authentication required", "Send 'Authorization: Bearer <api-key or access token>'")
     return authorization[7:].strip()
 
 
-def authenticate(
-    stores: CredentialStores | StateTable, authorization: str | None, jwt_secret: Callable[[], str]
-) -> Principal:
+def authenticate(stores: CredentialStores, authorization: str | None, jwt_secret: Callable[[], str]) -> Principal:
     """API keys (`mlb_...`) are looked up by digest; anything shaped like a JWT is verified as one.
 
     The JWT secret is only fetched when a JWT is presented, so API-key callers never depend on it.
-    A `StateTable` is still accepted for functions/dashboard/handler.py until it holds the stores.
     """
-    if isinstance(stores, StateTable):
-        stores = _on_table(stores)
     credential = bearer_credential(authorization)
     if tokens.looks_like_jwt(credential):
         return users.authenticate_access_token(stores.access, jwt_secret(), credential)

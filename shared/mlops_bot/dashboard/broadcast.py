@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.websocket import ConnectionGone
 from mlops_bot.clock import utc_now
 from mlops_bot.dashboard import connections, revocation
 from mlops_bot.dashboard.connections import DashboardConnection
 from mlops_bot.dashboard.messages import DashboardMessage, MetricsSources, StreamChange, messages_for, system_metrics
 from mlops_bot.dashboard.messages import tenant_of as tenant_of_change
-from mlops_bot.stores.dashboard_connections import DashboardConnectionStore, DynamoDashboardConnectionStore
+from mlops_bot.stores.dashboard_connections import DashboardConnectionStore
 
 logger = logging.getLogger(__name__)
 FAN_OUT_THREADS = 16
@@ -43,23 +42,13 @@ class ConnectionPoster(Protocol):
 
 @dataclass
 class BroadcastDependencies:
-    table: StateTable
+    """What a broadcast reads and writes: the open connections, their credentials, the metrics; the socket."""
+
+    connections: DashboardConnectionStore
+    credentials: revocation.CredentialCheck
     poster: ConnectionPoster
     metrics_sources: MetricsSources
     now: Callable[[], datetime] = utc_now
-    credentials: revocation.CredentialCheck | None = None
-    connections: DashboardConnectionStore | None = None  # None: the DynamoDB store on `table`
-
-    def __post_init__(self) -> None:
-        if self.credentials is None:
-            self.credentials = revocation.CredentialCheck(self.table)
-        if self.connections is None:
-            self.connections = DynamoDashboardConnectionStore(self.table)
-
-    @property
-    def connection_store(self) -> DashboardConnectionStore:
-        assert self.connections is not None  # set by __post_init__
-        return self.connections
 
 
 @dataclass
@@ -138,11 +127,9 @@ class StreamBatch:
 
     def _connections(self, tenant_id: str) -> list[DashboardConnection]:
         if tenant_id not in self._watchers:
-            found = connections.tenant_connections(self.deps.connection_store, tenant_id, self.deps.now())
-            check = self.deps.credentials
+            found = connections.tenant_connections(self.deps.connections, tenant_id, self.deps.now())
             self._watchers[tenant_id] = found
-            if check is not None:
-                self._close([c for c in found if not check.stands(c)], tenant_id)
+            self._close([c for c in found if not self.deps.credentials.stands(c)], tenant_id)
         return self._watchers[tenant_id]
 
     def _close(self, revoked: list[DashboardConnection], tenant_id: str) -> None:
@@ -175,6 +162,6 @@ class StreamBatch:
 
     def _forget(self, connection: DashboardConnection) -> None:
         try:
-            connections.remove(self.deps.connection_store, connection)
+            connections.remove(self.deps.connections, connection)
         except Exception:  # its items expire with the TTL anyway
             logger.exception("could not forget a gone connection", extra={"connection_id": connection.connection_id})

@@ -17,15 +17,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from mlops_bot.access.api_keys import Principal
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.dashboard.messages import MESSAGE_TYPES, MessageType
 from mlops_bot.errors import Forbidden, NotFound, RateLimited, Unauthorized
-from mlops_bot.stores.dashboard_connections import (
-    DashboardConnection,
-    DashboardConnectionStore,
-    DynamoDashboardConnectionStore,
-)
+from mlops_bot.stores.dashboard_connections import DashboardConnection, DashboardConnectionStore
 
 __all__ = [
     "DashboardConnection",
@@ -42,12 +37,6 @@ __all__ = [
 
 CONNECTION_TTL_SECONDS = 2 * 3600  # API Gateway's maximum WebSocket connection duration
 MAX_CONNECTIONS_PER_USER = 10  # the spec's limit
-
-ConnectionSource = DashboardConnectionStore | StateTable  # callers holding only the table get the DynamoDB store
-
-
-def _store(source: ConnectionSource) -> DashboardConnectionStore:
-    return DynamoDashboardConnectionStore(source) if isinstance(source, StateTable) else source
 
 
 def user_of(principal: Principal) -> str:
@@ -73,7 +62,7 @@ def authorization(query: Mapping[str, str] | None, headers: Mapping[str, str] | 
 
 
 def connect(
-    store: ConnectionSource,
+    store: DashboardConnectionStore,
     authenticate: Callable[[str | None], Principal],
     connection_id: str,
     query: Mapping[str, str] | None,
@@ -91,10 +80,9 @@ def connect(
 
 
 def register(
-    source: ConnectionSource, principal: Principal, connection_id: str, now: datetime | None = None
+    store: DashboardConnectionStore, principal: Principal, connection_id: str, now: datetime | None = None
 ) -> DashboardConnection:
     """Claim the user's first free (or expired) slot for the connection; RateLimited when all ten are held."""
-    store = _store(source)
     moment = now or utc_now()
     now_epoch = epoch_seconds(moment)
     user = user_of(principal)
@@ -123,35 +111,40 @@ def _seconds_until_a_slot_frees(store: DashboardConnectionStore, tenant_id: str,
     return max(1, soonest - now_epoch)
 
 
-def lookup(source: ConnectionSource, connection_id: str, now: datetime | None = None) -> DashboardConnection | None:
+def lookup(
+    store: DashboardConnectionStore, connection_id: str, now: datetime | None = None
+) -> DashboardConnection | None:
     """The live connection with this id, or None when unknown, expired or its slot was reclaimed."""
-    connection = _store(source).find(connection_id)
+    connection = store.find(connection_id)
     return connection if connection and connection.expires_at > epoch_seconds(now or utc_now()) else None
 
 
 def subscribe(
-    source: ConnectionSource, connection_id: str, types: list[MessageType] | None = None, now: datetime | None = None
+    store: DashboardConnectionStore,
+    connection_id: str,
+    types: list[MessageType] | None = None,
+    now: datetime | None = None,
 ) -> DashboardConnection:
     """Start broadcasts to this connection (of `types`, default all); NotFound once it has expired."""
     wanted = list(dict.fromkeys(types)) if types else list(MESSAGE_TYPES)
-    updated = _store(source).subscribe(connection_id, wanted, now_epoch=epoch_seconds(now or utc_now()))
+    updated = store.subscribe(connection_id, wanted, now_epoch=epoch_seconds(now or utc_now()))
     if updated is None:
         raise NotFound("Connection not found", "The connection is unknown or expired; reconnect")
     return updated
 
 
-def disconnect(source: ConnectionSource, connection_id: str) -> bool:
+def disconnect(store: DashboardConnectionStore, connection_id: str) -> bool:
     """`$disconnect`: free the slot and forget the id. False when it was already gone."""
-    return _store(source).disconnect(connection_id)
+    return store.disconnect(connection_id)
 
 
-def remove(source: ConnectionSource, connection: DashboardConnection) -> None:
+def remove(store: DashboardConnectionStore, connection: DashboardConnection) -> None:
     """Forget a connection API Gateway reported gone (410): its `$disconnect` may never come."""
-    _store(source).remove(connection)
+    store.remove(connection)
 
 
 def tenant_connections(
-    source: ConnectionSource, tenant_id: str, now: datetime | None = None
+    store: DashboardConnectionStore, tenant_id: str, now: datetime | None = None
 ) -> list[DashboardConnection]:
     """Every live connection of one tenant, and of no other."""
-    return _store(source).of_tenant(tenant_id, now_epoch=epoch_seconds(now or utc_now()))
+    return store.of_tenant(tenant_id, now_epoch=epoch_seconds(now or utc_now()))

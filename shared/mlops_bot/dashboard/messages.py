@@ -26,12 +26,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.storage import keys
 from mlops_bot.stores.dashboard_connections import MESSAGE_TYPES as MESSAGE_TYPES  # their home: the connection item
 from mlops_bot.stores.dashboard_connections import MessageType as MessageType
-from mlops_bot.stores.incidents import DynamoIncidentStore, IncidentStore
+from mlops_bot.stores.incidents import IncidentStore
 
 # API Gateway refuses WebSocket messages above 128 KiB; keep a margin for the envelope.
 MAX_MESSAGE_BYTES = 120 * 1024
@@ -297,20 +296,14 @@ QueueDepths = Callable[[], dict[str, tuple[int, int]]]
 
 @dataclass(frozen=True)
 class MetricsSources:
-    """Where `system_metrics` come from: the incidents, and the queues when the function may read them.
+    """Where `system_metrics` come from: the incidents, and the queues when the function may read them."""
 
-    A caller holding only the table gets the DynamoDB incident store.
-    """
-
-    incidents: IncidentStore | StateTable
+    incidents: IncidentStore
     queue_depths: QueueDepths | None = None
-
-    def incident_store(self) -> IncidentStore:
-        return DynamoIncidentStore(self.incidents) if isinstance(self.incidents, StateTable) else self.incidents
 
 
 def system_metrics(sources: MetricsSources, tenant_id: str) -> DashboardMessage:
-    open_incidents = sources.incident_store().count_open(tenant_id)
+    open_incidents = sources.incidents.count_open(tenant_id)
     queues = None
     if sources.queue_depths is not None:
         try:

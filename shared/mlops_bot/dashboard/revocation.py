@@ -20,12 +20,11 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.dashboard.connections import DashboardConnection
 from mlops_bot.dashboard.messages import StreamChange, tenant_of
-from mlops_bot.stores.api_keys import DynamoApiKeyStore
-from mlops_bot.stores.sessions import DynamoSessionStore
-from mlops_bot.stores.users import DynamoUserStore
+from mlops_bot.stores.api_keys import ApiKeyStore
+from mlops_bot.stores.sessions import SessionStore
+from mlops_bot.stores.users import UserStore
 
 CHECK_SECONDS = 60.0
 API_KEY = "api_key:"
@@ -78,11 +77,16 @@ class CredentialCheck:
     """
 
     def __init__(
-        self, table: StateTable, seconds: float = CHECK_SECONDS, clock: Callable[[], float] = time.monotonic
+        self,
+        keys: ApiKeyStore,
+        sessions: SessionStore,
+        users: UserStore,
+        seconds: float = CHECK_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.keys = DynamoApiKeyStore(table)
-        self.sessions = DynamoSessionStore(table)
-        self.users = DynamoUserStore(table)
+        self.keys = keys
+        self.sessions = sessions
+        self.users = users
         self.seconds = seconds
         self.clock = clock
         self._known: dict[tuple[str, str], tuple[float, bool]] = {}

@@ -13,12 +13,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import utc_now
 from mlops_bot.messages import HealingReason, HealingRequest, MessageQueue
 from mlops_bot.stores.events import ActivityCounter, EventStore
 from mlops_bot.stores.incidents import (
-    DynamoIncidentStore,
     HealingRequestState,
     Incident,
     IncidentStore,
@@ -31,7 +29,6 @@ __all__ = [
     "Incident",
     "TimelineEntry",
     "incident_item",
-    "open_or_update",
     "raise_incident",
     "request_healing",
     "sweep_pending_healing",
@@ -108,14 +105,9 @@ def sweep_pending_healing(
     return sent
 
 
-# ------------------------------------------------------------------ table-level helpers
-# Kept for the playbook actions (healing/actions.py, which still hold a `StateTable`) and for tests.
+# ------------------------------------------------------------------ for tests that seed a table
 
 
 def incident_item(incident: Incident) -> dict[str, Any]:
     """The DynamoDB item of an incident (for tests that seed a table)."""
     return dynamo_item(incident)
-
-
-def open_or_update(table: StateTable, incident: Incident) -> tuple[Incident, bool]:
-    return DynamoIncidentStore(table).open_or_update(incident)

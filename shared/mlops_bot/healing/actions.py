@@ -14,7 +14,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.github import GitHubClient, GitHubRateLimited
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import Settings
@@ -23,12 +22,13 @@ from mlops_bot.healing import budgets, notifications
 from mlops_bot.healing.planner import FILE_CHANGING_ACTIONS, PlanningContext, RepairPlan, Sensitivity, plan_repair
 from mlops_bot.healing.repairs import REPAIRS, RepairSession
 from mlops_bot.repository_config import CONFIG_PATH, ConfigProblem, merged, parse
-from mlops_bot.stores.actions import ActionLog, ActionRecord, ActionStatus, DynamoActionLog
-from mlops_bot.stores.budgets import DynamoRepairBudgetStore, RepairBudgetStore
-from mlops_bot.stores.events import ActivityCounter, DynamoEventStore, EventStore
+from mlops_bot.stores.actions import ActionLog, ActionRecord, ActionStatus
+from mlops_bot.stores.audit import AuditLog
+from mlops_bot.stores.budgets import RepairBudgetStore
+from mlops_bot.stores.events import ActivityCounter, EventStore
+from mlops_bot.stores.flaky_history import FlakyHistory
 from mlops_bot.stores.incidents import (
     CLOSED_STATUSES,
-    DynamoIncidentStore,
     Incident,
     IncidentStatus,
     IncidentStore,
@@ -39,9 +39,9 @@ from mlops_bot.stores.incidents import (
     TimelineEvent,
     Verification,
 )
-from mlops_bot.stores.installations import DynamoInstallationStore, InstallationStore
-from mlops_bot.stores.playbook_settings import DynamoPlaybookSettingsStore, PlaybookSettingsStore
-from mlops_bot.stores.repositories import DynamoRepositoryStore, RepositoryStore
+from mlops_bot.stores.installations import InstallationStore
+from mlops_bot.stores.playbook_settings import PlaybookSettingsStore
+from mlops_bot.stores.repositories import RepositoryStore
 from mlops_bot.tenancy import installations
 
 CLOSED = CLOSED_STATUSES
@@ -80,7 +80,7 @@ def _as_configured(configuration: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class ActionDependencies:
-    """What the steps read and write, as stores; `on_table` builds the DynamoDB ones."""
+    """What the steps read and write, as stores (the playbook-actions handler builds the DynamoDB ones)."""
 
     settings: Settings
     incidents: IncidentStore
@@ -90,34 +90,12 @@ class ActionDependencies:
     activity: EventStore
     installations: InstallationStore
     budget: RepairBudgetStore
+    audit_log: AuditLog  # one record per GitHub write a repair makes or plans
+    flaky_history: FlakyHistory  # the flake rates a flaky-tests issue lists
     github: Callable[[str, int | None], GitHubClient | None]
-    # The repairs themselves (`RepairSession`: audit records, flake history) still take the table.
-    repair_table: StateTable | None = None
     # A repository's notification settings under the system switches (`PUT /api/v1/config`
     # integrations); the handler injects the management layer's reader.
     notification_configuration: Callable[[dict[str, Any]], dict[str, Any]] = _as_configured
-
-    @classmethod
-    def on_table(
-        cls,
-        settings: Settings,
-        table: StateTable,
-        github: Callable[[str, int | None], GitHubClient | None],
-        notification_configuration: Callable[[dict[str, Any]], dict[str, Any]] = _as_configured,
-    ) -> ActionDependencies:
-        return cls(
-            settings=settings,
-            incidents=DynamoIncidentStore(table),
-            repositories=DynamoRepositoryStore(table),
-            playbook_settings=DynamoPlaybookSettingsStore(table),
-            action_log=DynamoActionLog(table),
-            activity=DynamoEventStore(table),
-            installations=DynamoInstallationStore(table),
-            budget=DynamoRepairBudgetStore(table),
-            github=github,
-            repair_table=table,
-            notification_configuration=notification_configuration,
-        )
 
 
 def _incident(deps: ActionDependencies, state: PlaybookState) -> Incident:
@@ -274,12 +252,11 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
             action_log.finish(state.tenant_id, state.incident_id, action_id, refused)
             _record_outcome(deps, state, action_id, repair_plan.action, refused, repository, started_at)
             return refused
-    if deps.repair_table is None:
-        raise RuntimeError("ActionDependencies needs `repair_table` to carry out a repair")  # wiring, not input
     installation_id = incident.installation_id
     client = deps.github(repository, installation_id)
     session = RepairSession(
-        table=deps.repair_table,
+        audit_log=deps.audit_log,
+        flaky_history=deps.flaky_history,
         client=client,
         dry_run=dry_run,
         tenant_id=state.tenant_id,

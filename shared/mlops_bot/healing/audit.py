@@ -10,29 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.config import Settings
 from mlops_bot.healing import budgets
-from mlops_bot.stores.audit import AuditEntry, AuditLog, DynamoAuditLog
+from mlops_bot.stores.audit import AuditEntry, AuditLog
 from mlops_bot.stores.budgets import RepairBudgetStore
 
 AuditRecord = AuditEntry  # what callers fill in; the log adds `id` and `at`
 
-# A `StateTable` is still accepted by `record` and `list_records` for the repair session and the
-# playbook actions (healing/repairs.py, healing/actions.py) until they hold the audit log.
-AuditSource = AuditLog | StateTable
+
+def record(log: AuditLog, entry: AuditEntry, *, idempotency_key: str | None = None) -> str:
+    return log.record(entry, idempotency_key=idempotency_key)
 
 
-def _log(source: AuditSource) -> AuditLog:
-    return DynamoAuditLog(source) if isinstance(source, StateTable) else source
-
-
-def record(log: AuditSource, entry: AuditEntry, *, idempotency_key: str | None = None) -> str:
-    return _log(log).record(entry, idempotency_key=idempotency_key)
-
-
-def list_records(log: AuditSource, tenant_id: str, limit: int = 100) -> list[dict[str, Any]]:
-    return [r.model_dump(mode="json", exclude_none=True) for r in _log(log).page(tenant_id, limit=limit).items]
+def list_records(log: AuditLog, tenant_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    return [r.model_dump(mode="json", exclude_none=True) for r in log.page(tenant_id, limit=limit).items]
 
 
 def audited_write(

@@ -12,13 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import utc_now
 from mlops_bot.config import Settings
-from mlops_bot.stores.budgets import DynamoRepairBudgetStore, RepairBudgetStore
-
-# A `StateTable` is still accepted for healing/actions.py until its dependencies hold the store.
-BudgetSource = RepairBudgetStore | StateTable
+from mlops_bot.stores.budgets import RepairBudgetStore
 
 
 @dataclass(frozen=True)
@@ -27,27 +23,23 @@ class Refusal:
     reason: str
 
 
-def _store(source: BudgetSource) -> RepairBudgetStore:
-    return DynamoRepairBudgetStore(source) if isinstance(source, StateTable) else source
-
-
-def circuit_open(budget: BudgetSource, tenant_id: str, repository: str) -> Refusal | None:
-    if _store(budget).paused(tenant_id, repository):
+def circuit_open(budget: RepairBudgetStore, tenant_id: str, repository: str) -> Refusal | None:
+    if budget.paused(tenant_id, repository):
         return Refusal("circuit_breaker", f"{repository} is paused after repeated failed healings")
     return None
 
 
-def auto_fix_disabled(budget: BudgetSource, tenant_id: str, repository: str) -> bool:
-    return _store(budget).auto_fix_disabled(tenant_id, repository)
+def auto_fix_disabled(budget: RepairBudgetStore, tenant_id: str, repository: str) -> bool:
+    return budget.auto_fix_disabled(tenant_id, repository)
 
 
 def take_write(
-    budget: BudgetSource, settings: Settings, tenant_id: str, repository: str, write_id: str | None = None
+    budget: RepairBudgetStore, settings: Settings, tenant_id: str, repository: str, write_id: str | None = None
 ) -> Refusal | None:
     """Count one write against today's budget; a refusal when the budget is spent."""
     now = utc_now()
     day = now.strftime("%Y-%m-%d")
-    used = _store(budget).take_write(tenant_id, repository, day, write_id=write_id, expires=now + timedelta(days=2))
+    used = budget.take_write(tenant_id, repository, day, write_id=write_id, expires=now + timedelta(days=2))
     if used > settings.max_writes_per_repository_per_day:
         return Refusal(
             "write_budget",
@@ -56,10 +48,11 @@ def take_write(
     return None
 
 
-def record_outcome(budget: BudgetSource, settings: Settings, tenant_id: str, repository: str, healed: bool) -> bool:
+def record_outcome(
+    budget: RepairBudgetStore, settings: Settings, tenant_id: str, repository: str, healed: bool
+) -> bool:
     """Update the breaker; True when this outcome opened it (the repository is now paused)."""
-    store = _store(budget)
     if healed:
-        store.record_success(tenant_id, repository)
+        budget.record_success(tenant_id, repository)
         return False
-    return store.record_failure(tenant_id, repository, pause_at=settings.circuit_breaker_threshold)
+    return budget.record_failure(tenant_id, repository, pause_at=settings.circuit_breaker_threshold)

@@ -12,16 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.github import GitHubClient, GitHubNotFound
 from mlops_bot.adapters.pypi import PyPIClient, PyPIError
 from mlops_bot.healing import audit
 from mlops_bot.healing.planner import RepairPlan
+from mlops_bot.stores.audit import AuditLog
+from mlops_bot.stores.flaky_history import FlakyHistory
 
 if TYPE_CHECKING:
     from mlops_bot.healing.dependency_files import DependencyEdit
     from mlops_bot.healing.dependency_files.flaky_markers import NodeId
-    from mlops_bot.stores.flaky_history import FlakyHistory
 
 BOT_LABEL = "mlops-bot"
 
@@ -39,7 +39,8 @@ class RepairOutcome:
 
 @dataclass
 class RepairSession:
-    table: StateTable
+    audit_log: AuditLog  # every write made or planned gets its record here
+    flaky_history: FlakyHistory  # where the flaky tests' rates are read
     client: GitHubClient | None
     dry_run: bool
     tenant_id: str
@@ -49,9 +50,6 @@ class RepairSession:
     installation_id: int | None = None
     planned_calls: list[dict[str, Any]] = field(default_factory=list)
     pypi: Callable[[], PyPIClient] = PyPIClient  # PyPI's JSON API (MLOPS_BOT_PYPI_URL), read only
-    # Where the flaky tests' rates are read; None reads the DynamoDB history on `table` until
-    # healing/actions.py passes the store its handler builds.
-    flaky_history: FlakyHistory | None = None
 
     @property
     def repository(self) -> str:
@@ -81,7 +79,7 @@ class RepairSession:
 
     def _audit(self, method: str, path: str, summary: str, result: str, details: dict[str, Any] | None) -> None:
         audit.record(
-            self.table,
+            self.audit_log,
             audit.AuditRecord(
                 tenant_id=self.tenant_id,
                 installation_id=self.installation_id,
@@ -103,10 +101,8 @@ def _flaky_section(session: RepairSession) -> list[str]:
     """The repository's flaky tests and jobs with their flake rate (flaky successes / successes)."""
     from mlops_bot.clock import utc_now
     from mlops_bot.detection.flaky import flake_rates
-    from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 
-    history = session.flaky_history or DynamoFlakyHistory(session.table)
-    rates = flake_rates(history, session.tenant_id, session.repository, utc_now())
+    rates = flake_rates(session.flaky_history, session.tenant_id, session.repository, utc_now())
     flaky = sorted((r for r in rates.values() if r.flaky_successes), key=lambda r: -r.flake_rate)
     if not flaky:
         return []

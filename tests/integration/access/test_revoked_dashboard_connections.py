@@ -12,15 +12,22 @@ from mlops_bot.access import api_keys, users
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.dashboard import connections
-from mlops_bot.dashboard.broadcast import BroadcastDependencies, StreamBatch
-from mlops_bot.dashboard.messages import MetricsSources, StreamChange
+from mlops_bot.dashboard.broadcast import StreamBatch
+from mlops_bot.dashboard.messages import StreamChange
 from mlops_bot.dashboard.revocation import CredentialCheck
 from mlops_bot.detection.incidents import Incident, TimelineEntry, incident_item
 from mlops_bot.management.accounts import tenants
 from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.storage import keys
+from mlops_bot.stores.dashboard_connections import DynamoDashboardConnectionStore
 from tests.support.aws import MockState
-from tests.support.stores import access_stores, api_key_stores, tenant_stores
+from tests.support.stores import (
+    access_stores,
+    api_key_stores,
+    broadcast_dependencies,
+    credential_check,
+    tenant_stores,
+)
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 TENANT = "acme"
@@ -59,15 +66,12 @@ def table(aws: MockState) -> StateTable:
 
 
 def _watch(table: StateTable, principal: Principal, connection_id: str) -> None:
-    connections.register(table, principal, connection_id, now=T0)
-    connections.subscribe(table, connection_id, now=T0)
+    connections.register(DynamoDashboardConnectionStore(table), principal, connection_id, now=T0)
+    connections.subscribe(DynamoDashboardConnectionStore(table), connection_id, now=T0)
 
 
 def _batch(table: StateTable, gateway: Gateway, check: CredentialCheck | None = None) -> StreamBatch:
-    deps = BroadcastDependencies(
-        table=table, poster=gateway, metrics_sources=MetricsSources(table, None), now=lambda: T0, credentials=check
-    )
-    return StreamBatch(deps)
+    return StreamBatch(broadcast_dependencies(table, gateway, credentials=check, now=lambda: T0))
 
 
 def _modify(table: StateTable, key: dict[str, str], before: dict[str, Any]) -> StreamChange:
@@ -114,7 +118,9 @@ def test_revoking_an_api_key_closes_every_socket_it_opened_and_no_other(table: S
     assert sorted(gateway.closed) == ["conn-a1", "conn-a2"]
     assert gateway.received("conn-a1") == gateway.received("conn-a2") == 0
     assert gateway.received("conn-b") >= 1
-    assert {c.connection_id for c in connections.tenant_connections(table, TENANT, T0)} == {"conn-b"}
+    assert {
+        c.connection_id for c in connections.tenant_connections(DynamoDashboardConnectionStore(table), TENANT, T0)
+    } == {"conn-b"}
 
 
 def test_ending_a_login_closes_the_sockets_of_that_login_only(table: StateTable) -> None:
@@ -137,7 +143,9 @@ def test_ending_a_login_closes_the_sockets_of_that_login_only(table: StateTable)
     batch.finish()
 
     assert gateway.closed == ["conn-ended"]
-    assert [c.connection_id for c in connections.tenant_connections(table, TENANT, T0)] == ["conn-other"]
+    assert [
+        c.connection_id for c in connections.tenant_connections(DynamoDashboardConnectionStore(table), TENANT, T0)
+    ] == ["conn-other"]
 
 
 def test_a_missed_revocation_still_closes_the_socket_before_the_next_broadcast_within_a_minute(
@@ -146,7 +154,7 @@ def test_a_missed_revocation_still_closes_the_socket_before_the_next_broadcast_w
     _, principal = api_keys.generate(api_key_stores(table), TENANT, "wallboard", ["read"])
     _watch(table, principal, "conn-1")
     clock = Clock()
-    check = CredentialCheck(table, clock=clock)
+    check = credential_check(table, clock=clock)
     gateway = Gateway()
 
     first = _batch(table, gateway, check)

@@ -10,6 +10,7 @@ import pytest
 from mlops_bot.healing import audit
 from mlops_bot.management.platform.settings import reset_management_settings
 from mlops_bot.storage import keys
+from mlops_bot.stores.audit import DynamoAuditLog
 from tests.integration.api.conftest import Api
 
 
@@ -17,7 +18,7 @@ def _write(
     api: Api, method: str, path: str, incident_id: str, details: dict[str, Any], tenant: str = "default"
 ) -> None:
     audit.record(
-        api.table,
+        DynamoAuditLog(api.table),
         audit.AuditRecord(
             tenant_id=tenant,
             repository="acme/model",

@@ -9,12 +9,13 @@ from mlops_bot.adapters.sqs import Queue
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import Settings, get_settings
 from mlops_bot.detection.service import DetectorDependencies, record_event
-from mlops_bot.healing.actions import ActionDependencies, PlaybookState, execute, plan
+from mlops_bot.healing.actions import PlaybookState, execute, plan
 from mlops_bot.stores.events import DynamoEventStore
 from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 from mlops_bot.stores.incidents import DynamoIncidentStore
 from mlops_bot.webhooks.models import RepositoryEvent, WorkflowRun
 from tests.integration.api.conftest import Api
+from tests.support.stores import action_dependencies
 
 
 def _completed_run(run_id: int, started_minutes_ago: int, seconds: int) -> RepositoryEvent:
@@ -63,7 +64,7 @@ def test_pipeline_avg_duration_comes_from_the_runs_start_and_end(api: Api) -> No
 def test_healing_actions_carry_their_duration(api: Api) -> None:
     incident = api.incident(status="open", diagnosis={"category": "unknown", "kind": "k", "details": {}})
     settings = Settings(MLOPS_BOT_TABLE_NAME=api.table.name)  # type: ignore[call-arg]
-    deps = ActionDependencies.on_table(settings, api.table, lambda repo, inst: None)
+    deps = action_dependencies(settings, api.table, lambda repo, inst: None)
     state = PlaybookState(tenant_id="default", incident_id=incident["id"], dry_run=True)
     state.planned = {"value": plan(deps, state)}
     execute(deps, state)
