@@ -8,8 +8,13 @@ from mlops_bot.access.authentication import CredentialStores
 from mlops_bot.access.users import AccessStores
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.management.accounts.tenants import TenantStores
+from mlops_bot.management.reports.records import TenantRecords
+from mlops_bot.management.watching.pipelines import PipelineSources
 from mlops_bot.stores.api_keys import DynamoApiKeyStore
+from mlops_bot.stores.events import DynamoEventStore
+from mlops_bot.stores.incidents import DynamoIncidentStore
 from mlops_bot.stores.login_attempts import DynamoLoginAttemptStore
+from mlops_bot.stores.pipelines import DynamoPipelineStore
 from mlops_bot.stores.sessions import DynamoSessionStore
 from mlops_bot.stores.tenants import DynamoTenantStore
 from mlops_bot.stores.usage import DynamoUsageStore
@@ -30,3 +35,11 @@ def credential_stores(table: StateTable) -> CredentialStores:
 
 def tenant_stores(table: StateTable) -> TenantStores:
     return TenantStores(DynamoTenantStore(table), DynamoUsageStore(table), access_stores(table))
+
+
+def pipeline_sources(table: StateTable) -> PipelineSources:
+    return PipelineSources(DynamoPipelineStore(table), DynamoIncidentStore(table), DynamoEventStore(table))
+
+
+def tenant_records(table: StateTable) -> TenantRecords:
+    return TenantRecords(DynamoIncidentStore(table), DynamoEventStore(table))
