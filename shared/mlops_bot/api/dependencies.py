@@ -29,12 +29,12 @@ from mlops_bot.management.platform import system_config
 from mlops_bot.management.platform.cluster import FleetLayout, QueuePair
 from mlops_bot.management.platform.settings import ManagementSettings, get_management_settings
 from mlops_bot.management.reports import request_metrics
-from mlops_bot.stores.events import EventStore
-from mlops_bot.stores.incidents import IncidentStore
-from mlops_bot.stores.pipelines import PipelineStore
+from mlops_bot.stores.events import DynamoEventStore, EventStore
+from mlops_bot.stores.incidents import DynamoIncidentStore, IncidentStore
+from mlops_bot.stores.pipelines import DynamoPipelineStore, PipelineStore
 from mlops_bot.stores.rate_windows import RateWindowStore
-from mlops_bot.stores.repositories import RepositoryStore
-from mlops_bot.stores.system_config import SystemConfigStore
+from mlops_bot.stores.repositories import DynamoRepositoryStore, RepositoryStore
+from mlops_bot.stores.system_config import DynamoSystemConfigStore, SystemConfigStore
 from mlops_bot.stores.usage import UsageStore
 
 if TYPE_CHECKING:
@@ -202,15 +202,13 @@ def observe_request(request: Request, status: int, seconds: float) -> None:
     request_metrics.record(request_metrics_store(), caller.tenant_id, request.method, str(route), status, seconds)
 
 
-# The typed stores a route's service takes, each built on the state table. Stores a cold start
-# does not load otherwise are imported when a request first asks for them.
+# The typed stores a route's service takes, each built on the state table (the only place the
+# table goes). Stores whose Protocol is not imported above are imported when a request first asks
+# for them.
 
 
 def signal_stores(table: Annotated[StateTable, Depends(state_table)]) -> SignalStores:
     from mlops_bot.monitoring.service import SignalStores
-    from mlops_bot.stores.events import DynamoEventStore
-    from mlops_bot.stores.incidents import DynamoIncidentStore
-    from mlops_bot.stores.repositories import DynamoRepositoryStore
 
     return SignalStores(DynamoRepositoryStore(table), DynamoIncidentStore(table), DynamoEventStore(table))
 
@@ -262,32 +260,22 @@ def rate_window_store(table: Annotated[StateTable, Depends(state_table)]) -> Rat
 
 
 def system_config_store(table: Annotated[StateTable, Depends(state_table)]) -> SystemConfigStore:
-    from mlops_bot.stores.system_config import DynamoSystemConfigStore
-
     return DynamoSystemConfigStore(table)
 
 
 def incident_store(table: Annotated[StateTable, Depends(state_table)]) -> IncidentStore:
-    from mlops_bot.stores.incidents import DynamoIncidentStore
-
     return DynamoIncidentStore(table)
 
 
 def event_store(table: Annotated[StateTable, Depends(state_table)]) -> EventStore:
-    from mlops_bot.stores.events import DynamoEventStore
-
     return DynamoEventStore(table)
 
 
 def repository_store(table: Annotated[StateTable, Depends(state_table)]) -> RepositoryStore:
-    from mlops_bot.stores.repositories import DynamoRepositoryStore
-
     return DynamoRepositoryStore(table)
 
 
 def pipeline_store(table: Annotated[StateTable, Depends(state_table)]) -> PipelineStore:
-    from mlops_bot.stores.pipelines import DynamoPipelineStore
-
     return DynamoPipelineStore(table)
 
 
