@@ -1,4 +1,4 @@
-"""The events store's tenant-wide listing (`received`) keeps one promise on DynamoDB (moto) and in memory."""
+"""The events store's tenant-wide listing (`of_tenant`) keeps one promise on DynamoDB (moto) and in memory."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_every_event_of_the_tenant_oldest_first_with_its_expiry(events: Events) 
     late = _record(events, NOW - timedelta(hours=1), "acme/b")
     early = _record(events, NOW - timedelta(days=40), "acme/a")
     _record(events, NOW, tenant=f"{events.tenant}-other")
-    found = events.store.received(events.tenant)
+    found = events.store.of_tenant(events.tenant)
     assert [e.delivery_id for e in found] == [early, late]
     assert found[0].expires_at == epoch_seconds(NOW - timedelta(days=40) + timedelta(days=90))
     assert {e.repository for e in found} == {"acme/a", "acme/b"}
@@ -69,7 +69,7 @@ def test_a_window_keeps_only_the_events_received_in_it(events: Events, span: tim
     first = _record(events, NOW - span + timedelta(minutes=1))
     last = _record(events, NOW - timedelta(minutes=1))
     after = _record(events, NOW + timedelta(minutes=1))
-    found = [e.delivery_id for e in events.store.received(events.tenant, since=NOW - span, until=NOW)]
+    found = [e.delivery_id for e in events.store.of_tenant(events.tenant, since=NOW - span, until=NOW)]
     assert found == [first, last]
     assert before not in found and after not in found
 
@@ -86,5 +86,13 @@ def test_a_malformed_stored_event_is_skipped_not_fatal(table: StateTable) -> Non
             "repository": "acme/model",  # no tenant, delivery or received time
         }
     )
-    assert [e.delivery_id for e in events.store.received(events.tenant)] == [good]
+    assert [e.delivery_id for e in events.store.of_tenant(events.tenant)] == [good]
     assert [e.delivery_id for e in events.store.list(events.tenant, "acme/model")] == [good]
+
+
+def test_a_bound_without_a_zone_means_utc(events: Events) -> None:
+    before = _record(events, NOW - timedelta(hours=3))
+    inside = _record(events, NOW - timedelta(hours=1))
+    since, until = (NOW - timedelta(hours=2)).replace(tzinfo=None), NOW.replace(tzinfo=None)
+    found = [e.delivery_id for e in events.store.of_tenant(events.tenant, since=since, until=until)]
+    assert found == [inside] and before not in found

@@ -17,6 +17,8 @@ from mlops_bot.dashboard.messages import MetricsSources, QueueDepths
 from mlops_bot.dashboard.revocation import CredentialCheck
 from mlops_bot.healing.actions import ActionDependencies
 from mlops_bot.management.accounts.tenants import TenantStores
+from mlops_bot.management.reports.records import TenantRecords
+from mlops_bot.management.watching.pipelines import PipelineSources
 from mlops_bot.stores.actions import DynamoActionLog
 from mlops_bot.stores.api_keys import DynamoApiKeyStore
 from mlops_bot.stores.audit import DynamoAuditLog
@@ -27,6 +29,7 @@ from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 from mlops_bot.stores.incidents import DynamoIncidentStore
 from mlops_bot.stores.installations import DynamoInstallationStore
 from mlops_bot.stores.login_attempts import DynamoLoginAttemptStore
+from mlops_bot.stores.pipelines import DynamoPipelineStore
 from mlops_bot.stores.playbook_settings import DynamoPlaybookSettingsStore
 from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.stores.sessions import DynamoSessionStore
@@ -94,3 +97,11 @@ def broadcast_dependencies(
         metrics_sources=MetricsSources(DynamoIncidentStore(table), queue_depths),
         **extra,
     )
+
+
+def pipeline_sources(table: StateTable) -> PipelineSources:
+    return PipelineSources(DynamoPipelineStore(table), DynamoIncidentStore(table), DynamoEventStore(table))
+
+
+def tenant_records(table: StateTable) -> TenantRecords:
+    return TenantRecords(DynamoIncidentStore(table), DynamoEventStore(table))

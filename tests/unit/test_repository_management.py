@@ -1,11 +1,23 @@
-"""The repositories service (listing, configuration updates) on the in-memory store."""
+"""The repositories service (listing, details, configuration updates) on the in-memory stores."""
 
 from __future__ import annotations
 
 import pytest
 
 from mlops_bot.errors import NotFound, ValidationFailed
-from mlops_bot.management.watching.repositories import RepositoryConfigUpdate, list_repositories, update_configuration
+from mlops_bot.management.watching.repositories import (
+    RepositoryConfigUpdate,
+    list_repositories,
+    repository_details,
+    update_configuration,
+)
+from mlops_bot.stores.incidents import (
+    Incident,
+    IncidentStatus,
+    InMemoryIncidentStore,
+    TimelineEntry,
+    TimelineEvent,
+)
 from mlops_bot.stores.repositories import InMemoryRepositoryStore, RepositoryStatus
 from mlops_bot.tenancy.service import enroll_repository
 
@@ -55,3 +67,45 @@ def test_a_name_github_would_refuse_is_never_enrolled() -> None:
     with pytest.raises(ValueError):
         enroll_repository(store, "t1", "../../x", source="test")
     assert store.repository_routes.values() == [] and store.repositories.values() == []
+
+
+def _incident(incident_id: str, repository: str, detected: str, **fields: object) -> Incident:
+    return Incident.model_validate(
+        {
+            "id": incident_id,
+            "tenant_id": fields.pop("tenant_id", "t1"),
+            "repository": repository,
+            "type": "pipeline_failure",
+            "severity": "high",
+            "description": "CI failed",
+            "detected_at": detected,
+            **fields,
+        }
+    )
+
+
+def test_details_show_the_repositorys_own_incidents_newest_first_and_the_bots_response_time(
+    store: InMemoryRepositoryStore,
+) -> None:
+    incidents = InMemoryIncidentStore()
+    answered = [
+        TimelineEntry(event=TimelineEvent.ISSUE_DETECTED, timestamp="2026-11-27T10:00:00Z"),
+        TimelineEntry(event=TimelineEvent.ANALYSIS_STARTED, timestamp="2026-11-27T10:00:30Z"),
+    ]
+    for incident in (
+        _incident("old", "acme/a", "2026-11-27T10:00:00Z", timeline=answered),
+        _incident("new", "ACME/a", "2026-11-27T11:00:00Z", status=IncidentStatus.RESOLVED, resolution_time=90),
+        _incident("elsewhere", "acme/b", "2026-11-27T12:00:00Z"),
+        _incident("theirs", "acme/a", "2026-11-27T12:00:00Z", tenant_id="t2"),
+    ):
+        incidents.open_or_update(incident)
+
+    details = repository_details(store, incidents, "t1", "acme/a")
+
+    assert [(i.id, i.resolved, i.resolution_time) for i in details.recent_issues] == [
+        ("new", True, 90),
+        ("old", False, None),
+    ]
+    assert details.statistics.average_response_time == 30.0
+    with pytest.raises(NotFound):
+        repository_details(store, incidents, "t1", "other/x")

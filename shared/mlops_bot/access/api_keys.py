@@ -15,13 +15,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound, Unauthorized
 from mlops_bot.storage import keys
-from mlops_bot.stores.api_keys import ApiKeyItem, ApiKeyStore, DynamoApiKeyStore
+from mlops_bot.stores.api_keys import ApiKeyItem, ApiKeyStore
 from mlops_bot.stores.api_keys import Permission as Permission
-from mlops_bot.stores.tenants import DynamoTenantStore, TenantStore
+from mlops_bot.stores.tenants import TenantStore
 
 KEY_PREFIX = "mlb_"
 PERMISSIONS: tuple[Permission, ...] = ("read", "write", "admin")
@@ -143,13 +142,8 @@ def _record(item: ApiKeyItem) -> ApiKeyRecord:
     )
 
 
-def list_keys(stores: ApiKeyStores | StateTable, tenant_id: str | None = None) -> list[ApiKeyRecord]:
-    """The keys of one tenant, or of every registered tenant when `tenant_id` is None.
-
-    A `StateTable` is still accepted for management/reports/compliance.py until it holds the stores.
-    """
-    if isinstance(stores, StateTable):
-        stores = ApiKeyStores(DynamoApiKeyStore(stores), DynamoTenantStore(stores))
+def list_keys(stores: ApiKeyStores, tenant_id: str | None = None) -> list[ApiKeyRecord]:
+    """The keys of one tenant, or of every registered tenant when `tenant_id` is None."""
     tenants = [tenant_id] if tenant_id else [r.tenant_id for r in stores.tenants.registered()]
     found: list[ApiKeyRecord] = []
     for tenant in tenants:

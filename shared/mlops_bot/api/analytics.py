@@ -8,30 +8,29 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 
 from mlops_bot.access.api_keys import Principal
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.api.dependencies import (
     authenticated_unlimited,
+    incident_store,
     management_settings,
     request_metrics_store,
     require,
     settings_dependency,
-    state_table,
     stored_config,
+    system_config_store,
+    tenant_records,
 )
-from mlops_bot.api.incidents import incident_store
+from mlops_bot.api.dependencies import event_store as event_store  # where other routes import it from
 from mlops_bot.config import Settings
 from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.management.reports import analytics as service
 from mlops_bot.management.reports import metrics
-from mlops_bot.stores.events import DynamoEventStore, EventStore
+from mlops_bot.management.reports.records import TenantRecords
+from mlops_bot.stores.events import EventStore
 from mlops_bot.stores.incidents import IncidentStore
 from mlops_bot.stores.request_metrics import RequestMetricsStore
+from mlops_bot.stores.system_config import SystemConfigStore
 
 router = APIRouter(tags=["metrics and analytics"])
-
-
-def event_store(table: Annotated[StateTable, Depends(state_table)]) -> EventStore:
-    return DynamoEventStore(table)
 
 
 @router.get(
@@ -42,11 +41,11 @@ def event_store(table: Annotated[StateTable, Depends(state_table)]) -> EventStor
 def prometheus_metrics(
     caller: Annotated[Principal, Depends(authenticated_unlimited)],
     settings: Annotated[Settings, Depends(settings_dependency)],
-    table: Annotated[StateTable, Depends(state_table)],
+    sources: Annotated[TenantRecords, Depends(tenant_records)],
     requests: Annotated[RequestMetricsStore, Depends(request_metrics_store)],
 ) -> PlainTextResponse:
     """Scraped with a read-only API key as bearer token; not counted against the analytics budget."""
-    text = metrics.render(table, requests, caller.tenant_id, settings.event_ttl_days * 86_400)
+    text = metrics.render(sources, requests, caller.tenant_id, settings.event_ttl_days * 86_400)
     return PlainTextResponse(text, media_type=metrics.CONTENT_TYPE)
 
 
@@ -56,7 +55,7 @@ def analytics(
     caller: Annotated[Principal, Depends(require("read", "analytics"))],
     incidents: Annotated[IncidentStore, Depends(incident_store)],
     events: Annotated[EventStore, Depends(event_store)],
-    table: Annotated[StateTable, Depends(state_table)],
+    configured: Annotated[SystemConfigStore, Depends(system_config_store)],
     management: Annotated[ManagementSettings, Depends(management_settings)],
     period: service.Period = "24h",
     repository: str | None = None,
@@ -64,6 +63,6 @@ def analytics(
 ) -> service.Analytics:
     """With `features.advanced_analytics` off (system configuration), the summary only."""
     found = service.analytics(incidents, events, caller.tenant_id, period, repository, metric_type)
-    if not stored_config(request, table, management).features.advanced_analytics:
+    if not stored_config(request, configured, management).features.advanced_analytics:
         return found.model_copy(update={"timeseries": {}, "breakdown_by_type": {}, "top_repositories": []})
     return found

@@ -29,11 +29,17 @@ from mlops_bot.management.platform import system_config
 from mlops_bot.management.platform.cluster import FleetLayout, QueuePair
 from mlops_bot.management.platform.settings import ManagementSettings, get_management_settings
 from mlops_bot.management.reports import request_metrics
+from mlops_bot.stores.events import DynamoEventStore, EventStore
+from mlops_bot.stores.incidents import DynamoIncidentStore, IncidentStore
+from mlops_bot.stores.pipelines import DynamoPipelineStore, PipelineStore
 from mlops_bot.stores.rate_windows import RateWindowStore
-from mlops_bot.stores.system_config import DynamoSystemConfigStore
+from mlops_bot.stores.repositories import DynamoRepositoryStore, RepositoryStore
+from mlops_bot.stores.system_config import DynamoSystemConfigStore, SystemConfigStore
 from mlops_bot.stores.usage import UsageStore
 
 if TYPE_CHECKING:
+    from mlops_bot.management.reports.records import TenantRecords
+    from mlops_bot.management.watching.pipelines import PipelineSources
     from mlops_bot.monitoring.service import SignalStores
     from mlops_bot.stores.request_metrics import RequestMetricsStore
 
@@ -93,9 +99,12 @@ def principal(
     return caller
 
 
-def stored_config(request: Request, table: StateTable, settings: ManagementSettings) -> system_config.StoredConfig:
+def stored_config(
+    request: Request, store: SystemConfigStore, settings: ManagementSettings
+) -> system_config.StoredConfig:
+    """The system configuration, read at most once per `CONFIG_CACHE_SECONDS` by this app."""
     stored: system_config.StoredConfig = _cache(request).get(
-        "system_config", lambda: system_config.load(DynamoSystemConfigStore(table), settings.management_rate_limit)
+        "system_config", lambda: system_config.load(store, settings.management_rate_limit)
     )
     return stored
 
@@ -104,7 +113,7 @@ def _limited(category: rate_limits.Category) -> Callable[..., Principal]:
     def dependency(
         request: Request,
         caller: Annotated[Principal, Depends(principal)],
-        table: Annotated[StateTable, Depends(state_table)],
+        configured: Annotated[SystemConfigStore, Depends(system_config_store)],
         windows: Annotated[RateWindowStore, Depends(rate_window_store)],
         calls: Annotated[UsageStore, Depends(usage_store)],
         settings: Annotated[ManagementSettings, Depends(management_settings)],
@@ -112,7 +121,7 @@ def _limited(category: rate_limits.Category) -> Callable[..., Principal]:
         if category == "analytics":
             limit = settings.analytics_rate_limit
         else:
-            limit = stored_config(request, table, settings).limits.rate_limit_per_minute
+            limit = stored_config(request, configured, settings).limits.rate_limit_per_minute
         decision = rate_limits.count_request(windows, caller.tenant_id, category, limit, settings.rate_window_seconds)
         request.state.rate_limit = decision
         usage.record_api_call(calls, caller.tenant_id)
@@ -193,15 +202,13 @@ def observe_request(request: Request, status: int, seconds: float) -> None:
     request_metrics.record(request_metrics_store(), caller.tenant_id, request.method, str(route), status, seconds)
 
 
-# The typed stores a route's service takes, each built on the state table. Stores a cold start
-# does not load otherwise are imported when a request first asks for them.
+# The typed stores a route's service takes, each built on the state table (the only place the
+# table goes). Stores whose Protocol is not imported above are imported when a request first asks
+# for them.
 
 
 def signal_stores(table: Annotated[StateTable, Depends(state_table)]) -> SignalStores:
     from mlops_bot.monitoring.service import SignalStores
-    from mlops_bot.stores.events import DynamoEventStore
-    from mlops_bot.stores.incidents import DynamoIncidentStore
-    from mlops_bot.stores.repositories import DynamoRepositoryStore
 
     return SignalStores(DynamoRepositoryStore(table), DynamoIncidentStore(table), DynamoEventStore(table))
 
@@ -250,6 +257,45 @@ def rate_window_store(table: Annotated[StateTable, Depends(state_table)]) -> Rat
     from mlops_bot.stores.rate_windows import DynamoRateWindowStore
 
     return DynamoRateWindowStore(table)
+
+
+def system_config_store(table: Annotated[StateTable, Depends(state_table)]) -> SystemConfigStore:
+    return DynamoSystemConfigStore(table)
+
+
+def incident_store(table: Annotated[StateTable, Depends(state_table)]) -> IncidentStore:
+    return DynamoIncidentStore(table)
+
+
+def event_store(table: Annotated[StateTable, Depends(state_table)]) -> EventStore:
+    return DynamoEventStore(table)
+
+
+def repository_store(table: Annotated[StateTable, Depends(state_table)]) -> RepositoryStore:
+    return DynamoRepositoryStore(table)
+
+
+def pipeline_store(table: Annotated[StateTable, Depends(state_table)]) -> PipelineStore:
+    return DynamoPipelineStore(table)
+
+
+def pipeline_sources(
+    pipelines: Annotated[PipelineStore, Depends(pipeline_store)],
+    incidents: Annotated[IncidentStore, Depends(incident_store)],
+    events: Annotated[EventStore, Depends(event_store)],
+) -> PipelineSources:
+    from mlops_bot.management.watching.pipelines import PipelineSources
+
+    return PipelineSources(pipelines, incidents, events)
+
+
+def tenant_records(
+    incidents: Annotated[IncidentStore, Depends(incident_store)],
+    events: Annotated[EventStore, Depends(event_store)],
+) -> TenantRecords:
+    from mlops_bot.management.reports.records import TenantRecords
+
+    return TenantRecords(incidents, events)
 
 
 def request_metrics_store() -> RequestMetricsStore:

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from mlops_bot.access.api_keys import Principal
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.sqs import Queue
-from mlops_bot.api.dependencies import healing_queue, require, state_table
+from mlops_bot.api.dependencies import healing_queue, incident_store, pipeline_sources, require
 from mlops_bot.management.healing import healing_requests
 from mlops_bot.management.watching import pipelines
+from mlops_bot.stores.incidents import IncidentStore
 
 router = APIRouter(prefix="/api/failures", tags=["failures"])
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/failures", tags=["failures"])
 @router.get("", response_model=pipelines.FailureList)
 def list_failures(
     caller: Annotated[Principal, Depends(require("read"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    sources: Annotated[pipelines.PipelineSources, Depends(pipeline_sources)],
     pipeline_id: str | None = None,
     severity: str | None = None,
     status: str | None = None,
@@ -30,7 +30,7 @@ def list_failures(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> pipelines.FailureList:
     return pipelines.list_failures(
-        pipelines.PipelineSources.on(table),
+        sources,
         caller.tenant_id,
         pipeline_id=pipeline_id,
         severity=severity,
@@ -46,13 +46,13 @@ def list_failures(
 def heal_failure(
     failure_id: str,
     caller: Annotated[Principal, Depends(require("write"))],
-    table: Annotated[StateTable, Depends(state_table)],
+    incidents: Annotated[IncidentStore, Depends(incident_store)],
     queue: Annotated[Queue, Depends(healing_queue)],
     body: healing_requests.HealRequest | None = None,
 ) -> healing_requests.HealingTriggered:
     request = body or healing_requests.HealRequest()
     ticket = healing_requests.request_healing(
-        table, queue, caller.tenant_id, failure_id, request.action, request.force, request.parameters, caller.key_id
+        incidents, queue, caller.tenant_id, failure_id, request.action, request.force, request.parameters, caller.key_id
     )
     return healing_requests.HealingTriggered(
         failure_id=failure_id, execution_id=ticket.execution_id, estimated_completion=ticket.estimated_completion

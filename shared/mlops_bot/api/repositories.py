@@ -7,18 +7,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 
 from mlops_bot.access.api_keys import Principal
-from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.api.dependencies import require, state_table
+from mlops_bot.api.dependencies import incident_store, require
+from mlops_bot.api.dependencies import repository_store as repository_store  # where other routes import it from
 from mlops_bot.errors import ValidationFailed
 from mlops_bot.management.watching import repositories as service
 from mlops_bot.repository_names import full_name_problem
-from mlops_bot.stores.repositories import DynamoRepositoryStore, RepositoryStore
+from mlops_bot.stores.incidents import IncidentStore
+from mlops_bot.stores.repositories import RepositoryStore
 
 router = APIRouter(prefix="/api/v1", tags=["repositories"])
-
-
-def repository_store(table: Annotated[StateTable, Depends(state_table)]) -> RepositoryStore:
-    return DynamoRepositoryStore(table)
 
 
 def repository_full_name(owner: Annotated[str, Path(max_length=39)], repo: Annotated[str, Path(max_length=100)]) -> str:
@@ -46,9 +43,9 @@ def get_repository(
     caller: Annotated[Principal, Depends(require("read"))],
     full_name: Annotated[str, Depends(repository_full_name)],
     repositories: Annotated[RepositoryStore, Depends(repository_store)],
-    table: Annotated[StateTable, Depends(state_table)],
+    incidents: Annotated[IncidentStore, Depends(incident_store)],
 ) -> service.RepositoryDetails:
-    return service.repository_details(repositories, table, caller.tenant_id, full_name)
+    return service.repository_details(repositories, incidents, caller.tenant_id, full_name)
 
 
 @router.put("/repositories/{owner}/{repo}/config", response_model=service.ConfigUpdated)

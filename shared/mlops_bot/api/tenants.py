@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from mlops_bot.access.api_keys import Principal
-from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.api.dependencies import management_settings, require, state_table, tenant_stores
+from mlops_bot.api.dependencies import management_settings, require, tenant_records, tenant_stores
 from mlops_bot.management.accounts import tenants as service
 from mlops_bot.management.accounts import usage
 from mlops_bot.management.platform.settings import ManagementSettings
+from mlops_bot.management.reports.records import TenantRecords
 
 router = APIRouter(prefix="/api/tenants", tags=["tenants"])
 
@@ -42,9 +42,9 @@ def tenant_usage(
     caller: Annotated[Principal, Depends(require("admin"))],
     settings: Annotated[ManagementSettings, Depends(management_settings)],
     stores: Annotated[service.TenantStores, Depends(tenant_stores)],
-    table: Annotated[StateTable, Depends(state_table)],
+    records: Annotated[TenantRecords, Depends(tenant_records)],
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM; this month by default")] = None,
 ) -> usage.TenantUsage:
     service.ensure_visible(caller, tenant_id, settings.operator_tenant)
     service.get_tenant(stores, tenant_id)
-    return usage.tenant_usage(table, stores.usage, tenant_id, month)
+    return usage.tenant_usage(records, stores.usage, tenant_id, month)

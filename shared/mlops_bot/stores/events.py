@@ -55,13 +55,6 @@ class EventStore(Protocol):
 
     def list(self, tenant_id: str, repository: str) -> list[EventRecord]: ...
 
-    def received(
-        self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
-    ) -> builtins.list[ReceivedEvent]:
-        """`of_tenant` with what the reports also read: when each event was processed and when the
-        table expires it (None: never). Oldest first; a malformed stored event is logged and skipped."""
-        ...
-
     def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
         """Add one to a counter of an enrolled repository (nothing for one that is not enrolled).
 
@@ -73,9 +66,11 @@ class EventStore(Protocol):
 
     def of_tenant(
         self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
-    ) -> builtins.list[EventRecord]:
+    ) -> builtins.list[ReceivedEvent]:
         """The tenant's kept events received in [since, until] (each bound optional), all repositories,
-        oldest first; a malformed one is logged and skipped."""
+        oldest first, each with when it was processed and when the table expires it (None: never);
+        with a bound, an event whose receipt time is unreadable is left out. A malformed stored event
+        is logged and skipped."""
         ...
 
 
@@ -106,17 +101,6 @@ class DynamoEventStore:
     def list(self, tenant_id: str, repository: str) -> list[EventRecord]:
         items = self.table.query(keys.repository_events_pk(tenant_id, repository), "EVENT#")
         return _listed(items)
-
-    def received(
-        self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
-    ) -> builtins.list[ReceivedEvent]:
-        index = keys.events_index(tenant_id)
-        if since is None:
-            items = self.table.query(index, by_index=True)
-        else:  # the index is sorted by receipt time: read only the days (or months) of the window
-            prefixes = _receipt_prefixes(since, until or utc_now())
-            items = [i for prefix in prefixes for i in self.table.query(index, prefix, by_index=True)]
-        return [e for e in _kept(items) if _kept_between(e, since, until)]
 
     def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
         key = keys.repository_key(tenant_id, repository)
@@ -163,9 +147,11 @@ class DynamoEventStore:
 
     def of_tenant(
         self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
-    ) -> builtins.list[EventRecord]:
-        # The index is sorted by receipt time: with `since`, read from there on only.
-        start = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if since is not None else None
+    ) -> builtins.list[ReceivedEvent]:
+        # The index is sorted by receipt time: read from `since` on, and stop past `until`.
+        since, until = _aware(since), _aware(until)
+        start = _index_second(since) if since is not None else None
+        end = _index_second(until) if until is not None else None
         found: builtins.list[dict[str, Any]] = []
         cursor: str | None = None
         while True:
@@ -173,8 +159,9 @@ class DynamoEventStore:
                 self.table, keys.events_index(tenant_id), by_index=True, limit=500, cursor=cursor, sk_at_least=start
             )
             found.extend(items)
-            if cursor is None:
-                return _received_between(_listed(found), since, until)
+            past_end = end is not None and bool(items) and str(items[-1].get("gsi1sk", ""))[:19] > end
+            if cursor is None or past_end:
+                return [e for e in _kept(found) if _kept_between(e, since, until)]
 
 
 class InMemoryEventStore:
@@ -198,18 +185,6 @@ class InMemoryEventStore:
         found = self.events.values(lambda k: k[:2] == (tenant_id, repository.lower()))
         return sorted(found, key=lambda e: (e.received_at, e.delivery_id))
 
-    def received(
-        self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
-    ) -> builtins.list[ReceivedEvent]:
-        known = self.events.keys()  # a MemoryTable, not a dict
-        found = [
-            ReceivedEvent(**event.model_dump(), expires_at=self.expiries.get(key))
-            for key in known
-            if key[0] == tenant_id and (event := self.events.get(key)) is not None
-        ]
-        chosen = [e for e in found if _kept_between(e, since, until)]
-        return sorted(chosen, key=lambda e: (e.received_at, e.delivery_id))
-
     def count(self, tenant_id: str, repository: str, counter: ActivityCounter, *, once: str | None = None) -> None:
         if (tenant_id, repository.lower()) not in self.repositories:
             return
@@ -226,9 +201,16 @@ class InMemoryEventStore:
 
     def of_tenant(
         self, tenant_id: str, *, since: datetime | None = None, until: datetime | None = None
-    ) -> builtins.list[EventRecord]:
-        found = self.events.values(lambda k: k[0] == tenant_id)
-        return _received_between(sorted(found, key=lambda e: (e.received_at, e.delivery_id)), since, until)
+    ) -> builtins.list[ReceivedEvent]:
+        since, until = _aware(since), _aware(until)
+        known = self.events.keys()  # a MemoryTable, not a dict
+        found = [
+            ReceivedEvent(**event.model_dump(), expires_at=self.expiries.get(key))
+            for key in known
+            if key[0] == tenant_id and (event := self.events.get(key)) is not None
+        ]
+        chosen = [e for e in found if _kept_between(e, since, until)]
+        return sorted(chosen, key=lambda e: (e.received_at, e.delivery_id))
 
 
 def _listed(items: list[dict[str, Any]]) -> list[EventRecord]:
@@ -248,17 +230,6 @@ def _received(event: EventRecord) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _received_between(events: list[EventRecord], since: datetime | None, until: datetime | None) -> list[EventRecord]:
-    """The events received in [since, until]; with a bound, one whose time is unreadable is left out."""
-    if since is None and until is None:
-        return events
-    return [
-        e
-        for e in events
-        if (at := _received(e)) is not None and (since is None or since <= at) and (until is None or at <= until)
-    ]
 
 
 def event_expiry(received: datetime, ttl_days: int) -> datetime:
@@ -297,18 +268,13 @@ def _kept_between(event: ReceivedEvent, since: datetime | None, until: datetime 
     return at is not None and (since is None or since <= at) and (until is None or at <= until)
 
 
-def _receipt_prefixes(since: datetime, until: datetime) -> list[str]:
-    """Index sort-key prefixes covering [since, until]: days for short spans, months for long ones."""
-    since, until = since.astimezone(UTC), until.astimezone(UTC)
-    prefixes: list[str] = []
-    if until - since <= timedelta(days=3):
-        day = since.date()
-        while day <= until.date():
-            prefixes.append(day.isoformat())
-            day += timedelta(days=1)
-        return prefixes
-    year, month = since.year, since.month
-    while (year, month) <= (until.year, until.month):
-        prefixes.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return prefixes
+def _aware(moment: datetime | None) -> datetime | None:
+    """A bound given without a zone means UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _index_second(moment: datetime) -> str:
+    """The index sort key's leading receipt time, to the second (`received_at` is ISO in UTC)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")

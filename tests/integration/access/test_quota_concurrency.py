@@ -11,11 +11,13 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.errors import NotFound
 from mlops_bot.management.accounts import quotas, tenants
 from mlops_bot.management.watching import pipelines
-from mlops_bot.management.watching.pipelines import PipelineCreate
+from mlops_bot.management.watching.pipelines import PipelineCreate, PipelineDetails
 from mlops_bot.storage import keys
+from mlops_bot.stores.pipelines import DynamoPipelineStore
 from mlops_bot.stores.tenants import DynamoTenantStore
+from mlops_bot.stores.usage import DynamoUsageStore
 from tests.support.aws import MockState
-from tests.support.stores import tenant_stores
+from tests.support.stores import pipeline_sources, tenant_stores
 
 TENANT = "tenant-race"
 REQUEST = PipelineCreate(name="Production Deployment", repository="acme/model")
@@ -34,6 +36,13 @@ def _race(tables: list[StateTable], attempt: Callable[[StateTable], T]) -> list[
         return list(pool.map(run, tables))
 
 
+def _register(table: StateTable) -> PipelineDetails:
+    """What `POST /api/pipelines` does, on stores built on this thread's table client."""
+    return pipelines.register(
+        pipeline_sources(table), DynamoTenantStore(table), DynamoUsageStore(table), TENANT, REQUEST, "test"
+    )
+
+
 def _pipelines_stored(table: StateTable) -> int:
     return len(table.query(keys.tenant_pk(TENANT), "PIPELINE#"))
 
@@ -41,11 +50,11 @@ def _pipelines_stored(table: StateTable) -> int:
 def test_concurrent_deletes_of_one_pipeline_free_one_slot_and_the_quota_holds(aws: MockState) -> None:
     tables = [StateTable(aws.table_name) for _ in range(6)]
     tables[0].put({**keys.tenant_profile_key(TENANT), "name": TENANT, "resource_quota": {"max_pipelines": 3}})
-    created = [pipelines.register(tables[0], TENANT, REQUEST, "test") for _ in range(3)]
+    created = [_register(tables[0]) for _ in range(3)]
 
     def delete(table: StateTable) -> bool:
         try:
-            pipelines.remove(table, TENANT, created[0].id)
+            pipelines.delete_pipeline(DynamoPipelineStore(table), TENANT, created[0].id)
         except NotFound:
             return False
         return True
@@ -54,7 +63,7 @@ def test_concurrent_deletes_of_one_pipeline_free_one_slot_and_the_quota_holds(aw
 
     def create(table: StateTable) -> bool:
         try:
-            pipelines.register(table, TENANT, REQUEST, "test")
+            _register(table)
         except quotas.QuotaExceeded:
             return False
         return True
@@ -70,7 +79,7 @@ def test_concurrent_creates_never_pass_the_quota(aws: MockState) -> None:
 
     def create(table: StateTable) -> bool:
         try:
-            pipelines.register(table, TENANT, REQUEST, "test")
+            _register(table)
         except quotas.QuotaExceeded:
             return False
         return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +10,9 @@ import pytest
 from mlops_bot.errors import ValidationFailed
 from mlops_bot.management.accounts import quotas, usage
 from mlops_bot.management.accounts.quotas import ResourceQuota
+from mlops_bot.management.reports.records import TenantRecords
+from mlops_bot.stores.events import EventRecord, InMemoryEventStore, ReceivedEvent
+from mlops_bot.stores.incidents import Incident, InMemoryIncidentStore
 from mlops_bot.stores.tenants import InMemoryTenantStore, TenantProfile
 from mlops_bot.stores.usage import InMemoryUsageStore
 
@@ -43,22 +46,45 @@ def test_api_calls_are_counted_in_the_month_they_were_made() -> None:
     assert store.month("t", "2026-12").api_calls == 2
 
 
-def event(action: str, event_name: str = "workflow_run") -> dict[str, Any]:
-    return {"received_at": "2026-11-05T10:00:00Z", "summary": {"event": event_name, "action": action}}
+def event(
+    action: str, event_name: str = "workflow_run", received_at: str = "2026-11-05T10:00:00Z", delivery: str = "d"
+) -> EventRecord:
+    return EventRecord(
+        tenant_id="t",
+        repository="acme/model",
+        delivery_id=delivery,
+        execution_id="x",
+        received_at=received_at,
+        summary={"event": event_name, "action": action},
+    )
+
+
+def incident(actions: list[dict[str, Any]], incident_id: str = "inc-1", tenant_id: str = "t") -> Incident:
+    return Incident(
+        id=incident_id,
+        tenant_id=tenant_id,
+        repository="acme/model",
+        type="pipeline_failure",
+        severity="high",
+        description="CI failed",
+        detected_at="2026-10-30T10:00:00Z",
+        actions_taken=actions,
+    )
+
+
+ACTIONS = [
+    {"timestamp": "2026-11-05T10:00:00Z", "status": "success"},
+    {"timestamp": "2026-11-06T10:00:00Z", "status": "planned"},  # a dry run is not billed
+    {"executed_at": "2026-10-31T23:59:59Z", "status": "success"},  # another month
+]
 
 
 def test_the_bill_counts_completed_runs_carried_out_actions_data_and_calls() -> None:
-    incidents = [
-        {
-            "actions_taken": [
-                {"timestamp": "2026-11-05T10:00:00Z", "status": "success"},
-                {"timestamp": "2026-11-06T10:00:00Z", "status": "planned"},  # a dry run is not billed
-                {"executed_at": "2026-10-31T23:59:59Z", "status": "success"},  # another month
-            ]
-        }
+    events = [
+        ReceivedEvent(**e.model_dump(), expires_at=1_800_000_000)
+        for e in (event("completed"), event("completed"), event("requested"), event("opened", "pull_request"))
     ]
-    events = [event("completed"), event("completed"), event("requested"), event("opened", "pull_request")]
-    billed = usage.usage_of("t", *NOVEMBER, events=events, incidents=incidents, api_calls=2500)
+    billed = usage.usage_of("t", *NOVEMBER, events=events, incidents=[incident(ACTIONS)], api_calls=2500)
     assert billed.metrics.pipeline_executions == 2
     assert billed.metrics.healing_actions == 1
     assert billed.metrics.api_calls == 2500
@@ -67,6 +93,34 @@ def test_the_bill_counts_completed_runs_carried_out_actions_data_and_calls() -> 
     assert billed.billing_amount == 50.02
     assert billed.usage_period.start == "2026-11-01T00:00:00Z" and billed.usage_period.end == "2026-11-30T23:59:59Z"
     assert [line.item for line in billed.line_items] == list(usage.PRICE_TABLE)
+
+
+def test_a_months_report_reads_only_that_months_records_of_the_tenant_from_the_stores() -> None:
+    events, incidents, calls = InMemoryEventStore(), InMemoryIncidentStore(), InMemoryUsageStore()
+    for delivery, received in (
+        ("oct", "2026-10-31T23:59:59Z"),
+        ("nov-1", "2026-11-01T00:00:00Z"),
+        ("nov-2", "2026-11-30T23:59:59Z"),
+        ("dec", "2026-12-01T00:00:00Z"),
+    ):
+        events.record(event("completed", received_at=received, delivery=delivery), expires=NOVEMBER[1] + timedelta(90))
+    theirs = event("completed", delivery="theirs").model_copy(update={"tenant_id": "other"})
+    events.record(theirs, expires=NOVEMBER[1])
+    incidents.open_or_update(incident(ACTIONS))
+    incidents.open_or_update(incident([{"timestamp": "2026-11-07T10:00:00Z", "status": "success"}], "i", "other"))
+    for day in (1, 30):
+        usage.record_api_call(calls, "t", datetime(2026, 11, day, tzinfo=UTC))
+    usage.record_api_call(calls, "t", datetime(2026, 12, 1, tzinfo=UTC))
+
+    november = usage.tenant_usage(TenantRecords(incidents, events), calls, "t", "2026-11")
+    december = usage.tenant_usage(TenantRecords(incidents, events), calls, "t", "2026-12")
+
+    assert november.metrics.pipeline_executions == 2  # the month's bounds are inside it
+    assert november.metrics.healing_actions == 1
+    assert november.metrics.api_calls == 2
+    assert november.metrics.data_processed_gb > december.metrics.data_processed_gb > 0
+    assert (december.metrics.pipeline_executions, december.metrics.healing_actions) == (1, 0)
+    assert december.metrics.api_calls == 1
 
 
 def test_a_month_that_is_not_yyyy_mm_is_refused() -> None:

@@ -4,26 +4,22 @@ The counters live with the tenant (`stores.tenants`) and move in the same Dynamo
 the pipeline or user they count (`stores.pipelines`, `stores.users`): a slot is taken only with a
 creation and given back only by the one delete that removed the thing, however many race. Storage
 is measured from the tenant's records (`stores.usage`) when something would add to it.
-
-The functions take a `TenantStore`. `quota_of` still accepts a `StateTable` for
-management/watching/pipelines.py until it holds the store.
 """
 
 from __future__ import annotations
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.errors import Forbidden
-from mlops_bot.stores.tenants import DynamoTenantStore, TenantCounters, TenantStore
 from mlops_bot.stores.tenants import ResourceQuota as ResourceQuota
+from mlops_bot.stores.tenants import TenantCounters, TenantStore
 
 
 class QuotaExceeded(Forbidden):
     code = "QUOTA_EXCEEDED"
 
 
-def quota_of(store: TenantStore | StateTable, tenant_id: str) -> ResourceQuota:
+def quota_of(store: TenantStore, tenant_id: str) -> ResourceQuota:
     """The tenant's quota; the defaults for a tenant without a profile."""
-    return (DynamoTenantStore(store) if isinstance(store, StateTable) else store).quota(tenant_id)
+    return store.quota(tenant_id)
 
 
 def counters(store: TenantStore, tenant_id: str) -> TenantCounters:

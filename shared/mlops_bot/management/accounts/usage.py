@@ -13,11 +13,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, Field
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import utc_now
 from mlops_bot.errors import ValidationFailed
 from mlops_bot.management.reports import records
-from mlops_bot.stores.usage import DynamoUsageStore, UsageStore
+from mlops_bot.stores.events import ReceivedEvent
+from mlops_bot.stores.incidents import Incident
+from mlops_bot.stores.usage import UsageStore
 
 GB = 1_000_000_000
 
@@ -112,17 +113,19 @@ def bill(metrics: UsageMetrics) -> tuple[Decimal, list[LineItem]]:
     return _money(total), lines
 
 
-def tenant_usage(records_table: StateTable, store: UsageStore, tenant_id: str, month: str | None = None) -> TenantUsage:
-    """The month's usage and bill; the records are read from `records_table` (`management.reports.records`
-    has no typed store yet), the API call counters from `store`."""
+def tenant_usage(
+    sources: records.TenantRecords, calls: UsageStore, tenant_id: str, month: str | None = None
+) -> TenantUsage:
+    """The month's usage and bill: executions, healing actions and data from the tenant's records
+    (`sources`), the API calls from their monthly counter (`calls`)."""
     start, end = month_bounds(month)
     return usage_of(
         tenant_id,
         start,
         end,
-        events=records.events(records_table, tenant_id, start, end),
-        incidents=records.incidents(records_table, tenant_id),
-        api_calls=store.month(tenant_id, month_of(start)).api_calls,
+        events=records.tenant_events(sources.events, tenant_id, start, end),
+        incidents=records.tenant_incidents(sources.incidents, tenant_id),
+        api_calls=calls.month(tenant_id, month_of(start)).api_calls,
     )
 
 
@@ -131,20 +134,17 @@ def usage_of(
     start: datetime,
     end: datetime,
     *,
-    events: list[records.Item],
-    incidents: list[records.Item],
+    events: list[ReceivedEvent],
+    incidents: list[Incident],
     api_calls: int,
 ) -> TenantUsage:
     """The usage and bill of [start, end] from the period's events, the tenant's incidents and its calls."""
     executions = sum(
-        1
-        for e in events
-        if (e.get("summary") or {}).get("event") == "workflow_run"
-        and (e.get("summary") or {}).get("action") == "completed"
+        1 for e in events if e.summary.get("event") == "workflow_run" and e.summary.get("action") == "completed"
     )
     healing_actions = 0
     for incident in incidents:
-        for action in incident.get("actions_taken") or []:
+        for action in incident.actions_taken:
             at = records.parse_time(action.get("timestamp") or action.get("executed_at"))
             if at and start <= at <= end and str(action.get("status")) not in UNBILLED_ACTION_STATUSES:
                 healing_actions += 1
@@ -164,10 +164,6 @@ def usage_of(
     )
 
 
-def storage_gb(store: UsageStore | StateTable, tenant_id: str) -> float:
-    """What the tenant stores now: its own partition, incidents, events, audit and compliance records.
-
-    A `StateTable` is still accepted for management/watching/pipelines.py until it holds the store.
-    """
-    usage = DynamoUsageStore(store) if isinstance(store, StateTable) else store
-    return round(usage.stored_bytes(tenant_id) / GB, 9)
+def storage_gb(store: UsageStore, tenant_id: str) -> float:
+    """What the tenant stores now: its own partition, incidents, events, audit and compliance records."""
+    return round(store.stored_bytes(tenant_id) / GB, 9)

@@ -15,14 +15,12 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import utc_now
 from mlops_bot.errors import Conflict, NotFound, ServiceUnavailable
 from mlops_bot.healing import catalog
 from mlops_bot.management.healing import playbooks
 from mlops_bot.stores.incidents import (
     IN_PROGRESS_STATUSES,
-    DynamoIncidentStore,
     IncidentStatus,
     IncidentStore,
     TimelineEntry,
@@ -93,7 +91,7 @@ def _estimate_seconds(incidents: IncidentStore, tenant_id: str, playbook: str) -
 
 
 def request_healing(
-    incidents: IncidentStore | StateTable,
+    incidents: IncidentStore,
     queue: MessageSender,
     tenant_id: str,
     incident_id: str,
@@ -107,8 +105,7 @@ def request_healing(
     from mlops_bot.healing.planner import playbook_for
     from mlops_bot.messages import HealingReason, HealingRequest
 
-    store = DynamoIncidentStore(incidents) if isinstance(incidents, StateTable) else incidents
-    incident = store.get(tenant_id, incident_id)
+    incident = incidents.get(tenant_id, incident_id)
     if incident is None:
         raise NotFound("Issue not found", f"No issue '{incident_id}' in this tenant")
     status = incident.status
@@ -147,13 +144,13 @@ def request_healing(
     }
     if parameters:
         details["parameters"] = parameters
-    store.add_timeline(
+    incidents.add_timeline(
         tenant_id,
         incident_id,
         TimelineEntry.now(TimelineEvent.MANUAL_HEAL_REQUESTED, json.dumps(details, default=str)[:1000]),
     )
     playbook = handler.name if handler else catalog.for_issue_type(incident.type.value).name
-    eta = utc_now() + timedelta(seconds=_estimate_seconds(store, tenant_id, playbook))
+    eta = utc_now() + timedelta(seconds=_estimate_seconds(incidents, tenant_id, playbook))
     return Ticket(
         incident_id=incident_id, execution_id=execution_id, estimated_completion=eta.strftime("%Y-%m-%dT%H:%M:%SZ")
     )

@@ -483,7 +483,7 @@ def run_checks(
         elif name == "compliance_chain":
             results.append(check_chain(verify_chain(sources.chain, tenant_id, signer)))
         elif name == "data_retention":
-            results.append(check_data_retention(sources.events.received(tenant_id), env))
+            results.append(check_data_retention(sources.events.of_tenant(tenant_id), env))
         elif name == "secret_material":
             results.append(check_secret_material(scanned_records(sources, tenant_id, incidents=incidents, trail=trail)))
         else:

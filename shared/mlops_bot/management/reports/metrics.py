@@ -10,10 +10,10 @@ processing time as now + TTL), which has one-second resolution.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.management.reports import records, request_metrics
+from mlops_bot.stores.events import ReceivedEvent
+from mlops_bot.stores.incidents import CLOSED_STATUSES, Incident, IncidentStatus
 from mlops_bot.stores.request_metrics import RequestMetricsStore
 
 BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -34,15 +34,15 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def processing_seconds(event: dict[str, Any], event_ttl_seconds: int) -> float | None:
-    received = records.parse_time(event.get("received_at"))
+def processing_seconds(event: ReceivedEvent, event_ttl_seconds: int) -> float | None:
+    received = records.parse_time(event.received_at)
     if received is None:
         return None
-    processed = records.parse_time(event.get("processed_at"))
+    processed = records.parse_time(event.processed_at)
     if processed is not None:
         return max(0.0, (processed - received).total_seconds())
-    if event.get("expires_at") is not None:
-        return max(0.0, float(event["expires_at"]) - event_ttl_seconds - received.timestamp())
+    if event.expires_at is not None:
+        return max(0.0, float(event.expires_at) - event_ttl_seconds - received.timestamp())
     return None
 
 
@@ -60,18 +60,20 @@ class Exposition:
         return "\n".join(self.lines) + "\n"
 
 
-def render(table: StateTable, requests: RequestMetricsStore, tenant_id: str, event_ttl_seconds: int) -> str:
-    """The exposition: events and incidents from `table`'s records (`management.reports.records` has no
-    typed store yet), the management API's request counters from `requests`."""
-    events = records.events(table, tenant_id)
-    incidents = records.incidents(table, tenant_id)
+def render(
+    sources: records.TenantRecords, requests: RequestMetricsStore, tenant_id: str, event_ttl_seconds: int
+) -> str:
+    """The exposition: events and incidents from the tenant's records (`sources`), the management
+    API's request counters from `requests`."""
+    events = records.tenant_events(sources.events, tenant_id)
+    incidents = records.tenant_incidents(sources.incidents, tenant_id)
     out = Exposition()
 
     processed: Counter[Labels] = Counter()
     durations: dict[Labels, list[float]] = defaultdict(list)
     for event in events:
-        event_type = str((event.get("summary") or {}).get("event", "unknown"))
-        repo = str(event.get("repository", ""))
+        event_type = str(event.summary.get("event", "unknown"))
+        repo = event.repository
         processed[(("event_type", event_type), ("repo", repo), ("status", "success"))] += 1
         seconds = processing_seconds(event, event_ttl_seconds)
         if seconds is not None:
@@ -97,14 +99,14 @@ def render(table: StateTable, requests: RequestMetricsStore, tenant_id: str, eve
     open_by_status: Counter[Labels] = Counter()
     actions: Counter[Labels] = Counter()
     for incident in incidents:
-        issue_type = str(incident.get("type", "unknown"))
-        repo = str(incident.get("repository", ""))
-        detected[(("type", issue_type), ("severity", str(incident.get("severity", ""))), ("repo", repo))] += 1
-        if incident.get("status") == "resolved":
+        issue_type = incident.type.value
+        repo = incident.repository
+        detected[(("type", issue_type), ("severity", incident.severity.value), ("repo", repo))] += 1
+        if incident.status == IncidentStatus.RESOLVED:
             resolved[(("type", issue_type), ("repo", repo))] += 1
         else:
-            open_by_status[(("status", str(incident.get("status", "open"))),)] += 1
-        for action in incident.get("actions_taken") or []:
+            open_by_status[(("status", incident.status.value),)] += 1
+        for action in incident.actions_taken:
             actions[
                 (("action", str(action.get("action", ""))), ("result", str(action.get("status", ""))), ("repo", repo))
             ] += 1
@@ -125,12 +127,11 @@ def render(table: StateTable, requests: RequestMetricsStore, tenant_id: str, eve
     return out.text()
 
 
-def _healing_outcomes(out: Exposition, incidents: list[dict[str, Any]]) -> None:
+def _healing_outcomes(out: Exposition, incidents: list[Incident]) -> None:
     outcomes: Counter[Labels] = Counter()
     for incident in incidents:
-        status = str(incident.get("status", "open"))
-        if status in {"resolved", "failed"} and incident.get("playbook"):
-            outcomes[(("playbook", str(incident["playbook"])), ("outcome", status))] += 1
+        if incident.status in CLOSED_STATUSES and incident.playbook:
+            outcomes[(("playbook", incident.playbook), ("outcome", incident.status.value))] += 1
     out.family("bot_healing_outcomes_total", "counter", "Healed incidents by playbook and outcome")
     for labels, count in sorted(outcomes.items()):
         out.sample("bot_healing_outcomes_total", labels, count)

@@ -1,24 +1,31 @@
 """Reading a tenant's stored records for the statistics routes (always one tenant at a time).
 
-The listings come from the typed stores (`IncidentStore.all`, `EventStore.received`), which skip
-and log a malformed item instead of failing the report. `incidents` and `events` below still take
-the table and answer plain dicts, for the reports not yet moved onto the stores' models.
+The listings come from the typed stores (`IncidentStore.all`, `EventStore.of_tenant`), which skip
+and log a malformed item instead of failing the report.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import utc_now
-from mlops_bot.stores.events import DynamoEventStore, EventStore, ReceivedEvent
-from mlops_bot.stores.incidents import DynamoIncidentStore, Incident, IncidentStore
+from mlops_bot.stores.events import EventStore, ReceivedEvent
+from mlops_bot.stores.incidents import Incident, IncidentStore
 
 Item = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TenantRecords:
+    """What the usage report and `/metrics` count: the tenant's incidents and its kept events."""
+
+    incidents: IncidentStore
+    events: EventStore
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -51,21 +58,7 @@ def tenant_events(
     up to now without `until`)."""
     since = aware(since)
     until = aware(until) or (utc_now() if since is not None else None)
-    return store.received(tenant_id, since=since, until=until)
-
-
-def incidents(table: StateTable, tenant_id: str) -> list[Item]:
-    """`tenant_incidents` as plain dicts, for callers still reading fields by name."""
-    found = tenant_incidents(DynamoIncidentStore(table), tenant_id)
-    return [i.model_dump(mode="json", exclude_none=True) for i in found]
-
-
-def events(
-    table: StateTable, tenant_id: str, since: datetime | None = None, until: datetime | None = None
-) -> list[Item]:
-    """`tenant_events` as plain dicts (with `expires_at`), for callers still reading fields by name."""
-    found = tenant_events(DynamoEventStore(table), tenant_id, since, until)
-    return [e.model_dump(mode="json", exclude_none=True) for e in found]
+    return store.of_tenant(tenant_id, since=since, until=until)
 
 
 def item_bytes(item: Item | BaseModel) -> int:

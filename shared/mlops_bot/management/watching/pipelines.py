@@ -16,14 +16,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound
 from mlops_bot.management.accounts import quotas, usage
 from mlops_bot.management.reports import records
-from mlops_bot.stores.events import DynamoEventStore, EventStore
-from mlops_bot.stores.incidents import DynamoIncidentStore, Incident, IncidentStatus, IncidentStore
-from mlops_bot.stores.pipelines import DynamoPipelineStore, Pipeline, PipelineConfig, PipelineStore
+from mlops_bot.stores.events import EventStore
+from mlops_bot.stores.incidents import Incident, IncidentStatus, IncidentStore
+from mlops_bot.stores.pipelines import Pipeline, PipelineConfig, PipelineStore
+from mlops_bot.stores.tenants import TenantStore
+from mlops_bot.stores.usage import UsageStore
 
 __all__ = ["PipelineConfig", "PipelineCreate", "PipelineSources", "create_pipeline", "delete_pipeline"]
 REPOSITORY_PATTERN = r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$"
@@ -110,17 +111,6 @@ class PipelineSources:
     pipelines: PipelineStore
     incidents: IncidentStore
     events: EventStore
-
-    @classmethod
-    def on(cls, table: StateTable) -> PipelineSources:
-        return cls(DynamoPipelineStore(table), DynamoIncidentStore(table), DynamoEventStore(table))
-
-
-Stores = PipelineSources | StateTable  # a table: the routers that do not build the stores yet
-
-
-def _sources(stores: Stores) -> PipelineSources:
-    return stores if isinstance(stores, PipelineSources) else PipelineSources.on(stores)
 
 
 def _matches(pipeline: Pipeline, incident: Incident) -> bool:
@@ -241,23 +231,24 @@ def delete_pipeline(store: PipelineStore, tenant_id: str, pipeline_id: str) -> N
 
 
 def register(
-    table: StateTable, tenant_id: str, request: PipelineCreate, created_by: str, store: PipelineStore | None = None
+    sources: PipelineSources,
+    tenant_store: TenantStore,
+    usage_store: UsageStore,
+    tenant_id: str,
+    request: PipelineCreate,
+    created_by: str,
 ) -> PipelineDetails:
-    quota = quotas.quota_of(table, tenant_id)
-    quotas.check_storage(usage.storage_gb(table, tenant_id), quota)
-    sources = PipelineSources.on(table)
-    if store is not None:
-        sources = PipelineSources(store, sources.incidents, sources.events)
+    """Store the pipeline within the tenant's quotas (403 QUOTA_EXCEEDED beyond `max_storage_gb` or
+    `max_pipelines`) and answer its details."""
+    quota = quotas.quota_of(tenant_store, tenant_id)
+    quotas.check_storage(usage.storage_gb(usage_store, tenant_id), quota)
     pipeline = create_pipeline(sources.pipelines, tenant_id, request, created_by, max_pipelines=quota.max_pipelines)
     return get_pipeline(sources, tenant_id, pipeline.id)
 
 
-def remove(table: StateTable, tenant_id: str, pipeline_id: str, store: PipelineStore | None = None) -> None:
-    delete_pipeline(store or DynamoPipelineStore(table), tenant_id, pipeline_id)
-
-
-def list_pipelines(stores: Stores, tenant_id: str, limit: int, offset: int, status: str | None = None) -> PipelineList:
-    sources = _sources(stores)
+def list_pipelines(
+    sources: PipelineSources, tenant_id: str, limit: int, offset: int, status: str | None = None
+) -> PipelineList:
     incidents = sources.incidents.all(tenant_id)
     summaries = []
     for pipeline in sources.pipelines.list(tenant_id):
@@ -268,8 +259,7 @@ def list_pipelines(stores: Stores, tenant_id: str, limit: int, offset: int, stat
     return PipelineList(pipelines=summaries[offset : offset + limit], total=len(summaries), limit=limit, offset=offset)
 
 
-def get_pipeline(stores: Stores, tenant_id: str, pipeline_id: str) -> PipelineDetails:
-    sources = _sources(stores)
+def get_pipeline(sources: PipelineSources, tenant_id: str, pipeline_id: str) -> PipelineDetails:
     pipeline = sources.pipelines.get(tenant_id, pipeline_id)
     if pipeline is None:
         raise PipelineNotFound(
@@ -290,7 +280,7 @@ def get_pipeline(stores: Stores, tenant_id: str, pipeline_id: str) -> PipelineDe
 
 
 def list_failures(
-    stores: Stores,
+    sources: PipelineSources,
     tenant_id: str,
     *,
     pipeline_id: str | None = None,
@@ -301,7 +291,6 @@ def list_failures(
     limit: int = 50,
     offset: int = 0,
 ) -> FailureList:
-    sources = _sources(stores)
     start, end = records.aware(start), records.aware(end)
     pipelines = sources.pipelines.list(tenant_id)
     chosen = next((p for p in pipelines if p.id == pipeline_id), None) if pipeline_id is not None else None

@@ -7,12 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound, ValidationFailed
 from mlops_bot.management.reports import records
 from mlops_bot.management.watching import repository_checks
 from mlops_bot.repository_config import DriftSettings, EmailAddress, ModelThresholdsSetting
+from mlops_bot.stores.incidents import Incident, IncidentStatus, IncidentStore, TimelineEvent
 from mlops_bot.stores.repositories import Repository, RepositoryConfiguration, RepositoryStore
 
 RepositoryStatus = Literal["active", "paused", "error"]
@@ -118,26 +118,28 @@ def _load(repositories: RepositoryStore, tenant_id: str, full_name: str) -> Repo
     return repository
 
 
-def _response_seconds(incident: dict[str, Any]) -> float | None:
+# The bot's first move on an incident (what its response time is measured to).
+FIRST_MOVES = frozenset(
+    {TimelineEvent.ANALYSIS_STARTED, TimelineEvent.ACTION_EXECUTED, TimelineEvent.MANUAL_HEAL_REQUESTED}
+)
+
+
+def _response_seconds(incident: Incident) -> float | None:
     """Detection to the bot's first move (analysis or action) on the incident's timeline."""
-    detected = records.parse_time(incident.get("detected_at"))
-    for entry in incident.get("timeline") or []:
-        if entry.get("event") in {"analysis_started", "action_executed", "manual_heal_requested"}:
-            moved = records.parse_time(entry.get("timestamp"))
+    detected = records.parse_time(incident.detected_at)
+    for entry in incident.timeline:
+        if entry.event in FIRST_MOVES:
+            moved = records.parse_time(entry.timestamp)
             if detected and moved:
                 return max(0.0, (moved - detected).total_seconds())
     return None
 
 
 def repository_details(
-    repositories: RepositoryStore, incidents_table: StateTable, tenant_id: str, full_name: str
+    repositories: RepositoryStore, incidents: IncidentStore, tenant_id: str, full_name: str
 ) -> RepositoryDetails:
     repository = _load(repositories, tenant_id, full_name)
-    mine = [
-        i
-        for i in records.incidents(incidents_table, tenant_id)
-        if str(i.get("repository", "")).lower() == full_name.lower()
-    ]
+    mine = [i for i in records.tenant_incidents(incidents, tenant_id) if i.repository.lower() == full_name.lower()]
     responses = [s for s in (_response_seconds(i) for i in mine) if s is not None]
     statistics = RepositoryStatistics(
         total_events=repository.total_events,
@@ -149,13 +151,13 @@ def repository_details(
     )
     recent = [
         RecentIssue(
-            id=str(i["id"]),
-            type=str(i.get("type", "")),
-            severity=str(i.get("severity", "")),
-            status=str(i.get("status", "open")),
-            detected_at=str(i.get("detected_at", "")),
-            resolved=i.get("status") == "resolved",
-            resolution_time=i.get("resolution_time"),
+            id=i.id,
+            type=i.type.value,
+            severity=i.severity.value,
+            status=i.status.value,
+            detected_at=i.detected_at,
+            resolved=i.status == IncidentStatus.RESOLVED,
+            resolution_time=i.resolution_time,
         )
         for i in mine[:RECENT_ISSUES]
     ]
