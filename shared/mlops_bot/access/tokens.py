@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from mlops_bot.access.settings import AccessSettings
 from mlops_bot.errors import ServiceUnavailable, Unauthorized
-from mlops_bot.management.platform.settings import ManagementSettings
 
 ALGORITHM = "HS256"
 ISSUER = "mlops-bot"
@@ -40,7 +40,7 @@ class Claims(BaseModel):
     fam: str | None = None
 
 
-def signing_secret(settings: ManagementSettings) -> str:
+def signing_secret(settings: AccessSettings) -> str:
     """The HS256 key: `MLOPS_BOT_JWT_SECRET` locally, else the Secrets Manager secret (cached)."""
     value = settings.jwt_secret
     if not value and settings.jwt_secret_name:

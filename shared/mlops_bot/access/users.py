@@ -22,9 +22,9 @@ from pydantic import BaseModel
 from mlops_bot.access import passwords, throttle, tokens
 from mlops_bot.access.api_keys import Permission, Principal
 from mlops_bot.access.sessions import SessionCheck, session_check
+from mlops_bot.access.settings import AccessSettings
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.errors import Conflict, Unauthorized, ValidationFailed
-from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.stores.login_attempts import LoginAttemptStore
 from mlops_bot.stores.sessions import RefreshToken, SessionStore, TokenFamily
 from mlops_bot.stores.users import UserCreation, UserRecord, UserStore
@@ -122,7 +122,7 @@ def list_users(stores: AccessStores, tenant_id: str) -> list[User]:
     return [_public(u) for u in stores.users.list(tenant_id)]
 
 
-def _issue(stores: AccessStores, settings: ManagementSettings, secret: str, user: UserRecord, family: str) -> TokenPair:
+def _issue(stores: AccessStores, settings: AccessSettings, secret: str, user: UserRecord, family: str) -> TokenPair:
     access, _ = tokens.encode(
         secret,
         subject=user.id,
@@ -159,7 +159,7 @@ def _issue(stores: AccessStores, settings: ManagementSettings, secret: str, user
     )
 
 
-def throttle_policy(settings: ManagementSettings) -> throttle.ThrottlePolicy:
+def throttle_policy(settings: AccessSettings) -> throttle.ThrottlePolicy:
     """`MLOPS_BOT_LOGIN_ATTEMPTS` is how many failures one address may have for one user before back-off."""
     policy = throttle.ThrottlePolicy()
     return policy.model_copy(
@@ -169,7 +169,7 @@ def throttle_policy(settings: ManagementSettings) -> throttle.ThrottlePolicy:
 
 def login(
     stores: AccessStores,
-    settings: ManagementSettings,
+    settings: AccessSettings,
     secret: str,
     username: str,
     password: str,
@@ -211,7 +211,7 @@ def _end_session(stores: AccessStores, tenant_id: str, family: str, reason: str)
     stores.check.closed(stores.scope, tenant_id, family)
 
 
-def refresh(stores: AccessStores, settings: ManagementSettings, secret: str, refresh_token: str) -> TokenPair:
+def refresh(stores: AccessStores, settings: AccessSettings, secret: str, refresh_token: str) -> TokenPair:
     claims = tokens.decode(secret, refresh_token, "refresh")
     family = stores.sessions.get(claims.tenant_id, claims.fam or "-")
     if family is None or family.revoked:

@@ -9,8 +9,9 @@ The ingress's own webhook windows live with the deliveries (`stores.deliveries`)
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Literal, Protocol
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.storage import keys
@@ -20,6 +21,37 @@ class RateCategory(StrEnum):
     MANAGEMENT = "management"
     ANALYTICS = "analytics"
     WEBHOOKS = "webhooks"
+
+
+Category = Literal["management", "analytics", "webhooks"]
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    """What one counted request learnt of its window: within the limit or not, and the headers that say so."""
+
+    category: Category
+    limit: int
+    count: int
+    reset: int
+    window_seconds: int
+    retry_after: int
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.count)
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset),
+            "X-RateLimit-Window": str(self.window_seconds),
+        }
 
 
 def _scope(category: RateCategory) -> str:

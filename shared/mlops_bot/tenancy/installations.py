@@ -25,8 +25,9 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -41,7 +42,6 @@ from mlops_bot.stores.installations import (
 )
 from mlops_bot.stores.repositories import RepositoryStore
 from mlops_bot.tenancy.service import enroll_repository, register_installation
-from mlops_bot.webhooks.models import WebhookAcceptance
 
 if TYPE_CHECKING:
     from mlops_bot.config import Settings
@@ -58,6 +58,14 @@ STATE_LIFETIME_SECONDS = 3600
 # webhook and the API functions, and GitHub sending the event a moment before the redirect).
 CREATED_LEEWAY_SECONDS = 120
 FULL_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$"
+
+
+@dataclass(frozen=True)
+class InstallationVerdict:
+    """What became of an installation event, or why a delivery is refused: the ingress answers with it."""
+
+    status: Literal["accepted", "ignored"]
+    message: str
 
 
 # ------------------------------------------------------------------ GitHub's payloads
@@ -115,7 +123,7 @@ def _merge(current: list[str], added: list[str], removed: list[str]) -> list[str
 
 def record_event(
     store: InstallationStore, repositories: RepositoryStore, event_name: str, document: dict[str, Any]
-) -> WebhookAcceptance:
+) -> InstallationVerdict:
     """Apply one installation event to the stored installation; the answer says what changed."""
     try:
         event = InstallationEvent.model_validate(document)
@@ -165,9 +173,8 @@ def record_event(
         },
     )
     owner = f"claimed by tenant {item.tenant_id}" if item.tenant_id else "not claimed by a tenant yet"
-    return WebhookAcceptance(
+    return InstallationVerdict(
         status="accepted",
-        execution_id=None,
         message=f"Installation {item.installation_id} ({item.account_login or 'unknown account'}) "
         f"recorded: {item.status.value}, {len(item.repositories)} repositories, {owner}",
     )
@@ -187,7 +194,7 @@ def _follow_repositories(
 
 def refusal(
     store: InstallationStore, installation_id: int | None, repository: str | None, auto_enroll: bool
-) -> WebhookAcceptance | None:
+) -> InstallationVerdict | None:
     """Why an event of this installation must not be processed, or None to route it as usual."""
     if installation_id is None:
         return None
@@ -214,7 +221,7 @@ def refusal(
         extra={"installation_id": installation_id, "repository": repository, "reason": reason},
     )
     store.note_ignored(installation_id, iso(utc_now()), reason)
-    return WebhookAcceptance(status="ignored", execution_id=None, message=reason)
+    return InstallationVerdict(status="ignored", message=reason)
 
 
 def write_refusal(store: InstallationStore, installation_id: int | None) -> str | None:

@@ -23,9 +23,9 @@ from pydantic import ValidationError
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.errors import Invalid, PayloadTooLarge, RateLimited, Unauthorized, ValidationFailed
-from mlops_bot.management.accounts.rate_limits import RateDecision
 from mlops_bot.stores.deliveries import MAX_DELIVERY_ID, Delivery, DeliveryStatus, DeliveryStore
 from mlops_bot.stores.installations import InMemoryInstallationStore, InstallationStore
+from mlops_bot.stores.rate_windows import RateDecision
 from mlops_bot.stores.repositories import RepositoryStore
 from mlops_bot.strict_json import IntegerOutOfRange, NonFiniteNumber
 from mlops_bot.strict_json import loads as strict_loads
@@ -224,13 +224,14 @@ def admit(request: WebhookRequest, deps: WebhookDependencies) -> Admission:
         if not deps.record_installations:
             raise ValidationFailed("Unsupported event type", f"'{event_name}' events are not recorded here")
         document = strict_loads(request.body)
-        return Admission(202, installations.record_event(deps.installations, deps.repositories, event_name, document))
+        verdict = installations.record_event(deps.installations, deps.repositories, event_name, document)
+        return Admission(202, WebhookAcceptance(status=verdict.status, execution_id=None, message=verdict.message))
 
     repository = payload.repository.full_name if payload.repository else None
     installation_id = payload.installation.id if payload.installation else None
     refused = installations.refusal(deps.installations, installation_id, repository, deps.settings.auto_enroll)
     if refused is not None:  # unclaimed, suspended or deleted installation; a repository its tenant removed
-        return Admission(202, refused)
+        return Admission(202, WebhookAcceptance(status=refused.status, execution_id=None, message=refused.message))
     tenant_id = resolve_tenant(deps.repositories, installation_id, repository, deps.settings.auto_enroll)
     if tenant_id is None:
         return Admission(

@@ -7,39 +7,10 @@ the count. Health checks are not limited; webhooks have their own limit in the i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 from mlops_bot.clock import epoch_seconds, utc_now
-from mlops_bot.stores.rate_windows import RateCategory, RateWindowStore
+from mlops_bot.stores.rate_windows import Category, RateCategory, RateDecision, RateWindowStore
 
-Category = Literal["management", "analytics", "webhooks"]
-
-
-@dataclass(frozen=True)
-class RateDecision:
-    category: Category
-    limit: int
-    count: int
-    reset: int
-    window_seconds: int
-    retry_after: int
-
-    @property
-    def exceeded(self) -> bool:
-        return self.count > self.limit
-
-    @property
-    def remaining(self) -> int:
-        return max(0, self.limit - self.count)
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(self.reset),
-            "X-RateLimit-Window": str(self.window_seconds),
-        }
+__all__ = ["Category", "RateDecision", "count_request"]
 
 
 def count_request(

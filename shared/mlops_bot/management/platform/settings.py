@@ -12,21 +12,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from mlops_bot.config import Settings
-from mlops_bot.storage import keys
+from mlops_bot.access.settings import AccessSettings
 
 
-class ManagementSettings(Settings):
-    """The shared settings plus the management API's own (read from the environment the same way)."""
-
-    # JWT (HS256). The secret comes from Secrets Manager; MLOPS_BOT_JWT_SECRET overrides it locally.
-    jwt_secret: str | None = Field(default=None, alias="MLOPS_BOT_JWT_SECRET")
-    jwt_secret_name: str = Field(default="", alias="MLOPS_BOT_JWT_SECRET_NAME")
-    access_token_seconds: int = Field(default=3600, alias="MLOPS_BOT_ACCESS_TOKEN_SECONDS")
-    refresh_token_seconds: int = Field(default=14 * 24 * 3600, alias="MLOPS_BOT_REFRESH_TOKEN_SECONDS")
-
-    # The admins of this tenant operate the platform: all tenants, the fleet, system configuration.
-    operator_tenant: str = Field(default=keys.DEFAULT_TENANT, alias="MLOPS_BOT_OPERATOR_TENANT")
+class ManagementSettings(AccessSettings):
+    """The shared and sign-in settings plus the management API's own (read from the environment the same way)."""
 
     # Compliance audit records are signed with this asymmetric KMS key (ECC_NIST_P256).
     compliance_key_id: str = Field(default="", alias="MLOPS_BOT_COMPLIANCE_KEY_ID")
@@ -42,8 +32,6 @@ class ManagementSettings(Settings):
     management_rate_limit: int = Field(default=1000, alias="MLOPS_BOT_MANAGEMENT_RATE_LIMIT")
     analytics_rate_limit: int = Field(default=100, alias="MLOPS_BOT_ANALYTICS_RATE_LIMIT")
     rate_window_seconds: int = Field(default=60, alias="MLOPS_BOT_API_RATE_WINDOW_SECONDS")
-    login_attempts_per_window: int = Field(default=20, alias="MLOPS_BOT_LOGIN_ATTEMPTS")
-    login_window_seconds: int = Field(default=300, alias="MLOPS_BOT_LOGIN_WINDOW_SECONDS")
 
     @property
     def fleet_function_names(self) -> list[str]:
