@@ -68,7 +68,6 @@ FEATURES = (
     "known_flaky",
 )
 NAIVE = (0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-PASSED_CONCLUSIONS = frozenset({"success"})
 
 # What a responder can do about each failure category (names of remedies, not model numbers).
 ACTIONS: dict[str, tuple[str, ...]] = {
@@ -190,7 +189,11 @@ class TenantHistory:
 
         `known_repositories` are monitored repositories to include even without any history yet.
         """
-        from mlops_bot.messages import BOT_BRANCH_PREFIX, FAILED_CONCLUSIONS  # not at the API's cold start
+        from mlops_bot.messages import (  # not at the API's cold start
+            BOT_BRANCH_PREFIX,
+            FAILED_CONCLUSIONS,
+            PASSED_CONCLUSIONS,
+        )
 
         runs: dict[str, list[Run]] = {}
         names: dict[str, str] = {name.lower(): name for name in known_repositories}

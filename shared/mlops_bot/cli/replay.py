@@ -176,8 +176,10 @@ def outcome_query(event_name: str, body: bytes, answer: Any) -> tuple[dict[str, 
     repository = str((payload.get("repository") or {}).get("full_name") or "")
     run = payload.get("workflow_run")
     if event_name == "workflow_run" and isinstance(run, dict) and payload.get("action") == "completed":
+        from mlops_bot.messages import BOT_BRANCH_PREFIX
+
         branch = str(run.get("head_branch") or "")
-        if branch.startswith("mlops-bot/"):  # the bot's fix branch: the incident it proves
+        if branch.startswith(BOT_BRANCH_PREFIX):  # the bot's fix branch: the incident it proves
             return {"repository": repository, "incident_id": branch.split("/", 1)[1]}, True
         if run.get("conclusion") == "success":
             if int(run.get("run_attempt") or 1) > 1:  # a re-run the bot asked for

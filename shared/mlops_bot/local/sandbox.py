@@ -29,6 +29,7 @@ from typing import Any
 
 from mlops_bot.local.github_sandbox import BOT_LOGIN, GitHubStandIn, _Commit, _Repo, make_zip
 from mlops_bot.local.state import write_atomically
+from mlops_bot.messages import BOT_BRANCH_PREFIX
 
 OWNER = "acme-ml"
 INSTALLATION_ID = 48211007
@@ -36,7 +37,6 @@ SENDER = {"login": "dana-ml", "id": 5123, "type": "User"}
 LOG_EPOCH = datetime(2026, 11, 25, 9, 12, 3, tzinfo=UTC)
 CI_WORKFLOW_ID = 61234987
 CI_PATH = ".github/workflows/ci.yml"
-BOT_BRANCH_PREFIX = "mlops-bot/"
 SNAPSHOT_VERSION = 1
 
 CI_WORKFLOW = """name: CI
