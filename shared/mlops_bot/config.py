@@ -76,10 +76,6 @@ class Settings(BaseModel):
         return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
     @property
-    def pipeline_fix_state_machine_arn(self) -> str:
-        return self.playbook_state_machines.get("pipeline_failure_fix", "")
-
-    @property
     def protected_branches(self) -> list[str]:
         return [p.strip() for p in self.protected_branch_patterns.split(",") if p.strip()]
 

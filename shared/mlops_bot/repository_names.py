@@ -50,19 +50,5 @@ def check_full_name(full_name: str) -> str:
     return full_name
 
 
-def check_owner(owner: str) -> str:
-    problem = owner_problem(owner)
-    if problem:
-        raise ValueError(problem)
-    return owner
-
-
-def check_name(name: str) -> str:
-    problem = name_problem(name)
-    if problem:
-        raise ValueError(problem)
-    return name
-
-
 # For pydantic fields: `full_name: RepositoryFullName`.
 RepositoryFullName = Annotated[str, StringConstraints(max_length=MAX_FULL_NAME), AfterValidator(check_full_name)]

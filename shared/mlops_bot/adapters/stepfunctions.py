@@ -40,6 +40,3 @@ class PlaybookRunner:
                 return False
             raise
         return True
-
-    def describe(self, execution_arn: str) -> dict[str, Any]:
-        return dict(self._client.describe_execution(executionArn=execution_arn))

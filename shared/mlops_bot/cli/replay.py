@@ -68,11 +68,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def load_request(path: Path, event_name: str | None) -> tuple[str, bytes]:
-    event, body, _path = load_document(path, event_name)
-    return event, body
-
-
 def load_document(path: Path, event_name: str | None) -> tuple[str, bytes, str]:
     """(GitHub event name or "" for an API request, body, request path) of a sample file."""
     document = json.loads(path.read_text())

@@ -48,14 +48,6 @@ def _evidence_line(hit: Hit, idx: int) -> LogLine:
     return hit.ctx.lines[idx]
 
 
-def _forward_match(hit: Hit, pattern: Regex, limit: int = 80) -> tuple[int, re.Match[str]] | None:
-    for i, text in hit.ctx.forward(hit.idx, limit):
-        found = pattern.search(text)
-        if found is not None:
-            return i, found
-    return None
-
-
 def _back_match(hit: Hit, pattern: Regex, limit: int = 80) -> tuple[int, re.Match[str]] | None:
     for i, text in hit.ctx.back(hit.idx, limit):
         if text.startswith("##[group]Run "):

@@ -22,10 +22,6 @@ def record(log: AuditLog, entry: AuditEntry, *, idempotency_key: str | None = No
     return log.record(entry, idempotency_key=idempotency_key)
 
 
-def list_records(log: AuditLog, tenant_id: str, limit: int = 100) -> list[dict[str, Any]]:
-    return [r.model_dump(mode="json", exclude_none=True) for r in log.page(tenant_id, limit=limit).items]
-
-
 def audited_write(
     log: AuditLog,
     budget: RepairBudgetStore,

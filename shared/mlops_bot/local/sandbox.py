@@ -361,13 +361,6 @@ DEMO_REPOSITORIES: tuple[DemoRepository, ...] = (
 )
 
 
-def demo_repository(full_name: str) -> DemoRepository:
-    for demo in DEMO_REPOSITORIES:
-        if demo.full_name == full_name:
-            return demo
-    raise KeyError(full_name)
-
-
 def _stamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond:06d}0Z"
 

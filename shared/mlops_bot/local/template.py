@@ -187,10 +187,3 @@ class Template:
                 )
             )
         return sources
-
-    def schedules(self) -> list[tuple[str, str]]:
-        return [
-            (fid, str(p.get("ScheduleExpression", p.get("Schedule", ""))))
-            for kind in ("Schedule", "ScheduleV2")
-            for fid, p in self._events(kind)
-        ]

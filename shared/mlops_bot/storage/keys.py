@@ -291,11 +291,6 @@ def activity_once_key(tenant_id: str, full_name: str, counter: str, once: str) -
     return {"pk": repository_events_pk(tenant_id, full_name), "sk": f"ONCE#{counter}#{_bounded_id(once)}"}
 
 
-def actions_prefix() -> str:
-    """Sort-key prefix of an incident's action records (`action_key`)."""
-    return "ACTION#"
-
-
 # ------------------------------------------------------------------ GitHub App onboarding (issue 13)
 # - installation as GitHub reported it, and its claim: `TENANT#_system#INSTALLATION#id` / `INSTALLATION`
 #   (next to its routing record `/ROUTE`); gsi1 `TENANT#t#INSTALLATIONS` / id once a tenant claimed it

@@ -232,10 +232,6 @@ def _received(event: EventRecord) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def event_expiry(received: datetime, ttl_days: int) -> datetime:
-    return received + timedelta(days=ttl_days)
-
-
 # ------------------------------------------------------------------ events as kept (reports, compliance)
 
 EXPIRY_ATTRIBUTE = "expires_at"  # the attribute the table's time to live must be on for events to expire

@@ -141,9 +141,3 @@ def move_pin(path: str, content: str, package: str, old: str, new: str) -> Depen
     if len(old_lines) != len(new_lines) or len(changed) != 1 or not _parses(path, new_content):
         return None
     return _edit(path, content, new_content, new_lines[changed[0]].strip())
-
-
-def pinning_style(requirements: Sequence[str]) -> bool:
-    """True when every requirement in the list is an exact pin (`==`): a new line must be pinned too."""
-    pinned = [r for r in requirements if r.strip()]
-    return bool(pinned) and all(re.search(r"===?\s*[A-Za-z0-9]", r) for r in pinned)
