@@ -70,13 +70,15 @@ def github() -> Iterator[GitHubStandIn]:
         yield standin
 
 
-def heal(table: StateTable, github: GitHubStandIn, incident_id: str, **settings: Any) -> dict[str, Any]:
+def heal(
+    table: StateTable, github: GitHubStandIn, incident_id: str, *, dry_run: bool = False, **settings: Any
+) -> dict[str, Any]:
     deps = action_dependencies(
         Settings(MLOPS_BOT_TABLE_NAME=table.name, **settings),  # type: ignore[call-arg]
         table,
         lambda repository, installation: GitHubClient.from_token(TOKEN, github.url),
     )
-    state = PlaybookState(tenant_id="default", incident_id=incident_id, dry_run=False, playbook="flaky_test_response")
+    state = PlaybookState(tenant_id="default", incident_id=incident_id, dry_run=dry_run, playbook="flaky_test_response")
     state.planned = {"value": plan(deps, state)}
     return execute(deps, state)
 
@@ -103,11 +105,8 @@ def sweep() -> dict[str, Any]:
     return answer
 
 
-def test_a_quarantine_is_released_by_one_pull_request_after_a_window_of_passing_runs(
-    table: StateTable, github: GitHubStandIn, aws: MockState
-) -> None:
-    # 1. The flaky test is quarantined by pull request; the bot remembers the quarantine.
-    flaky = Incident(
+def flaky_incident() -> Incident:
+    return Incident(
         id="inc-flaky",
         tenant_id="default",
         repository=REPO,
@@ -118,7 +117,20 @@ def test_a_quarantine_is_released_by_one_pull_request_after_a_window_of_passing_
         metadata={"run_id": 77, "installation_id": 1, "workflow_name": "CI"},
         diagnosis=diagnose_path(LOGS / "pytest_retry_flaky.log").model_dump(mode="json"),
     )
-    table.put(incident_item(flaky))
+
+
+def test_a_quarantine_planned_in_dry_run_is_not_remembered(table: StateTable, github: GitHubStandIn) -> None:
+    table.put(incident_item(flaky_incident()))
+    planned = heal(table, github, "inc-flaky", dry_run=True, MLOPS_BOT_FLAKY_RERUN_BUDGET=0)
+    assert (planned["status"], planned["action"]) == ("planned", "quarantine_flaky_tests")
+    assert DynamoQuarantineStore(table).of_tenant("default") == []
+
+
+def test_a_quarantine_is_released_by_one_pull_request_after_a_window_of_passing_runs(
+    table: StateTable, github: GitHubStandIn, aws: MockState
+) -> None:
+    # 1. The flaky test is quarantined by pull request; the bot remembers the quarantine.
+    table.put(incident_item(flaky_incident()))
     quarantine = heal(table, github, "inc-flaky", MLOPS_BOT_FLAKY_RERUN_BUDGET=0)
     assert (quarantine["status"], quarantine["action"]) == ("done", "quarantine_flaky_tests")
     [record] = DynamoQuarantineStore(table).of_tenant("default")
