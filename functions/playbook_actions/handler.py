@@ -20,6 +20,7 @@ from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 from mlops_bot.stores.incidents import DynamoIncidentStore
 from mlops_bot.stores.installations import DynamoInstallationStore
 from mlops_bot.stores.playbook_settings import DynamoPlaybookSettingsStore
+from mlops_bot.stores.quarantines import DynamoQuarantineStore
 from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.stores.system_config import DynamoSystemConfigStore
 
@@ -45,6 +46,7 @@ def _deps() -> ActionDependencies:
             budget=DynamoRepairBudgetStore(table),
             audit_log=DynamoAuditLog(table),
             flaky_history=DynamoFlakyHistory(table),
+            quarantines=DynamoQuarantineStore(table),
             github=lambda repository, installation: github_client(settings, repository, installation),
             notification_configuration=lambda configuration: system_config.with_integrations(
                 configuration, system_config.current(DynamoSystemConfigStore(table))

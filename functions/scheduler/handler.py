@@ -11,10 +11,13 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.config import get_settings
 from mlops_bot.detection.incidents import sweep_pending_healing
+from mlops_bot.detection.quarantine import QuarantineSweepStores, sweep_stable_quarantines
 from mlops_bot.github_access import app_deliveries
 from mlops_bot.scheduling.service import SchedulingStores, queue_scheduled_checks, tenants
 from mlops_bot.stores.events import DynamoEventStore
+from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 from mlops_bot.stores.incidents import DynamoIncidentStore
+from mlops_bot.stores.quarantines import DynamoQuarantineStore
 from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.stores.tenants import DynamoTenantStore
 
@@ -56,4 +59,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     if requested:
         logger.warning("pending healing requests sent", extra={"incident_ids": requested})
-    return {"queued": queued, "healing_requested": requested}
+    # Quarantined tests stable for the flake window: one release incident per repository.
+    sweep_stores = QuarantineSweepStores(
+        DynamoQuarantineStore(table),
+        DynamoFlakyHistory(table),
+        DynamoRepositoryStore(table),
+        DynamoIncidentStore(table),
+        DynamoEventStore(table),
+    )
+    released = sweep_stable_quarantines(
+        sweep_stores, Queue(settings.healing_queue_url), tenants(registry), window_days=settings.flake_window_days
+    )
+    if released:
+        logger.info("release of stable quarantined tests requested", extra={"incident_ids": released})
+    return {"queued": queued, "healing_requested": requested, "quarantines_released": released}

@@ -31,6 +31,7 @@ from mlops_bot.stores.installations import DynamoInstallationStore
 from mlops_bot.stores.login_attempts import DynamoLoginAttemptStore
 from mlops_bot.stores.pipelines import DynamoPipelineStore
 from mlops_bot.stores.playbook_settings import DynamoPlaybookSettingsStore
+from mlops_bot.stores.quarantines import DynamoQuarantineStore
 from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.stores.sessions import DynamoSessionStore
 from mlops_bot.stores.tenants import DynamoTenantStore
@@ -72,6 +73,7 @@ def action_dependencies(
         budget=DynamoRepairBudgetStore(table),
         audit_log=DynamoAuditLog(table),
         flaky_history=DynamoFlakyHistory(table),
+        quarantines=DynamoQuarantineStore(table),
         github=github,
         **extra,
     )

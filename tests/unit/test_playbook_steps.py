@@ -34,6 +34,7 @@ from mlops_bot.stores.flaky_history import InMemoryFlakyHistory
 from mlops_bot.stores.incidents import Incident, IncidentStatus, InMemoryIncidentStore, Verification
 from mlops_bot.stores.installations import InMemoryInstallationStore, InstallationItem, InstallationStatus
 from mlops_bot.stores.playbook_settings import InMemoryPlaybookSettingsStore, PlaybookSetting
+from mlops_bot.stores.quarantines import InMemoryQuarantineStore
 from mlops_bot.stores.repositories import (
     InMemoryRepositoryStore,
     ModelBaseline,
@@ -65,6 +66,7 @@ class Steps:
         self.installations = InMemoryInstallationStore()
         self.budget = InMemoryRepairBudgetStore()
         self.audit = InMemoryAuditLog()
+        self.quarantines = InMemoryQuarantineStore()
         self.deps = ActionDependencies(
             settings=Settings(**settings),
             incidents=self.incidents,
@@ -76,6 +78,7 @@ class Steps:
             budget=self.budget,
             audit_log=self.audit,
             flaky_history=InMemoryFlakyHistory(),
+            quarantines=self.quarantines,
             github=github,
         )
         self.repositories.enroll(Repository(tenant_id=TENANT, full_name=REPO))

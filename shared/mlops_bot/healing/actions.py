@@ -41,6 +41,7 @@ from mlops_bot.stores.incidents import (
 )
 from mlops_bot.stores.installations import InstallationStore
 from mlops_bot.stores.playbook_settings import PlaybookSettingsStore
+from mlops_bot.stores.quarantines import QuarantinedTest, QuarantineStore
 from mlops_bot.stores.repositories import RepositoryStore
 from mlops_bot.tenancy import installations
 
@@ -92,6 +93,7 @@ class ActionDependencies:
     budget: RepairBudgetStore
     audit_log: AuditLog  # one record per GitHub write a repair makes or plans
     flaky_history: FlakyHistory  # the flake rates a flaky-tests issue lists
+    quarantines: QuarantineStore  # the tests a quarantine pull request marked, until one releases them
     github: Callable[[str, int | None], GitHubClient | None]
     # A repository's notification settings under the system switches (`PUT /api/v1/config`
     # integrations); the handler injects the management layer's reader.
@@ -322,6 +324,7 @@ def _record_outcome(
         "rule": outcome.get("rule"),
         "details": details,
     }
+    _note_quarantine(deps, state, action, outcome, iso(finished))
     # Each write below counts once even when a crash repeats it; the log's note comes last.
     if outcome["status"] != "refused" and not outcome.get("dry_run", True):
         deps.activity.count(
@@ -440,3 +443,37 @@ def run_step(
     except KeyError as exc:
         raise Invalid("Unknown playbook action", name) from exc
     return step(deps, state)
+
+
+def _note_quarantine(
+    deps: ActionDependencies, state: PlaybookState, action: str, outcome: dict[str, Any], at: str
+) -> None:
+    """A quarantine pull request opened: remember its tests; a release pull request opened: forget them.
+
+    Only what the bot did (not dry run, a pull request open); repeating it after a crash writes the same.
+    """
+    if action not in {"quarantine_flaky_tests", "release_flaky_tests"}:
+        return
+    pull_request = outcome.get("pull_request") or {}
+    if outcome.get("status") != "done" or outcome.get("dry_run", True) or not pull_request:
+        return
+    incident = _incident(deps, state)
+    if action == "release_flaky_tests":
+        released = [str(t) for t in incident.metadata.get("tests") or []]
+        deps.quarantines.release(state.tenant_id, incident.repository, released)
+        return
+    marked = [c for c in outcome.get("changes_made") or [] if c.get("type") == "quarantine"]
+    workflow = incident.metadata.get("workflow_name")
+    for test_id in dict.fromkeys(str(t) for change in marked for t in change.get("tests") or []):
+        deps.quarantines.quarantine(
+            QuarantinedTest(
+                tenant_id=state.tenant_id,
+                repository=incident.repository,
+                test_id=test_id,
+                quarantined_at=at,
+                incident_id=incident.id,
+                workflow=str(workflow) if workflow else None,
+                installation_id=incident.installation_id,
+                pull_request=pull_request.get("number"),
+            )
+        )

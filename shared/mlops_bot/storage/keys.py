@@ -230,6 +230,21 @@ def flaky_tracked_prefix(workflow: str) -> str:
     return f"TRACK#{workflow}#"
 
 
+# Quarantined tests (mlops_bot.stores.quarantines), one partition per tenant so the scheduler's
+# sweep reads a tenant's quarantines in one query:
+# `TENANT#t#QUARANTINES` / `REPO#owner/name#TEST#<id>`
+def quarantines_pk(tenant_id: str) -> str:
+    return f"{tenant_pk(tenant_id)}#QUARANTINES"
+
+
+def quarantine_prefix(full_name: str) -> str:
+    return f"REPO#{full_name.lower()}#TEST#"
+
+
+def quarantine_key(tenant_id: str, full_name: str, test_id: str) -> dict[str, str]:
+    return {"pk": quarantines_pk(tenant_id), "sk": f"{quarantine_prefix(full_name)}{_bounded_id(test_id)}"}
+
+
 def commit_runs_pk(tenant_id: str, full_name: str, head_sha: str) -> str:
     return f"{tenant_pk(tenant_id)}#REPO#{full_name.lower()}#SHA#{head_sha.lower()}"
 

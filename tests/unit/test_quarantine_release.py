@@ -1,0 +1,210 @@
+"""Quarantined tests come out of quarantine: the stability rule and the scheduler's sweep, on in-memory stores.
+
+A quarantined test is released only when the flake window has passed since its quarantine and the
+flaky history counted passing runs of it over the window, with no flaky pass and no failure. The
+sweep opens one `flaky_test_stable` incident per repository, once. The same path on DynamoDB and
+the stand-in GitHub, up to the release pull request: tests/integration/test_quarantine_release.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from mlops_bot.clock import iso
+from mlops_bot.detection.flaky import record_run
+from mlops_bot.detection.quarantine import QuarantineSweepStores, stable_quarantined, sweep_stable_quarantines
+from mlops_bot.healing.planner import PlanningContext, plan_repair
+from mlops_bot.stores.events import InMemoryEventStore
+from mlops_bot.stores.flaky_history import InMemoryFlakyHistory
+from mlops_bot.stores.incidents import HealingRequestState, IncidentType, InMemoryIncidentStore
+from mlops_bot.stores.quarantines import InMemoryQuarantineStore, QuarantinedTest
+from mlops_bot.stores.repositories import InMemoryRepositoryStore, Repository, RepositoryStatus
+from tests.support.memory import RecordingQueue
+
+TENANT, REPO, OTHER = "default", "acme/churn-model", "acme/forecast"
+TEST = "tests/test_training.py::test_early_stopping"
+SECOND = "tests/test_training.py::test_checkpoint"
+DAY0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+WINDOW = 14
+_run_ids = iter(range(1, 10_000))
+
+
+def flaky_pass(history: InMemoryFlakyHistory, at: datetime, *tests: str, repository: str = REPO) -> None:
+    """The tests fail, and a re-run of the same commit passes: a flaky pass."""
+    sha = f"sha-{next(_run_ids)}"
+    for attempt, conclusion, failed in ((1, "failure", list(tests)), (2, "success", [])):
+        record_run(
+            history,
+            TENANT,
+            repository,
+            workflow="CI",
+            run_id=next(_run_ids),
+            run_attempt=attempt,
+            head_sha=sha,
+            conclusion=conclusion,
+            failed_tests=failed,
+            failed_jobs=[],
+            at=at + timedelta(minutes=attempt),
+            window_days=WINDOW,
+        )
+
+
+def passing_run(history: InMemoryFlakyHistory, at: datetime, repository: str = REPO) -> None:
+    record_run(
+        history,
+        TENANT,
+        repository,
+        workflow="CI",
+        run_id=next(_run_ids),
+        run_attempt=1,
+        head_sha=f"sha-{next(_run_ids)}",
+        conclusion="success",
+        failed_tests=[],
+        failed_jobs=[],
+        at=at,
+        window_days=WINDOW,
+    )
+
+
+def failed_run(history: InMemoryFlakyHistory, at: datetime, *tests: str) -> None:
+    record_run(
+        history,
+        TENANT,
+        REPO,
+        workflow="CI",
+        run_id=next(_run_ids),
+        run_attempt=1,
+        head_sha=f"sha-{next(_run_ids)}",
+        conclusion="failure",
+        failed_tests=list(tests),
+        failed_jobs=[],
+        at=at,
+        window_days=WINDOW,
+    )
+
+
+QUARANTINED_AT = DAY0 + timedelta(hours=1)
+
+
+def quarantined(test_id: str = TEST, repository: str = REPO, at: datetime = QUARANTINED_AT) -> QuarantinedTest:
+    return QuarantinedTest(
+        tenant_id=TENANT,
+        repository=repository,
+        test_id=test_id,
+        quarantined_at=iso(at),
+        incident_id="inc-quarantine",
+        workflow="CI",
+        installation_id=5,
+        pull_request=12,
+    )
+
+
+def daily_passes(history: InMemoryFlakyHistory, days: range, repository: str = REPO) -> None:
+    for day in days:
+        passing_run(history, DAY0 + timedelta(days=day), repository)
+
+
+AFTER_WINDOW = DAY0 + timedelta(days=WINDOW, hours=2)
+
+
+@pytest.fixture
+def history() -> InMemoryFlakyHistory:
+    found = InMemoryFlakyHistory()
+    flaky_pass(found, DAY0, TEST, SECOND)  # what got the tests quarantined
+    return found
+
+
+def stable(history: InMemoryFlakyHistory, now: datetime, *tests: QuarantinedTest) -> list[str]:
+    return [t.test_id for t in stable_quarantined(history, TENANT, REPO, list(tests), now, window_days=WINDOW)]
+
+
+def test_a_test_passing_for_the_whole_window_since_its_quarantine_is_stable(history: InMemoryFlakyHistory) -> None:
+    daily_passes(history, range(1, WINDOW))
+    assert stable(history, AFTER_WINDOW, quarantined()) == [TEST]
+
+
+def test_a_flaky_pass_within_the_window_keeps_it_quarantined(history: InMemoryFlakyHistory) -> None:
+    daily_passes(history, range(1, WINDOW))
+    flaky_pass(history, DAY0 + timedelta(days=10), TEST)
+    assert stable(history, AFTER_WINDOW, quarantined(), quarantined(SECOND)) == [SECOND]
+
+
+def test_a_failure_within_the_window_keeps_it_quarantined(history: InMemoryFlakyHistory) -> None:
+    daily_passes(history, range(1, WINDOW))
+    failed_run(history, DAY0 + timedelta(days=12), TEST)
+    assert stable(history, AFTER_WINDOW, quarantined(), quarantined(SECOND)) == [SECOND]
+
+
+def test_no_runs_in_the_window_is_no_evidence_of_stability(history: InMemoryFlakyHistory) -> None:
+    assert stable(history, AFTER_WINDOW, quarantined()) == []
+
+
+def test_nothing_is_released_before_the_window_has_passed_since_the_quarantine(
+    history: InMemoryFlakyHistory,
+) -> None:
+    daily_passes(history, range(1, WINDOW))
+    assert stable(history, DAY0 + timedelta(days=WINDOW - 1), quarantined()) == []
+    # Quarantined later than the first flake: the window counts from the quarantine.
+    assert stable(history, AFTER_WINDOW, quarantined(at=DAY0 + timedelta(days=3))) == []
+
+
+class Sweep:
+    def __init__(self, history: InMemoryFlakyHistory, paused: frozenset[str] = frozenset()) -> None:
+        self.quarantines = InMemoryQuarantineStore()
+        self.repositories = InMemoryRepositoryStore()
+        self.incidents = InMemoryIncidentStore()
+        self.queue = RecordingQueue()
+        self.stores = QuarantineSweepStores(
+            self.quarantines,
+            history,
+            self.repositories,
+            self.incidents,
+            InMemoryEventStore({(TENANT, REPO), (TENANT, OTHER)}),
+        )
+        for name in (REPO, OTHER):
+            status = RepositoryStatus.PAUSED if name in paused else RepositoryStatus.ACTIVE
+            self.repositories.enroll(Repository(tenant_id=TENANT, full_name=name, status=status))
+
+    def run(self, now: datetime = AFTER_WINDOW) -> list[str]:
+        return sweep_stable_quarantines(self.stores, self.queue, [TENANT], window_days=WINDOW, now=now)
+
+
+def test_the_sweep_opens_one_release_incident_per_repository_once(history: InMemoryFlakyHistory) -> None:
+    flaky_pass(history, DAY0, TEST, repository=OTHER)
+    daily_passes(history, range(1, WINDOW))
+    daily_passes(history, range(1, WINDOW), OTHER)
+    sweep = Sweep(history)
+    for test in (quarantined(TEST), quarantined(SECOND), quarantined(TEST, OTHER)):
+        sweep.quarantines.quarantine(test)
+
+    opened = sweep.run()
+
+    assert len(opened) == 2 and len(sweep.queue.sent) == 2
+    incidents = {i.repository: i for i in sweep.incidents.all(TENANT)}
+    assert set(incidents) == {REPO, OTHER}
+    mine = incidents[REPO]
+    assert mine.type is IncidentType.FLAKY_TEST_STABLE
+    assert mine.metadata["tests"] == sorted([TEST, SECOND])
+    assert mine.installation_id == 5
+    assert mine.healing_request == HealingRequestState.REQUESTED
+    assert {m["incident_id"] for m in sweep.queue.sent} == set(opened)
+    # The healer's planner turns it into the release of exactly those tests.
+    plan = plan_repair(mine, PlanningContext())
+    assert (plan.action, sorted(plan.details["tests"])) == ("release_flaky_tests", sorted([TEST, SECOND]))
+
+    assert sweep.run() == []
+    assert sweep.run(AFTER_WINDOW + timedelta(hours=1)) == []
+    assert len(sweep.queue.sent) == 2 and len(sweep.incidents.all(TENANT)) == 2
+
+
+def test_the_sweep_leaves_unstable_and_paused_repositories_alone(history: InMemoryFlakyHistory) -> None:
+    flaky_pass(history, DAY0, TEST, repository=OTHER)
+    daily_passes(history, range(1, WINDOW), OTHER)
+    sweep = Sweep(history, paused=frozenset({OTHER}))
+    sweep.quarantines.quarantine(quarantined(TEST))  # no runs since: no evidence
+    sweep.quarantines.quarantine(quarantined(TEST, OTHER))  # stable, but its repository is paused
+
+    assert sweep.run() == []
+    assert sweep.queue.sent == [] and sweep.incidents.all(TENANT) == []
