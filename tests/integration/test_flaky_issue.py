@@ -11,6 +11,7 @@ from mlops_bot.healing.planner import RepairPlan
 from mlops_bot.healing.repairs import RepairSession, open_issue
 from mlops_bot.stores.audit import DynamoAuditLog
 from mlops_bot.stores.flaky_history import DynamoFlakyHistory
+from mlops_bot.stores.incidents import Incident, IncidentType, Severity
 from tests.support.aws import MockState
 from tests.support.github_standin import GitHubStandIn
 
@@ -63,17 +64,21 @@ def seed_history(table: StateTable) -> None:
 
 
 def session(table: StateTable, client: GitHubClient, incident_id: str) -> RepairSession:
-    incident = {
-        "id": incident_id,
-        "repository": REPO,
-        "description": "CI failed",
-        "metadata": {"run_id": 1},
-        "diagnosis": {
+    incident = Incident(
+        id=incident_id,
+        tenant_id="default",
+        repository=REPO,
+        type=IncidentType.PIPELINE_FAILURE,
+        severity=Severity.MEDIUM,
+        description="CI failed",
+        detected_at="2026-11-27T10:00:00.000000Z",
+        metadata={"run_id": 1},
+        diagnosis={
             "category": "test_failure",
             "kind": "pytest-assertion",
             "details": {"tests": ["tests/test_io.py::test_download"]},
         },
-    }
+    )
     plan = RepairPlan(action="open_issue", rule="flaky:budget_spent", reason="re-run 2 times; tests stay flaky")
     return RepairSession(
         audit_log=DynamoAuditLog(table),

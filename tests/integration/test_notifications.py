@@ -13,8 +13,17 @@ import pytest
 from moto import mock_aws
 
 from mlops_bot.healing.notifications import notify
+from mlops_bot.stores.incidents import Incident, IncidentType, Severity
 
-INCIDENT = {"id": "inc-9", "repository": "acme/model", "description": "CI failed", "metadata": {}}
+INCIDENT = Incident(
+    id="inc-9",
+    tenant_id="default",
+    repository="acme/model",
+    type=IncidentType.PIPELINE_FAILURE,
+    severity=Severity.HIGH,
+    description="CI failed",
+    detected_at="2026-11-27T10:00:00.000000Z",
+)
 
 
 @pytest.fixture

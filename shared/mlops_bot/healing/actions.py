@@ -262,7 +262,7 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
         client=client,
         dry_run=dry_run,
         tenant_id=state.tenant_id,
-        incident=incident.model_dump(mode="json"),
+        incident=incident,
         playbook=state.playbook,
         plan=repair_plan,
         installation_id=installation_id,
@@ -405,9 +405,7 @@ def mark_failed(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any
 
 def _notify(deps: ActionDependencies, state: PlaybookState, incident: Incident, event: str) -> None:
     configuration = deps.notification_configuration(_api_configuration(deps, state.tenant_id, incident.repository))
-    results = notifications.notify(
-        configuration, incident.model_dump(mode="json"), event, sender=deps.settings.notification_sender or None
-    )
+    results = notifications.notify(configuration, incident, event, sender=deps.settings.notification_sender or None)
     at = iso(utc_now())
     sent = [NotificationSent(channel=r["channel"], result=r["result"][:200], event=event, at=at) for r in results]
     deps.incidents.add_notifications(state.tenant_id, state.incident_id, sent)

@@ -11,21 +11,23 @@ from typing import Any
 
 import httpx
 
+from mlops_bot.stores.incidents import Incident
+
 log = logging.getLogger(__name__)
 
 
-def message(incident: dict[str, Any], event: str) -> str:
+def message(incident: Incident, event: str) -> str:
     status = {"issue_resolved": "resolved", "issue_failed": "could not be healed", "escalated": "needs a human"}
-    link = (incident.get("metadata") or {}).get("html_url") or ""
+    link = incident.metadata.get("html_url") or ""
     return (
-        f"mlops-bot: {incident.get('repository')} — {incident.get('description')} "
-        f"{status.get(event, event)} (incident {incident.get('id')}) {link}"
+        f"mlops-bot: {incident.repository} — {incident.description} "
+        f"{status.get(event, event)} (incident {incident.id}) {link}"
     ).strip()
 
 
 def notify(
     configuration: dict[str, Any],
-    incident: dict[str, Any],
+    incident: Incident,
     event: str,
     sender: str | None = None,
     ses: Any | None = None,

@@ -18,6 +18,7 @@ from mlops_bot.healing import audit
 from mlops_bot.healing.planner import RepairPlan
 from mlops_bot.stores.audit import AuditLog
 from mlops_bot.stores.flaky_history import FlakyHistory
+from mlops_bot.stores.incidents import Incident
 
 if TYPE_CHECKING:
     from mlops_bot.healing.dependency_files import DependencyEdit
@@ -44,7 +45,7 @@ class RepairSession:
     client: GitHubClient | None
     dry_run: bool
     tenant_id: str
-    incident: dict[str, Any]
+    incident: Incident
     playbook: str
     plan: RepairPlan
     installation_id: int | None = None
@@ -53,7 +54,7 @@ class RepairSession:
 
     @property
     def repository(self) -> str:
-        return str(self.incident["repository"])
+        return self.incident.repository
 
     def write(
         self,
@@ -87,7 +88,7 @@ class RepairSession:
                 method=method,
                 path=path,
                 summary=summary,
-                incident_id=str(self.incident["id"]),
+                incident_id=self.incident.id,
                 playbook=self.playbook,
                 rule=self.plan.rule,
                 dry_run=self.dry_run,
@@ -117,9 +118,9 @@ def _flaky_section(session: RepairSession) -> list[str]:
     return lines
 
 
-def _issue_body(incident: dict[str, Any], plan: RepairPlan) -> str:
-    diagnosis = incident.get("diagnosis") or {}
-    metadata = incident.get("metadata") or {}
+def _issue_body(incident: Incident, plan: RepairPlan) -> str:
+    diagnosis = incident.diagnosis or {}
+    metadata = incident.metadata
     lines = [
         f"mlops-bot detected a failure it will not fix automatically ({plan.reason or plan.rule}).",
         "",
@@ -127,7 +128,7 @@ def _issue_body(incident: dict[str, Any], plan: RepairPlan) -> str:
         f"- Branch / commit: {metadata.get('head_branch')} @ {str(metadata.get('head_sha') or '')[:12]}",
         f"- Diagnosis: `{diagnosis.get('category', 'unknown')}` / `{diagnosis.get('kind', 'unknown')}`"
         f" (confidence {diagnosis.get('confidence', 0)})",
-        f"- Incident: `{incident['id']}`",
+        f"- Incident: `{incident.id}`",
     ]
     details = diagnosis.get("details") or {}
     if details:
@@ -140,7 +141,7 @@ def _issue_body(incident: dict[str, Any], plan: RepairPlan) -> str:
 
 def open_issue(session: RepairSession) -> RepairOutcome:
     incident, client = session.incident, session.client
-    title = f"[mlops-bot] {incident.get('description', 'Pipeline failure')} ({incident['id']})"
+    title = f"[mlops-bot] {incident.description} ({incident.id})"
     body = _issue_body(incident, session.plan)
     if session.playbook == "flaky_test_response":
         title = f"[mlops-bot] Flaky tests in {session.repository}"
@@ -174,7 +175,7 @@ def open_issue(session: RepairSession) -> RepairOutcome:
 
 
 def rerun_failed_jobs(session: RepairSession) -> RepairOutcome:
-    run_id = int(session.incident.get("metadata", {}).get("run_id"))
+    run_id = int(session.incident.metadata["run_id"])
     client = session.client
     session.write(
         "POST",
@@ -208,7 +209,7 @@ class _FixBranch:
 def _fix_branch(session: RepairSession, client: GitHubClient) -> _FixBranch:
     repository = session.repository
     base = client.get_repository(repository).default_branch
-    name = f"{client.bot_branch_prefix}{session.incident['id']}"
+    name = f"{client.bot_branch_prefix}{session.incident.id}"
     return _FixBranch(repository, base, name, client.get_branch_sha(repository, name))
 
 
@@ -289,7 +290,7 @@ def _runner_pythons(session: RepairSession, client: GitHubClient, branch: _FixBr
         return [str(session.plan.details["python_version"])]
     path = _workflow_path(session)
     found = client.get_file(branch.repository, path, ref=branch.read_ref) if path else None
-    job = (session.incident.get("metadata") or {}).get("job_name")
+    job = session.incident.metadata.get("job_name")
     return python_versions(found.text, job) if found else []
 
 
@@ -423,7 +424,7 @@ def open_fix_pull_request(session: RepairSession) -> RepairOutcome:
     module = session.plan.details.get("module") or package
     if edit is not None:
         body = (
-            f"CI failed because `{module}` could not be imported (incident `{session.incident['id']}`).\n\n"
+            f"CI failed because `{module}` could not be imported (incident `{session.incident.id}`).\n\n"
             f"This adds `{edit.added_line.strip()}` to `{edit.path}`.\n\n```diff\n{edit.diff}\n```"
         )
         if why:
@@ -436,7 +437,7 @@ def open_fix_pull_request(session: RepairSession) -> RepairOutcome:
         locks = _lock_files(client, branch, edit.path)
     else:
         body = (
-            f"CI failed because `{module}` could not be imported (incident `{session.incident['id']}`); "
+            f"CI failed because `{module}` could not be imported (incident `{session.incident.id}`); "
             f"`{package}` is declared in `{chosen}` on this branch."
         )
         changes = [{"type": "file_already_updated", "path": str(chosen), "added": package}]
@@ -448,7 +449,7 @@ def open_fix_pull_request(session: RepairSession) -> RepairOutcome:
 
 
 def _workflow_path(session: RepairSession) -> str | None:
-    path = (session.incident.get("metadata") or {}).get("workflow_path")
+    path = session.incident.metadata.get("workflow_path")
     return str(path) if path and str(path).startswith(".github/workflows/") else None
 
 
@@ -488,7 +489,7 @@ def fix_version_pin(session: RepairSession) -> RepairOutcome:
         return _escalate(session, f"the pin {package}=={old} was not found once in any dependency or workflow file")
     title = f"Move the {package} pin from {old} to {new}"
     body = (
-        f"CI failed because `{package}=={old}` cannot be installed (incident `{session.incident['id']}`): "
+        f"CI failed because `{package}=={old}` cannot be installed (incident `{session.incident.id}`): "
         f"no such version exists for the runner's Python.\n\n"
         f"Why {new}: the nearest version to {old} (the newest at or below it, else the oldest above it) among "
         f"{source}. The line keeps its file's style.\n\n{_diff_block(edits)}"
@@ -501,7 +502,7 @@ def _timed_out_job(session: RepairSession, client: GitHubClient, workflow: str, 
     """Which of several jobs with the same limit ran out of time: the run's jobs that did not finish."""
     from mlops_bot.healing.dependency_files import workflow as workflow_file
 
-    run_id = (session.incident.get("metadata") or {}).get("run_id")
+    run_id = session.incident.metadata.get("run_id")
     if not run_id:
         return None
     stopped = [
@@ -527,7 +528,7 @@ def raise_job_timeout(session: RepairSession) -> RepairOutcome:
     minutes, raise_to = int(session.plan.details["minutes"]), int(session.plan.details["raise_to"])
     branch = _fix_branch(session, client)
     found = client.get_file(branch.repository, path, ref=branch.read_ref)
-    job = (session.incident.get("metadata") or {}).get("job_name")
+    job = session.incident.metadata.get("job_name")
     if found is not None and job is None and len(workflow_file.jobs_with_timeout(found.text, minutes)) > 1:
         job = _timed_out_job(session, client, found.text, minutes)
     edit = (
@@ -545,7 +546,7 @@ def raise_job_timeout(session: RepairSession) -> RepairOutcome:
     title = f"Raise timeout-minutes of job {named} from {minutes} to {raise_to}"
     body = (
         f"The job `{named}` in `{path}` was stopped by its own `timeout-minutes: {minutes}` "
-        f"(incident `{session.incident['id']}`). This doubles it to {raise_to} minutes "
+        f"(incident `{session.incident.id}`). This doubles it to {raise_to} minutes "
         f"(never past GitHub's {workflow_file.GITHUB_MAX_JOB_MINUTES}); if the job keeps growing, "
         f"it may be worth splitting or caching.\n\n{_diff_block([edit])}"
     )
@@ -620,7 +621,7 @@ def quarantine_flaky_tests(session: RepairSession) -> RepairOutcome:
         plugin_note = f"Adds `{RERUNFAILURES.plugin}` (which provides the marker) to `{dependency.path}`."
     title = f"Quarantine flaky tests: {', '.join(names)}"[:250]
     body = (
-        f"These tests failed and then passed on the same commit (incident `{session.incident['id']}`): "
+        f"These tests failed and then passed on the same commit (incident `{session.incident.id}`): "
         f"they are marked `{mechanism.marker(reruns)}` so a flake no longer fails CI, while the "
         f"issue tracks them. {plugin_note}\n\nThe markers come off again (a pull request by mlops-bot) once "
         f"the tests have had no flaky pass for the flake window.\n\n{_diff_block(edits)}"
@@ -648,7 +649,7 @@ def release_flaky_tests(session: RepairSession) -> RepairOutcome:
         return _escalate(session, "the quarantined tests carry no one-line flaky marker to remove")
     title = "Release quarantined tests that are stable again"
     body = (
-        f"These tests have had no flaky pass for the flake window (incident `{session.incident['id']}`): "
+        f"These tests have had no flaky pass for the flake window (incident `{session.incident.id}`): "
         f"their `@pytest.mark.flaky` markers are removed.\n\n{_diff_block(edits)}"
     )
     changes = [{"type": "file_modified", "path": e.path, "diff": e.diff} for e in edits]
@@ -666,8 +667,8 @@ def existing_sha(client: GitHubClient, repository: str, path: str, ref: str) -> 
 def dispatch_retrain(session: RepairSession) -> RepairOutcome:
     client = session.client
     workflow = str(session.plan.details["workflow"])
-    inputs = {k: str(v) for k, v in (session.incident.get("metadata", {}).get("drift_inputs") or {}).items()}
-    ref = str(session.incident.get("metadata", {}).get("ref") or "main")
+    inputs = {k: str(v) for k, v in (session.incident.metadata.get("drift_inputs") or {}).items()}
+    ref = str(session.incident.metadata.get("ref") or "main")
     session.write(
         "POST",
         f"/repos/{session.repository}/actions/workflows/{workflow}/dispatches",
@@ -685,8 +686,8 @@ def dispatch_retrain(session: RepairSession) -> RepairOutcome:
 def rollback_deployment(session: RepairSession) -> RepairOutcome:
     client = session.client
     ref = str(session.plan.details["ref"])
-    environment = str(session.incident.get("metadata", {}).get("environment") or "production")
-    description = f"mlops-bot rollback for incident {session.incident['id']}"
+    environment = str(session.incident.metadata.get("environment") or "production")
+    description = f"mlops-bot rollback for incident {session.incident.id}"
     session.write(
         "POST",
         f"/repos/{session.repository}/deployments",

@@ -28,10 +28,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from mlops_bot.local.sandbox import DEMO_REPOSITORIES, GitHubSandbox
+from mlops_bot.stores.incidents import CLOSED_STATUSES, Incident, IncidentStatus
 
 # Statuses after which the bot waits for the world (a run, a human) rather than acting.
-SETTLED = frozenset({"planned", "escalated", "resolved", "failed"})
-FINAL = frozenset({"resolved", "failed"})
+SETTLED = frozenset({IncidentStatus.PLANNED, IncidentStatus.ESCALATED, *CLOSED_STATUSES})
+FINAL = CLOSED_STATUSES
 HIDDEN_FIELDS = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "ttl"})
 
 
@@ -46,15 +47,14 @@ def plain(value: Any) -> Any:
     return value
 
 
-def is_settled(incident: dict[str, Any] | None) -> bool:
+def is_settled(incident: Incident | None) -> bool:
     if incident is None:
         return False
-    status = incident.get("status")
-    if status == "verifying":  # settled once the state machine parked its task token
-        return bool((incident.get("verification") or {}).get("task_token"))
-    if status == "healing":  # an action that needs no proving run (dispatch, rollback) is done
-        return any(action.get("status") == "done" for action in incident.get("actions_taken") or [])
-    return status in SETTLED
+    if incident.status == IncidentStatus.VERIFYING:  # settled once the state machine parked its task token
+        return incident.verification is not None and bool(incident.verification.task_token)
+    if incident.status == IncidentStatus.HEALING:  # an action that needs no proving run (dispatch, rollback) is done
+        return any(action.get("status") == "done" for action in incident.actions_taken)
+    return incident.status in SETTLED
 
 
 def _repository_activity(activity: dict[str, list[dict[str, Any]]], repository: str) -> dict[str, Any]:
@@ -63,10 +63,8 @@ def _repository_activity(activity: dict[str, list[dict[str, Any]]], repository: 
     }
 
 
-def sandbox_routes(
-    sandbox: GitHubSandbox, incident_reader: Callable[[str, str], dict[str, Any] | None]
-) -> list[BaseRoute]:
-    """`incident_reader(repository, incident_id)` reads the incident from the stack's table."""
+def sandbox_routes(sandbox: GitHubSandbox, incident_reader: Callable[[str, str], Incident | None]) -> list[BaseRoute]:
+    """`incident_reader(repository, incident_id)` reads the incident through the stack's incident store."""
     demos = {demo.full_name: demo for demo in DEMO_REPOSITORIES}
 
     def outcome(query: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -89,8 +87,8 @@ def sandbox_routes(
         document: dict[str, Any] = {
             "incident_id": incident_id,
             "settled": is_settled(incident),
-            "final": bool(incident and incident.get("status") in FINAL),
-            "incident": plain(incident) if incident else None,
+            "final": incident is not None and incident.status in FINAL,
+            "incident": plain(incident.model_dump(mode="json")) if incident else None,
             "logs_read": bool(run_id and run_id.isdigit() and sandbox.logs_downloaded(repository, int(run_id))),
             "sandbox": _repository_activity(sandbox.activity(), repository),
         }

@@ -27,6 +27,7 @@ from mlops_bot.local.websocket import MANAGEMENT_PREFIX, LocalWebSocketApi, webs
 if TYPE_CHECKING:
     from mlops_bot.local.sandbox import GitHubSandbox
     from mlops_bot.local.state import PeriodicSnapshots
+    from mlops_bot.stores.incidents import Incident
 
 log = logging.getLogger("mlops_bot.local")
 
@@ -746,7 +747,7 @@ class LocalStack:
         if self.sandbox is not None:
             from mlops_bot.local.sandbox_page import sandbox_routes
 
-            extra_routes += sandbox_routes(self.sandbox, self.read_incident)
+            extra_routes += sandbox_routes(self.sandbox, self.stored_incident)
         app = create_gateway(self.template.http_routes(), self.functions, extra_routes)
         config = uvicorn.Config(
             app,
@@ -783,6 +784,11 @@ class LocalStack:
     # ---------------------------------------------------------------- inspection
     def read_incident(self, repository: str, incident_id: str) -> dict[str, Any] | None:
         """The incident (as the API shows it), from the tenant the repository belongs to."""
+        incident = self.stored_incident(repository, incident_id)
+        return incident.model_dump(mode="json") if incident else None
+
+    def stored_incident(self, repository: str, incident_id: str) -> Incident | None:
+        """The stored incident, from the tenant the repository belongs to (through the incident store)."""
         from mlops_bot.adapters.dynamodb import StateTable
         from mlops_bot.storage.keys import DEFAULT_TENANT
         from mlops_bot.stores.incidents import DynamoIncidentStore
@@ -790,8 +796,7 @@ class LocalStack:
 
         table = StateTable(self.table_name())
         tenant = DynamoRepositoryStore(table).repository_owner(repository) or DEFAULT_TENANT
-        incident = DynamoIncidentStore(table).get(tenant, incident_id)
-        return incident.model_dump(mode="json") if incident else None
+        return DynamoIncidentStore(table).get(tenant, incident_id)
 
     def queue_url(self, logical_id: str) -> str:
         return self.physical[logical_id]["Ref"]
