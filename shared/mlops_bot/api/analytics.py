@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.api.dependencies import (
     authenticated_unlimited,
+    event_store,
     incident_store,
     management_settings,
     request_metrics_store,
@@ -19,7 +20,6 @@ from mlops_bot.api.dependencies import (
     system_config_store,
     tenant_records,
 )
-from mlops_bot.api.dependencies import event_store as event_store  # where other routes import it from
 from mlops_bot.config import Settings
 from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.management.reports import analytics as service

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from mlops_bot.management.reports.records import TenantRecords
     from mlops_bot.management.watching.pipelines import PipelineSources
     from mlops_bot.monitoring.service import SignalStores
+    from mlops_bot.stores.installations import InstallationStore
+    from mlops_bot.stores.playbook_settings import PlaybookSettingsStore
     from mlops_bot.stores.request_metrics import RequestMetricsStore
 
 CONFIG_CACHE_SECONDS = 30.0
@@ -277,6 +279,18 @@ def repository_store(table: Annotated[StateTable, Depends(state_table)]) -> Repo
 
 def pipeline_store(table: Annotated[StateTable, Depends(state_table)]) -> PipelineStore:
     return DynamoPipelineStore(table)
+
+
+def installation_store(table: Annotated[StateTable, Depends(state_table)]) -> InstallationStore:
+    from mlops_bot.stores.installations import DynamoInstallationStore
+
+    return DynamoInstallationStore(table)
+
+
+def playbook_settings_store(table: Annotated[StateTable, Depends(state_table)]) -> PlaybookSettingsStore:
+    from mlops_bot.stores.playbook_settings import DynamoPlaybookSettingsStore
+
+    return DynamoPlaybookSettingsStore(table)
 
 
 def pipeline_sources(

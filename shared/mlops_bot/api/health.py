@@ -20,10 +20,10 @@ from mlops_bot.api.dependencies import (
     authenticated_unlimited,
     fleet,
     fleet_layout,
+    incident_store,
     settings_dependency,
     state_table,
 )
-from mlops_bot.api.incidents import incident_store
 from mlops_bot.clock import utc_now
 from mlops_bot.config import Settings
 from mlops_bot.management.platform import health as checks

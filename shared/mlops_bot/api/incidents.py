@@ -8,12 +8,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from mlops_bot.access.api_keys import Principal
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.sqs import Queue
-from mlops_bot.api.dependencies import healing_queue, require, state_table
+from mlops_bot.api.dependencies import healing_queue, incident_store, require
 from mlops_bot.errors import NotFound
 from mlops_bot.management.healing import healing_requests, issues
-from mlops_bot.stores.incidents import DynamoIncidentStore, Incident, IncidentStore
+from mlops_bot.stores.incidents import Incident, IncidentStore
 
 router = APIRouter(prefix="/api/v1", tags=["issues"])
 
@@ -27,10 +26,6 @@ class IssueList(BaseModel):
 
 def public(incident: Incident) -> dict[str, Any]:
     return issues.view(incident.model_dump(mode="json", exclude_none=True))
-
-
-def incident_store(table: Annotated[StateTable, Depends(state_table)]) -> IncidentStore:
-    return DynamoIncidentStore(table)
 
 
 @router.get("/issues", response_model=IssueList)

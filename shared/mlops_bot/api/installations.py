@@ -14,20 +14,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.access import tokens
 from mlops_bot.access.api_keys import Principal
-from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.api.dependencies import management_settings, require, settings_dependency, state_table
-from mlops_bot.api.repositories import repository_store
+from mlops_bot.api.dependencies import (
+    installation_store,
+    management_settings,
+    repository_store,
+    require,
+    settings_dependency,
+)
 from mlops_bot.config import Settings
 from mlops_bot.management.platform.settings import ManagementSettings
-from mlops_bot.stores.installations import DynamoInstallationStore, InstallationStore
+from mlops_bot.stores.installations import InstallationStore
 from mlops_bot.stores.repositories import RepositoryStore
 from mlops_bot.tenancy import installations as service
 
 router = APIRouter(prefix="/api/v1", tags=["installations"])
-
-
-def installation_store(table: Annotated[StateTable, Depends(state_table)]) -> InstallationStore:
-    return DynamoInstallationStore(table)
 
 
 def user_installations(settings: Annotated[Settings, Depends(settings_dependency)]) -> service.UserInstallations:

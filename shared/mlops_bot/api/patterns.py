@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.analytics.patterns import PatternsReport
-from mlops_bot.api.dependencies import require
-from mlops_bot.api.incidents import incident_store
+from mlops_bot.api.dependencies import incident_store, require
 from mlops_bot.clock import utc_now
 from mlops_bot.management.reports import patterns as service
 from mlops_bot.stores.incidents import IncidentStore

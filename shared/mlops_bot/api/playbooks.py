@@ -7,21 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from mlops_bot.access.api_keys import Principal
-from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.api.dependencies import require, state_table
+from mlops_bot.api.dependencies import incident_store, playbook_settings_store, require
 from mlops_bot.management.healing import playbooks as service
-from mlops_bot.stores.incidents import DynamoIncidentStore, IncidentStore
-from mlops_bot.stores.playbook_settings import DynamoPlaybookSettingsStore, PlaybookSettingsStore
+from mlops_bot.stores.incidents import IncidentStore
+from mlops_bot.stores.playbook_settings import PlaybookSettingsStore
 
 router = APIRouter(prefix="/api/v1/playbooks", tags=["playbooks"])
-
-
-def playbook_settings_store(table: Annotated[StateTable, Depends(state_table)]) -> PlaybookSettingsStore:
-    return DynamoPlaybookSettingsStore(table)
-
-
-def incident_store(table: Annotated[StateTable, Depends(state_table)]) -> IncidentStore:
-    return DynamoIncidentStore(table)
 
 
 @router.get("", response_model=service.PlaybookList)

@@ -11,17 +11,13 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mlops_bot.access.api_keys import Principal
-from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.analytics.prediction import MAX_WINDOW_HOURS, Prediction
-from mlops_bot.api.analytics import event_store
-from mlops_bot.api.dependencies import require, state_table
-from mlops_bot.api.incidents import incident_store
-from mlops_bot.api.repositories import repository_store
+from mlops_bot.api.dependencies import event_store, incident_store, pipeline_store, repository_store, require
 from mlops_bot.clock import utc_now
 from mlops_bot.management.reports import prediction as service
 from mlops_bot.stores.events import EventStore
 from mlops_bot.stores.incidents import IncidentStore
-from mlops_bot.stores.pipelines import DynamoPipelineStore, PipelineStore
+from mlops_bot.stores.pipelines import PipelineStore
 from mlops_bot.stores.repositories import RepositoryStore
 
 router = APIRouter(prefix="/api/ml", tags=["ml"])
@@ -39,10 +35,6 @@ class PredictionRequest(BaseModel):
         if not self.pipeline_id and not self.repository:
             raise ValueError("give pipeline_id or repository")
         return self
-
-
-def pipeline_store(table: Annotated[StateTable, Depends(state_table)]) -> PipelineStore:
-    return DynamoPipelineStore(table)
 
 
 @router.post("/predict")

@@ -7,8 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 
 from mlops_bot.access.api_keys import Principal
-from mlops_bot.api.dependencies import incident_store, require
-from mlops_bot.api.dependencies import repository_store as repository_store  # where other routes import it from
+from mlops_bot.api.dependencies import incident_store, repository_store, require
 from mlops_bot.errors import ValidationFailed
 from mlops_bot.management.watching import repositories as service
 from mlops_bot.repository_names import full_name_problem
