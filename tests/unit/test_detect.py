@@ -206,3 +206,27 @@ def test_without_a_flaky_history_nothing_is_learnt(detector: Detector) -> None:
     detection = detect(detector.deps, failed_run("d-3", run_id=43))
     incident = detector.incidents.get(TENANT, str(detection.incident_id))
     assert incident is not None and "known_flaky" not in incident.metadata
+
+
+@pytest.mark.parametrize(("window_days", "known_flaky"), [(14, True), (3, False)])
+def test_the_flake_window_setting_decides_what_detection_counts_as_known_flaky(
+    window_days: int, known_flaky: bool
+) -> None:
+    """`MLOPS_BOT_FLAKE_WINDOW_DAYS` is the window everywhere: a flaky pass five days ago counts
+    within a 14-day window and not within a 3-day one."""
+    from mlops_bot.detection import flaky
+
+    detector = Detector()
+    detector.deps.settings = Settings.model_validate({"MLOPS_BOT_FLAKE_WINDOW_DAYS": window_days})
+    history = InMemoryFlakyHistory()
+    detector.deps.flaky_history = history
+    then = utc_now() - timedelta(days=5)
+    for attempt, conclusion in ((1, "failure"), (2, "success")):
+        flaky.record_run(
+            history, TENANT, REPO, workflow="CI", run_id=42, run_attempt=attempt, head_sha="abc",
+            conclusion=conclusion, failed_tests=[], failed_jobs=["CI"] if conclusion == "failure" else [],
+            at=then + timedelta(minutes=attempt), window_days=window_days,
+        )  # fmt: skip
+    detection = detect(detector.deps, failed_run("d-3", run_id=43))
+    incident = detector.incidents.get(TENANT, str(detection.incident_id))
+    assert incident is not None and bool(incident.metadata.get("known_flaky")) is known_flaky

@@ -229,10 +229,18 @@ def _learn_flakiness(deps: DetectorDependencies, event: RepositoryEvent, inciden
         failed_tests=tests,
         failed_jobs=jobs,
         at=utc_now(),
+        window_days=deps.settings.flake_window_days,
     )
     if incident is None:
         return False
-    return flaky.is_known_flaky(history, event.tenant_id, event.repository, tests or jobs, utc_now())
+    return flaky.is_known_flaky(
+        history,
+        event.tenant_id,
+        event.repository,
+        tests or jobs,
+        utc_now(),
+        window_days=deps.settings.flake_window_days,
+    )
 
 
 def _verify(deps: DetectorDependencies, event: RepositoryEvent) -> bool:

@@ -266,6 +266,7 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
         playbook=state.playbook,
         plan=repair_plan,
         installation_id=installation_id,
+        flake_window_days=deps.settings.flake_window_days,
     )
     try:
         result = REPAIRS[repair_plan.action](session)

@@ -49,6 +49,7 @@ class RepairSession:
     playbook: str
     plan: RepairPlan
     installation_id: int | None = None
+    flake_window_days: int = 14  # the deployment's MLOPS_BOT_FLAKE_WINDOW_DAYS, for the flaky rates it reports
     planned_calls: list[dict[str, Any]] = field(default_factory=list)
     pypi: Callable[[], PyPIClient] = PyPIClient  # PyPI's JSON API (MLOPS_BOT_PYPI_URL), read only
 
@@ -103,7 +104,9 @@ def _flaky_section(session: RepairSession) -> list[str]:
     from mlops_bot.clock import utc_now
     from mlops_bot.detection.flaky import flake_rates
 
-    rates = flake_rates(session.flaky_history, session.tenant_id, session.repository, utc_now())
+    rates = flake_rates(
+        session.flaky_history, session.tenant_id, session.repository, utc_now(), window_days=session.flake_window_days
+    )
     flaky = sorted((r for r in rates.values() if r.flaky_successes), key=lambda r: -r.flake_rate)
     if not flaky:
         return []
