@@ -60,7 +60,6 @@ class Settings(BaseModel):
     flaky_rerun_budget: int = Field(default=2, alias="MLOPS_BOT_FLAKY_RERUN_BUDGET")
     # How long a quarantined test must stay stable (no flaky pass, no failure) before its release.
     flake_window_days: int = Field(default=14, ge=1, alias="MLOPS_BOT_FLAKE_WINDOW_DAYS")
-    verification_timeout_seconds: int = Field(default=6 * 3600, alias="MLOPS_BOT_VERIFICATION_TIMEOUT_SECONDS")
     protected_branch_patterns: str = Field(
         default="main,master,trunk,develop,release/*,production", alias="MLOPS_BOT_PROTECTED_BRANCHES"
     )

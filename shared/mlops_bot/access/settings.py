@@ -25,5 +25,5 @@ class AccessSettings(Settings):
     # A login without a tenant looks its user up here first.
     operator_tenant: str = Field(default=keys.DEFAULT_TENANT, alias="MLOPS_BOT_OPERATOR_TENANT")
 
+    # Failures one address may have for one user before its back-off starts (access.throttle).
     login_attempts_per_window: int = Field(default=20, alias="MLOPS_BOT_LOGIN_ATTEMPTS")
-    login_window_seconds: int = Field(default=300, alias="MLOPS_BOT_LOGIN_WINDOW_SECONDS")
