@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlops_bot.adapters.dynamodb import StateTable, _from_dynamo, _to_dynamo
 from mlops_bot.errors import Invalid
@@ -88,6 +89,29 @@ def conditionally(write: Callable[..., Any], **request: Any) -> bool:
 def stored_fields(item: dict[str, Any]) -> dict[str, Any]:
     """An item without the table's key and index attributes."""
     return {k: v for k, v in item.items() if k not in KEY_FIELDS}
+
+
+_logger = logging.getLogger("mlops_bot.stores")
+
+
+def read_item(model: type[M], item: dict[str, Any] | None, what: str, fields: dict[str, Any] | None = None) -> M | None:
+    """`item` as `model` (its `stored_fields`, or `fields` when given); an unreadable one is logged
+    and read as absent, so one bad item never fails a read or a listing."""
+    if item is None:
+        return None
+    try:
+        return model.model_validate(stored_fields(item) if fields is None else fields)
+    except ValidationError as exc:
+        _logger.warning(
+            f"unreadable {what} skipped",
+            extra={"pk": item.get("pk"), "sk": item.get("sk"), "problems": exc.errors(include_input=False)[:5]},
+        )
+        return None
+
+
+def read_items(model: type[M], items: Iterable[dict[str, Any]], what: str) -> list[M]:
+    """The readable items of a listing as `model`; each unreadable one is logged and skipped."""
+    return [found for item in items if (found := read_item(model, item, what)) is not None]
 
 
 class MemoryTable(Generic[K, M]):

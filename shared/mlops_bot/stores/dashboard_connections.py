@@ -14,17 +14,14 @@ already reclaimed an expired slot is never thrown out by the old connection's la
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any, Literal, Protocol
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.storage import keys
-from mlops_bot.stores.base import MemoryTable, StoredItem
-
-logger = logging.getLogger(__name__)
+from mlops_bot.stores.base import MemoryTable, StoredItem, read_item
 
 # The spec's four dashboard message types; what a connection may narrow its broadcasts to.
 MessageType = Literal["system_metrics", "pipeline_updates", "failure_alerts", "healing_progress"]
@@ -83,13 +80,8 @@ class DashboardConnectionStore(Protocol):
 
 
 def _read(item: dict[str, Any] | None) -> DashboardConnection | None:
-    if item is None:
-        return None
-    try:
-        return DashboardConnection.model_validate({k: v for k, v in item.items() if k not in {"pk", "sk", "entity"}})
-    except ValidationError as exc:
-        logger.warning("skipped a malformed dashboard connection %s: %s", item.get("sk"), exc.errors()[:3])
-        return None
+    fields = {k: v for k, v in (item or {}).items() if k not in {"pk", "sk", "entity"}}  # keeps its `expires_at`
+    return read_item(DashboardConnection, item, "dashboard connection", fields)
 
 
 class DynamoDashboardConnectionStore:

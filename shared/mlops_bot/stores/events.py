@@ -8,21 +8,18 @@ counters the detector and the healer keep on the repository item (`total_events`
 from __future__ import annotations
 
 import builtins
-import logging
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds, utc_now
 from mlops_bot.storage import keys
-from mlops_bot.stores.base import MemoryTable, StoredItem, query_page, stored_fields
-
-logger = logging.getLogger(__name__)
+from mlops_bot.stores.base import MemoryTable, StoredItem, query_page, read_item, read_items, stored_fields
 
 ONCE_MARKER_TTL = timedelta(days=30)  # long after any retry or sweep could count the same thing again
 
@@ -214,14 +211,7 @@ class InMemoryEventStore:
 
 
 def _listed(items: list[dict[str, Any]]) -> list[EventRecord]:
-    """The items that are events; a malformed one is logged and skipped, never fails the listing."""
-    found: list[EventRecord] = []
-    for item in items:
-        try:
-            found.append(EventRecord.model_validate(stored_fields(item)))
-        except ValidationError as exc:
-            logger.warning("skipped a malformed event %s: %s", item.get("sk"), exc.errors(include_input=False)[:3])
-    return found
+    return read_items(EventRecord, items, "event")
 
 
 def _received(event: EventRecord) -> datetime | None:
@@ -247,13 +237,8 @@ class ReceivedEvent(EventRecord):
 
 def _kept(items: list[dict[str, Any]]) -> list[ReceivedEvent]:
     """The items that are events, with their expiry; a malformed one is logged and skipped."""
-    found: list[ReceivedEvent] = []
-    for item in items:
-        try:
-            found.append(ReceivedEvent.model_validate({**stored_fields(item), "expires_at": item.get("expires_at")}))
-        except ValidationError as exc:
-            logger.warning("skipped a malformed event %s: %s", item.get("sk"), exc.errors(include_input=False)[:3])
-    return found
+    kept = ((i, {**stored_fields(i), "expires_at": i.get("expires_at")}) for i in items)
+    return [event for i, fields in kept if (event := read_item(ReceivedEvent, i, "event", fields)) is not None]
 
 
 def _kept_between(event: ReceivedEvent, since: datetime | None, until: datetime | None) -> bool:

@@ -17,17 +17,14 @@ malformed item logs it and leaves it out.
 
 from __future__ import annotations
 
-import logging
 from enum import StrEnum
 from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.storage import keys
-from mlops_bot.stores.base import MemoryTable, StoredItem, stored_fields
-
-logger = logging.getLogger("mlops_bot.stores.flaky_history")
+from mlops_bot.stores.base import MemoryTable, StoredItem, read_items
 
 # A parametrised test id can be long (the key keeps a bounded prefix and a digest; the item, all of it).
 MAX_TEST_ID = 8192
@@ -164,23 +161,10 @@ class FlakyHistory(Protocol):
         ...
 
 
-def _read_each(model: type[StoredItem], items: list[dict[str, Any]]) -> list[Any]:
-    found = []
-    for item in items:
-        try:
-            found.append(model.model_validate(stored_fields(item)))
-        except ValidationError as exc:
-            logger.error(
-                "unreadable flaky-history item skipped",
-                extra={"pk": item.get("pk"), "sk": item.get("sk"), "problems": exc.errors(include_input=False)[:5]},
-            )
-    return found
-
-
 def _read_run(item: dict[str, Any] | None) -> CommitRun | None:
     if not item:
         return None
-    found = _read_each(CommitRun, [item])
+    found = read_items(CommitRun, [item], "flaky-history item")
     return found[0] if found else None
 
 
@@ -243,7 +227,7 @@ class DynamoFlakyHistory:
 
     def tracked(self, tenant_id: str, repository: str, workflow: str) -> list[TrackedTest]:
         found = self._table.query(keys.flaky_history_pk(tenant_id, repository), keys.flaky_tracked_prefix(workflow))
-        listed: list[TrackedTest] = _read_each(TrackedTest, found)
+        listed: list[TrackedTest] = read_items(TrackedTest, found, "flaky-history item")
         return [t for t in listed if t.workflow == workflow]
 
     def count_day(self, tenant_id: str, repository: str, day: FlakyDay, expires_at: int) -> None:
@@ -263,7 +247,7 @@ class DynamoFlakyHistory:
 
     def days(self, tenant_id: str, repository: str) -> list[FlakyDay]:
         found = self._table.query(keys.flaky_history_pk(tenant_id, repository), "TEST#")
-        return _read_each(FlakyDay, found)
+        return read_items(FlakyDay, found, "flaky-history item")
 
 
 Key = tuple[str, str]

@@ -8,20 +8,26 @@ or the scheduler's sweep, sends it — so a repair is never silently lost.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.storage import keys
-from mlops_bot.stores.base import MemoryTable, Page, StoredItem, page_of, query_page, stored_fields, to_dynamo
-
-logger = logging.getLogger(__name__)
+from mlops_bot.stores.base import (
+    MemoryTable,
+    Page,
+    StoredItem,
+    page_of,
+    query_page,
+    read_items,
+    stored_fields,
+    to_dynamo,
+)
 
 
 class IncidentStatus(StrEnum):
@@ -239,14 +245,7 @@ def _model(item: dict[str, Any]) -> Incident:
 
 
 def _listed(items: list[dict[str, Any]]) -> list[Incident]:
-    """The items that are incidents; a malformed one is logged and skipped, never fails the listing."""
-    found: list[Incident] = []
-    for item in items:
-        try:
-            found.append(_model(item))
-        except ValidationError as exc:
-            logger.warning("skipped a malformed incident %s: %s", item.get("pk"), exc.errors(include_input=False)[:3])
-    return found
+    return read_items(Incident, items, "incident")
 
 
 class DynamoIncidentStore:

@@ -7,19 +7,18 @@ any number of concurrent deletes can win, so the counter always equals the numbe
 
 from __future__ import annotations
 
-import logging
 import threading
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.storage import keys
 from mlops_bot.stores import _dynamo
+from mlops_bot.stores.base import read_item, read_items
 
 NotificationChannel = Literal["slack", "email", "github", "webhook"]
 PIPELINE_COUNTER = "pipeline_count"
-logger = logging.getLogger(__name__)
 
 
 class PipelineConfig(BaseModel):
@@ -60,28 +59,16 @@ class PipelineStore(Protocol):
     def count(self, tenant_id: str) -> int: ...
 
 
-def _listed(items: list[dict[str, Any]]) -> list[Pipeline]:
-    """The stored pipelines; a malformed one is logged and skipped, never fails the listing."""
-    found: list[Pipeline] = []
-    for item in items:
-        try:
-            found.append(Pipeline.model_validate(item))
-        except ValidationError as exc:
-            logger.warning("skipped a malformed pipeline %s: %s", item.get("sk"), exc.errors(include_input=False)[:3])
-    return found
-
-
 class DynamoPipelineStore:
     def __init__(self, table: StateTable) -> None:
         self.table = table
 
     def get(self, tenant_id: str, pipeline_id: str) -> Pipeline | None:
         item = self.table.get(keys.pipeline_key(tenant_id, pipeline_id))
-        found = _listed([item]) if item else []
-        return found[0] if found else None
+        return read_item(Pipeline, item, "pipeline")
 
     def list(self, tenant_id: str) -> list[Pipeline]:
-        return _listed(self.table.query(keys.tenant_pk(tenant_id), "PIPELINE#"))
+        return read_items(Pipeline, self.table.query(keys.tenant_pk(tenant_id), "PIPELINE#"), "pipeline")
 
     def create(self, pipeline: Pipeline, *, max_pipelines: int) -> bool:
         item = {**keys.pipeline_key(pipeline.tenant_id, pipeline.id), "entity": "pipeline", **pipeline.model_dump()}

@@ -11,19 +11,16 @@ stopped watching does not keep them forever.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import Annotated, Protocol
 
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import epoch_seconds
 from mlops_bot.storage import keys
-from mlops_bot.stores.base import MemoryTable, StoredItem, stored_fields
+from mlops_bot.stores.base import MemoryTable, StoredItem, read_items
 from mlops_bot.stores.flaky_history import TestId
-
-logger = logging.getLogger("mlops_bot.stores.quarantines")
 
 QUARANTINE_TTL = timedelta(days=365)
 Timestamp = Annotated[str, StringConstraints(min_length=1, max_length=40)]
@@ -68,15 +65,7 @@ class DynamoQuarantineStore:
         self._table.put({**key, **test.model_dump(mode="json", exclude_none=True), "expires_at": test.expires_at()})
 
     def of_tenant(self, tenant_id: str) -> list[QuarantinedTest]:
-        found: list[QuarantinedTest] = []
-        for item in self._table.query(keys.quarantines_pk(tenant_id), "REPO#"):
-            try:
-                found.append(QuarantinedTest.model_validate(stored_fields(item)))
-            except ValidationError as exc:
-                logger.error(
-                    "unreadable quarantine item skipped",
-                    extra={"sk": item.get("sk"), "problems": exc.errors(include_input=False)[:5]},
-                )
+        found = read_items(QuarantinedTest, self._table.query(keys.quarantines_pk(tenant_id), "REPO#"), "quarantine")
         return [t for t in found if t.tenant_id == tenant_id]
 
     def release(self, tenant_id: str, repository: str, test_ids: list[str]) -> None:

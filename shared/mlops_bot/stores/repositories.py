@@ -15,20 +15,17 @@ by hand) logs it and leaves it out of the listing instead of failing the whole a
 
 from __future__ import annotations
 
-import logging
 from enum import StrEnum
 from typing import Annotated, Any, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.repository_names import RepositoryFullName
 from mlops_bot.storage import keys
-from mlops_bot.stores.base import MemoryTable, StoredItem, stored_fields
+from mlops_bot.stores.base import MemoryTable, StoredItem, read_item
 from mlops_bot.strict_json import finite_tree
-
-logger = logging.getLogger("mlops_bot.stores.repositories")
 
 TenantId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Timestamp = Annotated[str, StringConstraints(max_length=40)]
@@ -203,21 +200,8 @@ def _configuration_size_ok(configuration: RepositoryConfiguration) -> Repository
 M = TypeVar("M", bound=BaseModel)
 
 
-def _read_as(model: type[M], item: dict[str, Any] | None, what: str) -> M | None:
-    if item is None:
-        return None
-    try:
-        return model.model_validate(stored_fields(item))
-    except ValidationError as exc:
-        logger.error(
-            f"unreadable {what} skipped",
-            extra={"pk": item.get("pk"), "sk": item.get("sk"), "problems": exc.errors(include_input=False)[:5]},
-        )
-        return None
-
-
 def _read(item: dict[str, Any] | None) -> Repository | None:
-    return _read_as(Repository, item, "repository item")
+    return read_item(Repository, item, "repository item")
 
 
 class DynamoRepositoryStore:
@@ -267,7 +251,7 @@ class DynamoRepositoryStore:
         stored = item.get("model_baseline")
         if not isinstance(stored, dict) or not stored.get("metrics"):
             return None
-        return _read_as(ModelBaseline, {"pk": item.get("pk"), "sk": item.get("sk"), **stored}, "model baseline")
+        return read_item(ModelBaseline, {"pk": item.get("pk"), "sk": item.get("sk"), **stored}, "model baseline")
 
     def record_model_baseline(
         self, tenant_id: str, full_name: str, baseline: ModelBaseline, deployment: ModelDeployment
@@ -316,7 +300,7 @@ class DynamoRepositoryStore:
 
 
 def _owner(item: dict[str, Any] | None) -> str | None:
-    route = _read_as(Route, item, "route") if item and item.get("tenant_id") else None
+    route = read_item(Route, item, "route") if item and item.get("tenant_id") else None
     return route.tenant_id if route else None
 
 

@@ -8,19 +8,16 @@ never a failed request.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.storage import keys
-from mlops_bot.stores.base import StoredItem, stored_fields
-
-logger = logging.getLogger(__name__)
+from mlops_bot.stores.base import StoredItem, read_item
 
 
 class Features(BaseModel):
@@ -81,13 +78,7 @@ class SystemConfigStore(Protocol):
 
 
 def _read(item: dict[str, object] | None) -> StoredConfig | None:
-    if not item:
-        return None
-    try:
-        return StoredConfig.model_validate(stored_fields(item))
-    except ValidationError as exc:
-        logger.error("unreadable system configuration ignored: %s", exc.errors(include_input=False)[:5])
-        return None
+    return read_item(StoredConfig, item or None, "system configuration")
 
 
 class _Cache:
