@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
 
 from mlops_bot.access.api_keys import Principal
@@ -51,7 +51,6 @@ def prometheus_metrics(
 
 @router.get("/api/v1/analytics", response_model=service.Analytics)
 def analytics(
-    request: Request,
     caller: Annotated[Principal, Depends(require("read", "analytics"))],
     incidents: Annotated[IncidentStore, Depends(incident_store)],
     events: Annotated[EventStore, Depends(event_store)],
@@ -63,6 +62,6 @@ def analytics(
 ) -> service.Analytics:
     """With `features.advanced_analytics` off (system configuration), the summary only."""
     found = service.analytics(incidents, events, caller.tenant_id, period, repository, metric_type)
-    if not stored_config(request, configured, management).features.advanced_analytics:
+    if not stored_config(configured, management).features.advanced_analytics:
         return found.model_copy(update={"timeseries": {}, "breakdown_by_type": {}, "top_repositories": []})
     return found

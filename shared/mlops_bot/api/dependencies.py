@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from mlops_bot.stores.playbook_settings import PlaybookSettingsStore
     from mlops_bot.stores.request_metrics import RequestMetricsStore
 
-CONFIG_CACHE_SECONDS = 30.0
 
 bearer = HTTPBearer(auto_error=False, description="An API key (`mlb_...`) or a JWT access token from /auth/login")
 
@@ -70,6 +69,7 @@ def forget_cached() -> None:
     state_table.cache_clear()
     _queue.cache_clear()
     fleet.cache_clear()
+    system_config.forget_current()  # the stored configuration is read afresh too
 
 
 def settings_dependency() -> Settings:
@@ -84,11 +84,6 @@ def healing_queue(settings: Settings = Depends(settings_dependency)) -> Queue:  
     return _queue(settings.healing_queue_url)
 
 
-def _cache(request: Request) -> TimedCache:
-    cache: TimedCache = request.app.state.cache
-    return cache
-
-
 def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
@@ -101,14 +96,9 @@ def principal(
     return caller
 
 
-def stored_config(
-    request: Request, store: SystemConfigStore, settings: ManagementSettings
-) -> system_config.StoredConfig:
-    """The system configuration, read at most once per `CONFIG_CACHE_SECONDS` by this app."""
-    stored: system_config.StoredConfig = _cache(request).get(
-        "system_config", lambda: system_config.load(store, settings.management_rate_limit)
-    )
-    return stored
+def stored_config(store: SystemConfigStore, settings: ManagementSettings) -> system_config.StoredConfig:
+    """The system configuration through the store's per-process cache (≤ 60 s; a write clears it)."""
+    return system_config.current(store, settings.management_rate_limit)
 
 
 def _limited(category: rate_limits.Category) -> Callable[..., Principal]:
@@ -123,7 +113,7 @@ def _limited(category: rate_limits.Category) -> Callable[..., Principal]:
         if category == "analytics":
             limit = settings.analytics_rate_limit
         else:
-            limit = stored_config(request, configured, settings).limits.rate_limit_per_minute
+            limit = stored_config(configured, settings).limits.rate_limit_per_minute
         decision = rate_limits.count_request(windows, caller.tenant_id, category, limit, settings.rate_window_seconds)
         request.state.rate_limit = decision
         usage.record_api_call(calls, caller.tenant_id)

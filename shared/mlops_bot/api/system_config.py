@@ -14,7 +14,6 @@ from mlops_bot.api.dependencies import (
     require,
     require_operator,
     settings_dependency,
-    stored_config,
     system_config_store,
 )
 from mlops_bot.api.health import GITHUB_CACHE_KEY
@@ -78,7 +77,4 @@ def update_config(
     the platform answer 422 when given another value than the one shown."""
     shown = _view(request, caller, settings, management, configured, repositories)
     updated = service.update(configured, body, management.management_rate_limit, caller.key_id, shown)
-    cache: TimedCache = request.app.state.cache
-    cache.forget("system_config")
-    stored_config(request, configured, management)
     return updated

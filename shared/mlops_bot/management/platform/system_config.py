@@ -159,7 +159,8 @@ def load(store: SystemConfigStore, default_rate_limit: int) -> StoredConfig:
 
 
 def current(store: SystemConfigStore, default_rate_limit: int = 1000) -> StoredConfig:
-    """The stored configuration for readers outside the API (notifications), at most 60 s old."""
+    """The stored configuration as every reader sees it (the API, notifications): at most 60 s old,
+    and at once after a write by this process."""
     return _effective(store.cached(max_age=CACHE_SECONDS), default_rate_limit)
 
 
