@@ -6,7 +6,7 @@ import argparse
 import logging
 import signal
 import sys
-import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +43,13 @@ def run(args: argparse.Namespace) -> int:
     if not config.template_path.exists():
         print(f"error: {config.template_path} not found (run from the project root)", file=sys.stderr)
         return 2
-    stopping = threading.Event()
+    # The handler only records the signal: it runs on the main thread between any two bytecodes, so
+    # taking a lock there (`threading.Event.set`) deadlocks when a second SIGTERM arrives while the
+    # first one's `set` holds it (`make run` and its child both get one from a process-group kill).
+    stop_signals: list[int] = []
 
     def request_stop(signum: int, _frame: object) -> None:
-        stopping.set()
+        stop_signals.append(signum)
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
@@ -95,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
             "Stop with Ctrl-C (or SIGTERM).",
         ]
         print("\n".join(lines), flush=True)
-        while not stopping.wait(0.5):
-            pass
+        while not stop_signals:
+            time.sleep(0.2)
         print("stopping...", flush=True)
     finally:
         stack.stop()
