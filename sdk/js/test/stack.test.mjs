@@ -27,6 +27,15 @@ async function eventually(probe, timeoutMs = 30_000) {
   throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
 }
 
+/** `promise`, or a failure naming what did not arrive within the deadline (never a hung test run). */
+function within(promise, what, timeoutMs = 30_000) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not arrive within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 function failedRun(runId, repository) {
   return {
     action: 'completed',
@@ -201,8 +210,8 @@ test('dashboard: connect delivers system metrics and failure alerts to the handl
     onFailureAlert: (alert) => alerts.push(alert),
   });
   try {
-    await connection.opened;
-    await metricsSeen;
+    await within(connection.opened, 'the dashboard connection');
+    await within(metricsSeen, 'a system_metrics message');
     assert.equal(typeof metrics[0].open_incidents, 'number');
     await bot.webhooks.send('workflow_run', failedRun(RUN_ID + 1, REPOSITORY), secret);
     await eventually(() => alerts.length > 0);
@@ -225,9 +234,12 @@ test('dashboard: a runtime with a global WebSocket (a browser) authenticates wit
   try {
     const browserLike = new HealingGuardClient({ baseUrl: baseURL, apiToken: apiKey });
     let connection;
-    const first = await new Promise((resolve, reject) => {
-      connection = browserLike.dashboard.connect({ onMessage: resolve, onError: reject, types: ['system_metrics'] });
-    });
+    const first = await within(
+      new Promise((resolve, reject) => {
+        connection = browserLike.dashboard.connect({ onMessage: resolve, onError: reject, types: ['system_metrics'] });
+      }),
+      'the first system_metrics message',
+    );
     connection.close();
     assert.equal(first.type, 'system_metrics');
     assert.equal(new URL(seen[0]).searchParams.get('token'), apiKey);
