@@ -338,7 +338,7 @@ def test_system_metrics_go_out_once_per_tenant_per_batch(table: StateTable) -> N
 
 def test_gone_connections_are_forgotten_and_the_others_still_receive(table: StateTable) -> None:
     for n in range(3):
-        subscribed(table, "acme", f"key-{n}", f"c{n}")
+        subscribed(table, "acme", f"key-{n}", f"c{n}", now=T0 - timedelta(minutes=5))
     poster = RecordingPoster(gone={"c1"}, broken={"c2"})
     batch = batch_for(table, poster)
     assert batch.deliver(change(incident())) == 1
@@ -352,6 +352,23 @@ def test_gone_connections_are_forgotten_and_the_others_still_receive(table: Stat
     }
     assert live == {"c0", "c2"}
     assert table.get(keys.dashboard_connection_route_key("c1")) is None
+
+
+def test_a_connection_still_opening_is_not_forgotten_when_api_gateway_answers_410(table: StateTable) -> None:
+    # API Gateway opens a connection only once `$connect` has answered; a broadcast that reads the
+    # slot in between is told 410. That connection is about to open: forgetting it would refuse
+    # its own `subscribe` (404) and drop every broadcast until it reconnects.
+    store = DynamoDashboardConnectionStore(table)
+    connections.register(store, principal("acme", "key-new"), "opening", now=T0 - timedelta(seconds=2))
+    connections.register(store, principal("acme", "key-old"), "left", now=T0 - timedelta(minutes=5))
+    poster = RecordingPoster(gone={"opening", "left"})
+    batch = batch_for(table, poster)
+    batch.deliver(change(incident()))
+    batch.finish()
+
+    assert {c.connection_id for c in connections.tenant_connections(store, "acme", now=T0)} == {"opening"}
+    assert connections.subscribe(store, "opening", now=T0).connection_id == "opening"
+    assert table.get(keys.dashboard_connection_route_key("left")) is None
 
 
 # ---------------------------------------------------------------- the adapter

@@ -3,7 +3,10 @@
 One `StreamBatch` serves one invocation of the broadcaster: each tenant's connections are read
 once per batch, messages fan out to them concurrently, and every tenant that saw a change gets
 one `system_metrics` at the end. A connection API Gateway reports gone (410) is forgotten at
-once. Any other failure to reach one socket is logged and counted, never retried: a retry would
+once, unless its `$connect` ran less than `OPENING_GRACE_SECONDS` ago: API Gateway opens a
+connection only once `$connect` has answered and says 410 until then, so a connection still
+opening is kept (its own `subscribe` would otherwise be refused) and tried again on the next
+message. Any other failure to reach one socket is logged and counted, never retried: a retry would
 replay the record to every other watcher, and a dashboard that missed a message catches up on
 its next fetch. Failing to read the table does fail the record, so that Lambda retries it.
 
@@ -17,7 +20,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from mlops_bot.adapters.websocket import ConnectionGone
@@ -30,6 +33,9 @@ from mlops_bot.stores.dashboard_connections import DashboardConnectionStore
 
 logger = logging.getLogger(__name__)
 FAN_OUT_THREADS = 16
+# API Gateway waits at most 29 s for a `$connect` integration; a connection younger than this
+# that answers 410 may still be opening.
+OPENING_GRACE_SECONDS = 30
 Outcome = Literal["sent", "failed", "gone"]
 
 
@@ -58,6 +64,7 @@ class BroadcastStats:
     failed: int = 0
     metrics_sent: int = 0
     closed: int = 0
+    opening: int = 0  # answered 410 while (probably) still opening: kept
 
 
 @dataclass
@@ -113,7 +120,10 @@ class StreamBatch:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=FAN_OUT_THREADS, thread_name_prefix="broadcast")
             outcomes = list(self._pool.map(lambda c: self._post(c, data), targets))
-        gone = [c for c, outcome in zip(targets, outcomes, strict=True) if outcome == "gone"]
+        answered_gone = [c for c, outcome in zip(targets, outcomes, strict=True) if outcome == "gone"]
+        settled = self.deps.now() - timedelta(seconds=OPENING_GRACE_SECONDS)
+        gone = [c for c in answered_gone if c.opened_before(settled)]
+        self.stats.opening += len(answered_gone) - len(gone)
         for connection in gone:  # on this thread: the table's boto3 resource is not thread-safe
             self._forget(connection)
         if gone:

@@ -15,6 +15,7 @@ already reclaimed an expired slot is never thrown out by the old connection's la
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from pydantic import Field
@@ -43,6 +44,16 @@ class DashboardConnection(StoredItem):
     subscribed: bool = True
     types: list[MessageType] = Field(default_factory=lambda: list(MESSAGE_TYPES), max_length=len(MESSAGE_TYPES))
     session_id: str | None = Field(default=None, max_length=200, description="the login an access token belongs to")
+
+    def opened_before(self, moment: datetime) -> bool:
+        """Whether `$connect` ran at or before `moment` (an unreadable time counts as long ago)."""
+        try:
+            connected = datetime.fromisoformat(self.connected_at)
+        except ValueError:
+            return True
+        if connected.tzinfo is None:
+            connected = connected.replace(tzinfo=UTC)
+        return connected <= moment
 
     def wants(self, kind: MessageType) -> bool:
         """Broadcasts go to every connection, of the types it wants (all unless narrowed by `subscribe`)."""
