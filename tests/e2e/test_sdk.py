@@ -17,6 +17,7 @@ from mlops_bot.api.app import create_app
 from mlops_bot.local.stack import LocalStack
 from mlops_bot.storage import keys
 from mlops_bot_sdk import (
+    Conflict,
     Forbidden,
     HealingGuardClient,
     Issue,
@@ -92,7 +93,16 @@ def test_the_repository_is_enrolled_and_described(client: MLOpsBotClient, incide
 
 @served("/api/v1/issues/{incident_id}/resolve")
 def test_resolve_returns_an_execution_id(client: MLOpsBotClient, incident_id: str) -> None:
-    assert client.issues.resolve(incident_id, action="retry_failed_action").execution_id
+    # While the bot's own healing of the incident runs, a resolve is refused with 409 (Conflict):
+    # an integrator waits for it to settle and asks again, as here.
+    def resolve() -> str | None:
+        try:
+            return client.issues.resolve(incident_id, action="retry_failed_action").execution_id
+        except Conflict as refused:
+            assert "in progress" in refused.message, refused.message
+            return None
+
+    assert eventually(resolve, timeout=60)
 
 
 @served("/api/v1/playbooks")
