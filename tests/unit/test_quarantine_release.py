@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mlops_bot.clock import iso
+from mlops_bot.config import Settings
 from mlops_bot.detection.flaky import record_run
 from mlops_bot.detection.quarantine import (
     QuarantinePullRequest,
@@ -22,7 +23,9 @@ from mlops_bot.detection.quarantine import (
     stable_quarantined,
     sweep_stable_quarantines,
 )
+from mlops_bot.detection.service import DetectorDependencies, detect
 from mlops_bot.healing.planner import PlanningContext, plan_repair
+from mlops_bot.messages import PullRequest, RepositoryEvent
 from mlops_bot.stores.events import InMemoryEventStore
 from mlops_bot.stores.flaky_history import InMemoryFlakyHistory
 from mlops_bot.stores.incidents import HealingRequestState, IncidentType, InMemoryIncidentStore
@@ -275,3 +278,43 @@ def test_the_window_counts_from_the_merge_not_from_the_pull_request(history: InM
 
     assert sweep.run() == []  # merged four days in: the window has not passed since the merge
     assert len(sweep.run(DAY0 + timedelta(days=4 + WINDOW, hours=1))) == 1
+
+
+def closed_pull_request(
+    number: int, *, merged_at: str | None, head: str = "mlops-bot/inc-quarantine"
+) -> RepositoryEvent:
+    """GitHub's `pull_request` webhook, `closed` (merged or not), as the ingress queues it to the detector."""
+    return RepositoryEvent(
+        tenant_id=TENANT,
+        delivery_id=f"d-{number}-{head}",
+        execution_id="exec",
+        event="pull_request",
+        action="closed",
+        received_at=iso(AFTER_WINDOW),
+        repository=REPO,
+        pull_request=PullRequest(
+            number=number, state="closed", merged=merged_at is not None, merged_at=merged_at, head={"ref": head}
+        ),
+    )
+
+
+def test_the_pull_request_webhook_settles_a_quarantine_without_waiting_for_the_sweep() -> None:
+    quarantines = InMemoryQuarantineStore()
+    deps = DetectorDependencies(
+        settings=Settings(),
+        healing_queue=RecordingQueue(),
+        incidents=InMemoryIncidentStore(),
+        activity=InMemoryEventStore({(TENANT, REPO)}),
+        quarantines=quarantines,
+    )
+    quarantines.quarantine(quarantined(TEST))  # pull request 12
+    quarantines.quarantine(quarantined(SECOND).model_copy(update={"pull_request": 13}))
+
+    detect(deps, closed_pull_request(12, merged_at=None, head="feature/other"))  # not the bot's: ignored
+    detect(deps, closed_pull_request(12, merged_at=iso(QUARANTINED_AT)))
+    detect(deps, closed_pull_request(13, merged_at=None))
+
+    [merged] = quarantines.of_tenant(TENANT)
+    assert (merged.test_id, merged.status, merged.merged_at) == (TEST, QuarantineStatus.MERGED, iso(QUARANTINED_AT))
+    detect(deps, closed_pull_request(12, merged_at=None))  # a stale or reordered copy changes nothing now
+    assert quarantines.of_tenant(TENANT) == [merged]

@@ -4,7 +4,8 @@ A test is quarantined only once the bot's quarantine pull request is *merged*: t
 (`stores.quarantines`) is written `proposed` when the pull request opens, and each sweep asks GitHub
 about the pull requests of the proposed ones (`GET /repos/{o}/{r}/pulls/{n}`): merged, the record
 turns `merged` at GitHub's `merged_at`; closed unmerged, the record is dropped and nothing is ever
-released for it; still open (or GitHub did not answer), it waits for the next sweep.
+released for it; still open (or GitHub did not answer), it waits for the next sweep. The
+`pull_request` webhook (`closed` on a bot branch, through the detector) settles them at once.
 
 A merged quarantine is *stable* when the flake window has passed since the merge and, over the window,
 the flaky history (`detection.flaky`) counted passing runs of it, none of them a flaky pass, and no
@@ -161,6 +162,27 @@ def release_incident(
     )
 
 
+def _settle(
+    quarantines: QuarantineStore,
+    tenant_id: str,
+    repository: str,
+    number: int,
+    tests: list[QuarantinedTest],
+    answer: QuarantinePullRequest,
+) -> list[QuarantinedTest]:
+    """Apply what GitHub says of one quarantine pull request to its proposed tests; those now merged."""
+    test_ids = [t.test_id for t in tests]
+    where = {"repository": repository, "pull_request": number, "tests": test_ids}
+    if answer.merged_at:
+        quarantines.merge(tenant_id, repository, test_ids, number, answer.merged_at)
+        logger.info("quarantine pull request merged: the tests are quarantined", extra=where)
+        return [t.model_copy(update={"status": QuarantineStatus.MERGED, "merged_at": answer.merged_at}) for t in tests]
+    if answer.state == "closed":
+        quarantines.forget(tenant_id, repository, test_ids, number)
+        logger.info("quarantine pull request closed unmerged: the quarantine is dropped", extra=where)
+    return []  # still open: it waits
+
+
 def merged_quarantines(
     quarantines: QuarantineStore,
     pull_requests: PullRequestLookup | None,
@@ -177,20 +199,30 @@ def merged_quarantines(
     for number, tests in sorted(proposed.items()):
         installation = next((t.installation_id for t in tests if t.installation_id), None)
         answer = pull_requests(repository, installation, number) if pull_requests else None
-        if answer is None:
-            continue  # GitHub not asked or did not answer: the quarantine waits
-        test_ids = [t.test_id for t in tests]
-        where = {"repository": repository, "pull_request": number, "tests": test_ids}
-        if answer.merged_at:
-            quarantines.merge(tenant_id, repository, test_ids, number, answer.merged_at)
-            merged += [
-                t.model_copy(update={"status": QuarantineStatus.MERGED, "merged_at": answer.merged_at}) for t in tests
-            ]
-            logger.info("quarantine pull request merged: the tests are quarantined", extra=where)
-        elif answer.state == "closed":
-            quarantines.forget(tenant_id, repository, test_ids, number)
-            logger.info("quarantine pull request closed unmerged: the quarantine is dropped", extra=where)
+        if answer is not None:  # else GitHub was not asked or did not answer: the quarantine waits
+            merged += _settle(quarantines, tenant_id, repository, number, tests, answer)
     return merged
+
+
+def follow_pull_request(
+    quarantines: QuarantineStore, tenant_id: str, repository: str, number: int, answer: QuarantinePullRequest
+) -> int:
+    """The `pull_request` webhook said a bot pull request changed: settle the quarantines it proposed.
+
+    The sweep would settle them within the hour anyway; this only makes it immediate. How many
+    records it settled (0 for a pull request that proposed no quarantine, or one still open).
+    """
+    tests = [
+        t
+        for t in quarantines.of_tenant(tenant_id)
+        if t.pull_request == number
+        and t.status is QuarantineStatus.PROPOSED
+        and t.repository.lower() == repository.lower()
+    ]
+    if not tests or answer.state != "closed":
+        return 0
+    _settle(quarantines, tenant_id, tests[0].repository, number, tests, answer)
+    return len(tests)
 
 
 def sweep_stable_quarantines(
