@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from mlops_bot.adapters.dynamodb import StateTable
@@ -29,6 +30,8 @@ from mlops_bot.stores.quarantines import DynamoQuarantineStore, QuarantineStatus
 from mlops_bot.stores.repositories import DynamoRepositoryStore, RepositoryConfiguration
 from mlops_bot.tenancy.service import enroll_repository
 from tests.integration.conftest import lambda_context, load_handler
+from tests.integration.test_detector import batch
+from tests.integration.test_webhook_ingress import webhook
 from tests.support.aws import MockState
 from tests.support.github_standin import GitHubStandIn
 from tests.support.stores import action_dependencies
@@ -212,3 +215,31 @@ def test_a_quarantine_pull_request_closed_unmerged_is_dropped_and_nothing_is_rel
     assert len(github.calls_to("POST", r"/pulls$")) == 1
     assert len(github.calls_to("POST", r"/issues$")) == 1  # the flaky-tests issue only, no "no marker" one
     assert sweep()["quarantines_released"] == []
+
+
+def test_the_merge_webhook_puts_the_quarantine_in_effect_through_the_ingress_and_the_detector(
+    table: StateTable, github: GitHubStandIn, aws: MockState
+) -> None:
+    table.put(incident_item(flaky_incident()))
+    number = heal(table, github, "inc-flaky", MLOPS_BOT_FLAKY_RERUN_BUDGET=0)["pull_request"]["number"]
+    github.merge_pull(REPO, number, at="2026-11-20T10:00:00Z")
+    pull = httpx.get(f"{github.url}/repos/{REPO}/pulls/{number}", headers={"Authorization": f"token {TOKEN}"}).json()
+    assert (pull["state"], pull["merged"], pull["head"]["ref"]) == ("closed", True, "mlops-bot/inc-flaky")
+    payload = {
+        "action": "closed",
+        "number": number,
+        "pull_request": pull,  # GitHub's pull request object: merged, merged_at, head.ref
+        "repository": {"full_name": REPO, "name": "trainer", "owner": {"login": "acme"}},
+        "installation": {"id": 1},
+        "sender": {"login": "dana"},
+    }
+
+    answer = load_handler("webhook_ingress").handler(webhook(payload, event="pull_request"), lambda_context())
+    assert answer["statusCode"] == 202, answer["body"]
+    queued = [m for m in aws.messages("EventsQueue") if m["event"] == "pull_request"]
+    assert len(queued) == 1
+    outcome = load_handler("detector").handler(batch(*queued), lambda_context("detector"))
+    assert outcome["batchItemFailures"] == []
+
+    [record] = DynamoQuarantineStore(table).of_tenant("default")
+    assert (record.status, record.merged_at) == (QuarantineStatus.MERGED, "2026-11-20T10:00:00Z")
