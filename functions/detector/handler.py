@@ -23,6 +23,7 @@ from mlops_bot.messages import RepositoryEvent
 from mlops_bot.stores.events import DynamoEventStore
 from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 from mlops_bot.stores.incidents import DynamoIncidentStore
+from mlops_bot.stores.quarantines import DynamoQuarantineStore
 
 logger = Logger(service="detector")
 tracer = Tracer(service="detector")
@@ -82,6 +83,7 @@ def _deps() -> DetectorDependencies:
             diagnose=diagnose,
             verify=lambda event: verify(verification, event),
             scheduled_check=scheduled_check,
+            quarantines=DynamoQuarantineStore(table),
         )
     return _dependencies
 

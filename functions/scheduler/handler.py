@@ -11,8 +11,8 @@ from mlops_bot.adapters.dynamodb import StateTable
 from mlops_bot.adapters.sqs import Queue
 from mlops_bot.config import get_settings
 from mlops_bot.detection.incidents import sweep_pending_healing
-from mlops_bot.detection.quarantine import QuarantineSweepStores, sweep_stable_quarantines
-from mlops_bot.github_access import app_deliveries
+from mlops_bot.detection.quarantine import QuarantineSweepStores, github_pull_requests, sweep_stable_quarantines
+from mlops_bot.github_access import app_deliveries, github_client
 from mlops_bot.scheduling.service import SchedulingStores, queue_scheduled_checks, tenants
 from mlops_bot.stores.events import DynamoEventStore
 from mlops_bot.stores.flaky_history import DynamoFlakyHistory
@@ -59,7 +59,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     if requested:
         logger.warning("pending healing requests sent", extra={"incident_ids": requested})
-    # Quarantined tests stable for the flake window: one release incident per repository.
+    # Quarantined tests stable for the flake window since their pull request merged: one release
+    # incident per repository (GitHub is asked whether each proposed quarantine was merged).
     sweep_stores = QuarantineSweepStores(
         DynamoQuarantineStore(table),
         DynamoFlakyHistory(table),
@@ -68,7 +69,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         DynamoEventStore(table),
     )
     released = sweep_stable_quarantines(
-        sweep_stores, Queue(settings.healing_queue_url), tenants(registry), window_days=settings.flake_window_days
+        sweep_stores,
+        Queue(settings.healing_queue_url),
+        tenants(registry),
+        window_days=settings.flake_window_days,
+        pull_requests=github_pull_requests(
+            lambda repository, installation: github_client(settings, repository, installation)
+        ),
     )
     if released:
         logger.info("release of stable quarantined tests requested", extra={"incident_ids": released})

@@ -91,6 +91,7 @@ class PullRequest(_Lenient):
     state: Name | None = None
     title: Name | None = None
     merged: bool | None = None
+    merged_at: Name | None = None
     head: dict[str, Any] = Field(default_factory=dict)
     base: dict[str, Any] = Field(default_factory=dict)
     html_url: Url | None = None

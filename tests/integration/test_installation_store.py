@@ -100,3 +100,37 @@ def test_ignored_events_are_counted_and_saving_keeps_the_count(store: Installati
         "2026-11-27T11:05:00Z",
         "suspended",
     )
+
+
+T1, T2 = "2026-11-27T10:00:00.000000Z#0", "2026-11-27T10:05:00.000000Z#2"
+
+
+@pytest.mark.parametrize("newer_first", [False, True], ids=["in-order", "reordered"])
+def test_an_older_status_never_overwrites_a_newer_one(store: InstallationStore, newer_first: bool) -> None:
+    item = installation()
+    created = item.model_copy(update={"status_order": T1})
+    deleted = item.model_copy(
+        update={"status": InstallationStatus.DELETED, "status_reason": "uninstalled", "status_order": T2}
+    )
+    first, second = (deleted, created) if newer_first else (created, deleted)
+    assert store.save(first)
+    assert store.save(second) is not newer_first  # False: the older status was not written
+    stored = store.get(item.installation_id)
+    assert stored is not None
+    assert (stored.status, stored.status_reason, stored.status_order) == (InstallationStatus.DELETED, "uninstalled", T2)
+
+
+def test_an_older_event_still_records_the_rest_and_an_unordered_one_keeps_the_order(store: InstallationStore) -> None:
+    item = installation(status=InstallationStatus.SUSPENDED, status_order=T2)
+    store.save(item)
+    older = item.model_copy(
+        update={"status": InstallationStatus.ACTIVE, "status_order": T1, "repositories": ["acme/c"]}
+    )
+    assert not store.save(older)
+    kept = store.get(item.installation_id)
+    assert kept is not None and (kept.status, kept.repositories) == (InstallationStatus.SUSPENDED, ["acme/c"])
+
+    # No ordering evidence (a payload without GitHub's timestamps): applied as it comes, the order kept.
+    assert store.save(item.model_copy(update={"status": InstallationStatus.ACTIVE, "status_order": None}))
+    resumed = store.get(item.installation_id)
+    assert resumed is not None and (resumed.status, resumed.status_order) == (InstallationStatus.ACTIVE, T2)

@@ -1,5 +1,7 @@
-"""A quarantine ends: quarantine pull request → a flake window of passing runs → the hourly sweep →
-one release pull request that takes the marker off (moto, the stand-in GitHub, the scheduler's handler).
+"""A quarantine ends: quarantine pull request → merged by a maintainer → a flake window of passing runs →
+the hourly sweep → one release pull request that takes the marker off (moto, the stand-in GitHub, the
+scheduler's handler). A quarantine pull request that is not merged quarantines nothing: the sweep
+waits while it is open and drops the record once it is closed unmerged.
 
 The stability rule and the sweep's edge cases on in-memory stores: tests/unit/test_quarantine_release.py.
 """
@@ -11,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from mlops_bot.adapters.dynamodb import StateTable
@@ -23,10 +26,12 @@ from mlops_bot.diagnosis import diagnose_path
 from mlops_bot.healing.actions import PlaybookState, execute, plan
 from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 from mlops_bot.stores.incidents import DynamoIncidentStore, IncidentType
-from mlops_bot.stores.quarantines import DynamoQuarantineStore
+from mlops_bot.stores.quarantines import DynamoQuarantineStore, QuarantineStatus
 from mlops_bot.stores.repositories import DynamoRepositoryStore, RepositoryConfiguration
 from mlops_bot.tenancy.service import enroll_repository
 from tests.integration.conftest import lambda_context, load_handler
+from tests.integration.test_detector import batch
+from tests.integration.test_webhook_ingress import webhook
 from tests.support.aws import MockState
 from tests.support.github_standin import GitHubStandIn
 from tests.support.stores import action_dependencies
@@ -61,8 +66,11 @@ def table(aws: MockState) -> StateTable:
 
 
 @pytest.fixture
-def github() -> Iterator[GitHubStandIn]:
+def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHubStandIn]:
     with GitHubStandIn(tokens=(TOKEN,)) as standin:
+        # The scheduler's sweep asks this GitHub whether a quarantine pull request was merged.
+        monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+        monkeypatch.setenv("GITHUB_API_URL", standin.url)
         standin.add_repo(
             REPO,
             files={"tests/test_api.py": TEST_API, "requirements-dev.txt": "pytest==8.2.0\n", "requirements.txt": ""},
@@ -136,13 +144,14 @@ def test_a_quarantine_is_released_by_one_pull_request_after_a_window_of_passing_
     [record] = DynamoQuarantineStore(table).of_tenant("default")
     assert (record.repository, record.test_id, record.workflow) == (REPO, TEST_ID, "CI")
     assert record.pull_request == quarantine["pull_request"]["number"]
-    assert sweep()["quarantines_released"] == []  # just quarantined: the window has not passed
+    assert sweep()["quarantines_released"] == []  # the pull request is open: nothing is quarantined yet
+    [record] = DynamoQuarantineStore(table).of_tenant("default")
+    assert record.status is QuarantineStatus.PROPOSED
 
     # 2. A maintainer merges it; a flake window goes by in which CI passes every day.
-    repo = github.repo_state(REPO)
-    repo.branches["main"] = repo.branches["mlops-bot/inc-flaky"]
     now = utc_now()
     quarantined_at = now - WINDOW - timedelta(hours=2)
+    github.merge_pull(REPO, record.pull_request or 0, at=iso(quarantined_at + timedelta(minutes=5)))
     DynamoQuarantineStore(table).quarantine(record.model_copy(update={"quarantined_at": iso(quarantined_at)}))
     ci_run(table, quarantined_at - timedelta(minutes=30), sha="a" * 40, failed=[TEST_ID])
     ci_run(table, quarantined_at - timedelta(minutes=20), sha="a" * 40, attempt=2)  # the flake that got it marked
@@ -153,6 +162,8 @@ def test_a_quarantine_is_released_by_one_pull_request_after_a_window_of_passing_
     first, second = sweep(), sweep()
     [incident_id] = first["quarantines_released"]
     assert second["quarantines_released"] == []
+    [merged] = DynamoQuarantineStore(table).of_tenant("default")
+    assert (merged.status, merged.merged_at) == (QuarantineStatus.MERGED, iso(quarantined_at + timedelta(minutes=5)))
     [request] = [m for m in aws.messages("HealingQueue") if m["incident_id"] == incident_id]
     assert (request["tenant_id"], request["request_id"]) == ("default", "detected")
     stable = DynamoIncidentStore(table).get("default", incident_id)
@@ -173,3 +184,62 @@ def test_a_quarantine_is_released_by_one_pull_request_after_a_window_of_passing_
     assert sweep()["quarantines_released"] == []
     assert len(github.calls_to("POST", r"/pulls$")) == 2
     assert len(DynamoIncidentStore(table).all("default")) == 2
+
+
+def test_a_quarantine_pull_request_closed_unmerged_is_dropped_and_nothing_is_released(
+    table: StateTable, github: GitHubStandIn
+) -> None:
+    table.put(incident_item(flaky_incident()))
+    quarantine = heal(table, github, "inc-flaky", MLOPS_BOT_FLAKY_RERUN_BUDGET=0)
+    number = quarantine["pull_request"]["number"]
+    [record] = DynamoQuarantineStore(table).of_tenant("default")
+    # A flake window of passing runs since the quarantine pull request opened...
+    quarantined_at = utc_now() - WINDOW - timedelta(hours=2)
+    DynamoQuarantineStore(table).quarantine(record.model_copy(update={"quarantined_at": iso(quarantined_at)}))
+    ci_run(table, quarantined_at - timedelta(minutes=30), sha="a" * 40, failed=[TEST_ID])
+    ci_run(table, quarantined_at - timedelta(minutes=20), sha="a" * 40, attempt=2)
+    for day in range(1, 15):
+        ci_run(table, quarantined_at + timedelta(days=day), sha=f"{day:040d}")
+
+    # ...but the pull request is still open: the marker is not on main, so nothing is released.
+    assert sweep()["quarantines_released"] == []
+    [waiting] = DynamoQuarantineStore(table).of_tenant("default")
+    assert waiting.status is QuarantineStatus.PROPOSED
+
+    # A maintainer closes it without merging: the quarantine is forgotten, no release is ever asked.
+    github.close_pull(REPO, number)
+    assert sweep()["quarantines_released"] == []
+    assert DynamoQuarantineStore(table).of_tenant("default") == []
+    assert [i.type for i in DynamoIncidentStore(table).all("default")] == [IncidentType.PIPELINE_FAILURE]
+    assert github.file_text(REPO, "tests/test_api.py") == TEST_API
+    assert len(github.calls_to("POST", r"/pulls$")) == 1
+    assert len(github.calls_to("POST", r"/issues$")) == 1  # the flaky-tests issue only, no "no marker" one
+    assert sweep()["quarantines_released"] == []
+
+
+def test_the_merge_webhook_puts_the_quarantine_in_effect_through_the_ingress_and_the_detector(
+    table: StateTable, github: GitHubStandIn, aws: MockState
+) -> None:
+    table.put(incident_item(flaky_incident()))
+    number = heal(table, github, "inc-flaky", MLOPS_BOT_FLAKY_RERUN_BUDGET=0)["pull_request"]["number"]
+    github.merge_pull(REPO, number, at="2026-11-20T10:00:00Z")
+    pull = httpx.get(f"{github.url}/repos/{REPO}/pulls/{number}", headers={"Authorization": f"token {TOKEN}"}).json()
+    assert (pull["state"], pull["merged"], pull["head"]["ref"]) == ("closed", True, "mlops-bot/inc-flaky")
+    payload = {
+        "action": "closed",
+        "number": number,
+        "pull_request": pull,  # GitHub's pull request object: merged, merged_at, head.ref
+        "repository": {"full_name": REPO, "name": "trainer", "owner": {"login": "acme"}},
+        "installation": {"id": 1},
+        "sender": {"login": "dana"},
+    }
+
+    answer = load_handler("webhook_ingress").handler(webhook(payload, event="pull_request"), lambda_context())
+    assert answer["statusCode"] == 202, answer["body"]
+    queued = [m for m in aws.messages("EventsQueue") if m["event"] == "pull_request"]
+    assert len(queued) == 1
+    outcome = load_handler("detector").handler(batch(*queued), lambda_context("detector"))
+    assert outcome["batchItemFailures"] == []
+
+    [record] = DynamoQuarantineStore(table).of_tenant("default")
+    assert (record.status, record.merged_at) == (QuarantineStatus.MERGED, "2026-11-20T10:00:00Z")

@@ -138,3 +138,60 @@ def test_a_removed_repository_stays_out_until_added_again() -> None:
     installations.add_repository(store, repositories, "t1", installations.RepositoryAdd(full_name="acme/a"))
     assert [r.full_name for r in repositories.of_tenant("t1")] == ["acme/a"]
     assert installations.refusal(store, 9, "acme/a", auto_enroll=True) is None
+
+
+def at_github(action: str, updated_at: str | int, **installation: Any) -> dict[str, Any]:
+    """An `installation` payload with the timestamps GitHub puts on the installation."""
+    payload = event(action, sender={"login": "dana"}, repositories=[{"full_name": "acme/a"}])
+    payload["installation"].update(created_at=1795770000, updated_at=updated_at, **installation)  # 09:00Z
+    return payload
+
+
+ORDERED_PAIRS = [
+    # (older, newer, the status the newer one leaves)
+    (at_github("created", "2026-11-27T10:00:00Z"), at_github("deleted", "2026-11-27T10:05:00Z"), "deleted"),
+    (at_github("deleted", "2026-11-27T10:00:00Z"), at_github("created", "2026-11-27T10:05:00Z"), "active"),
+    (
+        at_github("suspend", "2026-11-27T10:00:00Z", suspended_at="2026-11-27T10:00:00Z"),
+        at_github("unsuspend", "2026-11-27T10:05:00.000Z", suspended_at=None),
+        "active",
+    ),
+    (
+        at_github("unsuspend", "2026-11-27T10:00:00Z"),
+        # the same clock written with GitHub's older offset style: 02:05 at -08:00 is 10:05Z
+        at_github("suspend", "2026-11-27T02:05:00.000-08:00", suspended_at="2026-11-27T02:05:00.000-08:00"),
+        "suspended",
+    ),
+    # An uninstall whose payload carries the installation's last update time, equal to the creation's.
+    (at_github("created", "2026-11-27T10:00:00Z"), at_github("deleted", "2026-11-27T10:00:00Z"), "deleted"),
+]
+
+
+@pytest.mark.parametrize(("older", "newer", "expected"), ORDERED_PAIRS)
+@pytest.mark.parametrize("reordered", [False, True], ids=["in-order", "reordered"])
+def test_an_installation_event_delivered_late_never_overrides_a_newer_status(
+    older: dict[str, Any], newer: dict[str, Any], expected: str, reordered: bool
+) -> None:
+    store = InMemoryInstallationStore()
+    repositories = InMemoryRepositoryStore()
+    for payload in (newer, older) if reordered else (older, newer):
+        verdict = installations.record_event(store, repositories, "installation", payload)
+        assert verdict.status == "accepted"
+    item = store.get(9)
+    assert item is not None and item.status == InstallationStatus(expected)
+    # The ingress follows the recorded status: events are processed only while it is active.
+    assert (installations.refusal(store, 9, "acme/a", auto_enroll=True) is None) == (expected == "active")
+    if reordered:
+        assert "older than the recorded status" in verdict.message
+
+
+def test_a_late_created_does_not_reenrol_the_repositories_of_a_claimed_installation() -> None:
+    store = InMemoryInstallationStore()
+    repositories = InMemoryRepositoryStore()
+    recorded(store, tenant_id="t1", status=InstallationStatus.SUSPENDED, status_order="2026-11-27T10:05:00.000000Z#1")
+    installations.record_event(
+        store, repositories, "installation", at_github("created", "2026-11-27T10:00:00Z")
+    )  # the creation's delivery, retried after the suspension
+    item = store.get(9)
+    assert item is not None and item.status == InstallationStatus.SUSPENDED
+    assert repositories.repository_owner("acme/a") is None

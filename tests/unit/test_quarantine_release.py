@@ -1,8 +1,10 @@
 """Quarantined tests come out of quarantine: the stability rule and the scheduler's sweep, on in-memory stores.
 
-A quarantined test is released only when the flake window has passed since its quarantine and the
-flaky history counted passing runs of it over the window, with no flaky pass and no failure. The
-sweep opens one `flaky_test_stable` incident per repository, once. The same path on DynamoDB and
+A test counts as quarantined only once its quarantine pull request is merged: the sweep asks about
+the pull request first (open: it waits; closed unmerged: the record is dropped). A merged test is
+released only when the flake window has passed since the merge and the flaky history counted
+passing runs of it over the window, with no flaky pass and no failure. The sweep opens one
+`flaky_test_stable` incident per repository, once. The same path on DynamoDB and
 the stand-in GitHub, up to the release pull request: tests/integration/test_quarantine_release.py.
 """
 
@@ -13,13 +15,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mlops_bot.clock import iso
+from mlops_bot.config import Settings
 from mlops_bot.detection.flaky import record_run
-from mlops_bot.detection.quarantine import QuarantineSweepStores, stable_quarantined, sweep_stable_quarantines
+from mlops_bot.detection.quarantine import (
+    QuarantinePullRequest,
+    QuarantineSweepStores,
+    stable_quarantined,
+    sweep_stable_quarantines,
+)
+from mlops_bot.detection.service import DetectorDependencies, detect
 from mlops_bot.healing.planner import PlanningContext, plan_repair
+from mlops_bot.messages import PullRequest, RepositoryEvent
 from mlops_bot.stores.events import InMemoryEventStore
 from mlops_bot.stores.flaky_history import InMemoryFlakyHistory
 from mlops_bot.stores.incidents import HealingRequestState, IncidentType, InMemoryIncidentStore
-from mlops_bot.stores.quarantines import InMemoryQuarantineStore, QuarantinedTest
+from mlops_bot.stores.quarantines import InMemoryQuarantineStore, QuarantinedTest, QuarantineStatus
 from mlops_bot.stores.repositories import InMemoryRepositoryStore, Repository, RepositoryStatus
 from tests.support.memory import RecordingQueue
 
@@ -86,6 +96,7 @@ def failed_run(history: InMemoryFlakyHistory, at: datetime, *tests: str) -> None
 
 
 QUARANTINED_AT = DAY0 + timedelta(hours=1)
+MERGED = QuarantinePullRequest(state="closed", merged_at=iso(QUARANTINED_AT))
 
 
 def quarantined(test_id: str = TEST, repository: str = REPO, at: datetime = QUARANTINED_AT) -> QuarantinedTest:
@@ -166,9 +177,18 @@ class Sweep:
         for name in (REPO, OTHER):
             status = RepositoryStatus.PAUSED if name in paused else RepositoryStatus.ACTIVE
             self.repositories.enroll(Repository(tenant_id=TENANT, full_name=name, status=status))
+        # What GitHub answers for each (repository, pull request); absent: it did not answer.
+        self.pull_requests: dict[tuple[str, int], QuarantinePullRequest] = {(REPO, 12): MERGED, (OTHER, 12): MERGED}
+        self.asked: list[tuple[str, int | None, int]] = []
+
+    def lookup(self, repository: str, installation_id: int | None, number: int) -> QuarantinePullRequest | None:
+        self.asked.append((repository, installation_id, number))
+        return self.pull_requests.get((repository, number))
 
     def run(self, now: datetime = AFTER_WINDOW) -> list[str]:
-        return sweep_stable_quarantines(self.stores, self.queue, [TENANT], window_days=WINDOW, now=now)
+        return sweep_stable_quarantines(
+            self.stores, self.queue, [TENANT], window_days=WINDOW, now=now, pull_requests=self.lookup
+        )
 
 
 def test_the_sweep_opens_one_release_incident_per_repository_once(history: InMemoryFlakyHistory) -> None:
@@ -208,3 +228,93 @@ def test_the_sweep_leaves_unstable_and_paused_repositories_alone(history: InMemo
 
     assert sweep.run() == []
     assert sweep.queue.sent == [] and sweep.incidents.all(TENANT) == []
+
+
+def test_a_quarantine_whose_pull_request_is_still_open_waits_and_is_not_released(
+    history: InMemoryFlakyHistory,
+) -> None:
+    daily_passes(history, range(1, WINDOW))
+    sweep = Sweep(history)
+    sweep.pull_requests[REPO, 12] = QuarantinePullRequest(state="open")
+    sweep.quarantines.quarantine(quarantined(TEST))
+
+    assert sweep.run() == []
+    assert sweep.incidents.all(TENANT) == [] and sweep.queue.sent == []
+    [waiting] = sweep.quarantines.of_tenant(TENANT)
+    assert waiting.status is QuarantineStatus.PROPOSED
+    assert sweep.asked == [(REPO, 5, 12)]
+
+    # GitHub does not answer the next hour: it still waits; then the pull request is merged.
+    del sweep.pull_requests[REPO, 12]
+    assert sweep.run() == [] and sweep.incidents.all(TENANT) == []
+    sweep.pull_requests[REPO, 12] = MERGED
+    [opened] = sweep.run()
+    assert sweep.incidents.get(TENANT, opened) is not None
+    [merged] = sweep.quarantines.of_tenant(TENANT)
+    assert (merged.status, merged.merged_at) == (QuarantineStatus.MERGED, iso(QUARANTINED_AT))
+    asked = len(sweep.asked)
+    sweep.run()
+    assert len(sweep.asked) == asked  # merged is settled: GitHub is not asked again
+
+
+def test_a_quarantine_closed_without_merging_is_dropped_and_releases_nothing(history: InMemoryFlakyHistory) -> None:
+    daily_passes(history, range(1, WINDOW))
+    sweep = Sweep(history)
+    sweep.pull_requests[REPO, 12] = QuarantinePullRequest(state="closed", merged_at=None)
+    sweep.quarantines.quarantine(quarantined(TEST))
+    sweep.quarantines.quarantine(quarantined(SECOND))
+
+    assert sweep.run() == []
+    assert sweep.quarantines.of_tenant(TENANT) == []
+    assert sweep.incidents.all(TENANT) == [] and sweep.queue.sent == []
+    assert sweep.asked == [(REPO, 5, 12)]  # one question per pull request, not per test
+
+
+def test_the_window_counts_from_the_merge_not_from_the_pull_request(history: InMemoryFlakyHistory) -> None:
+    daily_passes(history, range(1, WINDOW + 5))
+    sweep = Sweep(history)
+    sweep.pull_requests[REPO, 12] = QuarantinePullRequest(state="closed", merged_at=iso(DAY0 + timedelta(days=4)))
+    sweep.quarantines.quarantine(quarantined(TEST))
+
+    assert sweep.run() == []  # merged four days in: the window has not passed since the merge
+    assert len(sweep.run(DAY0 + timedelta(days=4 + WINDOW, hours=1))) == 1
+
+
+def closed_pull_request(
+    number: int, *, merged_at: str | None, head: str = "mlops-bot/inc-quarantine"
+) -> RepositoryEvent:
+    """GitHub's `pull_request` webhook, `closed` (merged or not), as the ingress queues it to the detector."""
+    return RepositoryEvent(
+        tenant_id=TENANT,
+        delivery_id=f"d-{number}-{head}",
+        execution_id="exec",
+        event="pull_request",
+        action="closed",
+        received_at=iso(AFTER_WINDOW),
+        repository=REPO,
+        pull_request=PullRequest(
+            number=number, state="closed", merged=merged_at is not None, merged_at=merged_at, head={"ref": head}
+        ),
+    )
+
+
+def test_the_pull_request_webhook_settles_a_quarantine_without_waiting_for_the_sweep() -> None:
+    quarantines = InMemoryQuarantineStore()
+    deps = DetectorDependencies(
+        settings=Settings(),
+        healing_queue=RecordingQueue(),
+        incidents=InMemoryIncidentStore(),
+        activity=InMemoryEventStore({(TENANT, REPO)}),
+        quarantines=quarantines,
+    )
+    quarantines.quarantine(quarantined(TEST))  # pull request 12
+    quarantines.quarantine(quarantined(SECOND).model_copy(update={"pull_request": 13}))
+
+    detect(deps, closed_pull_request(12, merged_at=None, head="feature/other"))  # not the bot's: ignored
+    detect(deps, closed_pull_request(12, merged_at=iso(QUARANTINED_AT)))
+    detect(deps, closed_pull_request(13, merged_at=None))
+
+    [merged] = quarantines.of_tenant(TENANT)
+    assert (merged.test_id, merged.status, merged.merged_at) == (TEST, QuarantineStatus.MERGED, iso(QUARANTINED_AT))
+    detect(deps, closed_pull_request(12, merged_at=None))  # a stale or reordered copy changes nothing now
+    assert quarantines.of_tenant(TENANT) == [merged]

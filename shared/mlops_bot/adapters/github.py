@@ -208,6 +208,8 @@ class PullRequestInfo(_Model):
     base: str = Field(validation_alias=AliasPath("base", "ref"))
     draft: bool = False
     merged: bool = False
+    merged_at: str | None = None  # set once merged (GitHub lists omit `merged`, never `merged_at`)
+    closed_at: str | None = None
 
 
 def _label_names(value: Any) -> Any:
@@ -719,6 +721,13 @@ class GitHubClient:
             if pull.head == head_branch:
                 return pull
         return None
+
+    def get_pull_request(self, full_name: str, number: int) -> PullRequestInfo:
+        """One pull request, with whether and when it was merged (`GET /repos/{o}/{r}/pulls/{n}`)."""
+        owner, repo = _split(full_name)
+        with _github_errors():
+            data = _body(self._gh.rest.pulls.get(owner, repo, number))
+        return PullRequestInfo.model_validate(data)
 
     def create_pull_request(
         self, full_name: str, head: str, base: str, title: str, body: str, *, draft: bool = False

@@ -18,6 +18,7 @@ from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.detection import flaky
 from mlops_bot.detection.incidents import raise_incident
+from mlops_bot.detection.quarantine import QuarantinePullRequest, follow_pull_request
 from mlops_bot.diagnosis import Problem
 from mlops_bot.messages import BOT_BRANCH_PREFIX, FAILED_CONCLUSIONS, MessageQueue, RepositoryEvent
 from mlops_bot.storage import keys
@@ -31,6 +32,7 @@ from mlops_bot.stores.incidents import (
     TimelineEntry,
     TimelineEvent,
 )
+from mlops_bot.stores.quarantines import QuarantineStore
 
 
 def _no_logs(repository: str, run_id: int, installation_id: int | None) -> Problem:
@@ -47,9 +49,10 @@ class ScheduledCheckOutcome:
 class DetectorDependencies:
     """What `detect` works with: typed stores the handler builds (unit tests pass in-memory ones).
 
-    `flaky_history` is where runs teach flakiness; None learns nothing. `scheduled_check` runs a
-    repository's scheduled checks (drift); the handler wires it to `monitoring`, which sits above
-    detection, so detection never imports it.
+    `flaky_history` is where runs teach flakiness; None learns nothing. `quarantines` follow the
+    bot's quarantine pull requests (`pull_request` `closed`); None leaves that to the hourly sweep.
+    `scheduled_check` runs a repository's scheduled checks (drift); the handler wires it to
+    `monitoring`, which sits above detection, so detection never imports it.
     """
 
     settings: Settings
@@ -60,6 +63,7 @@ class DetectorDependencies:
     diagnose: Callable[[str, int, int | None], Problem] = field(default=_no_logs)
     verify: Callable[[RepositoryEvent], bool] | None = None
     scheduled_check: Callable[[RepositoryEvent], ScheduledCheckOutcome | None] | None = None
+    quarantines: QuarantineStore | None = None
 
 
 @dataclass(frozen=True)
@@ -243,6 +247,18 @@ def _learn_flakiness(deps: DetectorDependencies, event: RepositoryEvent, inciden
     )
 
 
+def _follow_quarantine(deps: DetectorDependencies, event: RepositoryEvent) -> None:
+    """A bot pull request closed: merged, its proposed quarantine takes effect; unmerged, it is dropped."""
+    pull = event.pull_request
+    if deps.quarantines is None or pull is None or event.event != "pull_request" or event.action != "closed":
+        return
+    if not event.repository or not str(pull.head.get("ref") or "").startswith(BOT_BRANCH_PREFIX):
+        return
+    merged_at = pull.merged_at or (event.received_at if pull.merged else None)
+    answer = QuarantinePullRequest(state="closed", merged_at=merged_at)
+    follow_pull_request(deps.quarantines, event.tenant_id, event.repository, pull.number, answer)
+
+
 def _verify(deps: DetectorDependencies, event: RepositoryEvent) -> bool:
     return bool(deps.verify and deps.verify(event))
 
@@ -256,6 +272,7 @@ def detect(deps: DetectorDependencies, event: RepositoryEvent) -> Detection:
             incident_id=outcome.incident_id if outcome else None,
             new_incident=bool(outcome and outcome.new_incident),
         )
+    _follow_quarantine(deps, event)
     run = event.workflow_run
     if run is not None and run.head_branch and run.head_branch.startswith(BOT_BRANCH_PREFIX):
         # never heal the bot's own branches; their runs prove (or disprove) its repairs

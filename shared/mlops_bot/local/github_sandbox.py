@@ -377,6 +377,23 @@ class GitHubStandIn:
             for token in self.issued_tokens:
                 self.issued_tokens[token] = datetime.now(UTC) - timedelta(seconds=1)
 
+    def merge_pull(self, full_name: str, number: int, *, at: str | None = None) -> None:
+        """A maintainer merges the pull request: its base branch takes the head's commit, and
+        GitHub reports it `closed` with `merged_at` (the stand-in fast-forwards; the bot never merges)."""
+        with self._lock:
+            repo = self._repo(full_name)
+            pull = repo.pulls[number]
+            repo.branches[pull["base"]] = repo.branches[pull["head_ref"]]
+            moment = at or _now()
+            pull.update(state="closed", merged_at=moment, closed_at=moment, updated_at=moment)
+
+    def close_pull(self, full_name: str, number: int, *, at: str | None = None) -> None:
+        """A maintainer closes the pull request without merging it."""
+        with self._lock:
+            pull = self._repo(full_name).pulls[number]
+            moment = at or _now()
+            pull.update(state="closed", merged_at=None, closed_at=moment, updated_at=moment)
+
     # ---------------------------------------------------------------- state views for assertions
 
     def repo_state(self, full_name: str) -> _Repo:
@@ -641,7 +658,9 @@ class GitHubStandIn:
             "title": pull["title"],
             "body": pull["body"],
             "draft": pull["draft"],
-            "merged": False,
+            "merged": pull.get("merged_at") is not None,
+            "merged_at": pull.get("merged_at"),
+            "closed_at": pull.get("closed_at"),
             "user": {"login": BOT_LOGIN},
             "html_url": f"https://github.example/{repo.full_name}/pull/{pull['number']}",
             "url": f"{self.url}/repos/{repo.full_name}/pulls/{pull['number']}",
@@ -979,6 +998,10 @@ class GitHubStandIn:
             if key in body:
                 pull[key] = body[key]
         pull["updated_at"] = _now()
+        if pull["state"] == "closed":
+            pull["closed_at"] = pull.get("closed_at") or pull["updated_at"]
+        else:
+            pull["closed_at"] = None
         return 200, self._pull_json(repo, pull)
 
     def _list_issues(self, owner: str, name: str, query: dict[str, str], **_: Any) -> tuple[int, Any]:

@@ -6,6 +6,12 @@ record (`.../ROUTE`) that the webhook path already reads. The item exists from t
 installation; a claim is one conditional write, so two tenants racing for the
 same installation cannot both win. Claim-state ids (`jti`) are recorded once so a setup link works
 a single time (`keys.installation_claim_state_key`, expiring with the state).
+
+GitHub's deliveries can arrive out of order (a retry, a redelivery, two deliveries handled at once),
+so the status carries `status_order`, the ordering key of the event that set it (GitHub's own
+timestamps, see `tenancy.installations.status_order`): `save` writes the status only when its
+order is not older than the stored one, in the same conditional write, and otherwise keeps the
+stored status while still recording the rest of what GitHub said.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ class InstallationItem(StoredItem):
     account_type: str = Field(default="", max_length=40)
     status: InstallationStatus = InstallationStatus.ACTIVE
     status_reason: str | None = Field(default=None, max_length=500)
+    # The ordering key of the event that set `status` (`<GitHub's time, UTC ISO>#<rank>`); None: unknown.
+    status_order: str | None = Field(default=None, max_length=64)
     tenant_id: str | None = Field(default=None, min_length=1, max_length=100)  # None: unclaimed
     claimed_at: str | None = None
     claimed_by: ClaimMethod | None = None
@@ -78,12 +86,24 @@ GITHUB_EXCLUDED: set[str] = {
     "last_ignored_at",
     "last_ignored_reason",
 }
+# What `save` writes only when the item's `status_order` is not older than the stored one.
+STATUS_FIELDS: set[str] = {"status", "status_reason", "status_order", "created_at"}
+
+
+def status_is_current(order: str | None, stored: str | None) -> bool:
+    """Whether a status of `order` may replace one of `stored` (no order on either side: yes, as it comes)."""
+    return order is None or stored is None or order >= stored
 
 
 class InstallationStore(Protocol):
     def get(self, installation_id: int) -> InstallationItem | None: ...
-    def save(self, item: InstallationItem) -> None:
-        """Write what GitHub said (status, account, repositories, exclusions), never the claim."""
+    def save(self, item: InstallationItem) -> bool:
+        """Write what GitHub said (status, account, repositories, exclusions), never the claim.
+
+        The status fields (`STATUS_FIELDS`) only when `status_is_current` against the stored
+        item, atomically; False when a newer status was kept (the rest is written either way).
+        An item without `status_order` keeps the stored order.
+        """
         ...
 
     def claim(self, installation_id: int, tenant_id: str, method: ClaimMethod, at: str) -> InstallationItem | None:
@@ -117,12 +137,28 @@ class DynamoInstallationStore:
         found = self.table.get(installation_key(installation_id), consistent=False)
         return InstallationItem.model_validate(stored_fields(found)) if found else None
 
-    def save(self, item: InstallationItem) -> None:
+    def save(self, item: InstallationItem) -> bool:
+        key = installation_key(item.installation_id)
         fields = item.model_dump(mode="json", exclude=GITHUB_EXCLUDED)
         fields["entity"] = "installation"
-        updated = self.table.set_fields(installation_key(item.installation_id), fields, if_exists=True)
-        if updated is None and not self.table.put_new(self._item(item)):
-            self.table.set_fields(installation_key(item.installation_id), fields)
+        condition: str | None = None
+        values: dict[str, str] | None = None
+        if item.status_order is None:
+            del fields["status_order"]  # no ordering evidence: applied as it comes, the stored order kept
+        else:
+            condition = "attribute_not_exists(status_order) OR status_order <= :order"
+            values = {":order": item.status_order}
+        for _ in range(2):  # the second round: the item appeared between the update and the put
+            if (
+                self.table.set_fields(key, fields, if_exists=True, condition=condition, condition_values=values)
+                is not None
+            ):
+                return True
+            if self.table.put_new(self._item(item)):
+                return True
+        # A newer status is stored: keep it, record the rest of what GitHub said.
+        self.table.set_fields(key, {k: v for k, v in fields.items() if k not in STATUS_FIELDS}, if_exists=True)
+        return False
 
     def claim(self, installation_id: int, tenant_id: str, method: ClaimMethod, at: str) -> InstallationItem | None:
         updated = self.table.set_fields(
@@ -172,13 +208,21 @@ class InMemoryInstallationStore:
     def get(self, installation_id: int) -> InstallationItem | None:
         return self.items.get(installation_id)
 
-    def save(self, item: InstallationItem) -> None:
+    def save(self, item: InstallationItem) -> bool:
         if self.items.put_new(item.installation_id, item):
-            return
-        self.items.update(
-            item.installation_id,
-            lambda current: current.model_copy(update=item.model_dump(exclude=GITHUB_EXCLUDED)),
-        )
+            return True
+        current_status = True
+
+        def write(current: InstallationItem) -> InstallationItem:
+            nonlocal current_status
+            current_status = status_is_current(item.status_order, current.status_order)
+            kept = set(GITHUB_EXCLUDED) | (set() if current_status else STATUS_FIELDS)
+            if item.status_order is None:
+                kept.add("status_order")
+            return current.model_copy(update=item.model_dump(exclude=kept))
+
+        self.items.update(item.installation_id, write)
+        return current_status
 
     def claim(self, installation_id: int, tenant_id: str, method: ClaimMethod, at: str) -> InstallationItem | None:
         def bind(current: InstallationItem) -> InstallationItem | None:

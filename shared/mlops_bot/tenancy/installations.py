@@ -12,6 +12,12 @@ the App, either
 - with a GitHub user token of someone who can access the installation: GitHub's
   `GET /user/installations` must list it.
 
+Deliveries can arrive out of order (GitHub's retries, the reconciler's redeliveries, two deliveries
+handled at once): an `installation` event's status applies only if it is not older than the recorded
+one, judged by GitHub's own timestamps in the payload (`status_order`), with the store's conditional
+write. A `deleted` or `suspend` older than the recorded `created`/`unsuspend` leaves the installation
+active, and the reverse.
+
 Never by a bare id. Events of an unclaimed, suspended or deleted installation are answered 202
 `ignored` with the reason (never enrolled into `default` unless auto-enrolment is on), so GitHub
 does not retry them and the tenant sees why in the API and the logs.
@@ -80,9 +86,15 @@ class _Account(_Lenient):
     type: str = Field(default="", max_length=40)
 
 
+GitHubTime = str | int | None  # ISO 8601; some older payloads carry epoch seconds
+
+
 class _Installation(_Lenient):
     id: int = Field(ge=1)
     account: _Account = Field(default_factory=_Account)
+    created_at: GitHubTime = None
+    updated_at: GitHubTime = None
+    suspended_at: GitHubTime = None
 
 
 class _Repository(_Lenient):
@@ -105,6 +117,34 @@ class InstallationEvent(_Lenient):
 
 
 # ------------------------------------------------------------------ the webhook path
+
+# At the same GitHub time, which status wins: an uninstall is final, a creation is the first thing.
+STATUS_RANK = {"created": 0, "suspend": 1, "unsuspend": 1, "deleted": 2}
+
+
+def _moment(value: GitHubTime) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        moment = datetime.fromtimestamp(value, UTC) if isinstance(value, int) else datetime.fromisoformat(value)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def status_order(event: InstallationEvent) -> str | None:
+    """The ordering key of an `installation` event's status: the latest of GitHub's timestamps in the
+    payload (`updated_at`, `suspended_at`, `created_at`), then the action's rank; None without any."""
+    found = [
+        m
+        for m in map(
+            _moment, (event.installation.updated_at, event.installation.suspended_at, event.installation.created_at)
+        )
+        if m
+    ]
+    if not found or event.action not in STATUS_RANK:
+        return None
+    return f"{max(found)}#{STATUS_RANK[event.action]}"
 
 
 def _names(repositories: list[_Repository] | None) -> list[str]:
@@ -142,6 +182,8 @@ def record_event(
     removed: list[str] = []
     if event_name == "installation":
         by = f" by {event.sender.login}" if event.sender else ""
+        if event.action in STATUS_RANK:
+            changes["status_order"] = status_order(event)
         if event.action == "created":
             changes.update(status=InstallationStatus.ACTIVE, status_reason=None)
             if found is not None and found.status == InstallationStatus.DELETED:
@@ -159,7 +201,19 @@ def record_event(
         removed = _names(event.repositories_removed)
         changes["repositories"] = _merge(item.repositories, added, removed)
     item = item.model_copy(update=changes)
-    store.save(item)
+    stale = ""
+    if not store.save(item):  # an older event than the recorded status: the status stays as it is
+        item = store.get(item.installation_id) or item
+        logger.info(
+            "installation event older than the recorded status: status kept",
+            extra={
+                "installation_id": item.installation_id,
+                "action": event.action,
+                "order": changes.get("status_order"),
+            },
+        )
+        added = removed = []  # nor does it enrol or unenrol repositories
+        stale = f" (this '{event.action}' is older than the recorded status, which is kept)"
     if item.tenant_id:
         _follow_repositories(repositories, item, added, removed)
     logger.info(
@@ -176,7 +230,7 @@ def record_event(
     return InstallationVerdict(
         status="accepted",
         message=f"Installation {item.installation_id} ({item.account_login or 'unknown account'}) "
-        f"recorded: {item.status.value}, {len(item.repositories)} repositories, {owner}",
+        f"recorded: {item.status.value}, {len(item.repositories)} repositories, {owner}{stale}",
     )
 
 

@@ -201,6 +201,30 @@ def test_suspend_and_delete_stop_processing_and_the_api_says_why(api: Api, ingre
     assert api.client.get(f"/api/v1/installations/{INSTALLATION}", headers=api.key("read", "other")).status_code == 404
 
 
+def test_a_suspension_delivered_after_the_newer_unsuspension_does_not_stop_processing(
+    api: Api, ingress: Any, aws: MockState
+) -> None:
+    def at(action: str, updated_at: str) -> dict[str, Any]:
+        payload = installation_event(action, REPOS)
+        payload["installation"].update(created_at="2026-11-27T09:00:00Z", updated_at=updated_at)
+        return payload
+
+    deliver(ingress, "installation", at("created", "2026-11-27T09:00:00Z"))
+    claim_by_state(api, "tenant-o")
+    # GitHub suspended (10:05) then unsuspended (10:10); the suspension's delivery is retried last.
+    deliver(ingress, "installation", at("unsuspend", "2026-11-27T10:10:00Z"))
+    status, body = deliver(ingress, "installation", at("suspend", "2026-11-27T10:05:00Z"))
+    assert status == 202 and "older than the recorded status" in body["message"]
+    assert deliver(ingress, "workflow_run", failed_run("acme/vision"))[1]["status"] == "accepted"
+    shown = api.client.get(f"/api/v1/installations/{INSTALLATION}", headers=api.key("read", "tenant-o")).json()
+    assert shown["status"] == "active"
+
+    # The uninstall arrives; the creation's delivery, retried after it, does not bring it back.
+    deliver(ingress, "installation", at("deleted", "2026-11-27T11:00:00Z"))
+    deliver(ingress, "installation", at("created", "2026-11-27T09:00:00Z"))
+    assert deliver(ingress, "workflow_run", failed_run("acme/vision"))[1]["status"] == "ignored"
+
+
 def test_repositories_follow_the_installation_and_the_tenant_adds_and_removes_them(api: Api, ingress: Any) -> None:
     deliver(ingress, "installation", installation_event("created", ["acme/churn"]))
     claim_by_state(api, "tenant-r")
