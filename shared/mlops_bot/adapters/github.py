@@ -208,6 +208,11 @@ class PullRequestInfo(_Model):
     base: str = Field(validation_alias=AliasPath("base", "ref"))
     draft: bool = False
     merged: bool = False
+    merged_at: str | None = None  # GitHub's REST answer: set once merged, null while open or closed unmerged
+
+    @property
+    def was_merged(self) -> bool:
+        return self.merged or self.merged_at is not None
 
 
 def _label_names(value: Any) -> Any:
@@ -719,6 +724,13 @@ class GitHubClient:
             if pull.head == head_branch:
                 return pull
         return None
+
+    def get_pull_request(self, full_name: str, number: int) -> PullRequestInfo:
+        """One pull request as it is now (`state` open/closed, `merged_at`); GitHubNotFound when absent."""
+        owner, repo = _split(full_name)
+        with _github_errors():
+            data = _body(self._gh.rest.pulls.get(owner, repo, number))
+        return PullRequestInfo.model_validate(data)
 
     def create_pull_request(
         self, full_name: str, head: str, base: str, title: str, body: str, *, draft: bool = False

@@ -391,6 +391,22 @@ class GitHubStandIn:
     def branch_sha(self, full_name: str, branch: str) -> str | None:
         return self._repo(full_name).branches.get(branch)
 
+    # ---------------------------------------------------------------- what a maintainer does
+
+    def close_pull(self, full_name: str, number: int, *, merge: bool = False) -> None:
+        """A maintainer closes the pull request, merging it into its base first when `merge`."""
+        with self._lock:
+            repo = self._repo(full_name)
+            pull = repo.pulls[number]
+            if merge:
+                head = repo.branches[pull["head_ref"]]
+                repo.branches[pull["base"]] = self._commit(
+                    repo, repo.branches[pull["base"]], dict(repo.commits[head].files), f"Merge #{number}"
+                )
+                pull["merged_at"] = _now()
+            pull["state"] = "closed"
+            pull["closed_at"] = pull["updated_at"] = _now()
+
     # ---------------------------------------------------------------- internals
 
     def _repo(self, full_name: str) -> _Repo:
@@ -641,7 +657,9 @@ class GitHubStandIn:
             "title": pull["title"],
             "body": pull["body"],
             "draft": pull["draft"],
-            "merged": False,
+            "merged": bool(pull.get("merged_at")),
+            "merged_at": pull.get("merged_at"),
+            "closed_at": pull.get("closed_at"),
             "user": {"login": BOT_LOGIN},
             "html_url": f"https://github.example/{repo.full_name}/pull/{pull['number']}",
             "url": f"{self.url}/repos/{repo.full_name}/pulls/{pull['number']}",
