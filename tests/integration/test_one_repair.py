@@ -179,6 +179,8 @@ def test_a_pull_request_closed_unmerged_is_never_proposed_again_and_one_issue_sa
     assert "closed without merging" in issue.json["body"] and "#1" in issue.json["body"]
     assert second.execution["status"] == "escalated"
     assert second.execution["issue"]["number"] == only(github.repo_state(REPO).issues)
+    said = [t["details"] for t in incident(table, "inc-2")["timeline"] if t["event"] == "same_problem"]
+    assert said and "closed without merging" in said[0]
     # once, not per run: the third incident links to the issue and writes nothing
     assert third.execution["issue"]["number"] == only(github.repo_state(REPO).issues)
     assert github.calls_to("POST", rf"^/repos/{REPO}/issues/\d+/comments$") == []

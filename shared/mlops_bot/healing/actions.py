@@ -305,7 +305,7 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     if claim.repair_key:
         outcome["repair_key"] = claim.repair_key
     if claim.verdict == repair_claims.Verdict.ESCALATE:
-        outcome["reason"] = claim.reason
+        outcome |= {"reason": claim.reason, "linked_to": claim.holder}
     repair_claims.settle(deps.repair_claims, deps.incidents, incident, claim, outcome)
     action_log.finish(state.tenant_id, state.incident_id, action_id, outcome)
     _record_outcome(deps, state, action_id, repair_plan.action, outcome, repository, started_at)
