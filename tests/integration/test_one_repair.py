@@ -131,6 +131,8 @@ def test_a_second_run_failing_the_same_way_links_to_the_first_pull_request(
     holder = incident(table, "inc-1")
     assert holder["occurrences"] == 2  # the first incident counts the recurrence
     assert "inc-2" in holder["timeline"][-1]["details"]
+    # one repair attempted for the problem, not two
+    assert (table.get(keys.repository_key("default", REPO)) or {}).get("repairs_attempted") == 1
     # the decision not to write is audited like a write
     audit = [a for a in table.query(keys.audit_pk("default"), "AUDIT#") if a["incident_id"] == "inc-2"]
     assert [a["result"] for a in audit] == ["skipped: same problem as incident inc-1, pull request #1"]

@@ -170,8 +170,10 @@ def test_a_claim_whose_holder_never_opened_a_pull_request_is_taken_over() -> Non
             renewed_at=long_ago,
         )
     )
+    world.claims.link(TENANT, REPO, "open_fix_pr:python:numpy", "inc-1")  # a follower of the crashed holder
     taken = world.decide("inc-2")
     assert (taken.verdict, taken.holder) == (Verdict.REPAIR, "inc-2")
+    assert taken.claim is not None and taken.claim.linked_incidents == ["inc-1"]  # it follows the new holder
     assert world.decide("inc-3").verdict == Verdict.LINK
 
 

@@ -249,7 +249,10 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     installation_id = incident.installation_id
     client = deps.github(repository, installation_id)
     # One repair per problem: the first incident to plan it claims it; a later one follows (no write).
-    claim = repair_claims.decide(deps.repair_claims, deps.incidents, client, incident, repair_plan, dry_run=dry_run)
+    try:
+        claim = repair_claims.decide(deps.repair_claims, deps.incidents, client, incident, repair_plan, dry_run=dry_run)
+    except GitHubRateLimited as limited:  # asking GitHub for the claimed pull request's state
+        return _rate_limited(deps, state, action_id, limited)
     if claim.verdict in {repair_claims.Verdict.LINK, repair_claims.Verdict.ESCALATED}:
         followed = _follow(deps, state, incident, repair_plan, claim, action_id, dry_run)
         action_log.finish(state.tenant_id, state.incident_id, action_id, followed)
@@ -285,9 +288,7 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     try:
         result = repair(session)
     except GitHubRateLimited as limited:
-        wait = max(1, min(int(limited.retry_after_seconds) + 1, 3600))
-        action_log.rate_limited(state.tenant_id, state.incident_id, action_id, wait)
-        return {"status": "rate_limited", "retry_after": wait, "verify": False}
+        return _rate_limited(deps, state, action_id, limited)
     verify = repair_plan.verify and not dry_run and result.status == "done"
     outcome: dict[str, Any] = {
         "status": result.status,
@@ -310,6 +311,14 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
     action_log.finish(state.tenant_id, state.incident_id, action_id, outcome)
     _record_outcome(deps, state, action_id, repair_plan.action, outcome, repository, started_at)
     return outcome
+
+
+def _rate_limited(
+    deps: ActionDependencies, state: PlaybookState, action_id: str, limited: GitHubRateLimited
+) -> dict[str, Any]:
+    wait = max(1, min(int(limited.retry_after_seconds) + 1, 3600))
+    deps.action_log.rate_limited(state.tenant_id, state.incident_id, action_id, wait)
+    return {"status": "rate_limited", "retry_after": wait, "verify": False}
 
 
 def _refuse(
@@ -375,6 +384,7 @@ def _follow(
         "reason": claim.reason,
         "linked_to": claim.holder,
         "repair_key": claim.repair_key,
+        "followed": True,  # no write of its own: not a repair attempt
     }
 
 
@@ -416,7 +426,7 @@ def _record_outcome(
     }
     _note_quarantine(deps, state, action, outcome, iso(finished))
     # Each write below counts once even when a crash repeats it; the log's note comes last.
-    if outcome["status"] != "refused" and not outcome.get("dry_run", True):
+    if outcome["status"] != "refused" and not outcome.get("dry_run", True) and not outcome.get("followed"):
         deps.activity.count(
             state.tenant_id, repository, ActivityCounter.REPAIRS_ATTEMPTED, once=f"{state.incident_id}/{action_id}"
         )

@@ -150,8 +150,9 @@ def decide(
             if iso(utc_now() - PENDING_CLAIM_TIMEOUT) > found.claimed_at:
                 if dry_run:
                     return ClaimDecision(Verdict.REPAIR, key)
-                if claims.take_over(mine, stale=found):
-                    return ClaimDecision(Verdict.REPAIR, key, mine)
+                heir = mine.model_copy(update={"linked_incidents": found.linked_incidents})  # they follow on
+                if claims.take_over(heir, stale=found):
+                    return ClaimDecision(Verdict.REPAIR, key, heir)
                 continue
             decision = ClaimDecision(
                 Verdict.LINK, key, found, f"same problem as incident {found.incident_id}, whose fix is being prepared"
