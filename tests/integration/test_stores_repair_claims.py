@@ -121,8 +121,9 @@ def test_a_claim_without_a_pull_request_is_taken_over_once(store: RepairClaimSto
 
 def test_one_incident_escalates_and_records_the_issue(store: RepairClaimStore, tenant: str) -> None:
     store.claim(claim(tenant, "inc-1"))
-    first = store.begin_escalation(tenant, REPO, KEY, "inc-2")
-    second = store.begin_escalation(tenant, REPO, KEY, "inc-3")
+    stale_before = iso(utc_now() - timedelta(hours=2))
+    first = store.begin_escalation(tenant, REPO, KEY, "inc-2", stale_before=stale_before)
+    second = store.begin_escalation(tenant, REPO, KEY, "inc-3", stale_before=stale_before)
     assert first is not None and first.escalated_by == "inc-2"
     assert second is not None and second.escalated_by == "inc-2"
     assert not store.record_issue(tenant, REPO, KEY, "inc-3", number=9, url="u")
@@ -144,3 +145,14 @@ def test_a_claim_is_released_only_by_its_holder_and_only_without_a_pull_request(
     store.record_pull_request(tenant, REPO, KEY, "inc-3", number=4, url="u", branch="mlops-bot/inc-3")
     assert store.release(tenant, REPO, KEY, "inc-3") is None
     assert store.get(tenant, REPO, KEY) is not None
+
+
+def test_an_escalation_that_never_got_its_issue_is_taken_over(store: RepairClaimStore, tenant: str) -> None:
+    store.claim(claim(tenant, "inc-1"))
+    store.begin_escalation(tenant, REPO, KEY, "inc-2", stale_before=iso(utc_now() - timedelta(hours=2)))
+    later = iso(utc_now() + timedelta(seconds=1))  # as seen 2 hours later: inc-2's escalation is stale
+    taken = store.begin_escalation(tenant, REPO, KEY, "inc-3", stale_before=later)
+    assert taken is not None and taken.escalated_by == "inc-3"
+    assert store.record_issue(tenant, REPO, KEY, "inc-3", number=9, url="u")
+    kept = store.begin_escalation(tenant, REPO, KEY, "inc-4", stale_before=iso(utc_now() + timedelta(seconds=1)))
+    assert kept is not None and kept.escalated_by == "inc-3"  # never once its issue is open

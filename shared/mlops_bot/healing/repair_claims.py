@@ -167,7 +167,11 @@ def decide(
                 continue
             _count_occurrence(incidents, incident, linked)
             return ClaimDecision(Verdict.LINK, key, linked, decision.reason)
-        escalating = claims.begin_escalation(incident.tenant_id, incident.repository, key, incident.id)
+        # An escalation that never got its issue (refused by the budget, crashed) is taken over like a claim.
+        stale_before = iso(utc_now() - PENDING_CLAIM_TIMEOUT)
+        escalating = claims.begin_escalation(
+            incident.tenant_id, incident.repository, key, incident.id, stale_before=stale_before
+        )
         if escalating is None:
             continue
         verdict = Verdict.ESCALATE if escalating.escalated_by == incident.id else Verdict.ESCALATED

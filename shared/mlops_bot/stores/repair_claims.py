@@ -56,6 +56,7 @@ class RepairClaim(StoredItem):
     pull_request_url: Url | None = None
     linked_incidents: list[IncidentId] = Field(default_factory=list, max_length=MAX_LINKED_INCIDENTS)
     escalated_by: IncidentId | None = None  # the incident that opens the one issue about this repair
+    escalated_at: Timestamp | None = None
     issue: int | None = Field(default=None, ge=1)
     issue_url: Url | None = None
 
@@ -103,10 +104,11 @@ class RepairClaimStore(Protocol):
         ...
 
     def begin_escalation(
-        self, tenant_id: str, repository: str, repair_key: str, incident_id: str
+        self, tenant_id: str, repository: str, repair_key: str, incident_id: str, *, stale_before: str
     ) -> RepairClaim | None:
-        """Make `incident_id` the one to open the issue about the claim, unless another already is;
-        the claim after (its `escalated_by` says who won), None when there is no claim."""
+        """Make `incident_id` the one to open the issue about the claim, unless another already is
+        (and either opened it or began before `stale_before`); the claim after (its `escalated_by`
+        says who won), None when there is no claim."""
         ...
 
     def record_issue(
@@ -205,14 +207,17 @@ class DynamoRepairClaimStore:
         return read_item(RepairClaim, updated, "repair claim")
 
     def begin_escalation(
-        self, tenant_id: str, repository: str, repair_key: str, incident_id: str
+        self, tenant_id: str, repository: str, repair_key: str, incident_id: str, *, stale_before: str
     ) -> RepairClaim | None:
         updated = self._table.set_fields(
             keys.repair_claim_key(tenant_id, repository, repair_key),
-            {"escalated_by": incident_id},
+            {"escalated_by": incident_id, "escalated_at": iso(utc_now())},
             if_exists=True,
-            condition="attribute_not_exists(escalated_by) OR escalated_by = :me",
-            condition_values={":me": incident_id},
+            condition=(
+                "attribute_not_exists(escalated_by) OR escalated_by = :me"
+                " OR (attribute_not_exists(issue) AND escalated_at < :stale)"
+            ),
+            condition_values={":me": incident_id, ":stale": stale_before},
         )
         if updated is None:
             return self.get(tenant_id, repository, repair_key)
@@ -316,12 +321,13 @@ class InMemoryRepairClaimStore:
         return self.claims.update(self._key(tenant_id, repository, repair_key), add)
 
     def begin_escalation(
-        self, tenant_id: str, repository: str, repair_key: str, incident_id: str
+        self, tenant_id: str, repository: str, repair_key: str, incident_id: str, *, stale_before: str
     ) -> RepairClaim | None:
         def begin(current: RepairClaim) -> RepairClaim | None:
-            if current.escalated_by not in (None, incident_id):
+            abandoned = current.issue is None and (current.escalated_at or "") < stale_before
+            if current.escalated_by not in (None, incident_id) and not abandoned:
                 return current
-            return current.model_copy(update={"escalated_by": incident_id})
+            return current.model_copy(update={"escalated_by": incident_id, "escalated_at": iso(utc_now())})
 
         return self.claims.update(self._key(tenant_id, repository, repair_key), begin)
 
