@@ -21,6 +21,7 @@ from mlops_bot.stores.incidents import DynamoIncidentStore
 from mlops_bot.stores.installations import DynamoInstallationStore
 from mlops_bot.stores.playbook_settings import DynamoPlaybookSettingsStore
 from mlops_bot.stores.quarantines import DynamoQuarantineStore
+from mlops_bot.stores.repair_claims import DynamoRepairClaimStore
 from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.stores.system_config import DynamoSystemConfigStore
 
@@ -47,6 +48,7 @@ def _deps() -> ActionDependencies:
             audit_log=DynamoAuditLog(table),
             flaky_history=DynamoFlakyHistory(table),
             quarantines=DynamoQuarantineStore(table),
+            repair_claims=DynamoRepairClaimStore(table),
             github=lambda repository, installation: github_client(settings, repository, installation),
             notification_configuration=lambda configuration: system_config.with_integrations(
                 configuration, system_config.current(DynamoSystemConfigStore(table))

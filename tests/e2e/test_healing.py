@@ -217,7 +217,9 @@ def test_dry_run_repository_gets_a_recorded_plan_and_no_write(stack: LocalStack,
     repo = "acme/careful"
     github.add_repo(repo, files={"requirements.txt": REQUIREMENTS})
     github.set_run(repo, 9601)
-    github.set_run_logs(repo, 9601, run_logs("py_missing_module_sklearn.log"))
+    # The first run only enrolls the repository; a failure with no file-changing repair, so that its
+    # repair (made for real when it is planned before the switch below) claims nothing 9602 would follow.
+    github.set_run_logs(repo, 9601, run_logs("pytest_assertion.log"))
     table = StateTable(stack.table_name())
     assert deliver(stack, repo, 9601, "failure").status_code == 202
     eventually(lambda: table.get(keys.repository_key("default", repo)))

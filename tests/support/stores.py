@@ -32,6 +32,7 @@ from mlops_bot.stores.login_attempts import DynamoLoginAttemptStore
 from mlops_bot.stores.pipelines import DynamoPipelineStore
 from mlops_bot.stores.playbook_settings import DynamoPlaybookSettingsStore
 from mlops_bot.stores.quarantines import DynamoQuarantineStore
+from mlops_bot.stores.repair_claims import DynamoRepairClaimStore
 from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.stores.sessions import DynamoSessionStore
 from mlops_bot.stores.tenants import DynamoTenantStore
@@ -74,6 +75,7 @@ def action_dependencies(
         audit_log=DynamoAuditLog(table),
         flaky_history=DynamoFlakyHistory(table),
         quarantines=DynamoQuarantineStore(table),
+        repair_claims=DynamoRepairClaimStore(table),
         github=github,
         **extra,
     )

@@ -35,6 +35,7 @@ from mlops_bot.stores.incidents import Incident, IncidentStatus, InMemoryInciden
 from mlops_bot.stores.installations import InMemoryInstallationStore, InstallationItem, InstallationStatus
 from mlops_bot.stores.playbook_settings import InMemoryPlaybookSettingsStore, PlaybookSetting
 from mlops_bot.stores.quarantines import InMemoryQuarantineStore
+from mlops_bot.stores.repair_claims import InMemoryRepairClaimStore
 from mlops_bot.stores.repositories import (
     InMemoryRepositoryStore,
     ModelBaseline,
@@ -79,6 +80,7 @@ class Steps:
             audit_log=self.audit,
             flaky_history=InMemoryFlakyHistory(),
             quarantines=self.quarantines,
+            repair_claims=InMemoryRepairClaimStore(),
             github=github,
         )
         self.repositories.enroll(Repository(tenant_id=TENANT, full_name=REPO))

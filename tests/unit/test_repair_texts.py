@@ -26,6 +26,7 @@ from mlops_bot.stores.incidents import Incident, InMemoryIncidentStore, Verifica
 from mlops_bot.stores.installations import InMemoryInstallationStore
 from mlops_bot.stores.playbook_settings import InMemoryPlaybookSettingsStore
 from mlops_bot.stores.quarantines import InMemoryQuarantineStore
+from mlops_bot.stores.repair_claims import InMemoryRepairClaimStore
 from mlops_bot.stores.repositories import InMemoryRepositoryStore, Repository, RepositoryConfiguration
 from tests.support.github_standin import GitHubStandIn
 
@@ -62,6 +63,7 @@ def dependencies(incidents: InMemoryIncidentStore, repositories: InMemoryReposit
         audit_log=InMemoryAuditLog(),
         flaky_history=InMemoryFlakyHistory(),
         quarantines=InMemoryQuarantineStore(),
+        repair_claims=InMemoryRepairClaimStore(),
         github=lambda repository, installation: client,
     )
 

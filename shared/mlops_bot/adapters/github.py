@@ -211,6 +211,10 @@ class PullRequestInfo(_Model):
     merged_at: str | None = None  # set once merged (GitHub lists omit `merged`, never `merged_at`)
     closed_at: str | None = None
 
+    @property
+    def was_merged(self) -> bool:
+        return self.merged or self.merged_at is not None
+
 
 def _label_names(value: Any) -> Any:
     if isinstance(value, list):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -18,9 +19,9 @@ from mlops_bot.adapters.github import GitHubClient, GitHubRateLimited
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.errors import Invalid, NotFound
-from mlops_bot.healing import budgets, notifications
+from mlops_bot.healing import audit, budgets, notifications, repair_claims
 from mlops_bot.healing.planner import FILE_CHANGING_ACTIONS, PlanningContext, RepairPlan, Sensitivity, plan_repair
-from mlops_bot.healing.repairs import REPAIRS, RepairSession
+from mlops_bot.healing.repairs import REPAIRS, RepairSession, open_issue
 from mlops_bot.repository_config import CONFIG_PATH, ConfigProblem, merged, parse
 from mlops_bot.stores.actions import ActionLog, ActionRecord, ActionStatus
 from mlops_bot.stores.audit import AuditLog
@@ -42,6 +43,7 @@ from mlops_bot.stores.incidents import (
 from mlops_bot.stores.installations import InstallationStore
 from mlops_bot.stores.playbook_settings import PlaybookSettingsStore
 from mlops_bot.stores.quarantines import QuarantinedTest, QuarantineStore
+from mlops_bot.stores.repair_claims import RepairClaimStore
 from mlops_bot.stores.repositories import RepositoryStore
 from mlops_bot.tenancy import installations
 
@@ -94,6 +96,7 @@ class ActionDependencies:
     audit_log: AuditLog  # one record per GitHub write a repair makes or plans
     flaky_history: FlakyHistory  # the flake rates a flaky-tests issue lists
     quarantines: QuarantineStore  # the tests a quarantine pull request marked, until one releases them
+    repair_claims: RepairClaimStore  # which incident makes each file-changing repair (one pull request per problem)
     github: Callable[[str, int | None], GitHubClient | None]
     # A repository's notification settings under the system switches (`PUT /api/v1/config`
     # integrations); the handler injects the management layer's reader.
@@ -240,22 +243,36 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
             started_at=started_at,
         )
     )
+    inactive = None if dry_run else installations.write_refusal(deps.installations, incident.installation_id)
+    if inactive:  # no client is even asked for
+        return _refuse(deps, state, action_id, repair_plan.action, started_at, "installation_inactive", inactive)
+    installation_id = incident.installation_id
+    client = deps.github(repository, installation_id)
+    # One repair per problem: the first incident to plan it claims it; a later one follows (no write).
+    try:
+        claim = repair_claims.decide(deps.repair_claims, deps.incidents, client, incident, repair_plan, dry_run=dry_run)
+    except GitHubRateLimited as limited:  # asking GitHub for the claimed pull request's state
+        return _rate_limited(deps, state, action_id, limited)
+    if claim.verdict in {repair_claims.Verdict.LINK, repair_claims.Verdict.ESCALATED}:
+        followed = _follow(deps, state, incident, repair_plan, claim, action_id, dry_run)
+        action_log.finish(state.tenant_id, state.incident_id, action_id, followed)
+        _record_outcome(deps, state, action_id, repair_plan.action, followed, repository, started_at)
+        return followed
+    repair = REPAIRS[repair_plan.action]
+    if claim.verdict == repair_claims.Verdict.ESCALATE:
+        repair_plan = repair_plan.model_copy(
+            update={"action": "open_issue", "rule": f"{repair_plan.rule}:not_again", "reason": claim.reason}
+        )
+        repair = partial(open_issue, title=claim.issue_title())
     if not dry_run:
         # Counted once per action, so a step retried at any point spends the budget once.
         write_id = f"{state.incident_id}/{action_id}"
-        inactive = installations.write_refusal(deps.installations, incident.installation_id)
-        refusal = (
-            budgets.Refusal(rule="installation_inactive", reason=inactive)
-            if inactive
-            else budgets.take_write(deps.budget, deps.settings, state.tenant_id, repository, write_id=write_id)
-        )
+        refusal = budgets.take_write(deps.budget, deps.settings, state.tenant_id, repository, write_id=write_id)
         if refusal:
-            refused = {"status": "refused", "verify": False, "reason": refusal.reason, "rule": refusal.rule}
-            action_log.finish(state.tenant_id, state.incident_id, action_id, refused)
-            _record_outcome(deps, state, action_id, repair_plan.action, refused, repository, started_at)
-            return refused
-    installation_id = incident.installation_id
-    client = deps.github(repository, installation_id)
+            repair_claims.settle(
+                deps.repair_claims, deps.incidents, incident, claim, {"status": "refused", "dry_run": False}
+            )
+            return _refuse(deps, state, action_id, repair_plan.action, started_at, refusal.rule, refusal.reason)
     session = RepairSession(
         audit_log=deps.audit_log,
         flaky_history=deps.flaky_history,
@@ -269,11 +286,9 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
         flake_window_days=deps.settings.flake_window_days,
     )
     try:
-        result = REPAIRS[repair_plan.action](session)
+        result = repair(session)
     except GitHubRateLimited as limited:
-        wait = max(1, min(int(limited.retry_after_seconds) + 1, 3600))
-        action_log.rate_limited(state.tenant_id, state.incident_id, action_id, wait)
-        return {"status": "rate_limited", "retry_after": wait, "verify": False}
+        return _rate_limited(deps, state, action_id, limited)
     verify = repair_plan.verify and not dry_run and result.status == "done"
     outcome: dict[str, Any] = {
         "status": result.status,
@@ -288,9 +303,89 @@ def execute(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
         "planned_calls": result.planned_calls,
         "dry_run": dry_run,
     }
+    if claim.repair_key:
+        outcome["repair_key"] = claim.repair_key
+    if claim.verdict == repair_claims.Verdict.ESCALATE:
+        outcome |= {"reason": claim.reason, "linked_to": claim.holder}
+    repair_claims.settle(deps.repair_claims, deps.incidents, incident, claim, outcome)
     action_log.finish(state.tenant_id, state.incident_id, action_id, outcome)
     _record_outcome(deps, state, action_id, repair_plan.action, outcome, repository, started_at)
     return outcome
+
+
+def _rate_limited(
+    deps: ActionDependencies, state: PlaybookState, action_id: str, limited: GitHubRateLimited
+) -> dict[str, Any]:
+    wait = max(1, min(int(limited.retry_after_seconds) + 1, 3600))
+    deps.action_log.rate_limited(state.tenant_id, state.incident_id, action_id, wait)
+    return {"status": "rate_limited", "retry_after": wait, "verify": False}
+
+
+def _refuse(
+    deps: ActionDependencies, state: PlaybookState, action_id: str, action: str, started_at: str, rule: str, reason: str
+) -> dict[str, Any]:
+    refused = {"status": "refused", "verify": False, "reason": reason, "rule": rule}
+    deps.action_log.finish(state.tenant_id, state.incident_id, action_id, refused)
+    incident = _incident(deps, state)
+    _record_outcome(deps, state, action_id, action, refused, incident.repository, started_at)
+    return refused
+
+
+def _follow(
+    deps: ActionDependencies,
+    state: PlaybookState,
+    incident: Incident,
+    plan_: RepairPlan,
+    claim: repair_claims.ClaimDecision,
+    action_id: str,
+    dry_run: bool,
+) -> dict[str, Any]:
+    """The outcome of an incident that follows another's repair: no GitHub write, one audit record."""
+    linked = claim.verdict == repair_claims.Verdict.LINK
+    pull_request, issue = claim.pull_request(), claim.issue()
+    where = f"/repos/{incident.repository}/{'pulls' if linked else 'issues'}"
+    if linked:
+        summary = "no new pull request: " + (
+            f"the fix is pull request #{pull_request['number']}" if pull_request else "the fix is being prepared"
+        )
+    else:
+        summary = "no new issue: " + (f"issue #{issue['number']} says so" if issue else "another incident opens it")
+    audit.record(
+        deps.audit_log,
+        audit.AuditRecord(
+            tenant_id=state.tenant_id,
+            installation_id=incident.installation_id,
+            repository=incident.repository,
+            method="POST",
+            path=where,
+            summary=summary,
+            incident_id=incident.id,
+            playbook=state.playbook,
+            rule=plan_.rule,
+            dry_run=dry_run,
+            result=f"{'planned' if dry_run else 'skipped'}: {claim.reason}"[:500],
+            details={"repair_key": claim.repair_key, "linked_to": claim.holder},
+        ),
+        idempotency_key=f"{incident.id}/{action_id}/follow",
+    )
+    status = "planned" if dry_run else "linked" if linked else "escalated"
+    return {
+        "status": status,
+        "action": plan_.action if linked else "open_issue",
+        "rule": plan_.rule if linked else f"{plan_.rule}:not_again",
+        "verify": False,
+        "branch": None,
+        "run_id": None,
+        "changes_made": [],
+        "pull_request": pull_request if linked else None,
+        "issue": None if linked else issue,
+        "planned_calls": [],
+        "dry_run": dry_run,
+        "reason": claim.reason,
+        "linked_to": claim.holder,
+        "repair_key": claim.repair_key,
+        "followed": True,  # no write of its own: not a repair attempt
+    }
 
 
 def _record_outcome(
@@ -305,6 +400,8 @@ def _record_outcome(
     """Put the action's outcome on the incident (once) and count the attempt; then note it is there."""
     if outcome["status"] == "refused":
         status = IncidentStatus.AWAITING_HUMAN
+    elif outcome["status"] == "linked":
+        status = IncidentStatus.LINKED
     elif outcome.get("verify"):
         status = IncidentStatus.VERIFYING
     else:
@@ -312,7 +409,9 @@ def _record_outcome(
             outcome["status"], IncidentStatus.HEALING
         )
     details = {
-        k: outcome[k] for k in ("changes_made", "pull_request", "issue", "planned_calls", "reason") if outcome.get(k)
+        k: outcome[k]
+        for k in ("changes_made", "pull_request", "issue", "planned_calls", "reason", "linked_to")
+        if outcome.get(k)
     }
     finished = utc_now()
     began = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
@@ -327,12 +426,23 @@ def _record_outcome(
     }
     _note_quarantine(deps, state, action, outcome, iso(finished))
     # Each write below counts once even when a crash repeats it; the log's note comes last.
-    if outcome["status"] != "refused" and not outcome.get("dry_run", True):
+    if outcome["status"] != "refused" and not outcome.get("dry_run", True) and not outcome.get("followed"):
         deps.activity.count(
             state.tenant_id, repository, ActivityCounter.REPAIRS_ATTEMPTED, once=f"{state.incident_id}/{action_id}"
         )
     deps.incidents.record_action(state.tenant_id, state.incident_id, action_id, entry, status)
+    if outcome.get("linked_to") and not outcome.get("dry_run", True):
+        _note_same_problem(deps, state, action_id, outcome)
     deps.action_log.mark_recorded(state.tenant_id, state.incident_id, action_id)
+
+
+def _note_same_problem(deps: ActionDependencies, state: PlaybookState, action_id: str, outcome: dict[str, Any]) -> None:
+    """Say on the timeline which incident this one follows; take its verdict if it is already closed."""
+    holder = str(outcome["linked_to"])
+    entry = TimelineEntry.now(TimelineEvent.SAME_PROBLEM, f"{outcome.get('reason')}; no repair of its own")
+    deps.incidents.note(state.tenant_id, state.incident_id, entry, once=f"same-problem-{action_id}")
+    if outcome["status"] == "linked":
+        repair_claims.follow_if_closed(deps.incidents, _incident(deps, state), holder)
 
 
 def await_verification(deps: ActionDependencies, state: PlaybookState, task_token: str) -> dict[str, Any]:
@@ -377,6 +487,10 @@ def mark_resolved(deps: ActionDependencies, state: PlaybookState) -> dict[str, A
     if closed:
         budgets.record_outcome(deps.budget, deps.settings, state.tenant_id, incident.repository, healed=True)
         _notify(deps, state, incident, "issue_resolved")
+    # Incidents that followed this one's repair are resolved with it (also on a retried step).
+    repair_claims.follow_verdict(
+        deps.repair_claims, deps.incidents, incident, IncidentStatus.RESOLVED, entry.details or "resolved"
+    )
     return {"status": "resolved"}
 
 
@@ -401,6 +515,7 @@ def mark_failed(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any
     if closed:
         paused = budgets.record_outcome(deps.budget, deps.settings, state.tenant_id, incident.repository, healed=False)
         _notify(deps, state, incident, "issue_failed")
+    repair_claims.follow_verdict(deps.repair_claims, deps.incidents, incident, IncidentStatus.FAILED, str(cause)[:500])
     return {"status": "failed", "repository_paused": paused}
 
 

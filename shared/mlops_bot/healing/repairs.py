@@ -142,13 +142,17 @@ def _issue_body(incident: Incident, plan: RepairPlan) -> str:
     return "\n".join(lines)
 
 
-def open_issue(session: RepairSession) -> RepairOutcome:
+def open_issue(session: RepairSession, *, title: str | None = None) -> RepairOutcome:
+    """Open the incident's issue, or comment on the open one with the same title.
+
+    `title` names an issue that is not the incident's own (one per repair claim: every incident
+    with the same rejected repair finds it)."""
     incident, client = session.incident, session.client
-    title = f"[mlops-bot] {incident.description} ({incident.id})"
     body = _issue_body(incident, session.plan)
-    if session.playbook == "flaky_test_response":
+    if title is None and session.playbook == "flaky_test_response":
         title = f"[mlops-bot] Flaky tests in {session.repository}"
         body = "\n".join([body, *_flaky_section(session)])
+    title = title or f"[mlops-bot] {incident.description} ({incident.id})"
     path = f"/repos/{session.repository}/issues"
     existing = client.find_open_issue(session.repository, BOT_LABEL, title_prefix=title) if client else None
     if existing is not None:

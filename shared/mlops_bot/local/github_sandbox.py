@@ -387,13 +387,6 @@ class GitHubStandIn:
             moment = at or _now()
             pull.update(state="closed", merged_at=moment, closed_at=moment, updated_at=moment)
 
-    def close_pull(self, full_name: str, number: int, *, at: str | None = None) -> None:
-        """A maintainer closes the pull request without merging it."""
-        with self._lock:
-            pull = self._repo(full_name).pulls[number]
-            moment = at or _now()
-            pull.update(state="closed", merged_at=None, closed_at=moment, updated_at=moment)
-
     # ---------------------------------------------------------------- state views for assertions
 
     def repo_state(self, full_name: str) -> _Repo:
@@ -407,6 +400,18 @@ class GitHubStandIn:
 
     def branch_sha(self, full_name: str, branch: str) -> str | None:
         return self._repo(full_name).branches.get(branch)
+
+    # ---------------------------------------------------------------- what a maintainer does
+
+    def close_pull(self, full_name: str, number: int, *, merge: bool = False, at: str | None = None) -> None:
+        """A maintainer closes the pull request, merging it into its base first when `merge`."""
+        if merge:
+            self.merge_pull(full_name, number, at=at)
+            return
+        with self._lock:
+            pull = self._repo(full_name).pulls[number]
+            moment = at or _now()
+            pull.update(state="closed", merged_at=None, closed_at=moment, updated_at=moment)
 
     # ---------------------------------------------------------------- internals
 

@@ -31,7 +31,7 @@ from mlops_bot.local.sandbox import DEMO_REPOSITORIES, GitHubSandbox
 from mlops_bot.stores.incidents import CLOSED_STATUSES, Incident, IncidentStatus
 
 # Statuses after which the bot waits for the world (a run, a human) rather than acting.
-SETTLED = frozenset({IncidentStatus.PLANNED, IncidentStatus.ESCALATED, *CLOSED_STATUSES})
+SETTLED = frozenset({IncidentStatus.PLANNED, IncidentStatus.ESCALATED, IncidentStatus.LINKED, *CLOSED_STATUSES})
 FINAL = CLOSED_STATUSES
 HIDDEN_FIELDS = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "ttl"})
 

@@ -331,3 +331,17 @@ def installation_claim_state_key(state_id: str) -> dict[str, str]:
 def tenant_registry_prefix() -> str:
     """Sort-key prefix of the tenant registry's entries (`tenant_registry_key`)."""
     return "TENANT#"
+
+
+# ------------------------------------------------------------------ one repair per problem (stores.repair_claims)
+# - the claim on a repair (what a fix changes, per repository), one partition per tenant and repository:
+#   `TENANT#t#REPAIRS#owner/name` / `REPAIR#<repair key>`; the first incident to plan the repair writes it
+#   conditionally, later incidents with the same repair key link to it
+
+
+def repair_claims_pk(tenant_id: str, full_name: str) -> str:
+    return f"{tenant_pk(tenant_id)}#REPAIRS#{full_name.lower()}"
+
+
+def repair_claim_key(tenant_id: str, full_name: str, repair_key: str) -> dict[str, str]:
+    return {"pk": repair_claims_pk(tenant_id, full_name), "sk": f"REPAIR#{_bounded_id(repair_key)}"}

@@ -36,6 +36,7 @@ class IncidentStatus(StrEnum):
     PLANNED = "planned"  # a dry run recorded its plan
     VERIFYING = "verifying"
     ESCALATED = "escalated"  # handed to a person (an issue was filed)
+    LINKED = "linked"  # the same problem as an earlier incident, whose repair it follows (no repair of its own)
     AWAITING_HUMAN = "awaiting_human"
     RESOLVED = "resolved"
     FAILED = "failed"
@@ -75,6 +76,7 @@ class TimelineEvent(StrEnum):
     ANALYSIS_STARTED = "analysis_started"
     ACTION_EXECUTED = "action_executed"
     HEALING_SKIPPED = "healing_skipped"
+    SAME_PROBLEM = "same_problem"  # linked to the incident that already makes the repair
     MANUAL_HEAL_REQUESTED = "manual_heal_requested"
     VERIFIED = "verified"
     ISSUE_RESOLVED = "issue_resolved"
@@ -223,6 +225,18 @@ class IncidentStore(Protocol):
         ...
 
     def add_notifications(self, tenant_id: str, incident_id: str, sent: list[NotificationSent]) -> None: ...
+
+    # ---------------------------------------------------------------- one repair per problem (healing.repair_claims)
+    def add_occurrence(self, tenant_id: str, incident_id: str, entry: TimelineEntry, *, once: str) -> bool:
+        """Count one more occurrence (another incident met the same problem), `entry` on the timeline,
+        once per `once`; False when already counted (or gone)."""
+        ...
+
+    def note(
+        self, tenant_id: str, incident_id: str, entry: TimelineEntry, *, once: str, status: IncidentStatus | None = None
+    ) -> bool:
+        """`entry` on the timeline (and the status, if given), once per `once`; False when already noted."""
+        ...
 
     def count_open(self, tenant_id: str) -> int:
         """How many of the tenant's incidents are neither resolved nor failed."""
@@ -401,7 +415,14 @@ class DynamoIncidentStore:
 
     # ---------------------------------------------------------------- playbook steps (healing.actions)
     def _update_once(
-        self, tenant_id: str, incident_id: str, once: str, sets: dict[str, Any], *, remove: tuple[str, ...] = ()
+        self,
+        tenant_id: str,
+        incident_id: str,
+        once: str,
+        sets: dict[str, Any],
+        *,
+        remove: tuple[str, ...] = (),
+        increments: tuple[str, ...] = (),
     ) -> bool:
         """SET `sets` (a list value under `timeline` is appended) and note `once`, unless noted before."""
         names = {f"#f{i}": name for i, name in enumerate(sets)}
@@ -414,7 +435,11 @@ class DynamoIncidentStore:
                 assignments.append(f"#f{i} = list_append(if_not_exists(#f{i}, :empty), :v{i})")
             else:
                 assignments.append(f"#f{i} = :v{i}")
-        expression = "SET " + ", ".join(assignments) + " ADD recorded_steps :ids"
+        counted = "".join(f", #c{i} :one" for i in range(len(increments)))
+        names |= {f"#c{i}": name for i, name in enumerate(increments)}
+        if increments:
+            values[":one"] = 1
+        expression = "SET " + ", ".join(assignments) + " ADD recorded_steps :ids" + counted
         if remove:
             expression += " REMOVE " + ", ".join(remove)
         try:
@@ -492,6 +517,18 @@ class DynamoIncidentStore:
                 append={"notifications": [n.model_dump(mode="json") for n in sent]},
                 if_exists=True,
             )
+
+    def add_occurrence(self, tenant_id: str, incident_id: str, entry: TimelineEntry, *, once: str) -> bool:
+        sets = {"last_seen_at": entry.timestamp, "timeline": [entry.model_dump(exclude_none=True)]}
+        return self._update_once(tenant_id, incident_id, once, sets, increments=("occurrences",))
+
+    def note(
+        self, tenant_id: str, incident_id: str, entry: TimelineEntry, *, once: str, status: IncidentStatus | None = None
+    ) -> bool:
+        sets: dict[str, Any] = {"timeline": [entry.model_dump(exclude_none=True)]}
+        if status is not None:
+            sets["status"] = status.value
+        return self._update_once(tenant_id, incident_id, once, sets)
 
     def count_open(self, tenant_id: str) -> int:
         return self.table.count(
@@ -661,6 +698,28 @@ class InMemoryIncidentStore:
 
         if sent:
             self.items.update((tenant_id, incident_id), add)
+
+    def add_occurrence(self, tenant_id: str, incident_id: str, entry: TimelineEntry, *, once: str) -> bool:
+        def count(current: Incident) -> Incident | None:
+            if once in current.recorded_steps:
+                return None
+            current.timeline.append(entry)
+            current.recorded_steps.append(once)
+            return current.model_copy(update={"occurrences": current.occurrences + 1, "last_seen_at": entry.timestamp})
+
+        return self.items.update((tenant_id, incident_id), count) is not None
+
+    def note(
+        self, tenant_id: str, incident_id: str, entry: TimelineEntry, *, once: str, status: IncidentStatus | None = None
+    ) -> bool:
+        def add(current: Incident) -> Incident | None:
+            if once in current.recorded_steps:
+                return None
+            current.timeline.append(entry)
+            current.recorded_steps.append(once)
+            return current.model_copy(update={"status": status}) if status is not None else current
+
+        return self.items.update((tenant_id, incident_id), add) is not None
 
     def count_open(self, tenant_id: str) -> int:
         return sum(1 for i in self._newest_first(tenant_id) if i.status not in CLOSED_STATUSES)
