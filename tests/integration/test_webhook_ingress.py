@@ -176,6 +176,18 @@ def test_payload_over_githubs_25_mb_limit_is_413(ingress: Any, aws: MockState) -
     assert body["error"]["request_id"]
 
 
+def test_the_deployments_body_limit_and_rate_window_apply(aws: MockState, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLOPS_BOT_MAX_WEBHOOK_BYTES and MLOPS_BOT_WEBHOOK_RATE_WINDOW_SECONDS, not only their defaults."""
+    monkeypatch.setenv("MLOPS_BOT_MAX_WEBHOOK_BYTES", "2048")
+    monkeypatch.setenv("MLOPS_BOT_WEBHOOK_RATE_WINDOW_SECONDS", "600")
+    ingress = load_handler("webhook_ingress")
+    raw = json.dumps({"repository": {"full_name": "a/b"}, "pad": "x" * 4096}).encode()
+    assert call(ingress, webhook(None, raw=raw, event="push"))[0] == 413
+    accepted = ingress.handler(webhook(FAILED_RUN), lambda_context())
+    assert accepted["statusCode"] == 202
+    assert accepted["headers"]["X-RateLimit-Window"] == "600"
+
+
 def test_an_event_the_bot_does_not_handle_is_422(ingress: Any, aws: MockState) -> None:
     status, body = call(ingress, webhook({"repository": {"full_name": "a/b"}}, event="star"))
     assert status == 422

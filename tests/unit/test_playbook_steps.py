@@ -134,6 +134,15 @@ def test_plan_of_a_disabled_playbook_repairs_nothing_and_spends_no_attempt() -> 
     assert steps.incident().attempts == 0
 
 
+def test_the_reason_a_playbook_was_disabled_is_on_the_refusal() -> None:
+    steps = Steps()
+    steps.playbook_settings.save_setting(
+        PlaybookSetting(tenant_id=TENANT, playbook=PLAYBOOK, enabled=False, reason="flaky runners this week")
+    )
+    chosen = plan(steps.deps, state())
+    assert chosen["rule"] == "playbook_disabled" and chosen["reason"].endswith(": flaky runners this week")
+
+
 def test_another_tenants_switch_does_not_disable_the_playbook() -> None:
     steps = Steps()
     steps.playbook_settings.save_setting(PlaybookSetting(tenant_id="other", playbook=PLAYBOOK, enabled=False))

@@ -165,7 +165,8 @@ def plan(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
         return _none("incident_closed", f"incident is already {incident.status.value}")
     setting = deps.playbook_settings.setting(state.tenant_id, state.playbook)
     if setting is not None and not setting.enabled:
-        return _none("playbook_disabled", f"playbook {state.playbook} is disabled")
+        why = f": {setting.reason}" if setting.reason else ""
+        return _none("playbook_disabled", f"playbook {state.playbook} is disabled{why}")
     refusal = budgets.circuit_open(deps.budget, state.tenant_id, repository)
     if refusal:
         return _none(refusal.rule, refusal.reason)

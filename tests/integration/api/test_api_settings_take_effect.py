@@ -1,0 +1,216 @@
+"""No setting accepted and then ignored: each one takes effect, or is refused with a 422 (docs/settings-audit.md).
+
+The table in docs/settings-audit.md names, for every settable field, where it takes effect and the
+test that fails when it stops; these are the tests the audit added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from mlops_bot.adapters.fleet import CopyResult, MoveTask, QueueState
+from mlops_bot.clock import iso, utc_now
+from mlops_bot.management.platform import cluster
+from mlops_bot.stores.repositories import DynamoRepositoryStore
+from tests.integration.api.conftest import Api
+
+
+def _refused(response: Any, *locations: str) -> None:
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_FAILED"
+    assert {f["loc"] for f in error["fields"]} >= set(locations), error
+
+
+# ------------------------------------------------------------------------------ query parameters
+
+
+def test_unknown_query_parameters_are_refused_not_ignored(api: Api) -> None:
+    headers = api.key("admin")
+    api.incident(status="healing")
+    sort = api.client.get("/api/v1/issues", headers=headers, params={"sort": "-detected_at", "status": "open"})
+    _refused(sort, "query.sort")
+    assert "repository" in sort.json()["error"]["details"]  # names what the route does accept
+    # A pagination parameter where the route has no pagination, a filter the route does not have:
+    _refused(api.client.get("/api/compliance/audits", headers=headers, params={"limit": 5}), "query.limit")
+    _refused(api.client.get("/api/v1/issues", headers=headers, params={"since": "2026-01-01"}), "query.since")
+    _refused(api.client.get("/api/v1/playbooks", headers=headers, params={"enabled": "true"}), "query.enabled")
+    # The declared ones still work, including those a dependency declares.
+    listed = api.client.get("/api/v1/issues", headers=headers, params={"status": "open", "limit": 1, "offset": 0})
+    assert listed.status_code == 200 and listed.json()["limit"] == 1
+
+
+def test_githubs_setup_redirect_may_carry_what_github_adds(api: Api) -> None:
+    # GitHub adds `setup_action`, and `code` when the App asks for user authorization: the state
+    # decides (401 for this made-up one), never the extra parameter.
+    response = api.client.get(
+        "/api/v1/installations/setup",
+        params={"installation_id": 5, "state": "made-up", "setup_action": "install", "code": "abc"},
+    )
+    assert response.status_code == 401
+
+
+def test_filters_refuse_values_no_record_can_have(api: Api) -> None:
+    headers = api.key("admin")
+    healing = api.incident(status="healing", severity="high", type="pipeline_failure")
+    api.incident(status="resolved", severity="low", type="data_drift", resolved_at=iso(utc_now()))
+    for path, params, location in (
+        ("/api/v1/issues", {"severity": "urgent"}, "query.severity"),
+        ("/api/v1/issues", {"type": "build_failure"}, "query.type"),
+        ("/api/failures", {"severity": "urgent"}, "query.severity"),
+        ("/api/compliance/audits", {"status": "passed"}, "query.status"),
+        ("/api/pipelines", {"status": "green"}, "query.status"),
+    ):
+        _refused(api.client.get(path, headers=headers, params=params), location)
+    closed = api.client.get("/api/failures", headers=headers, params={"status": "closed"})
+    assert closed.status_code == 422 and "status" in closed.json()["error"]["details"]["reason"]
+
+    def ids(path: str, key: str, **params: str) -> set[str]:
+        response = api.client.get(path, headers=headers, params=params)
+        assert response.status_code == 200, response.text
+        return {item["id"] for item in response.json()[key]}
+
+    assert ids("/api/v1/issues", "issues", severity="high", type="pipeline_failure") == {healing["id"]}
+    # Failures filter like issues: `open` is every unfinished state, a precise state narrows.
+    assert ids("/api/failures", "failures", status="open") == {healing["id"]}
+    assert ids("/api/failures", "failures", status="healing", severity="high") == {healing["id"]}
+
+
+# ------------------------------------------------------------------------------ bodies
+
+
+def test_boolean_strings_mean_what_they_say(api: Api) -> None:
+    """JSON `"false"`, `"no"`, `0` are false (never truthy strings); anything not a boolean word is a 422."""
+    headers = api.key("admin")
+    api.repository("acme/model")
+    for value in ("false", "no", 0):
+        answer = api.client.put(
+            "/api/v1/repositories/acme/model/config", headers=headers, json={"auto_fix_enabled": value}
+        )
+        assert answer.status_code == 200, answer.text
+        stored = DynamoRepositoryStore(api.table).get("default", "acme/model")
+        assert stored is not None and stored.configuration.auto_fix_enabled is False
+    _refused(
+        api.client.put("/api/v1/repositories/acme/model/config", headers=headers, json={"auto_fix_enabled": "nope"}),
+        "body.auto_fix_enabled",
+    )
+    switched = api.client.patch("/api/v1/playbooks/pipeline_failure_fix", headers=headers, json={"enabled": "false"})
+    assert switched.status_code == 200 and switched.json()["enabled"] is False
+
+
+# ------------------------------------------------------------------------------ pipelines
+
+
+def test_pipeline_settings_the_bot_cannot_honour_are_refused(api: Api) -> None:
+    headers = api.key("write")
+    api.repository("acme/model")
+    for extra, location in (
+        ({"webhook_url": "https://ci.example.com/webhook"}, "body.webhook_url"),
+        ({"config": {"timeout": 300}}, "body.config.timeout"),
+        ({"config": {"notification_channels": ["slack", "email"]}}, "body.config.notification_channels"),
+        ({"config": {"retry_attempts": 3}}, "body.config.retry_attempts"),  # the deployment's limit is 2
+    ):
+        body = {"name": "CI", "repository": "acme/model", **extra}
+        response = api.client.post("/api/pipelines", headers=headers, json=body)
+        _refused(response, location)
+    assert api.client.get("/api/pipelines", headers=headers).json()["total"] == 0  # nothing was stored
+    # The value that applies is accepted, like the system configuration's descriptive keys.
+    same = {"name": "CI", "repository": "acme/model", "config": {"retry_attempts": 2, "notification_channels": []}}
+    assert api.client.post("/api/pipelines", headers=headers, json=same).status_code == 201
+
+
+def test_a_pipelines_config_shows_what_applies_to_it(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLOPS_BOT_MAX_ATTEMPTS_PER_INCIDENT", "4")
+    headers = api.key("write")
+    api.repository("acme/model")
+    api.client.put(
+        "/api/v1/repositories/acme/model/config",
+        headers=headers,
+        json={"notification_channels": ["slack"], "slack_webhook_url": "https://hooks.slack.com/services/T/B/x"},
+    )
+    created = api.client.post("/api/pipelines", headers=headers, json={"name": "CI", "repository": "acme/model"})
+    assert created.status_code == 201, created.text
+    shown = api.client.get(f"/api/pipelines/{created.json()['id']}", headers=headers).json()
+    assert shown["config"] == {"retry_attempts": 4, "timeout": None, "notification_channels": ["slack"]}
+    assert shown["webhook_url"] is None
+    unattached = api.client.post("/api/pipelines", headers=headers, json={"name": "Nightly"}).json()
+    assert unattached["config"] == {"retry_attempts": 4, "timeout": None, "notification_channels": []}
+
+
+# ------------------------------------------------------------------------------ playbooks
+
+
+def test_a_playbooks_disable_reason_is_shown_with_its_switch(api: Api) -> None:
+    headers = api.key("admin")
+    reason = "Temporarily disabled for testing"
+    switch = {"enabled": False, "reason": reason}
+    api.client.patch("/api/v1/playbooks/pipeline_failure_fix", headers=headers, json=switch)
+    details = api.client.get("/api/v1/playbooks/pipeline_failure_fix", headers=headers).json()
+    assert (details["enabled"], details["reason"]) == (False, reason)
+    listed = api.client.get("/api/v1/playbooks", headers=headers).json()["playbooks"]
+    assert next(p for p in listed if p["name"] == "pipeline_failure_fix")["reason"] == reason
+    api.client.patch("/api/v1/playbooks/pipeline_failure_fix", headers=headers, json={"enabled": True})
+    again = api.client.get("/api/v1/playbooks/pipeline_failure_fix", headers=headers).json()
+    assert (again["enabled"], again["reason"]) == (True, None)
+
+
+# ------------------------------------------------------------------------------ cluster
+
+
+@dataclass
+class MoveTaskFleet:
+    """A fleet whose SQS has message move tasks (moto's has not), with messages to copy."""
+
+    dead_letters: int = 5
+    started: list[tuple[str, str]] = field(default_factory=list)
+    copied: list[int] = field(default_factory=list)
+
+    def queue(self, url: str) -> QueueState:
+        name = url.rsplit("/", 1)[-1]
+        return QueueState(
+            url=url,
+            name=name,
+            arn=f"arn:aws:sqs:us-east-1:1:{name}",
+            visible=self.dead_letters if url.endswith("-dlq") else 0,
+            in_flight=0,
+            delayed=0,
+            oldest_message_age_seconds=None,
+            dead_letter_arn=None,
+        )
+
+    def move_tasks(self, source_arn: str) -> list[MoveTask]:
+        return []
+
+    def start_move_task(self, source_arn: str, destination_arn: str) -> str:
+        self.started.append((source_arn, destination_arn))
+        return "handle-1"
+
+    def copy_messages(self, source_url: str, destination_url: str, limit: int) -> CopyResult:
+        self.copied.append(limit)
+        return CopyResult(moved=min(limit, self.dead_letters))
+
+
+LAYOUT = cluster.FleetLayout(
+    cluster_id="c", functions=[], queues=[cluster.QueuePair("events", "https://q/events", "https://q/events-dlq")]
+)
+
+
+def test_rebalance_max_messages_bounds_the_redrive_even_where_sqs_has_move_tasks() -> None:
+    fleet = MoveTaskFleet()
+    bounded = cluster.rebalance(fleet, LAYOUT, cluster.RebalanceRequest(max_messages=2), "auto")  # type: ignore[arg-type]
+    # A move task moves everything: with a bound given, the messages are copied, at most that many.
+    assert fleet.started == [] and fleet.copied == [2]
+    assert (bounded.redrives[0].method, bounded.total_moved) == ("copy", 2)
+    unbounded = cluster.rebalance(fleet, LAYOUT, cluster.RebalanceRequest(), "auto")  # type: ignore[arg-type]
+    assert unbounded.redrives[0].method == "move_task"
+
+
+def test_rebalance_refuses_a_bound_a_forced_move_task_cannot_keep() -> None:
+    from mlops_bot.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        cluster.rebalance(MoveTaskFleet(), LAYOUT, cluster.RebalanceRequest(max_messages=2), "move_task")  # type: ignore[arg-type]
+    assert "max_messages" in str(refused.value.details)
