@@ -214,3 +214,40 @@ def test_rebalance_refuses_a_bound_a_forced_move_task_cannot_keep() -> None:
     with pytest.raises(ValidationFailed) as refused:
         cluster.rebalance(MoveTaskFleet(), LAYOUT, cluster.RebalanceRequest(max_messages=2), "move_task")  # type: ignore[arg-type]
     assert "max_messages" in str(refused.value.details)
+
+
+# ------------------------------------------------------------------------------ environment
+
+
+def test_the_deployments_management_limit_and_window_apply(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLOPS_BOT_MANAGEMENT_RATE_LIMIT (while no system configuration sets one) and MLOPS_BOT_API_RATE_WINDOW_SECONDS."""
+    monkeypatch.setenv("MLOPS_BOT_MANAGEMENT_RATE_LIMIT", "2")
+    monkeypatch.setenv("MLOPS_BOT_API_RATE_WINDOW_SECONDS", "120")
+    reader = api.key("read", tenant="tenant-env")
+    answers = [api.client.get("/api/v1/playbooks", headers=reader) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert (answers[0].headers["X-RateLimit-Limit"], answers[0].headers["X-RateLimit-Window"]) == ("2", "120")
+
+
+def test_token_lifetimes_follow_the_environment(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLOPS_BOT_ACCESS_TOKEN_SECONDS", "600")
+    monkeypatch.setenv("MLOPS_BOT_REFRESH_TOKEN_SECONDS", "7200")
+    created = api.client.post(
+        "/api/users", headers=api.key("admin"), json={"username": "env@example.com", "password": "x" * 16}
+    )
+    assert created.status_code == 201, created.text
+    login = api.client.post("/auth/login", json={"username": "env@example.com", "password": "x" * 16})
+    assert login.status_code == 200, login.text
+    assert (login.json()["expires_in"], login.json()["refresh_expires_in"]) == (600, 7200)
+
+
+def test_the_environment_name_is_the_one_deployed(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLOPS_BOT_ENVIRONMENT", "staging")
+    assert api.client.get("/health").json()["environment"] == "staging"
+    assert api.client.get("/api/v1/config", headers=api.key("read")).json()["environment"] == "staging"
+
+
+def test_the_webhook_body_limit_is_the_configurations_max_file_size(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLOPS_BOT_MAX_WEBHOOK_BYTES", str(3 * 1024 * 1024))
+    shown = api.client.get("/api/v1/config", headers=api.key("read")).json()
+    assert shown["limits"]["max_file_size_mb"] == 3
