@@ -220,7 +220,7 @@ def test_rebalance_refuses_a_bound_a_forced_move_task_cannot_keep() -> None:
 
 
 def test_the_deployments_management_limit_and_window_apply(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    """MLOPS_BOT_MANAGEMENT_RATE_LIMIT (while no system configuration sets one) and MLOPS_BOT_API_RATE_WINDOW_SECONDS."""
+    """MLOPS_BOT_MANAGEMENT_RATE_LIMIT (while no system configuration sets one), MLOPS_BOT_API_RATE_WINDOW_SECONDS."""
     monkeypatch.setenv("MLOPS_BOT_MANAGEMENT_RATE_LIMIT", "2")
     monkeypatch.setenv("MLOPS_BOT_API_RATE_WINDOW_SECONDS", "120")
     reader = api.key("read", tenant="tenant-env")
