@@ -80,7 +80,7 @@ def test_a_drift_report_opens_a_data_drift_incident_only_when_the_dataset_drifte
     assert report_drift(stores, queue, TENANT, REPO, quiet).incident_id is None
     drifted = quiet.model_copy(update={"dataset_drift": True})
     outcome = report_drift(stores, queue, TENANT, REPO, drifted)
-    assert outcome.new_incident and outcome.details == {"drifted_columns": ["c0", "c1", "c2"]}
+    assert outcome.new_incident and outcome.details == {"drifted_columns": ["c0", "c1", "c2"], "tests": ["psi"]}
     incident = stores.incidents.get(TENANT, outcome.incident_id or "")
     assert incident is not None and incident.type == IncidentType.DATA_DRIFT
 

@@ -7,6 +7,7 @@ test that fails when it stops; these are the tests the audit added.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -251,3 +252,61 @@ def test_the_webhook_body_limit_is_the_configurations_max_file_size(api: Api, mo
     monkeypatch.setenv("MLOPS_BOT_MAX_WEBHOOK_BYTES", str(3 * 1024 * 1024))
     shown = api.client.get("/api/v1/config", headers=api.key("read")).json()
     assert shown["limits"]["max_file_size_mb"] == 3
+
+
+# ------------------------------------------------------------------------------ drift
+
+
+def _drift_report(**extra: Any) -> dict[str, Any]:
+    column = {"test": "ks", "statistic": 0.4, "p_value": 0.001, "threshold": 0.05, "drifted": True}
+    return {"columns": {"age": column}, "drift_share": 1.0, "dataset_drift": True, **extra}
+
+
+def test_a_drift_report_with_keys_the_bot_does_not_read_is_refused(api: Api) -> None:
+    headers = api.key("write")
+    api.repository("acme/churn")
+    path = "/api/v1/repositories/acme/churn/drift"
+    _refused(api.client.post(path, headers=headers, json=_drift_report(drift_threshold=0.1)), "body.drift_threshold")
+    typo = _drift_report()
+    typo["columns"]["age"]["p-value"] = 0.001
+    _refused(api.client.post(path, headers=headers, json=typo), "body.columns.age.p-value")
+    # Exactly what `mlops-bot drift --json` prints, plus where it came from, is accepted.
+    assert api.client.post(path, headers=headers, json=_drift_report(ref="main")).status_code == 201
+
+
+def _csv(path: Path, shift: float) -> str:
+    rows = ["age,income"] + [f"{(i % 50) + shift},{1000 + (i % 40)}" for i in range(400)]
+    path.write_text("\n".join(rows) + "\n")
+    return str(path)
+
+
+def test_the_repositorys_drift_settings_decide_the_scheduled_check(api: Api, tmp_path: Path) -> None:
+    """`drift.reference/current/test/drift_share` set through the API drive the bot's own check:
+    one of two columns drifts (score 0.5), a dataset drift only under a drift_share below it."""
+    from mlops_bot.adapters.sqs import Queue
+    from mlops_bot.monitoring.scheduled import DriftCheckStores, run_drift_check
+    from mlops_bot.monitoring.service import SignalStores
+    from mlops_bot.stores.audit import DynamoAuditLog
+    from mlops_bot.stores.budgets import DynamoRepairBudgetStore
+    from mlops_bot.stores.events import DynamoEventStore
+    from mlops_bot.stores.incidents import DynamoIncidentStore
+
+    api.repository("acme/churn")
+    stores = DriftCheckStores(
+        SignalStores(DynamoRepositoryStore(api.table), DynamoIncidentStore(api.table), DynamoEventStore(api.table)),
+        DynamoAuditLog(api.table),
+        DynamoRepairBudgetStore(api.table),
+    )
+    locations = {"reference": _csv(tmp_path / "ref.csv", 0), "current": _csv(tmp_path / "cur.csv", 40)}
+
+    def check(**drift: Any) -> Any:
+        body = {"drift": {**locations, **drift}}
+        answer = api.client.put("/api/v1/repositories/acme/churn/config", headers=api.key("write"), json=body)
+        assert answer.status_code == 200, answer.text
+        return run_drift_check(stores, Queue(api.state.queues["HealingQueue"]), "default", "acme/churn")
+
+    lenient = check(test="wasserstein", drift_share=0.9)
+    assert lenient.incident_id is None and lenient.details["tests"] == ["wasserstein"]
+    strict = check(test="ks", drift_share=0.4)
+    assert strict.new_incident and strict.details["drifted_columns"] == ["age"]
+    assert strict.details["tests"] == ["ks"]
