@@ -310,3 +310,23 @@ def test_the_repositorys_drift_settings_decide_the_scheduled_check(api: Api, tmp
     strict = check(test="ks", drift_share=0.4)
     assert strict.new_incident and strict.details["drifted_columns"] == ["age"]
     assert strict.details["tests"] == ["ks"]
+
+
+# ------------------------------------------------------------------------------ repository configuration
+
+
+def test_null_hands_a_repository_setting_back_to_the_file_and_the_default(api: Api) -> None:
+    """`null` is not silently dropped: it clears the API's value, so `.github/mlops-bot.yml` (or the
+    bot's default) decides again; a clear that would leave a channel without its destination is a 422."""
+    headers = api.key("write")
+    api.repository("acme/model")
+    path = "/api/v1/repositories/acme/model/config"
+    slack = {"notification_channels": ["slack"], "slack_webhook_url": "https://hooks.slack.com/services/T/B/x"}
+    assert api.client.put(path, headers=headers, json={"detection_sensitivity": "high", **slack}).status_code == 200
+    cleared = api.client.put(path, headers=headers, json={"detection_sensitivity": None})
+    assert cleared.status_code == 200, cleared.text
+    stored = DynamoRepositoryStore(api.table).get("default", "acme/model")
+    assert stored is not None and stored.configuration.detection_sensitivity is None
+    shown = api.client.get("/api/v1/repositories/acme/model", headers=headers).json()["configuration"]
+    assert shown["detection_sensitivity"] == "medium" and shown["notification_channels"] == ["slack"]
+    _refused(api.client.put(path, headers=headers, json={"slack_webhook_url": None}), "body.notification_channels")

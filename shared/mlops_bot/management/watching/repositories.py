@@ -65,7 +65,8 @@ class RepositoryDetails(RepositorySummary):
 
 
 class RepositoryConfigUpdate(BaseModel):
-    """`PUT /config`: fields given replace the stored ones; unknown fields are refused (422)."""
+    """`PUT /config`: fields given replace the stored ones, `null` clears one (the file or the default
+    decides again); unknown fields are refused (422)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -80,7 +81,8 @@ class RepositoryConfigUpdate(BaseModel):
     model_thresholds: ModelThresholdsSetting | None = None
 
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
+        """Every field the request named, `null` included (a clear, never silently dropped)."""
+        return self.model_dump(exclude_unset=True)
 
 
 class ConfigUpdated(BaseModel):
@@ -177,6 +179,7 @@ def update_configuration(
         raise ValidationFailed("Request validation failed", "Give at least one configuration field")
     repository = _load(repositories, tenant_id, full_name)
     merged = {**repository.configuration.model_dump(mode="json", exclude_none=True), **changes}
+    merged = {key: value for key, value in merged.items() if value is not None}  # null: cleared
     repository_checks.check(changes, merged)
     try:
         configuration = RepositoryConfiguration.model_validate(merged)

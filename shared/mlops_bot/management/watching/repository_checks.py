@@ -53,8 +53,11 @@ def check_notifications(configuration: dict[str, Any]) -> None:
 
 
 def check(changes: dict[str, Any], configuration: dict[str, Any]) -> None:
-    """Refuse `changes` whose result (`configuration`, stored values with the changes on top) would be ignored."""
-    if "custom_playbooks" in changes:
+    """Refuse `changes` whose result (`configuration`, stored values with the changes on top) would be ignored.
+
+    A change to `None` clears the setting; clearing a destination a channel needs is refused too.
+    """
+    if changes.get("custom_playbooks") is not None:
         check_custom_playbooks(list(changes["custom_playbooks"]))
     if NOTIFICATION_FIELDS & changes.keys():
         check_notifications(configuration)
