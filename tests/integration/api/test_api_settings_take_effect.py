@@ -330,3 +330,14 @@ def test_null_hands_a_repository_setting_back_to_the_file_and_the_default(api: A
     shown = api.client.get("/api/v1/repositories/acme/model", headers=headers).json()["configuration"]
     assert shown["detection_sensitivity"] == "medium" and shown["notification_channels"] == ["slack"]
     _refused(api.client.put(path, headers=headers, json={"slack_webhook_url": None}), "body.notification_channels")
+
+
+def test_null_in_the_system_configuration_is_refused_not_dropped(api: Api) -> None:
+    operator = api.key("admin")
+    both = {"features": {"advanced_analytics": None}, "limits": {"rate_limit_per_minute": 500}}
+    _refused(api.client.put("/api/v1/config", headers=operator, json=both), "body.features.advanced_analytics")
+    assert api.client.get("/api/v1/config", headers=operator).json()["limits"]["rate_limit_per_minute"] == 1000
+    _refused(
+        api.client.put("/api/v1/config", headers=operator, json={"integrations": {"slack": None}}),
+        "body.integrations.slack",
+    )
