@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from typing import Any
 from unittest import mock
@@ -99,6 +100,16 @@ def test_delivery_record_has_a_ttl(ingress: Any, aws: MockState) -> None:
     item = boto3.resource("dynamodb").Table(aws.table_name).get_item(Key=keys.delivery_key("default", delivery))
     assert int(item["Item"]["expires_at"]) > 0
     assert item["Item"]["status"] == "queued"
+
+
+def test_the_delivery_ttl_is_the_deployments(aws: MockState, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLOPS_BOT_DELIVERY_TTL_DAYS", "2")
+    ingress = load_handler("webhook_ingress")
+    delivery = str(uuid.uuid4())
+    call(ingress, webhook(FAILED_RUN, delivery=delivery))
+    item = boto3.resource("dynamodb").Table(aws.table_name).get_item(Key=keys.delivery_key("default", delivery))
+    days = (int(item["Item"]["expires_at"]) - time.time()) / 86_400
+    assert 1.9 < days <= 2.0
 
 
 def test_a_queue_outage_is_not_lost_the_redelivery_sends_it(ingress: Any, aws: MockState) -> None:

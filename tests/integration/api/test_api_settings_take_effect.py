@@ -341,3 +341,19 @@ def test_null_in_the_system_configuration_is_refused_not_dropped(api: Api) -> No
         api.client.put("/api/v1/config", headers=operator, json={"integrations": {"slack": None}}),
         "body.integrations.slack",
     )
+
+
+def test_the_deployments_redrive_strategy_is_followed(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLOPS_BOT_REDRIVE_STRATEGY=move_task: no copying behind the operator's back where SQS (moto) has none."""
+    import boto3
+
+    boto3.client("sqs").send_message(QueueUrl=api.state.queues["EventsDeadLetterQueue"], MessageBody="{}")
+    monkeypatch.setenv("MLOPS_BOT_REDRIVE_STRATEGY", "move_task")
+    forced = api.client.post("/api/cluster/rebalance", headers=api.key("admin"), json={})
+    assert forced.status_code == 503, forced.text
+    monkeypatch.setenv("MLOPS_BOT_REDRIVE_STRATEGY", "copy")
+    from mlops_bot.management.platform.settings import reset_management_settings
+
+    reset_management_settings()
+    copied = api.client.post("/api/cluster/rebalance", headers=api.key("admin"), json={})
+    assert copied.status_code == 202 and copied.json()["total_moved"] == 1
