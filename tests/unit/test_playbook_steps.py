@@ -198,6 +198,18 @@ def test_a_failed_deployment_rolls_back_to_the_repositorys_last_good_ref() -> No
     assert (chosen["action"], chosen["details"]) == ("rollback_deployment", {"ref": "v1.5.0"})
 
 
+def test_a_rollback_goes_to_the_exact_commit_the_good_deployment_reported() -> None:
+    """`deployment.sha` of posted model metrics: a ref like `main` moves on, the commit does not."""
+    steps = Steps()
+    steps.incidents.open_or_update(
+        steps.incident().model_copy(update={"id": "inc-deploy", "type": "deployment_failure", "diagnosis": None})
+    )
+    deploy = state().model_copy(update={"incident_id": "inc-deploy", "playbook": "deployment_failure_response"})
+    good = ModelDeployment(ref="main", sha="3f2c1a9b8e7d")
+    steps.repositories.record_model_baseline(TENANT, REPO, ModelBaseline(metrics={"accuracy": 0.9}, ref="main"), good)
+    assert plan(steps.deps, deploy)["details"] == {"ref": "3f2c1a9b8e7d"}
+
+
 def test_a_round_another_plan_took_first_is_not_taken_twice() -> None:
     steps = Steps()
     assert steps.incidents.begin_attempt(TENANT, INCIDENT, attempts_seen=0)

@@ -357,3 +357,11 @@ def test_the_deployments_redrive_strategy_is_followed(api: Api, monkeypatch: pyt
     reset_management_settings()
     copied = api.client.post("/api/cluster/rebalance", headers=api.key("admin"), json={})
     assert copied.status_code == 202 and copied.json()["total_moved"] == 1
+
+
+def test_a_reported_deployment_sha_is_the_rollback_target(api: Api) -> None:
+    api.repository("acme/churn")
+    body = {"deployment": {"ref": "main", "sha": "3f2c1a9b8e7d", "environment": "staging"}, "metrics": {"auc": 0.9}}
+    answer = api.client.post("/api/v1/repositories/acme/churn/model-metrics", headers=api.key("write"), json=body)
+    assert answer.status_code == 200, answer.text
+    assert DynamoRepositoryStore(api.table).last_good_ref("default", "acme/churn") == "3f2c1a9b8e7d"
