@@ -365,3 +365,20 @@ def test_a_reported_deployment_sha_is_the_rollback_target(api: Api) -> None:
     answer = api.client.post("/api/v1/repositories/acme/churn/model-metrics", headers=api.key("write"), json=body)
     assert answer.status_code == 200, answer.text
     assert DynamoRepositoryStore(api.table).last_good_ref("default", "acme/churn") == "3f2c1a9b8e7d"
+
+
+def test_email_is_refused_where_the_deployment_sends_none(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without MLOPS_BOT_NOTIFICATION_SENDER (the template's NotificationSender) no e-mail goes out:
+    choosing the email channel is a 422 rather than a setting that never sends."""
+    monkeypatch.delenv("MLOPS_BOT_NOTIFICATION_SENDER", raising=False)
+    headers = api.key("write")
+    api.repository("acme/model")
+    email = {"notification_channels": ["email"], "email_recipients": ["ops@example.com"]}
+    refused = api.client.put("/api/v1/repositories/acme/model/config", headers=headers, json=email)
+    _refused(refused, "body.notification_channels")
+    assert "MLOPS_BOT_NOTIFICATION_SENDER" in refused.json()["error"]["details"]
+    monkeypatch.setenv("MLOPS_BOT_NOTIFICATION_SENDER", "bot@example.com")
+    from mlops_bot.config import reset_settings
+
+    reset_settings()
+    assert api.client.put("/api/v1/repositories/acme/model/config", headers=headers, json=email).status_code == 200

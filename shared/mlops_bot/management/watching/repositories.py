@@ -172,15 +172,21 @@ def repository_details(
 
 
 def update_configuration(
-    repositories: RepositoryStore, tenant_id: str, full_name: str, update: RepositoryConfigUpdate
+    repositories: RepositoryStore,
+    tenant_id: str,
+    full_name: str,
+    update: RepositoryConfigUpdate,
+    *,
+    email_sender: bool = True,
 ) -> ConfigUpdated:
+    """Store the given settings; `email_sender` says whether the deployment can send e-mail at all."""
     changes = update.changes()
     if not changes:
         raise ValidationFailed("Request validation failed", "Give at least one configuration field")
     repository = _load(repositories, tenant_id, full_name)
     merged = {**repository.configuration.model_dump(mode="json", exclude_none=True), **changes}
     merged = {key: value for key, value in merged.items() if value is not None}  # null: cleared
-    repository_checks.check(changes, merged)
+    repository_checks.check(changes, merged, email_sender)
     try:
         configuration = RepositoryConfiguration.model_validate(merged)
         now = iso(utc_now())
