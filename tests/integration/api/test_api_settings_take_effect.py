@@ -66,6 +66,8 @@ def test_filters_refuse_values_no_record_can_have(api: Api) -> None:
         ("/api/pipelines", {"status": "green"}, "query.status"),
     ):
         _refused(api.client.get(path, headers=headers, params=params), location)
+    unknown = api.client.get("/api/failures", headers=headers, params={"pipeline_id": "pipeline-missing"})
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "PIPELINE_NOT_FOUND"
     closed = api.client.get("/api/failures", headers=headers, params={"status": "closed"})
     assert closed.status_code == 422 and "status" in closed.json()["error"]["details"]["reason"]
 

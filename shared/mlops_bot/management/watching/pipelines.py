@@ -371,6 +371,10 @@ def list_failures(
     states = issues.status_filter(status)  # 422 for a status no failure can have
     pipelines = sources.pipelines.list(tenant_id)
     chosen = next((p for p in pipelines if p.id == pipeline_id), None) if pipeline_id is not None else None
+    if pipeline_id is not None and chosen is None:  # an empty list would read as "no failures"
+        raise PipelineNotFound(
+            f"Pipeline with ID '{pipeline_id}' not found", f"No pipeline '{pipeline_id}' in this tenant"
+        )
     found = []
     for incident in sources.incidents.all(tenant_id):
         owner = _pipeline_of(pipelines, incident)
