@@ -384,3 +384,23 @@ def test_email_is_refused_where_the_deployment_sends_none(api: Api, monkeypatch:
 
     reset_settings()
     assert api.client.put("/api/v1/repositories/acme/model/config", headers=headers, json=email).status_code == 200
+
+
+def test_pagination_is_honoured_on_every_paginated_list(api: Api) -> None:
+    headers = api.key("admin")
+    for name in ("a", "b", "c"):
+        api.repository(f"acme/{name}")
+        api.client.post("/api/pipelines", headers=headers, json={"name": name, "repository": f"acme/{name}"})
+        api.incident(repository=f"acme/{name}")
+    for path, key in (
+        ("/api/v1/repositories", "repositories"),
+        ("/api/v1/issues", "issues"),
+        ("/api/pipelines", "pipelines"),
+        ("/api/failures", "failures"),
+    ):
+        every = api.client.get(path, headers=headers, params={"limit": 500}).json()
+        page = api.client.get(path, headers=headers, params={"limit": 2, "offset": 1}).json()
+        assert every["total"] == page["total"] >= 3, path
+        assert (page["limit"], page["offset"]) == (2, 1), path
+        assert page[key] == every[key][1:3], path
+        _refused(api.client.get(path, headers=headers, params={"limit": 0}), "query.limit")
