@@ -210,6 +210,28 @@ def test_a_rollback_goes_to_the_exact_commit_the_good_deployment_reported() -> N
     assert plan(steps.deps, deploy)["details"] == {"ref": "3f2c1a9b8e7d"}
 
 
+def test_a_manual_rollbacks_parameters_are_its_target() -> None:
+    """`parameters` of a manual heal (POST .../resolve) reach the repair: here the ref and environment."""
+    steps = Steps()
+    steps.incidents.open_or_update(
+        steps.incident().model_copy(update={"id": "inc-deploy", "type": "deployment_failure", "diagnosis": None})
+    )
+    steps.repositories.record_model_baseline(
+        TENANT, REPO, ModelBaseline(metrics={"accuracy": 0.9}, ref="v1.5.0"), ModelDeployment(ref="v1.5.0")
+    )
+    manual = state().model_copy(
+        update={
+            "incident_id": "inc-deploy",
+            "playbook": "deployment_failure_response",
+            "reason": "manual",
+            "action": "rollback_deployment",
+            "parameters": {"ref": "v1.4.2", "environment": "staging"},
+        }
+    )
+    chosen = plan(steps.deps, manual)
+    assert (chosen["action"], chosen["details"]) == ("rollback_deployment", {"ref": "v1.4.2", "environment": "staging"})
+
+
 def test_a_round_another_plan_took_first_is_not_taken_twice() -> None:
     steps = Steps()
     assert steps.incidents.begin_attempt(TENANT, INCIDENT, attempts_seen=0)

@@ -220,9 +220,6 @@ def _declared_query_names(dependant: Any) -> frozenset[str]:
     return frozenset(names)
 
 
-_DECLARED_QUERY: dict[int, frozenset[str]] = {}
-
-
 def refuse_unknown_query_parameters(request: Request) -> None:
     """An unknown query parameter is a 422, like an unknown body key: a `sort`, `since` or `limit` a
     route does not have would otherwise be silently ignored, and its caller trust a filter that never ran.
@@ -231,9 +228,10 @@ def refuse_unknown_query_parameters(request: Request) -> None:
     dependant = getattr(route, "dependant", None)
     if dependant is None or not request.query_params or getattr(route, "path", "") in OPEN_QUERY_PATHS:
         return
-    declared = _DECLARED_QUERY.get(id(route))
-    if declared is None:
-        declared = _DECLARED_QUERY[id(route)] = _declared_query_names(dependant)
+    declared: frozenset[str] | None = getattr(route, "declared_query_names", None)
+    if declared is None:  # kept on the route itself: it lives exactly as long as the app that has it
+        declared = _declared_query_names(dependant)
+        setattr(route, "declared_query_names", declared)  # noqa: B010 - not an attribute APIRoute declares
     unknown = sorted(set(request.query_params.keys()) - declared)
     if unknown:
         accepted = ", ".join(sorted(declared)) or "none"

@@ -404,3 +404,36 @@ def test_pagination_is_honoured_on_every_paginated_list(api: Api) -> None:
         assert (page["limit"], page["offset"]) == (2, 1), path
         assert page[key] == every[key][1:3], path
         _refused(api.client.get(path, headers=headers, params={"limit": 0}), "query.limit")
+
+
+# ------------------------------------------------------------------------------ manual healing parameters
+
+
+def test_heal_parameters_no_action_reads_are_refused(api: Api) -> None:
+    """The documents' examples (`custom_parameter`, `force_rebuild`) would travel and be read by nothing."""
+    incident = api.incident(status="failed")
+    headers = api.key("write")
+    for path, body in (
+        (f"/api/v1/issues/{incident['id']}/resolve", {"action": "retry_failed_action", "parameters": {"x": "v"}}),
+        (
+            f"/api/failures/{incident['id']}/heal",
+            {"action": "rerun_failed_jobs", "parameters": {"force_rebuild": True}},
+        ),
+    ):
+        refused = api.client.post(path, headers=headers, json=body)
+        _refused(refused, f"body.parameters.{next(iter(body['parameters']))}")
+    assert api.healing_messages() == []  # nothing was queued
+
+
+def test_a_rollbacks_parameters_choose_its_target(api: Api) -> None:
+    incident = api.incident(status="failed", type="deployment_failure", metadata={"environment": "production"})
+    headers = api.key("write")
+    wrong = {"action": "rollback_deployment", "parameters": {"branch": "main"}}
+    refused = api.client.post(f"/api/v1/issues/{incident['id']}/resolve", headers=headers, json=wrong)
+    _refused(refused, "body.parameters.branch")
+    assert "environment, ref" in refused.json()["error"]["details"]
+    chosen = {"action": "rollback_deployment", "parameters": {"ref": "v1.4.2", "environment": "staging"}}
+    accepted = api.client.post(f"/api/v1/issues/{incident['id']}/resolve", headers=headers, json=chosen)
+    assert accepted.status_code == 202, accepted.text
+    [message] = api.healing_messages()
+    assert message["body"]["parameters"] == {"ref": "v1.4.2", "environment": "staging"}
