@@ -332,6 +332,12 @@ def test_null_hands_a_repository_setting_back_to_the_file_and_the_default(api: A
     shown = api.client.get("/api/v1/repositories/acme/model", headers=headers).json()["configuration"]
     assert shown["detection_sensitivity"] == "medium" and shown["notification_channels"] == ["slack"]
     _refused(api.client.put(path, headers=headers, json={"slack_webhook_url": None}), "body.notification_channels")
+    # Only the drift keys given are the API's: defaults it never set do not override the file's.
+    drift = {"reference": "s3://data/ref.parquet", "current": "s3://data/cur.parquet", "check_workflow": None}
+    assert api.client.put(path, headers=headers, json={"drift": drift}).status_code == 200
+    stored = DynamoRepositoryStore(api.table).get("default", "acme/model")
+    assert stored is not None
+    assert stored.configuration.model_dump()["drift"] == {"reference": drift["reference"], "current": drift["current"]}
 
 
 def test_null_in_the_system_configuration_is_refused_not_dropped(api: Api) -> None:

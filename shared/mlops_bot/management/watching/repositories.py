@@ -81,8 +81,12 @@ class RepositoryConfigUpdate(BaseModel):
     model_thresholds: ModelThresholdsSetting | None = None
 
     def changes(self) -> dict[str, Any]:
-        """Every field the request named, `null` included (a clear, never silently dropped)."""
-        return self.model_dump(exclude_unset=True)
+        """Every field the request named, `null` included (a clear, never silently dropped); inside
+        `drift`, only the keys given (the file's others still apply)."""
+        given = self.model_dump(exclude_unset=True)
+        if isinstance(given.get("drift"), dict):
+            given["drift"] = {key: value for key, value in given["drift"].items() if value is not None}
+        return given
 
 
 class ConfigUpdated(BaseModel):
