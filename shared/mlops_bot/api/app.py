@@ -204,9 +204,10 @@ def _error(
     return JSONResponse(body, status_code=status)
 
 
-# Routes whose query string is not the caller's to choose: GitHub's redirect to the App's setup URL
-# carries what GitHub adds (`setup_action`, and `code` when the App asks for user authorization).
-OPEN_QUERY_PATHS = frozenset({"/api/v1/installations/setup"})
+# Routes whose query string is not the API's: GitHub's redirect to the App's setup URL carries what
+# GitHub adds (`setup_action`, and `code` when the App asks for user authorization); the dashboard
+# page's belongs to the page's script (`?api_key=`, `?token=`), which the server never reads.
+OPEN_QUERY_PATHS = frozenset({"/api/v1/installations/setup", "/dashboard", "/dashboard/{asset}"})
 
 
 def _declared_query_names(dependant: Any) -> frozenset[str]:

@@ -54,6 +54,11 @@ def test_githubs_setup_redirect_may_carry_what_github_adds(api: Api) -> None:
     assert response.status_code == 401
 
 
+def test_the_dashboard_pages_query_string_belongs_to_the_page(api: Api) -> None:
+    """`/dashboard?api_key=` (the README's address): the page's script reads it, not the server."""
+    assert api.client.get("/dashboard", params={"api_key": "mlb_dev"}).status_code == 200
+
+
 def test_filters_refuse_values_no_record_can_have(api: Api) -> None:
     headers = api.key("admin")
     healing = api.incident(status="healing", severity="high", type="pipeline_failure")
