@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mlops_bot.access import tokens
 from mlops_bot.access.api_keys import Principal
@@ -37,6 +37,8 @@ metrics = Metrics(namespace="MlopsBot", service="dashboard")
 
 
 class SubscribeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt `types` would otherwise subscribe to everything
+
     action: str = "subscribe"
     types: list[MessageType] | None = None
 

@@ -469,6 +469,9 @@ def test_the_dashboard_function_connects_subscribes_and_disconnects(aws: MockSta
 
     bad = module.handler(websocket_event("subscribe", "c1", body=json.dumps({"types": ["gossip"]})), context)
     assert bad["statusCode"] == 400
+    # A misspelt key is refused, not dropped (which would subscribe to every type).
+    typo = json.dumps({"action": "subscribe", "type": ["failure_alerts"]})
+    assert module.handler(websocket_event("subscribe", "c1", body=typo), context)["statusCode"] == 400
     assert module.handler(websocket_event("$disconnect", "c1"), context) == {"statusCode": 200}
     assert connections.tenant_connections(DynamoDashboardConnectionStore(table), "acme") == []
     gone = module.handler(websocket_event("subscribe", "c1", body="{}"), context)

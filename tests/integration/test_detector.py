@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -102,6 +103,16 @@ def test_successful_runs_are_recorded_without_an_incident(detector: Any, aws: Mo
     assert table.query(keys.incidents_index("default"), by_index=True) == []
     events = table.query(keys.repository_events_pk("default", "acme/model"), "EVENT#")
     assert events[0]["summary"]["conclusion"] == "success"
+
+
+def test_events_are_kept_for_the_deployments_ttl(aws: MockState, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLOPS_BOT_EVENT_TTL_DAYS", "3")
+    enroll_repository(DynamoRepositoryStore(StateTable(aws.table_name)), "default", "acme/model", source="test")
+    detector = load_handler("detector")
+    detector.handler(batch(queued_event("000006", conclusion="success")), lambda_context())
+    [event] = StateTable(aws.table_name).query(keys.repository_events_pk("default", "acme/model"), "EVENT#")
+    days = (int(event["expires_at"]) - time.time()) / 86_400
+    assert 2.9 < days <= 3.0
 
 
 def test_a_poison_message_fails_alone(detector: Any, aws: MockState) -> None:

@@ -79,3 +79,9 @@ def test_email_goes_through_ses() -> None:
         assert results == [{"channel": "email", "result": "sent"}]
         assert ses.get_send_quota()["SentLast24Hours"] == 1
     assert notify({"notification_channels": []}, INCIDENT, "issue_failed") == []
+
+
+def test_email_without_a_sender_is_reported_not_skipped_silently() -> None:
+    configuration = {"notification_channels": ["email"], "email_recipients": ["ml-team@example.com"]}
+    [result] = notify(configuration, INCIDENT, "issue_failed", sender=None)
+    assert result["channel"] == "email" and result["result"].startswith("not sent: no sender")

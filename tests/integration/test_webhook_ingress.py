@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from typing import Any
 from unittest import mock
@@ -101,6 +102,16 @@ def test_delivery_record_has_a_ttl(ingress: Any, aws: MockState) -> None:
     assert item["Item"]["status"] == "queued"
 
 
+def test_the_delivery_ttl_is_the_deployments(aws: MockState, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLOPS_BOT_DELIVERY_TTL_DAYS", "2")
+    ingress = load_handler("webhook_ingress")
+    delivery = str(uuid.uuid4())
+    call(ingress, webhook(FAILED_RUN, delivery=delivery))
+    item = boto3.resource("dynamodb").Table(aws.table_name).get_item(Key=keys.delivery_key("default", delivery))
+    days = (int(item["Item"]["expires_at"]) - time.time()) / 86_400
+    assert 1.9 < days <= 2.0
+
+
 def test_a_queue_outage_is_not_lost_the_redelivery_sends_it(ingress: Any, aws: MockState) -> None:
     delivery = str(uuid.uuid4())
     with mock.patch("mlops_bot.adapters.sqs.Queue.send", side_effect=RuntimeError("SQS unavailable")):
@@ -174,6 +185,18 @@ def test_payload_over_githubs_25_mb_limit_is_413(ingress: Any, aws: MockState) -
     status, body = call(ingress, webhook(None, raw=raw, event="push"))
     assert status == 413
     assert body["error"]["request_id"]
+
+
+def test_the_deployments_body_limit_and_rate_window_apply(aws: MockState, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLOPS_BOT_MAX_WEBHOOK_BYTES and MLOPS_BOT_WEBHOOK_RATE_WINDOW_SECONDS, not only their defaults."""
+    monkeypatch.setenv("MLOPS_BOT_MAX_WEBHOOK_BYTES", "2048")
+    monkeypatch.setenv("MLOPS_BOT_WEBHOOK_RATE_WINDOW_SECONDS", "600")
+    ingress = load_handler("webhook_ingress")
+    raw = json.dumps({"repository": {"full_name": "a/b"}, "pad": "x" * 4096}).encode()
+    assert call(ingress, webhook(None, raw=raw, event="push"))[0] == 413
+    accepted = ingress.handler(webhook(FAILED_RUN), lambda_context())
+    assert accepted["statusCode"] == 202
+    assert accepted["headers"]["X-RateLimit-Window"] == "600"
 
 
 def test_an_event_the_bot_does_not_handle_is_422(ingress: Any, aws: MockState) -> None:

@@ -14,7 +14,7 @@ from mlops_bot.monitoring.service import (
 )
 from mlops_bot.stores.events import InMemoryEventStore
 from mlops_bot.stores.incidents import IncidentType, InMemoryIncidentStore
-from mlops_bot.stores.repositories import InMemoryRepositoryStore
+from mlops_bot.stores.repositories import InMemoryRepositoryStore, RepositoryConfiguration
 from mlops_bot.tenancy.service import enroll_repository
 from tests.support.memory import RecordingQueue
 
@@ -58,6 +58,18 @@ def test_a_degraded_model_opens_one_incident_and_keeps_the_last_good_baseline(st
     assert [m["incident_id"] for m in queue.sent] == [worse.incident_id]
 
 
+def test_the_repositorys_model_thresholds_decide_what_is_a_degradation(stores: SignalStores) -> None:
+    """`model_thresholds` (PUT .../config or `.github/mlops-bot.yml`): a 2% drop passes the default 5%
+    rule and opens an incident under a configured 1% rule."""
+    queue = RecordingQueue()
+    report_model_metrics(stores, queue, TENANT, REPO, metrics("v1.0.0", 0.90))
+    assert report_model_metrics(stores, queue, TENANT, REPO, metrics("v1.1.0", 0.882)).incident_id is None
+    strict = RepositoryConfiguration.model_validate({"model_thresholds": {"default": {"max_relative_drop": 0.01}}})
+    stores.repositories.update_configuration(TENANT, REPO, strict, "2026-01-01T00:00:00Z")
+    worse = report_model_metrics(stores, queue, TENANT, REPO, metrics("v1.2.0", 0.864))
+    assert worse.new_incident and "auc" in worse.summary
+
+
 def test_a_drift_report_opens_a_data_drift_incident_only_when_the_dataset_drifted(stores: SignalStores) -> None:
     queue = RecordingQueue()
     columns = {
@@ -68,7 +80,7 @@ def test_a_drift_report_opens_a_data_drift_incident_only_when_the_dataset_drifte
     assert report_drift(stores, queue, TENANT, REPO, quiet).incident_id is None
     drifted = quiet.model_copy(update={"dataset_drift": True})
     outcome = report_drift(stores, queue, TENANT, REPO, drifted)
-    assert outcome.new_incident and outcome.details == {"drifted_columns": ["c0", "c1", "c2"]}
+    assert outcome.new_incident and outcome.details == {"drifted_columns": ["c0", "c1", "c2"], "tests": ["psi"]}
     incident = stores.incidents.get(TENANT, outcome.incident_id or "")
     assert incident is not None and incident.type == IncidentType.DATA_DRIFT
 

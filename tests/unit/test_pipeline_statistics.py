@@ -156,7 +156,8 @@ def test_a_failure_belongs_to_the_most_specific_pipeline(sources: service.Pipeli
     assert only_ci[0].healing_actions == [
         service.HealingAction(action="rerun_workflow", result="done", executed_at=iso(NOW))
     ]
-    assert service.list_failures(sources, TENANT, pipeline_id="unknown").total == 0
+    with pytest.raises(service.PipelineNotFound):  # not an empty list, which reads as "no failures"
+        service.list_failures(sources, TENANT, pipeline_id="unknown")
 
 
 def test_failures_filter_by_severity_status_and_detection_time(sources: service.PipelineSources) -> None:

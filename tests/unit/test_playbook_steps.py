@@ -136,6 +136,15 @@ def test_plan_of_a_disabled_playbook_repairs_nothing_and_spends_no_attempt() -> 
     assert steps.incident().attempts == 0
 
 
+def test_the_reason_a_playbook_was_disabled_is_on_the_refusal() -> None:
+    steps = Steps()
+    steps.playbook_settings.save_setting(
+        PlaybookSetting(tenant_id=TENANT, playbook=PLAYBOOK, enabled=False, reason="flaky runners this week")
+    )
+    chosen = plan(steps.deps, state())
+    assert chosen["rule"] == "playbook_disabled" and chosen["reason"].endswith(": flaky runners this week")
+
+
 def test_another_tenants_switch_does_not_disable_the_playbook() -> None:
     steps = Steps()
     steps.playbook_settings.save_setting(PlaybookSetting(tenant_id="other", playbook=PLAYBOOK, enabled=False))
@@ -189,6 +198,40 @@ def test_a_failed_deployment_rolls_back_to_the_repositorys_last_good_ref() -> No
     )
     chosen = plan(steps.deps, deploy)
     assert (chosen["action"], chosen["details"]) == ("rollback_deployment", {"ref": "v1.5.0"})
+
+
+def test_a_rollback_goes_to_the_exact_commit_the_good_deployment_reported() -> None:
+    """`deployment.sha` of posted model metrics: a ref like `main` moves on, the commit does not."""
+    steps = Steps()
+    steps.incidents.open_or_update(
+        steps.incident().model_copy(update={"id": "inc-deploy", "type": "deployment_failure", "diagnosis": None})
+    )
+    deploy = state().model_copy(update={"incident_id": "inc-deploy", "playbook": "deployment_failure_response"})
+    good = ModelDeployment(ref="main", sha="3f2c1a9b8e7d")
+    steps.repositories.record_model_baseline(TENANT, REPO, ModelBaseline(metrics={"accuracy": 0.9}, ref="main"), good)
+    assert plan(steps.deps, deploy)["details"] == {"ref": "3f2c1a9b8e7d"}
+
+
+def test_a_manual_rollbacks_parameters_are_its_target() -> None:
+    """`parameters` of a manual heal (POST .../resolve) reach the repair: here the ref and environment."""
+    steps = Steps()
+    steps.incidents.open_or_update(
+        steps.incident().model_copy(update={"id": "inc-deploy", "type": "deployment_failure", "diagnosis": None})
+    )
+    steps.repositories.record_model_baseline(
+        TENANT, REPO, ModelBaseline(metrics={"accuracy": 0.9}, ref="v1.5.0"), ModelDeployment(ref="v1.5.0")
+    )
+    manual = state().model_copy(
+        update={
+            "incident_id": "inc-deploy",
+            "playbook": "deployment_failure_response",
+            "reason": "manual",
+            "action": "rollback_deployment",
+            "parameters": {"ref": "v1.4.2", "environment": "staging"},
+        }
+    )
+    chosen = plan(steps.deps, manual)
+    assert (chosen["action"], chosen["details"]) == ("rollback_deployment", {"ref": "v1.4.2", "environment": "staging"})
 
 
 def test_a_round_another_plan_took_first_is_not_taken_twice() -> None:

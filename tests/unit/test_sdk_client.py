@@ -429,7 +429,8 @@ def test_healing_guard_resources(slept: list[float]) -> None:
     assert (pipelines[0].id, pipelines.total) == ("pipeline-123", 25)
     assert failures[0].healing_actions[0].duration == 135
     assert healed.execution_id == "exec-1"
-    assert recorder.body(2) == {"action": "custom_heal", "parameters": {"force_rebuild": True}}
+    # The default action is one the API accepts (the document's `custom_heal` is a 422 there).
+    assert recorder.body(2) == {"action": "retry_failed_action", "force": False, "parameters": {"force_rebuild": True}}
     assert (patterns[0].pattern_id, patterns[0].confidence) == ("pattern-789", 0.87)
     assert prediction.prediction.failure_probability == 0.23
     assert prediction.prediction.recommended_actions == ["increase_timeout_limit", "add_dependency_health_check"]

@@ -207,8 +207,12 @@ export class Failures extends Resource {
     return this.transport.request('GET', '/api/failures', { query: params });
   }
   /** `POST /api/failures/{id}/heal`; not retried on 502/504, which could trigger it twice. */
-  heal(id: string, options: { action?: string; parameters?: Record<string, unknown> } = {}): Promise<T.Open> {
-    const body = { action: options.action ?? 'custom_heal', parameters: options.parameters ?? {} };
+  heal(
+    id: string,
+    options: { action?: string; force?: boolean; parameters?: Record<string, unknown> } = {},
+  ): Promise<T.Open> {
+    // The default plans again as the bot would; the document's example `custom_heal` is a 422.
+    const body = { action: options.action ?? 'retry_failed_action', force: options.force ?? false, parameters: options.parameters ?? {} };
     return this.transport.request('POST', `/api/failures/${segment(id)}/heal`, { body });
   }
 }

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.datastructures import URLPath
@@ -29,7 +29,7 @@ from starlette.types import Receive, Scope, Send
 from mlops_bot import __version__, strict_json
 from mlops_bot.api.cache import TimedCache
 from mlops_bot.api.schemas import ERROR_RESPONSES, error_details
-from mlops_bot.errors import DomainError, error_body
+from mlops_bot.errors import DomainError, ValidationFailed, error_body
 
 logger = logging.getLogger("mlops_bot.api")
 
@@ -204,6 +204,48 @@ def _error(
     return JSONResponse(body, status_code=status)
 
 
+# Routes whose query string is not the API's: GitHub's redirect to the App's setup URL carries what
+# GitHub adds (`setup_action`, and `code` when the App asks for user authorization); the dashboard
+# page's belongs to the page's script (`?api_key=`, `?token=`), which the server never reads.
+OPEN_QUERY_PATHS = frozenset({"/api/v1/installations/setup", "/dashboard", "/dashboard/{asset}"})
+
+
+def _declared_query_names(dependant: Any) -> frozenset[str]:
+    """The query parameter names a route (and every dependency it uses) declares."""
+    names: set[str] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        names.update(str(field.alias) for field in current.query_params)
+        pending.extend(current.dependencies)
+    return frozenset(names)
+
+
+def refuse_unknown_query_parameters(request: Request) -> None:
+    """An unknown query parameter is a 422, like an unknown body key: a `sort`, `since` or `limit` a
+    route does not have would otherwise be silently ignored, and its caller trust a filter that never ran.
+    """
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not request.query_params or getattr(route, "path", "") in OPEN_QUERY_PATHS:
+        return
+    declared: frozenset[str] | None = getattr(route, "declared_query_names", None)
+    if declared is None:  # kept on the route itself: it lives exactly as long as the app that has it
+        declared = _declared_query_names(dependant)
+        setattr(route, "declared_query_names", declared)  # noqa: B010 - not an attribute APIRoute declares
+    unknown = sorted(set(request.query_params.keys()) - declared)
+    if unknown:
+        accepted = ", ".join(sorted(declared)) or "none"
+        raise ValidationFailed(
+            "Request validation failed",
+            f"query: unknown parameter(s) {', '.join(unknown)}; this route accepts: {accepted}",
+            fields=[
+                {"loc": f"query.{name}", "msg": "unknown query parameter", "type": "extra_forbidden"}
+                for name in unknown
+            ],
+        )
+
+
 def _is_json(request: Request) -> bool:
     """FastAPI parses a body as JSON when it says so, or says nothing at all."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -270,6 +312,7 @@ def create_app() -> ManagementApp:
         version=__version__,
         description=DESCRIPTION,
         responses=ERROR_RESPONSES,
+        dependencies=[Depends(refuse_unknown_query_parameters)],
     )
     app.state.cache = TimedCache(30.0)
 

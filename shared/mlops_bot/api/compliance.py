@@ -18,7 +18,7 @@ from mlops_bot.management.platform.settings import ManagementSettings
 from mlops_bot.management.reports import compliance as service
 from mlops_bot.stores.api_keys import DynamoApiKeyStore
 from mlops_bot.stores.audit import DynamoAuditLog
-from mlops_bot.stores.compliance_audits import DynamoComplianceAuditStore
+from mlops_bot.stores.compliance_audits import ComplianceStatus, DynamoComplianceAuditStore
 from mlops_bot.stores.events import DynamoEventStore
 from mlops_bot.stores.incidents import DynamoIncidentStore
 from mlops_bot.stores.pipelines import DynamoPipelineStore
@@ -57,7 +57,7 @@ def list_audits(
     caller: Annotated[Principal, Depends(require("admin"))],
     table: Annotated[StateTable, Depends(state_table)],
     standard: service.Standard | None = None,
-    status: str | None = None,
+    status: ComplianceStatus | None = None,
     from_date: Annotated[datetime | None, Query(description="ISO date or date-time (UTC when no zone)")] = None,
     to_date: Annotated[datetime | None, Query(description="ISO date or date-time (UTC when no zone)")] = None,
 ) -> service.AuditList:

@@ -287,10 +287,12 @@ def pipeline_sources(
     pipelines: Annotated[PipelineStore, Depends(pipeline_store)],
     incidents: Annotated[IncidentStore, Depends(incident_store)],
     events: Annotated[EventStore, Depends(event_store)],
+    repositories: Annotated[RepositoryStore, Depends(repository_store)],
+    settings: Annotated[Settings, Depends(settings_dependency)],
 ) -> PipelineSources:
     from mlops_bot.management.watching.pipelines import PipelineSources
 
-    return PipelineSources(pipelines, incidents, events)
+    return PipelineSources(pipelines, incidents, events, repositories, settings.max_attempts_per_incident)
 
 
 def tenant_records(

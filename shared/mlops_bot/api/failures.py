@@ -12,7 +12,7 @@ from mlops_bot.adapters.sqs import Queue
 from mlops_bot.api.dependencies import healing_queue, incident_store, pipeline_sources, require
 from mlops_bot.management.healing import healing_requests
 from mlops_bot.management.watching import pipelines
-from mlops_bot.stores.incidents import IncidentStore
+from mlops_bot.stores.incidents import IncidentStore, Severity
 
 router = APIRouter(prefix="/api/failures", tags=["failures"])
 
@@ -22,8 +22,10 @@ def list_failures(
     caller: Annotated[Principal, Depends(require("read"))],
     sources: Annotated[pipelines.PipelineSources, Depends(pipeline_sources)],
     pipeline_id: str | None = None,
-    severity: str | None = None,
-    status: str | None = None,
+    severity: Severity | None = None,
+    status: Annotated[
+        str | None, Query(description="open (any unfinished state), resolved, failed; or one precise state")
+    ] = None,
     from_date: Annotated[datetime | None, Query(description="ISO date or date-time (UTC when no zone)")] = None,
     to_date: Annotated[datetime | None, Query(description="ISO date or date-time (UTC when no zone)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -12,7 +12,7 @@ from mlops_bot.adapters.sqs import Queue
 from mlops_bot.api.dependencies import healing_queue, incident_store, require
 from mlops_bot.errors import NotFound
 from mlops_bot.management.healing import healing_requests, issues
-from mlops_bot.stores.incidents import Incident, IncidentStore
+from mlops_bot.stores.incidents import Incident, IncidentStore, IncidentType, Severity
 
 router = APIRouter(prefix="/api/v1", tags=["issues"])
 
@@ -33,8 +33,8 @@ def list_issues(
     caller: Annotated[Principal, Depends(require("read"))],
     incidents: Annotated[IncidentStore, Depends(incident_store)],
     repository: str | None = None,
-    type: str | None = None,
-    severity: str | None = None,
+    type: IncidentType | None = None,
+    severity: Severity | None = None,
     status: Annotated[
         str | None, Query(description="open (any unfinished state), resolved, failed; or one precise state")
     ] = None,

@@ -24,7 +24,7 @@ def list_pipelines(
     registry: Annotated[tenants.TenantStores, Depends(tenant_stores)],
     settings: Annotated[ManagementSettings, Depends(management_settings)],
     tenant_id: str | None = None,
-    status: str | None = None,
+    status: service.PipelineStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> service.PipelineList:

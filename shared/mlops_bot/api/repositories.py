@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 
 from mlops_bot.access.api_keys import Principal
-from mlops_bot.api.dependencies import incident_store, repository_store, require
+from mlops_bot.api.dependencies import incident_store, repository_store, require, settings_dependency
+from mlops_bot.config import Settings
 from mlops_bot.errors import ValidationFailed
 from mlops_bot.management.watching import repositories as service
 from mlops_bot.repository_names import full_name_problem
@@ -53,5 +54,8 @@ def update_repository_config(
     full_name: Annotated[str, Depends(repository_full_name)],
     body: service.RepositoryConfigUpdate,
     repositories: Annotated[RepositoryStore, Depends(repository_store)],
+    settings: Annotated[Settings, Depends(settings_dependency)],
 ) -> service.ConfigUpdated:
-    return service.update_configuration(repositories, caller.tenant_id, full_name, body)
+    return service.update_configuration(
+        repositories, caller.tenant_id, full_name, body, email_sender=bool(settings.notification_sender)
+    )

@@ -13,14 +13,21 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.adapters.github import GitHubClient, GitHubRateLimited
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.errors import Invalid, NotFound
 from mlops_bot.healing import audit, budgets, notifications, repair_claims
-from mlops_bot.healing.planner import FILE_CHANGING_ACTIONS, PlanningContext, RepairPlan, Sensitivity, plan_repair
+from mlops_bot.healing.planner import (
+    FILE_CHANGING_ACTIONS,
+    MANUAL_PARAMETERS,
+    PlanningContext,
+    RepairPlan,
+    Sensitivity,
+    plan_repair,
+)
 from mlops_bot.healing.repairs import REPAIRS, RepairSession, open_issue
 from mlops_bot.repository_config import CONFIG_PATH, ConfigProblem, merged, parse
 from mlops_bot.stores.actions import ActionLog, ActionRecord, ActionStatus
@@ -62,6 +69,7 @@ class PlaybookState(BaseModel):
     reason: str | None = None
     action: str | None = None
     force: bool = False
+    parameters: dict[str, Any] = Field(default_factory=dict)  # a manual heal's (MANUAL_PARAMETERS)
     correlation_id: str | None = None
     planned: dict[str, Any] | None = None
     executed: dict[str, Any] | None = None
@@ -168,7 +176,8 @@ def plan(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
         return _none("incident_closed", f"incident is already {incident.status.value}")
     setting = deps.playbook_settings.setting(state.tenant_id, state.playbook)
     if setting is not None and not setting.enabled:
-        return _none("playbook_disabled", f"playbook {state.playbook} is disabled")
+        why = f": {setting.reason}" if setting.reason else ""
+        return _none("playbook_disabled", f"playbook {state.playbook} is disabled{why}")
     refusal = budgets.circuit_open(deps.budget, state.tenant_id, repository)
     if refusal:
         return _none(refusal.rule, refusal.reason)
@@ -203,6 +212,10 @@ def plan(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any]:
         chosen = chosen.model_copy(update={"details": {**chosen.details, "lock_refresh_workflow": str(lock_refresh)}})
     if state.action and state.action not in {"force", "retry_failed_action"} and state.action in REPAIRS:
         chosen = chosen.model_copy(update={"action": state.action, "rule": f"manual:{state.action}"})
+        readable = MANUAL_PARAMETERS.get(state.action, frozenset())
+        given = {k: str(v) for k, v in state.parameters.items() if k in readable}
+        if given:
+            chosen = chosen.model_copy(update={"details": {**chosen.details, **given}})
     dry_run = state.dry_run or configuration.get("auto_fix_enabled") is False
     return {**chosen.model_dump(), "attempt": attempts + 1, "dry_run": dry_run}
 

@@ -46,6 +46,8 @@ def notify(
             log.warning("slack notification failed: %s", type(exc).__name__)
             results.append({"channel": "slack", "result": f"error {type(exc).__name__}"})
     recipients = configuration.get("email_recipients") or []
+    if "email" in channels and recipients and not sender:  # said on the incident, never silently skipped
+        results.append({"channel": "email", "result": "not sent: no sender (MLOPS_BOT_NOTIFICATION_SENDER)"})
     if "email" in channels and recipients and sender:
         try:
             if ses is None:

@@ -35,6 +35,13 @@ RepairAction = Literal[
     "none",
 ]
 
+# The `parameters` of a manual heal each repair reads (they replace the plan's details of that name);
+# a parameter no repair reads is refused by the management API rather than carried and ignored.
+MANUAL_PARAMETERS: dict[str, frozenset[str]] = {
+    "rollback_deployment": frozenset({"ref", "environment"}),  # what to deploy, and where
+    "dispatch_retrain": frozenset({"ref", "workflow"}),  # the retrain workflow, and the ref it runs on
+}
+
 # Repairs that change files in the repository (always through a pull request on a bot branch).
 FILE_CHANGING_ACTIONS: frozenset[str] = frozenset(
     {"open_fix_pr", "fix_version_pin", "raise_job_timeout", "quarantine_flaky_tests", "release_flaky_tests"}

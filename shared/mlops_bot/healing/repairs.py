@@ -675,7 +675,7 @@ def dispatch_retrain(session: RepairSession) -> RepairOutcome:
     client = session.client
     workflow = str(session.plan.details["workflow"])
     inputs = {k: str(v) for k, v in (session.incident.metadata.get("drift_inputs") or {}).items()}
-    ref = str(session.incident.metadata.get("ref") or "main")
+    ref = str(session.plan.details.get("ref") or session.incident.metadata.get("ref") or "main")
     session.write(
         "POST",
         f"/repos/{session.repository}/actions/workflows/{workflow}/dispatches",
@@ -693,7 +693,9 @@ def dispatch_retrain(session: RepairSession) -> RepairOutcome:
 def rollback_deployment(session: RepairSession) -> RepairOutcome:
     client = session.client
     ref = str(session.plan.details["ref"])
-    environment = str(session.incident.metadata.get("environment") or "production")
+    environment = str(
+        session.plan.details.get("environment") or session.incident.metadata.get("environment") or "production"
+    )
     description = f"mlops-bot rollback for incident {session.incident.id}"
     session.write(
         "POST",

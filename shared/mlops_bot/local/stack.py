@@ -43,10 +43,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _truthy(value: str | None, default: bool) -> bool:
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+def _truthy(value: str | None, default: bool, name: str = "the setting") -> bool:
+    """A boolean variable; a word that is neither (`ture`) is an error, never quietly false."""
     if value is None or value == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word not in TRUE_WORDS | FALSE_WORDS:
+        raise ValueError(f"{name}={value!r} is not a boolean (use true or false)")
+    return word in TRUE_WORDS
 
 
 def _reset_moto() -> None:
@@ -98,12 +106,12 @@ class StackConfig:
             port=int(env.get("PORT", "8080")),
             webhook_secret=env.get("GITHUB_WEBHOOK_SECRET") or DEFAULT_WEBHOOK_SECRET,
             bootstrap_api_key=env.get("MLOPS_BOT_BOOTSTRAP_API_KEY") or None,
-            auto_enroll=_truthy(env.get("MLOPS_BOT_AUTO_ENROLL"), True),
-            dry_run=None if dry_run in (None, "") else _truthy(dry_run, True),
+            auto_enroll=_truthy(env.get("MLOPS_BOT_AUTO_ENROLL"), True, "MLOPS_BOT_AUTO_ENROLL"),
+            dry_run=None if dry_run in (None, "") else _truthy(dry_run, True, "MLOPS_BOT_DRY_RUN"),
             github_api_url=env.get("GITHUB_API_URL") or None,
             github_token=env.get("GITHUB_TOKEN") or None,
             visibility_timeout=int(env.get("MLOPS_BOT_LOCAL_VISIBILITY_TIMEOUT", "5")),
-            sandbox=_truthy(env.get("MLOPS_BOT_SANDBOX"), not cls.github_credentials_in(env)),
+            sandbox=_truthy(env.get("MLOPS_BOT_SANDBOX"), not cls.github_credentials_in(env), "MLOPS_BOT_SANDBOX"),
             state_dir=None if env.get("MLOPS_BOT_STATE_DIR") == "" else _state_dir(env),
             snapshot_interval=float(env.get("MLOPS_BOT_LOCAL_SNAPSHOT_SECONDS", "5")),
         )

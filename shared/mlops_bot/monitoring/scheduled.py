@@ -37,6 +37,14 @@ class DriftCheckStores:
     budgets: RepairBudgetStore
 
 
+# The keys of a computed report that a posted one has (`DriftReportIn` refuses any other).
+POSTED_FIELDS: dict[str, Any] = {
+    "columns": {"__all__": {"test", "statistic", "p_value", "threshold", "drifted"}},
+    "drift_share": True,
+    "dataset_drift": True,
+}
+
+
 def drift_settings(
     repositories: RepositoryStore, tenant_id: str, repository: str, github: GitHubClient | None
 ) -> dict[str, Any]:
@@ -139,7 +147,7 @@ def run_drift_check(
     )
     posted = DriftReportIn.model_validate(
         {
-            **report.model_dump(mode="json"),
+            **report.model_dump(mode="json", include=POSTED_FIELDS),  # what `mlops-bot drift --json` prints
             "reference": drift["reference"],
             "current": drift["current"],
             "ref": drift.get("ref"),

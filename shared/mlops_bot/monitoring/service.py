@@ -52,7 +52,7 @@ MAX_METRICS = 200
 
 
 class PostedColumnDrift(BaseModel):
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     test: Annotated[str, StringConstraints(max_length=64)]
     statistic: float
@@ -62,9 +62,9 @@ class PostedColumnDrift(BaseModel):
 
 
 class DriftReportIn(BaseModel):
-    """A drift report as `mlops-bot drift --json` prints it, plus where it came from."""
+    """A drift report as `mlops-bot drift --json` prints it, plus where it came from; any other key is a 422."""
 
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     columns: dict[ColumnName, PostedColumnDrift] = Field(max_length=MAX_COLUMNS)
     drift_share: float = Field(ge=0, le=1)
@@ -133,11 +133,16 @@ def report_drift(
 ) -> SignalOutcome:
     _repository(stores, tenant_id, full_name)
     drifted = sorted(name for name, column in report.columns.items() if column.drifted)
+    tests = sorted({column.test for column in report.columns.values()})  # what decided (the drift.test setting)
     summary = (
         f"Data drift: {len(drifted)} of {len(report.columns)} columns drifted (drift score {report.drift_share:.2f})"
     )
     if not report.dataset_drift:
-        return SignalOutcome(incident_id=None, summary=summary.replace("Data drift", "No dataset drift"))
+        return SignalOutcome(
+            incident_id=None,
+            summary=summary.replace("Data drift", "No dataset drift"),
+            details={"drifted_columns": drifted, "tests": tests},
+        )
     now = iso(utc_now())
     incident = Incident(
         id=_signal_id(
@@ -165,7 +170,10 @@ def report_drift(
     )
     incident_id, is_new = _open(stores, healing_queue, incident)
     return SignalOutcome(
-        incident_id=incident_id, new_incident=is_new, summary=summary, details={"drifted_columns": drifted}
+        incident_id=incident_id,
+        new_incident=is_new,
+        summary=summary,
+        details={"drifted_columns": drifted, "tests": tests},
     )
 
 

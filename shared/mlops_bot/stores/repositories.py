@@ -186,7 +186,8 @@ class RepositoryStore(Protocol):
         ...
 
     def last_good_ref(self, tenant_id: str, full_name: str) -> str | None:
-        """The ref of the repository's last successful deployment (a rollback's target), if one was seen."""
+        """What a rollback deploys: the commit of the repository's last good deployment when it reported
+        one (`deployment.sha`), else its ref; None when none was seen."""
         ...
 
 
@@ -295,7 +296,7 @@ class DynamoRepositoryStore:
     def last_good_ref(self, tenant_id: str, full_name: str) -> str | None:
         item = self._table.get(keys.repository_key(tenant_id, full_name), consistent=False) or {}
         deployment = item.get("last_good_deployment")
-        ref = deployment.get("ref") if isinstance(deployment, dict) else None
+        ref = (deployment.get("sha") or deployment.get("ref")) if isinstance(deployment, dict) else None
         return str(ref)[:255] if ref else None
 
 
@@ -385,4 +386,4 @@ class InMemoryRepositoryStore:
 
     def last_good_ref(self, tenant_id: str, full_name: str) -> str | None:
         deployment = self.good_deployments.get((tenant_id, full_name.lower()))
-        return deployment.ref if deployment else None
+        return (deployment.sha or deployment.ref) if deployment else None

@@ -156,6 +156,8 @@ def api(aws: MockState, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         "MLOPS_BOT_PLAYBOOK_STATE_MACHINES": json.dumps({"pipeline_failure_fix": machine}),
         # Nothing listens there: the GitHub check fails fast instead of reaching the internet.
         "GITHUB_API_URL": "http://127.0.0.1:9",
+        # A deployment that sends e-mail (without a sender the email channel is refused).
+        "MLOPS_BOT_NOTIFICATION_SENDER": "bot@example.com",
     }.items():
         monkeypatch.setenv(name, value)
     table = StateTable(aws.table_name)

@@ -86,24 +86,29 @@ def test_catalog_action_names_reach_the_healer_as_its_repairs(api: Api) -> None:
     assert api.healing_messages()[0]["body"]["action"] == "open_fix_pr"
 
 
-def test_manual_parameters_reach_the_playbook_execution_input(api: Api) -> None:
-    incident = api.incident(status="failed")
+def test_manual_parameters_reach_the_playbook_execution_input(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Parameters a repair reads (a rollback's `ref`); the document's `custom_parameter` is refused
+    # (test_api_settings_take_effect::test_heal_parameters_no_action_reads_are_refused).
+    machines = {"pipeline_failure_fix": api.state_machine_arn, "deployment_failure_response": api.state_machine_arn}
+    monkeypatch.setenv("MLOPS_BOT_PLAYBOOK_STATE_MACHINES", json.dumps(machines))
+    get_settings.cache_clear()
+    incident = api.incident(status="failed", type="deployment_failure")
     response = api.client.post(
         f"/api/v1/issues/{incident['id']}/resolve",
         headers=api.key("write"),
-        json={"action": "retry_failed_action", "parameters": {"custom_parameter": "value"}},
+        json={"action": "rollback_deployment", "parameters": {"ref": "v1.4.2"}},
     )
     assert response.status_code == 202
     [message] = api.healing_messages()
-    assert message["body"]["parameters"] == {"custom_parameter": "value"}
+    assert message["body"]["parameters"] == {"ref": "v1.4.2"}
     deps = HealerDependencies(
         settings=get_settings(), runner=PlaybookRunner(), incidents=DynamoIncidentStore(api.table)
     )
     started = start_playbook(deps, HealingRequest.model_validate(message["body"]))
     described = boto3.client("stepfunctions").describe_execution(executionArn=started.execution_arn)
     execution_input = json.loads(described["input"])
-    assert execution_input["parameters"] == {"custom_parameter": "value"}
-    assert execution_input["action"] == "retry_failed_action"
+    assert execution_input["parameters"] == {"ref": "v1.4.2"}
+    assert execution_input["action"] == "rollback_deployment"
 
 
 # ------------------------------------------------------------------------------ repository configuration

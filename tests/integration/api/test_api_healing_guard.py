@@ -9,10 +9,11 @@ from mlops_bot.management.accounts import usage
 from mlops_bot.storage import keys
 from tests.integration.api.conftest import Api
 
+# The document's example without `webhook_url` and with the `config` values that apply (its own
+# `webhook_url`, `timeout: 300` and `retry_attempts: 3` are refused: test_api_settings_take_effect).
 PIPELINE = {
     "name": "Production Deployment",
-    "webhook_url": "https://ci.example.com/webhook",
-    "config": {"retry_attempts": 3, "timeout": 300, "notification_channels": ["slack", "email"]},
+    "config": {"retry_attempts": 2, "notification_channels": []},
     "repository": "acme/model",
     "workflow": "CI",
 }
@@ -42,7 +43,7 @@ def test_a_registered_pipeline_reports_metrics_from_its_runs(api: Api) -> None:
     assert body["metrics"]["success_rate"] == 75.0
     assert body["status"] == "healthy"
     assert [f["id"] for f in body["recent_failures"]] == [failure["id"]]
-    assert body["config"] == PIPELINE["config"]
+    assert body["config"] == {"retry_attempts": 2, "timeout": None, "notification_channels": []}
 
 
 def test_pipelines_list_and_filters(api: Api) -> None:
@@ -138,7 +139,7 @@ def test_heal_queues_a_manual_request(api: Api) -> None:
     response = api.client.post(
         f"/api/failures/{incident['id']}/heal",
         headers=api.key("write"),
-        json={"action": "rerun_failed_jobs", "parameters": {"force_rebuild": True}},
+        json={"action": "rerun_failed_jobs"},  # the document's `force_rebuild` is read by no repair: a 422
     )
     assert response.status_code == 202
     body = response.json()

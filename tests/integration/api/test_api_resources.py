@@ -115,7 +115,7 @@ def test_resolve_queues_a_manual_healing_request_and_records_it(api: Api) -> Non
     response = api.client.post(
         f"/api/v1/issues/{incident['id']}/resolve",
         headers=api.key("write"),
-        json={"action": "retry_failed_action", "force": False, "parameters": {"custom_parameter": "value"}},
+        json={"action": "retry_failed_action", "force": False, "parameters": {}},
     )
     assert response.status_code == 202
     body = response.json()

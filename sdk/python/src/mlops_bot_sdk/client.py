@@ -556,10 +556,19 @@ class Failures(_Resource):
         return _page(self._transport.request("GET", "/api/failures", params=params), "failures", Failure)
 
     def heal(
-        self, failure_id: str, action: str = "custom_heal", parameters: Mapping[str, Any] | None = None
+        self,
+        failure_id: str,
+        action: str = "retry_failed_action",
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        force: bool = False,
     ) -> HealResult:
-        """Trigger healing; not retried on 502/504, which could trigger it twice."""
-        body = {"action": action, "parameters": dict(parameters or {})}
+        """Trigger healing; not retried on 502/504, which could trigger it twice.
+
+        `action` names an action of the failure's playbook (the document's example `custom_heal` is
+        refused with a 422); the default plans again as the bot would.
+        """
+        body = {"action": action, "force": force, "parameters": dict(parameters or {})}
         payload = self._transport.request("POST", f"/api/failures/{_segment(failure_id)}/heal", json_body=body)
         return from_dict(HealResult, payload or {})
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.clock import utc_now
-from mlops_bot.errors import Conflict, NotFound, ServiceUnavailable
+from mlops_bot.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from mlops_bot.healing import catalog
 from mlops_bot.management.healing import playbooks
 from mlops_bot.stores.incidents import (
@@ -90,6 +90,26 @@ def _estimate_seconds(incidents: IncidentStore, tenant_id: str, playbook: str) -
     return int(mean(times)) if times else DEFAULT_ESTIMATE_SECONDS
 
 
+def _refuse_unread_parameters(action: str | None, parameters: dict[str, Any]) -> None:
+    """Each parameter must be one the chosen repair reads (a string); any other is a 422, not carried and ignored."""
+    from mlops_bot.healing.planner import MANUAL_PARAMETERS
+
+    readable = MANUAL_PARAMETERS.get(action or "", frozenset())
+    problems = [
+        (name, "not a parameter of this action" if name not in readable else "must be a string of at most 255")
+        for name, value in parameters.items()
+        if name not in readable or not isinstance(value, str) or not 0 < len(value) <= 255
+    ]
+    if problems:
+        takes = ", ".join(sorted(readable)) or "none (the planner decides)"
+        raise ValidationFailed(
+            "Request validation failed",
+            f"parameters: {', '.join(name for name, _ in problems)} not accepted; "
+            f"action '{action or playbooks.RETRY}' takes: {takes}",
+            fields=[{"loc": f"body.parameters.{name}", "msg": why, "type": "value_error"} for name, why in problems],
+        )
+
+
 def request_healing(
     incidents: IncidentStore,
     queue: MessageSender,
@@ -120,6 +140,7 @@ def request_healing(
         playbook_for(incident.type.value, diagnosis.get("category"), bool(incident.metadata.get("known_flaky")))
     )
     action = playbooks.resolve_manual_action(action, handler or catalog.for_issue_type(incident.type.value))
+    _refuse_unread_parameters(action, parameters)
     if not queue.url:
         raise ServiceUnavailable("Healing queue not configured", "MLOPS_BOT_HEALING_QUEUE_URL is empty")
     execution_id = str(uuid.uuid4())

@@ -45,6 +45,7 @@ class PlaybookSummary(BaseModel):
     supported_issues: list[str]
     success_rate: float | None
     enabled: bool
+    reason: str | None = Field(default=None, description="The reason given with the last enable/disable")
     created_at: str
     updated_at: str
     last_updated: str
@@ -64,6 +65,7 @@ class PlaybookDetails(BaseModel):
     updated_at: str
     last_updated: str
     enabled: bool
+    reason: str | None = Field(default=None, description="The reason given with the last enable/disable")
     supported_issues: list[str]
     configuration: PlaybookConfiguration
     statistics: PlaybookStatistics
@@ -215,6 +217,7 @@ def list_playbooks(playbook_settings: PlaybookSettingsStore, incidents: Incident
                 supported_issues=playbook.supported_issues,
                 success_rate=statistics(handled, playbook.name).success_rate,
                 enabled=_enabled(setting),
+                reason=setting.reason if setting else None,
                 created_at=released.created_at,
                 updated_at=released.updated_at,
                 last_updated=_latest(released.updated_at, setting.updated_at if setting else None),
@@ -238,6 +241,7 @@ def playbook_details(
         updated_at=released.updated_at,
         last_updated=_latest(released.updated_at, setting.updated_at if setting else None),
         enabled=_enabled(setting),
+        reason=setting.reason if setting else None,
         supported_issues=playbook.supported_issues,
         configuration=playbook.configuration,
         statistics=statistics(incidents.all(tenant_id), name),

@@ -113,7 +113,12 @@ class RebalanceRequest(BaseModel):
 
     strategy: str = Field(default="redrive_dead_letters", max_length=64)
     force: bool = False
-    max_messages: int = Field(default=1000, ge=1, le=10_000)
+    max_messages: int = Field(
+        default=1000,
+        ge=1,
+        le=10_000,
+        description="At most this many messages per queue; when given, they are copied (a move task moves all)",
+    )
 
 
 class RedriveReport(BaseModel):
@@ -234,6 +239,14 @@ def rebalance(
     fleet: Fleet, layout: FleetLayout, request: RebalanceRequest, method: Literal["auto", "move_task", "copy"]
 ) -> RebalanceResult:
     check_strategy(request.strategy)
+    bounded = "max_messages" in request.model_fields_set  # a move task cannot stop after N messages
+    if bounded and method == "move_task":
+        raise ValidationFailed(
+            "Request validation failed",
+            "max_messages: a message move task moves every message (MLOPS_BOT_REDRIVE_STRATEGY=move_task); "
+            "omit max_messages, or let the bot copy",
+            fields=[{"loc": "body.max_messages", "msg": "cannot bound a move task", "type": "value_error"}],
+        )
     started = utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
     pairs = [(pair, fleet.queue(pair.url), fleet.queue(pair.dead_letter_url)) for pair in layout.queues]
     if not request.force:
@@ -249,7 +262,7 @@ def rebalance(
                 )
             )
             continue
-        if method in {"auto", "move_task"}:
+        if method in {"auto", "move_task"} and not bounded:
             try:
                 handle = fleet.start_move_task(dead.arn, source.arn)
             except MoveTasksUnsupported as exc:

@@ -237,9 +237,32 @@ def _flatten(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _nulls(given: dict[str, Any], prefix: str = "") -> list[str]:
+    found: list[str] = []
+    for key, value in given.items():
+        if value is None:
+            found.append(f"{prefix}{key}")
+        elif isinstance(value, dict):
+            found.extend(_nulls(value, f"{prefix}{key}."))
+    return found
+
+
+def _refuse_nulls(given: dict[str, Any]) -> None:
+    """A `null` would otherwise be dropped and the key left as it was: give the value wanted instead."""
+    nulls = _nulls(given)
+    if nulls:
+        why = "null does not reset a setting; give the value wanted"
+        raise ValidationFailed(
+            "Request validation failed",
+            f"{', '.join(nulls)}: {why}",
+            fields=[{"loc": f"body.{key}", "msg": why, "type": "value_error"} for key in nulls],
+        )
+
+
 def update(
     store: SystemConfigStore, update: ConfigUpdate, default_rate_limit: int, updated_by: str, shown: SystemConfig
 ) -> ConfigUpdated:
+    _refuse_nulls(update.model_dump(exclude_unset=True))
     changes = update.model_dump(exclude_none=True)
     if not _flatten(changes):
         raise ValidationFailed("Request validation failed", "Give at least one of features, limits, integrations")

@@ -12,35 +12,68 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import mean
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.clock import iso, utc_now
-from mlops_bot.errors import NotFound
+from mlops_bot.errors import NotFound, ValidationFailed
 from mlops_bot.management.accounts import quotas, usage
+from mlops_bot.management.healing import issues
 from mlops_bot.management.reports import records
 from mlops_bot.stores.events import EventStore
 from mlops_bot.stores.incidents import Incident, IncidentStatus, IncidentStore
-from mlops_bot.stores.pipelines import Pipeline, PipelineConfig, PipelineStore
+from mlops_bot.stores.pipelines import NotificationChannel, Pipeline, PipelineConfig, PipelineStore
+from mlops_bot.stores.repositories import RepositoryStore
 from mlops_bot.stores.tenants import TenantStore
 from mlops_bot.stores.usage import UsageStore
 
 __all__ = ["PipelineConfig", "PipelineCreate", "PipelineSources", "create_pipeline", "delete_pipeline"]
 REPOSITORY_PATTERN = r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$"
 RECENT_FAILURES = 10
+# unknown: no run recorded yet; healthy: the last run passed and every failure is resolved;
+# degraded: it passed with failures unresolved; failing: the last run failed.
+PipelineStatus = Literal["healthy", "degraded", "failing", "unknown"]
 
 
 class PipelineNotFound(NotFound):
     code = "PIPELINE_NOT_FOUND"
 
 
+class PipelineConfigRequest(BaseModel):
+    """The document's `config`. Nothing here is set per pipeline: each key says what applies to the
+    pipeline's repository, so a value other than that is refused (422) rather than stored and ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retry_attempts: int | None = Field(default=None, ge=0, le=10)
+    timeout: int | None = Field(default=None, ge=1, le=86_400)
+    notification_channels: list[NotificationChannel] | None = Field(default=None, max_length=10)
+
+
+class PipelineConfigView(BaseModel):
+    """What applies to the pipeline: healing rounds per failure (`MLOPS_BOT_MAX_ATTEMPTS_PER_INCIDENT`),
+    no run timeout of the bot's own (`null`: the workflow's `timeout-minutes` is GitHub's), and the
+    channels its repository's configuration notifies on."""
+
+    retry_attempts: int
+    timeout: int | None = None
+    notification_channels: list[str] = Field(default_factory=list)
+
+
 class PipelineCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    webhook_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://[^\s]+$")
-    config: PipelineConfig = Field(default_factory=PipelineConfig)
+    webhook_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        pattern=r"^https?://[^\s]+$",
+        description="Refused (422): the bot learns of runs from GitHub's workflow_run events, calls no webhook",
+    )
+    config: PipelineConfigRequest | None = Field(
+        default=None, description="Only the values that apply are accepted (see PipelineConfigView)"
+    )
     repository: str | None = Field(default=None, pattern=REPOSITORY_PATTERN, description="owner/name it runs in")
     workflow: str | None = Field(default=None, max_length=200, description="workflow name; all when omitted")
 
@@ -81,7 +114,7 @@ class PipelineMetrics(BaseModel):
 class PipelineSummary(BaseModel):
     id: str
     name: str
-    status: str
+    status: PipelineStatus
     last_run: str | None
     failure_count: int
     tenant_id: str
@@ -99,7 +132,7 @@ class PipelineDetails(PipelineSummary):
     repository: str | None = None
     workflow: str | None = None
     created_at: str
-    config: PipelineConfig
+    config: PipelineConfigView
     metrics: PipelineMetrics
     recent_failures: list[Failure]
 
@@ -111,6 +144,50 @@ class PipelineSources:
     pipelines: PipelineStore
     incidents: IncidentStore
     events: EventStore
+    repositories: RepositoryStore | None = None  # where a pipeline's notification channels are set
+    healing_attempts: int = 2  # MLOPS_BOT_MAX_ATTEMPTS_PER_INCIDENT of the deployment
+
+
+def applied_config(sources: PipelineSources, tenant_id: str, repository: str | None) -> PipelineConfigView:
+    """What the bot does for a pipeline's failures: the deployment's healing rounds and its repository's channels."""
+    channels: list[str] = []
+    if repository and sources.repositories is not None:
+        found = sources.repositories.get(tenant_id, repository)
+        channels = list(found.configuration.notification_channels or []) if found else []
+    return PipelineConfigView(retry_attempts=sources.healing_attempts, notification_channels=channels)
+
+
+def _refuse_what_would_be_ignored(request: PipelineCreate, applied: PipelineConfigView) -> None:
+    problems: list[tuple[str, str]] = []
+    if request.webhook_url is not None:
+        problems.append(
+            ("webhook_url", "the bot calls no pipeline webhook; it learns of runs from GitHub's workflow_run events")
+        )
+    given = request.config
+    if given is not None and given.timeout is not None:
+        problems.append(("config.timeout", "the bot sets no run timeout; set timeout-minutes in the workflow"))
+    if given is not None and given.retry_attempts is not None and given.retry_attempts != applied.retry_attempts:
+        problems.append(
+            (
+                "config.retry_attempts",
+                f"failures are healed at most {applied.retry_attempts} times (MLOPS_BOT_MAX_ATTEMPTS_PER_INCIDENT)",
+            )
+        )
+    channels = given.notification_channels if given is not None else None
+    if channels is not None and sorted(set(channels)) != sorted(set(applied.notification_channels)):
+        problems.append(
+            (
+                "config.notification_channels",
+                f"notifications follow the repository's notification_channels ({applied.notification_channels}); "
+                "set them with PUT /api/v1/repositories/{owner}/{repo}/config",
+            )
+        )
+    if problems:
+        raise ValidationFailed(
+            "Request validation failed",
+            "; ".join(f"{key}: {why}" for key, why in problems),
+            fields=[{"loc": f"body.{key}", "msg": why, "type": "value_error"} for key, why in problems],
+        )
 
 
 def _matches(pipeline: Pipeline, incident: Incident) -> bool:
@@ -183,7 +260,7 @@ def _metrics(runs: list[dict[str, Any]]) -> PipelineMetrics:
     )
 
 
-def _status(runs: list[dict[str, Any]], failures: list[Incident]) -> str:
+def _status(runs: list[dict[str, Any]], failures: list[Incident]) -> PipelineStatus:
     if not runs:
         return "unknown" if not failures else "failing"
     latest = max(runs, key=lambda r: str(r.get("received_at", "")))
@@ -212,10 +289,8 @@ def create_pipeline(
         id=f"pipeline-{uuid.uuid4().hex[:12]}",
         tenant_id=tenant_id,
         name=request.name,
-        webhook_url=request.webhook_url,
         repository=request.repository,
         workflow=request.workflow,
-        config=request.config,
         created_at=iso(utc_now()),
         created_by=created_by,
     )
@@ -240,6 +315,7 @@ def register(
 ) -> PipelineDetails:
     """Store the pipeline within the tenant's quotas (403 QUOTA_EXCEEDED beyond `max_storage_gb` or
     `max_pipelines`) and answer its details."""
+    _refuse_what_would_be_ignored(request, applied_config(sources, tenant_id, request.repository))
     quota = quotas.quota_of(tenant_store, tenant_id)
     quotas.check_storage(usage.storage_gb(usage_store, tenant_id), quota)
     pipeline = create_pipeline(sources.pipelines, tenant_id, request, created_by, max_pipelines=quota.max_pipelines)
@@ -269,11 +345,11 @@ def get_pipeline(sources: PipelineSources, tenant_id: str, pipeline_id: str) -> 
     failures = [i for i in sources.incidents.all(tenant_id) if _matches(pipeline, i)]
     return PipelineDetails(
         **_summary(pipeline, runs, failures).model_dump(),
-        webhook_url=pipeline.webhook_url,
+        webhook_url=None,  # the bot calls no pipeline webhook (a value stored before it was refused is not used)
         repository=pipeline.repository,
         workflow=pipeline.workflow,
         created_at=pipeline.created_at,
-        config=pipeline.config,
+        config=applied_config(sources, tenant_id, pipeline.repository),
         metrics=_metrics(runs),
         recent_failures=[failure(i, pipeline_id) for i in failures[:RECENT_FAILURES]],
     )
@@ -292,8 +368,13 @@ def list_failures(
     offset: int = 0,
 ) -> FailureList:
     start, end = records.aware(start), records.aware(end)
+    states = issues.status_filter(status)  # 422 for a status no failure can have
     pipelines = sources.pipelines.list(tenant_id)
     chosen = next((p for p in pipelines if p.id == pipeline_id), None) if pipeline_id is not None else None
+    if pipeline_id is not None and chosen is None:  # an empty list would read as "no failures"
+        raise PipelineNotFound(
+            f"Pipeline with ID '{pipeline_id}' not found", f"No pipeline '{pipeline_id}' in this tenant"
+        )
     found = []
     for incident in sources.incidents.all(tenant_id):
         owner = _pipeline_of(pipelines, incident)
@@ -303,7 +384,7 @@ def list_failures(
             owner = pipeline_id
         if severity and incident.severity != severity:
             continue
-        if status and incident.status != status:
+        if states is not None and incident.status.value not in states:
             continue
         detected = records.parse_time(incident.detected_at)
         if (start and (detected is None or detected < start)) or (end and (detected is None or detected > end)):

@@ -65,7 +65,8 @@ class RepositoryDetails(RepositorySummary):
 
 
 class RepositoryConfigUpdate(BaseModel):
-    """`PUT /config`: fields given replace the stored ones; unknown fields are refused (422)."""
+    """`PUT /config`: fields given replace the stored ones, `null` clears one (the file or the default
+    decides again); unknown fields are refused (422)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -80,7 +81,12 @@ class RepositoryConfigUpdate(BaseModel):
     model_thresholds: ModelThresholdsSetting | None = None
 
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
+        """Every field the request named, `null` included (a clear, never silently dropped); inside
+        `drift`, only the keys given (the file's others still apply)."""
+        given = self.model_dump(exclude_unset=True)
+        if isinstance(given.get("drift"), dict):
+            given["drift"] = {key: value for key, value in given["drift"].items() if value is not None}
+        return given
 
 
 class ConfigUpdated(BaseModel):
@@ -170,14 +176,21 @@ def repository_details(
 
 
 def update_configuration(
-    repositories: RepositoryStore, tenant_id: str, full_name: str, update: RepositoryConfigUpdate
+    repositories: RepositoryStore,
+    tenant_id: str,
+    full_name: str,
+    update: RepositoryConfigUpdate,
+    *,
+    email_sender: bool = True,
 ) -> ConfigUpdated:
+    """Store the given settings; `email_sender` says whether the deployment can send e-mail at all."""
     changes = update.changes()
     if not changes:
         raise ValidationFailed("Request validation failed", "Give at least one configuration field")
     repository = _load(repositories, tenant_id, full_name)
     merged = {**repository.configuration.model_dump(mode="json", exclude_none=True), **changes}
-    repository_checks.check(changes, merged)
+    merged = {key: value for key, value in merged.items() if value is not None}  # null: cleared
+    repository_checks.check(changes, merged, email_sender)
     try:
         configuration = RepositoryConfiguration.model_validate(merged)
         now = iso(utc_now())

@@ -37,7 +37,7 @@ def check_custom_playbooks(names: list[str]) -> None:
         )
 
 
-def check_notifications(configuration: dict[str, Any]) -> None:
+def check_notifications(configuration: dict[str, Any], email_sender: bool = True) -> None:
     channels = list(configuration.get("notification_channels") or [])
     unsupported = [c for c in channels if c not in SENDING_CHANNELS]
     if unsupported:
@@ -50,11 +50,20 @@ def check_notifications(configuration: dict[str, Any]) -> None:
         raise _refuse("notification_channels", "slack needs slack_webhook_url (an https:// incoming-webhook URL)")
     if "email" in channels and not configuration.get("email_recipients"):
         raise _refuse("notification_channels", "email needs email_recipients")
+    if "email" in channels and not email_sender:
+        raise _refuse(
+            "notification_channels",
+            "this deployment sends no e-mail: it has no sender (MLOPS_BOT_NOTIFICATION_SENDER, "
+            "the template's NotificationSender)",
+        )
 
 
-def check(changes: dict[str, Any], configuration: dict[str, Any]) -> None:
-    """Refuse `changes` whose result (`configuration`, stored values with the changes on top) would be ignored."""
-    if "custom_playbooks" in changes:
+def check(changes: dict[str, Any], configuration: dict[str, Any], email_sender: bool = True) -> None:
+    """Refuse `changes` whose result (`configuration`, stored values with the changes on top) would be ignored.
+
+    A change to `None` clears the setting; clearing a destination a channel needs is refused too.
+    """
+    if changes.get("custom_playbooks") is not None:
         check_custom_playbooks(list(changes["custom_playbooks"]))
     if NOTIFICATION_FIELDS & changes.keys():
-        check_notifications(configuration)
+        check_notifications(configuration, email_sender)
