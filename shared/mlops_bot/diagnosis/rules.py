@@ -373,6 +373,30 @@ _IMPORT_STATEMENT = lazy(
 _FRAME_FILE = lazy(r'File "(?P<file>[^"]+)", line [0-9]+|^(?P<pyfile>[^ :]+\.py):[0-9]+: in ')
 _INSTALLED_FRAME = lazy(r"/(?:site|dist)-packages/(?P<top>[A-Za-z_][A-Za-z0-9_]*)/")
 _TRACEBACK_LINES = 40
+# Lines that put a traceback inside a package *build* (pip running a PEP 517 backend or ``setup.py`` in a
+# subprocess): a module missing there is a build requirement (``[build-system].requires``, or installed
+# before ``--no-build-isolation``), which a line in the requirements does not fix.
+_BUILD_MARKERS = (
+    "BackendUnavailable",
+    "pyproject_hooks/_in_process",
+    "_in_process.py",
+    "did not run successfully",
+    "subprocess-exited-with-error",
+    "Getting requirements to build",
+)
+# Folder names projects use for their own code and that no project means as a PyPI distribution:
+# ``from src.features import x`` run from the wrong directory is a path problem, never a package to add.
+PROJECT_FOLDERS = frozenset(("src", "tests", "test", "testing", "scripts", "notebooks", "conftest"))
+
+
+def _in_package_build(ctx: Context, idx: int) -> bool:
+    """Whether the line at `idx` is inside a failing package build's output (same step, same traceback)."""
+    for _, text in ctx.back(idx, 120):
+        if any(marker in text for marker in _GROUP_MARKERS):
+            return False
+        if any(marker in text for marker in _BUILD_MARKERS):
+            return True
+    return False
 
 
 def _traceback_facts(ctx: Context, idx: int, top: str, dotted: str) -> tuple[str | None, bool, bool]:
@@ -421,11 +445,24 @@ def _python_module(rule: Rule, hit: Hit) -> Finding | None:
     ctx = hit.ctx
     own = {canonical(entry) for entry in ctx.own_packages}
     statement, local_frame, installed = _traceback_facts(ctx, hit.idx, top, dotted)
-    if canonical(top) in own or local_frame:
+    if canonical(top) in own or local_frame or top in PROJECT_FOLDERS:
         details.update(package=None, local=True, fix_pr=False, no_fix_reason="the module is the repository's own")
         if local_frame and canonical(top) not in own:
             details["local_evidence"] = "traceback"
+        elif top in PROJECT_FOLDERS and canonical(top) not in own:
+            details["local_evidence"] = "project-folder"
         return rule.finding(hit, details, kind="missing-local-module", confidence=0.8)
+    if _in_package_build(ctx, hit.idx):
+        details.update(
+            package=None,
+            build_requirement=module_to_package(top, ctx.own_packages) or top,
+            fix_pr=False,
+            no_fix_reason=(
+                f"{top} is imported while building a package: it belongs in [build-system].requires"
+                " (or before a --no-build-isolation install), not in the requirements"
+            ),
+        )
+        return rule.finding(hit, details, kind="missing-build-dependency", confidence=0.8)
     tool_run = hit.match.groupdict().get("tool_run") is not None or re.search(
         rf"(?:^|\s)-m\s+{re.escape(top)}\b", _step_script(ctx, hit.line[0])
     )
@@ -532,7 +569,20 @@ def _pip_no_match(rule: Rule, hit: Hit) -> Finding | None:
             listed = [v.strip() for v in versions.group(1).split(",") if v.strip() and v.strip() != "none"]
             details["available_versions"] = listed[-20:]
             evidence.insert(0, hit.ctx.lines[i])
+            if not listed:
+                details.update(
+                    fix_pr=False,
+                    no_fix_reason="the index has no release of it at all: a private package or a wrong name",
+                )
             break
+    if "+" in requirement:
+        # A local version (``torch==2.3.0+cu118``) is served by another index, never PyPI: moving the pin
+        # would silently drop the build the project asked for.
+        details.update(
+            fix_pr=False,
+            local_version=True,
+            no_fix_reason="a local version (+...) comes from an extra index: the workflow's index URL is missing",
+        )
     return rule.finding(hit, details, evidence)
 
 
@@ -583,7 +633,9 @@ def _npm_eresolve(rule: Rule, hit: Hit) -> Finding | None:
 def _npm_not_found(rule: Rule, hit: Hit) -> Finding | None:
     url = hit.match["url"]
     package = url.rstrip("/").rsplit("/", 1)[-1].replace("%2f", "/").replace("%2F", "/")
-    return rule.finding(hit, {"url": url, "package": package})
+    # The registry has no such package (or will not show it without credentials): there is no pin to move.
+    reason = "the registry has no such package: a private scope needs the registry's auth, or the name is wrong"
+    return rule.finding(hit, {"url": url, "package": package, "fix_pr": False, "no_fix_reason": reason})
 
 
 # --------------------------------------------------------------------------------------------------
