@@ -56,3 +56,113 @@ def test_a_project_folder_is_never_a_package_to_add() -> None:
 
     assert problem.kind == "missing-local-module"
     assert problem.details["package"] is None
+
+
+# Each class the fresh corpus showed unrecognised, checked on *other* real messages of the same class
+# (other tools, other packages, older releases' wording) so the rule is the class, not the one message.
+@pytest.mark.parametrize(
+    ("lines", "category", "kind"),
+    [
+        (
+            ["ImportError: libGL.so.1: cannot open shared object file: No such file or directory"],
+            "dependency_missing",
+            "missing-system-library",
+        ),
+        (
+            ["ImportError: Missing optional dependency 'tabulate'.  Use pip or conda to install tabulate."],
+            "dependency_missing",
+            "missing-python-module",
+        ),
+        (
+            ["AttributeError: module 'pandas' has no attribute 'np'"],
+            "dependency_resolution",
+            "python-attribute-removed",
+        ),
+        (
+            [
+                "RuntimeError: module compiled against ABI version 0x1000009 but this version of numpy is 0x2000000",
+                "ImportError: numpy.core.multiarray failed to import",
+            ],
+            "dependency_resolution",
+            "binary-incompatible",
+        ),
+        (
+            ["tomllib.TOMLDecodeError: Expected '=' after a key in a key/value pair (at line 3, column 9)"],
+            "syntax_error",
+            "config-syntax-error",
+        ),
+        (
+            ["yaml.parser.ParserError: while parsing a block mapping", '  in "params.yaml", line 1, column 1'],
+            "syntax_error",
+            "config-syntax-error",
+        ),
+        (["urllib.error.HTTPError: HTTP Error 401: Unauthorized"], "permission_denied", "http-401"),
+        (
+            ["requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://example.org/x"],
+            "permission_denied",
+            "http-403",
+        ),
+        (
+            ["src/kernels/conv.cpp:12:3: error: 'vector' was not declared in this scope"],
+            "syntax_error",
+            "c-compile-error",
+        ),
+        (
+            [
+                "error[E0425]: cannot find value `x` in this scope",
+                "error: could not compile `svc` (lib) due to 1 previous error",
+            ],
+            "syntax_error",
+            "rust-compile-error",
+        ),
+        (
+            ["ERROR: Hashes are required in --require-hashes mode, but they are missing from some requirements."],
+            "dependency_resolution",
+            "pip-hash-mismatch",
+        ),
+        (
+            ["ERROR: Package 'torch' requires a different Python: 3.8.18 not in '>=3.9.0'"],
+            "dependency_resolution",
+            "requires-python",
+        ),
+        (["pytest: error: unrecognized arguments: -n 4"], "dependency_missing", "pytest-plugin-missing"),
+        (
+            ["make[1]: *** No rule to make target 'models/encoder.onnx', needed by 'serve'.  Stop."],
+            "data_missing",
+            "file-not-found",
+        ),
+        (["jupyter_client.kernelspec.NoSuchKernel: No such kernel named ir"], "infrastructure", "kernel-missing"),
+        (["Coverage failure: total of 71 is less than fail-under=80"], "test_failure", "coverage-threshold"),
+    ],
+)
+def test_a_class_of_failure_not_one_message(lines: list[str], category: str, kind: str) -> None:
+    from mlops_bot.diagnosis import diagnose_lines
+
+    problem = diagnose_lines(lines)
+
+    assert (problem.category.value, problem.kind) == (category, kind)
+    if kind == "missing-python-module":  # an optional dependency pandas names: the one PR that fits
+        assert problem.details["package"] == "tabulate"
+    else:
+        assert not would_open_fix_pr(problem, write_threshold("high"))
+
+
+def test_a_framework_warning_about_an_absent_library_is_not_the_failure() -> None:
+    from mlops_bot.diagnosis import diagnose_lines
+
+    line = (
+        "2026-03-02 09:00:01.123456: W tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not load"
+        " dynamic library 'libcudart.so.11.0'; dlerror: libcudart.so.11.0: cannot open shared object file"
+    )
+
+    assert diagnose_lines([line]).kind != "missing-system-library"
+
+
+def test_a_secret_the_step_did_not_get_is_a_credentials_problem_a_dict_key_is_not() -> None:
+    from mlops_bot.diagnosis import diagnose_lines
+
+    env = ['  File "<frozen os>", line 679, in __getitem__', "KeyError: 'WANDB_API_KEY'"]
+    row = ["    return row['API_KEY']", "KeyError: 'API_KEY'"]
+
+    assert diagnose_lines(env).kind == "missing-secret"
+    assert diagnose_lines(row).category is not Category.PERMISSION_DENIED

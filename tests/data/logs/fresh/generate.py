@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -997,6 +998,23 @@ def hosted_paths(data: bytes) -> bytes:
     return data
 
 
+def runner_commands(data: bytes) -> bytes:
+    """What the runner writes for a workflow command a tool prints (``ruff --output-format=github``):
+    ``::error file=...::message`` becomes ``##[error]message`` in the job log, ``%0A`` a new line."""
+    lines = []
+    for line in data.split(b"\n"):
+        stamp, sep, text = line.partition(b"Z ")
+        command = re.match(rb"^::(error|warning|notice)(?: [^:]*)?::(.*)$", text.rstrip(b"\r"))
+        if sep and command is not None:
+            message = command[2].replace(b"%0D", b"").replace(b"%25", b"%")
+            parts = message.split(b"%0A")
+            lines.append(stamp + sep + b"##[" + command[1] + b"]" + parts[0])
+            lines += [stamp + sep + part for part in parts[1:]]
+        else:
+            lines.append(line)
+    return b"\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*")
@@ -1008,7 +1026,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.only and case.name not in args.only:
                 continue
             try:
-                data = hosted_paths(render(case, seed + 200))
+                data = runner_commands(hosted_paths(render(case, seed + 200)))
             except Exception as error:  # keep going: report which cases could not be produced
                 print(f"FAILED {case.name}: {error}", file=sys.stderr)
                 continue
