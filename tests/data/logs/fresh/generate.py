@@ -34,7 +34,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -1015,14 +1015,15 @@ def runner_commands(data: bytes) -> bytes:
     return b"\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def produce(folder: Path, make_cases: Callable[[dict[str, int]], list[Case]], argv: list[str] | None = None) -> int:
+    """Run every case (or ``--only`` some) for real, write ``<case>.log`` and its label into `folder`."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*")
     args = parser.parse_args(argv)
-    labels_path = HERE / "labels.json"
+    labels_path = folder / "labels.json"
     labels: dict[str, Any] = json.loads(labels_path.read_text()) if labels_path.exists() else {}
     with stand_in() as mlflow:
-        for seed, case in enumerate(cases({"mlflow": mlflow})):
+        for seed, case in enumerate(make_cases({"mlflow": mlflow})):
             if args.only and case.name not in args.only:
                 continue
             try:
@@ -1030,11 +1031,15 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as error:  # keep going: report which cases could not be produced
                 print(f"FAILED {case.name}: {error}", file=sys.stderr)
                 continue
-            (HERE / f"{case.name}.log").write_bytes(data)
+            (folder / f"{case.name}.log").write_bytes(data)
             labels[f"{case.name}.log"] = {"family": case.family, **case.label}
             print(f"{case.name}.log: {len(data.splitlines())} lines")
     labels_path.write_text(json.dumps(dict(sorted(labels.items())), indent=2, ensure_ascii=False) + "\n")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return produce(HERE, cases, argv)
 
 
 if __name__ == "__main__":
