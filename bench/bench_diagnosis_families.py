@@ -3,7 +3,9 @@
 Reads ``tests/data/logs/toolchain/labels.json`` (the training half, which the rules in
 ``mlops_bot.diagnosis.toolchain`` were written against) and ``tests/data/logs/holdout/labels.json``
 (the held-out half, built first and not read while writing rules) and ``tests/data/logs/fresh/labels.json``
-(a blind half built and labelled before the rules were last read: new scenarios, an ML team's CI),
+(a blind half built and labelled before the rules were last read: new scenarios, an ML team's CI; the
+rules were then fixed against it) and ``tests/data/logs/fresh2/labels.json`` (a second blind half built
+after that fix, to measure it),
 diagnoses every log and prints,
 per family and half:
 
@@ -42,6 +44,7 @@ HALVES = {
     "training": ROOT / "tests/data/logs/toolchain",
     "holdout": ROOT / "tests/data/logs/holdout",
     "fresh": ROOT / "tests/data/logs/fresh",
+    "fresh2": ROOT / "tests/data/logs/fresh2",
 }
 
 

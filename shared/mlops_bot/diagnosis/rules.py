@@ -1666,6 +1666,14 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        "pip-invalid-requirement",
+        Category.SYNTAX_ERROR,
+        "requirement-syntax",
+        r"ERROR: Invalid requirement: '(?P<requirement>[^']*)'(?: \(from line (?P<line>[0-9]+) of (?P<path>[^)]+)\))?",
+        ("Invalid requirement",),
+        0.85,
+    ),
+    Rule(
         "pip-hash-mismatch",
         Category.DEPENDENCY_RESOLUTION,
         "pip-hash-mismatch",
@@ -2075,10 +2083,13 @@ RULES: tuple[Rule, ...] = (
         "config-syntax-error",
         r"^(?:E +)?(?P<exc>(?:json\.decoder\.|simplejson\.errors\.)?JSONDecodeError|(?:[A-Za-z_.]*\.)?TOMLDecodeError"
         r"|(?:[A-Za-z_.]*\.)?TomlDecodeError|yaml\.(?:scanner\.Scanner|parser\.Parser|composer\.Composer"
-        r"|constructor\.Constructor|reader\.Reader)Error): (?P<message>.*)$",
+        r"|constructor\.Constructor|reader\.Reader)Error"
+        r"|configparser\.(?:MissingSectionHeader|Parsing|DuplicateSection|DuplicateOption|Interpolation[A-Za-z]*)Error"
+        r"): (?P<message>.*)$",
         (
             *("JSONDecodeError", "TOMLDecodeError", "TomlDecodeError"),
             *("yaml.scanner.", "yaml.parser.", "yaml.composer.", "yaml.constructor.", "yaml.reader."),
+            "configparser.",
         ),
         0.8,
         build=_config_syntax,

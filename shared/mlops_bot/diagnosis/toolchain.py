@@ -883,6 +883,16 @@ _MESSAGE_RULES: tuple[Rule, ...] = (
         build=_c_compile,
     ),
     Rule(
+        "typescript-compile-error",
+        Category.SYNTAX_ERROR,
+        "typescript-compile-error",
+        r"^(?P<file>[^ (]+\.(?:ts|tsx|mts|cts|vue))\((?P<line>[0-9]+),(?P<col>[0-9]+)\):"
+        r" error (?P<code>TS[0-9]+): (?P<message>.*)$"
+        r"|^(?P<file2>[^ :]+\.(?:ts|tsx|mts|cts)):(?P<line2>[0-9]+):(?P<col2>[0-9]+) - error (?P<code2>TS[0-9]+): ",
+        (": error TS", " - error TS"),
+        0.8,
+    ),
+    Rule(
         "rust-compile",
         Category.SYNTAX_ERROR,
         "rust-compile-error",

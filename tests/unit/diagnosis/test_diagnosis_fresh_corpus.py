@@ -1,4 +1,4 @@
-"""The fresh blind corpus (tests/data/logs/fresh): never a fix PR its labels rule out.
+"""The fresh blind corpora (tests/data/logs/fresh, fresh2): never a fix PR their labels rule out.
 
 Those logs were made by running real tools in scenarios no other corpus held, and labelled before the
 rules were read; `bench/bench_diagnosis_families.py` measures accuracy on them. What is asserted here is
@@ -17,14 +17,19 @@ import pytest
 
 from mlops_bot.diagnosis import Category, diagnose_path, would_open_fix_pr, write_threshold
 
-FRESH = Path(__file__).resolve().parents[2] / "data" / "logs" / "fresh"
-LABELS: dict[str, dict[str, Any]] = json.loads((FRESH / "labels.json").read_text(encoding="utf-8"))
+LOGS = Path(__file__).resolve().parents[2] / "data" / "logs"
+FRESH = LOGS / "fresh"
+LABELS: dict[str, dict[str, Any]] = {
+    f"{folder.name}/{log}": label
+    for folder in (FRESH, LOGS / "fresh2")
+    for log, label in json.loads((folder / "labels.json").read_text(encoding="utf-8")).items()
+}
 
 
 @pytest.mark.parametrize("log", sorted(LABELS))
 def test_no_fix_pr_the_label_rules_out(log: str) -> None:
     label = LABELS[log]
-    problem = diagnose_path(FRESH / log)
+    problem = diagnose_path(LOGS / log)
 
     opens = would_open_fix_pr(problem, write_threshold("high"))
 
