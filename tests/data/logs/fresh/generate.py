@@ -988,7 +988,7 @@ def hosted_paths(data: bytes) -> bytes:
         (SCRATCH / "runner" / "work" / "_temp", "/home/runner/work/_temp"),
         (SCRATCH / "node" / "node_modules", "/home/runner/work/mlproj/mlproj/node_modules"),
         (SCRATCH / "cargo-target", "/home/runner/work/mlproj/mlproj/target"),
-        *[(SCRATCH / name, HOSTED_PYTHON) for name in ("venv", "bare", "nopip", "np2")],
+        *[(SCRATCH / name, HOSTED_PYTHON) for name in ("venv", "bare", "nopip", "np2", "np1")],
         (SCRATCH / "home", "/home/runner"),
         (SCRATCH / "npm-cache", "/home/runner/.npm"),
         ("../../../../venv/lib", f"{HOSTED_PYTHON}/lib"),
