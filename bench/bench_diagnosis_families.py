@@ -45,6 +45,7 @@ HALVES = {
     "holdout": ROOT / "tests/data/logs/holdout",
     "fresh": ROOT / "tests/data/logs/fresh",
     "fresh2": ROOT / "tests/data/logs/fresh2",
+    "fresh3": ROOT / "tests/data/logs/fresh3",
 }
 
 

@@ -388,6 +388,21 @@ _BUILD_MARKERS = (
 PROJECT_FOLDERS = frozenset(("src", "tests", "test", "testing", "scripts", "notebooks", "conftest"))
 
 
+_REPOSITORY_PATH = lazy(
+    r"/work/(?P<repo>[A-Za-z0-9_.-]+)/(?P=repo)(?:/|'|$)|^Syncing repository: [^/ ]+/(?P<synced>[A-Za-z0-9_.-]+)$"
+)
+
+
+def _repository_name(ctx: Context) -> str | None:
+    """The repository's name as the log shows it (the runner's ``work/<repo>/<repo>`` or actions/checkout)."""
+    for _, text in ctx.lines[:3_000]:
+        if "/work/" in text or text.startswith("Syncing repository: "):
+            found = _REPOSITORY_PATH.search(text)
+            if found is not None:
+                return found["repo"] or found["synced"]
+    return None
+
+
 def _in_package_build(ctx: Context, idx: int) -> bool:
     """Whether the line at `idx` is inside a failing package build's output (same step, same traceback)."""
     for _, text in ctx.back(idx, 120):
@@ -444,12 +459,18 @@ def _python_module(rule: Rule, hit: Hit) -> Finding | None:
     ctx = hit.ctx
     own = {canonical(entry) for entry in ctx.own_packages}
     statement, local_frame, installed = _traceback_facts(ctx, hit.idx, top, dotted)
-    if canonical(top) in own or local_frame or top in PROJECT_FOLDERS:
+    repository = None if canonical(top) in own or local_frame or top in PROJECT_FOLDERS else _repository_name(ctx)
+    # A module named like the repository is the project's own package, most likely not installed
+    # (``pip install -e .`` missing): adding a PyPI namesake would be wrong.
+    named_like_repo = repository is not None and canonical(top) == canonical(repository)
+    if canonical(top) in own or local_frame or top in PROJECT_FOLDERS or named_like_repo:
         details.update(package=None, local=True, fix_pr=False, no_fix_reason="the module is the repository's own")
         if local_frame and canonical(top) not in own:
             details["local_evidence"] = "traceback"
         elif top in PROJECT_FOLDERS and canonical(top) not in own:
             details["local_evidence"] = "project-folder"
+        elif named_like_repo:
+            details["local_evidence"] = "repository-name"
         return rule.finding(hit, details, kind="missing-local-module", confidence=0.8)
     if _in_package_build(ctx, hit.idx):
         details.update(
@@ -644,6 +665,8 @@ _YAML_MARK = lazy(r'in "(?P<file>[^"]+)", line (?P<line>[0-9]+), column (?P<colu
 
 
 def _config_syntax(rule: Rule, hit: Hit) -> Finding | None:
+    if hit.match["message2"] is not None:  # ``python -m json.tool``: the message without its class
+        return rule.finding(hit, {"exception": "JSONDecodeError", "message": hit.match["message2"]}, confidence=0.7)
     message = hit.match["message"].strip()
     if message.startswith("Expecting value: line 1 column 1 (char 0)"):
         return None  # an empty or non-JSON *response* (an HTML error page), not a file someone wrote
@@ -762,6 +785,27 @@ def _pip_build_failed(rule: Rule, hit: Hit) -> Finding | None:
     return rule.finding(hit, details, evidence)
 
 
+def _script_assertion(rule: Rule, hit: Hit) -> Finding | None:
+    """An ``assert`` that ended a program (a quality gate in a script): the check failed, like a test."""
+    for _, text in hit.ctx.back(hit.idx, 60):
+        if text.startswith("Traceback (most recent call last)"):
+            return rule.finding(hit, {"message": (hit.match["message"] or "")[:300]})
+        if any(marker in text for marker in _GROUP_MARKERS) or _PYTEST_SESSION in text:
+            return None
+    return None
+
+
+def _uncaught_exception(rule: Rule, hit: Hit) -> Finding | None:
+    """The exception that ended a Python program: no verdict, but the line an unknown should point at."""
+    for _, text in hit.ctx.back(hit.idx, 200):
+        if text.startswith("Traceback (most recent call last)"):
+            details = {"exception": hit.match["exc"], "message": (hit.match["message"] or "")[:300]}
+            return rule.finding(hit, details)
+        if any(marker in text for marker in _GROUP_MARKERS):
+            return None
+    return None
+
+
 def _esm_require(rule: Rule, hit: Hit) -> Finding | None:
     evidence = [hit.line]
     if "require() of ES Module" not in hit.line[1]:
@@ -780,6 +824,28 @@ def _esm_require(rule: Rule, hit: Hit) -> Finding | None:
 
 
 _PYTEST_SESSION = "== test session starts"
+_FIXTURE_NOT_FOUND = lazy(r"^E +fixture '(?P<fixture>[A-Za-z_][A-Za-z0-9_]*)' not found$")
+# Fixtures only a plugin provides (a project's own fixture of the same name would have been found).
+_PLUGIN_FIXTURES = {
+    "mocker": "pytest-mock",
+    "class_mocker": "pytest-mock",
+    "benchmark": "pytest-benchmark",
+    "httpx_mock": "pytest-httpx",
+    "httpserver": "pytest-httpserver",
+    "requests_mock": "requests-mock",
+    "snapshot": "syrupy",
+    "freezer": "pytest-freezer",
+    "aioresponses": "aioresponses",
+    "datadir": "pytest-datadir",
+    "shared_datadir": "pytest-datadir",
+    "qtbot": "pytest-qt",
+    "celery_app": "celery",
+    "django_db_setup": "pytest-django",
+    "rf": "pytest-django",
+    "live_server": "pytest-django",
+    "xprocess": "pytest-xprocess",
+    "mock_s3": "pytest-moto",
+}
 _SHORT_SUMMARY = lazy(r"^(?P<outcome>FAILED|ERROR) (?P<id>[^ ]+)(?: - (?P<reason>.*))?$")
 _VERBOSE_OUTCOME = lazy(r"^(?P<id>[^ ]+::[^ ]+) (?P<outcome>FAILED|ERROR)\b")
 _REPEAT_ID = lazy(r"^(?P<base>.+?)(?:\[|-)(?P<i>[0-9]+)-(?P<n>[0-9]+)\]$")
@@ -935,6 +1001,20 @@ def _pytest(rule: Rule, hit: Hit) -> Finding | None:
         text = ctx.lines[i][1]
         if _EXCEPTION_LINE.match(text):
             kinds.add("assertion" if re.match(r"^(?:E +)?(?:assert |AssertionError)", text) else "other")
+    plugin_fixtures = [(i, found) for i in indexes if (found := _FIXTURE_NOT_FOUND.match(ctx.lines[i][1])) is not None]
+    plugins = _unique([_PLUGIN_FIXTURES.get(m["fixture"], "") for _, m in plugin_fixtures])
+    if plugin_fixtures and all(plugins) and counts.get("failed", 0) == 0:
+        # Every error is a fixture a pytest plugin provides: the plugin is not installed.
+        details.update(plugin=plugins[0], plugins=plugins, package=None, tool=True, fix_pr=False)
+        details["no_fix_reason"] = "a pytest plugin the tests use is not installed in the job"
+        return rule.finding(
+            hit,
+            details,
+            [ctx.lines[plugin_fixtures[0][0]], *evidence],
+            category=Category.DEPENDENCY_MISSING,
+            kind="pytest-plugin-missing",
+            confidence=0.8,
+        )
     if not any(" - " in text for _, text in summary_lines):
         # The summary names the tests but not why: the first ``E`` line of the failures says it.
         first = next((i for i in indexes if ctx.lines[i][1].startswith("E ") and ctx.lines[i][1][1:].strip()), None)
@@ -1538,6 +1618,24 @@ RULES: tuple[Rule, ...] = (
         explains_tests=True,
     ),
     Rule(
+        "python-circular-import",
+        Category.TEST_FAILURE,
+        "circular-import",
+        r"ImportError: cannot import name '(?P<name>[A-Za-z0-9_]+)' from partially initialized module"
+        r" '(?P<module>[A-Za-z0-9_.]+)'",
+        ("partially initialized module",),
+        0.8,
+        build=lambda rule, hit: rule.finding(
+            hit,
+            {
+                **_named_groups(hit.match),
+                "fix_pr": False,
+                "no_fix_reason": "two of the project's modules import each other: the code must change",
+            },
+        ),
+        explains_tests=True,
+    ),
+    Rule(
         "python-import-name",
         Category.DEPENDENCY_RESOLUTION,
         "python-import-name-error",
@@ -1988,6 +2086,15 @@ RULES: tuple[Rule, ...] = (
         build=_git_403,
     ),
     Rule(
+        "git-auth",
+        Category.PERMISSION_DENIED,
+        "git-auth",
+        r"could not read (?:Username|Password) for '(?P<url>[^']+)'|Authentication failed for '(?P<url2>[^']+)'"
+        r"|remote: Invalid username or (?:password|token)",
+        ("could not read Username", "could not read Password", "Authentication failed for", "Invalid username or"),
+        0.85,
+    ),
+    Rule(
         "github-token-permissions",
         Category.PERMISSION_DENIED,
         "github-token-permissions",
@@ -2085,11 +2192,15 @@ RULES: tuple[Rule, ...] = (
         r"|(?:[A-Za-z_.]*\.)?TomlDecodeError|yaml\.(?:scanner\.Scanner|parser\.Parser|composer\.Composer"
         r"|constructor\.Constructor|reader\.Reader)Error"
         r"|configparser\.(?:MissingSectionHeader|Parsing|DuplicateSection|DuplicateOption|Interpolation[A-Za-z]*)Error"
-        r"): (?P<message>.*)$",
+        r"): (?P<message>.*)$"
+        r"|^(?P<message2>(?:Expecting [a-z ,':]+|Extra data|Unterminated string starting at"
+        r"|Invalid control character at)"
+        r": line [0-9]+ column [0-9]+ \(char [0-9]+\))$",
         (
             *("JSONDecodeError", "TOMLDecodeError", "TomlDecodeError"),
             *("yaml.scanner.", "yaml.parser.", "yaml.composer.", "yaml.constructor.", "yaml.reader."),
             "configparser.",
+            " (char ",
         ),
         0.8,
         build=_config_syntax,
@@ -2238,6 +2349,16 @@ RULES: tuple[Rule, ...] = (
         ("Required test coverage of", "Coverage failure: total of"),
         0.85,
     ),
+    Rule(
+        "python-script-assertion",
+        Category.TEST_FAILURE,
+        "python-assertion",
+        r"^AssertionError(?:: (?P<message>.*))?$",
+        ("AssertionError",),
+        0.7,
+        strength=S,  # a pointer: a library's own check failing with a message a rule reads comes first
+        build=_script_assertion,
+    ),
     # Secondary pointers: only used when no strong rule matched anywhere in the retained lines.
     Rule(
         "pip-build-failed",
@@ -2249,6 +2370,17 @@ RULES: tuple[Rule, ...] = (
         0.6,
         strength=S,
         build=_pip_build_failed,
+    ),
+    Rule(
+        "python-uncaught-exception",
+        Category.UNKNOWN,
+        "uncaught-exception",
+        r"^(?P<exc>[A-Za-z_][A-Za-z0-9_.]*(?:Error|Exception))(?:: (?P<message>.*))?$",
+        ("Error", "Exception"),
+        0.1,
+        strength=S,
+        retain=(),
+        build=_uncaught_exception,
     ),
     Rule(
         "gha-exit-code",

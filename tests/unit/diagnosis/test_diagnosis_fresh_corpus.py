@@ -1,4 +1,4 @@
-"""The fresh blind corpora (tests/data/logs/fresh, fresh2): never a fix PR their labels rule out.
+"""The fresh blind corpora (tests/data/logs/fresh, fresh2, fresh3): never a fix PR their labels rule out.
 
 Those logs were made by running real tools in scenarios no other corpus held, and labelled before the
 rules were read; `bench/bench_diagnosis_families.py` measures accuracy on them. What is asserted here is
@@ -21,7 +21,7 @@ LOGS = Path(__file__).resolve().parents[2] / "data" / "logs"
 FRESH = LOGS / "fresh"
 LABELS: dict[str, dict[str, Any]] = {
     f"{folder.name}/{log}": label
-    for folder in (FRESH, LOGS / "fresh2")
+    for folder in (FRESH, LOGS / "fresh2", LOGS / "fresh3")
     for log, label in json.loads((folder / "labels.json").read_text(encoding="utf-8")).items()
 }
 
@@ -171,3 +171,81 @@ def test_a_secret_the_step_did_not_get_is_a_credentials_problem_a_dict_key_is_no
 
     assert diagnose_lines(env).kind == "missing-secret"
     assert diagnose_lines(row).category is not Category.PERMISSION_DENIED
+
+
+@pytest.mark.parametrize(
+    ("lines", "category", "kind"),
+    [
+        (
+            ["fatal: Authentication failed for 'https://github.com/acme/private-data.git/'"],
+            "permission_denied",
+            "git-auth",
+        ),
+        (
+            [
+                "E   ImportError: cannot import name 'Trainer' from partially initialized module 'mlproj.train'"
+                " (most likely due to a circular import)"
+            ],
+            "test_failure",
+            "circular-import",
+        ),
+        (["Extra data: line 2 column 1 (char 12)"], "syntax_error", "config-syntax-error"),
+        (
+            [
+                "Traceback (most recent call last):",
+                '  File "/home/runner/work/x/x/check.py", line 3, in <module>',
+                "AssertionError",
+            ],
+            "test_failure",
+            "python-assertion",
+        ),
+    ],
+)
+def test_more_classes_on_other_messages(lines: list[str], category: str, kind: str) -> None:
+    from mlops_bot.diagnosis import diagnose_lines
+
+    problem = diagnose_lines(lines)
+
+    assert (problem.category.value, problem.kind) == (category, kind)
+    assert not would_open_fix_pr(problem, write_threshold("high"))
+
+
+def test_a_plugin_fixture_is_a_missing_plugin_a_project_fixture_a_test_error() -> None:
+    from mlops_bot.diagnosis import diagnose_lines
+
+    def run(fixture: str) -> list[str]:
+        return [
+            "____________ ERROR at setup of test_speed ____________",
+            f"E       fixture '{fixture}' not found",
+            "=========================== short test summary info ============================",
+            "ERROR tests/test_speed.py::test_speed",
+            "1 error in 0.05s",
+        ]
+
+    plugin = diagnose_lines(run("benchmark"))
+    own = diagnose_lines(run("trained_model"))
+
+    assert (plugin.kind, plugin.details["plugin"], plugin.details["package"]) == (
+        "pytest-plugin-missing",
+        "pytest-benchmark",
+        None,
+    )
+    assert own.category is Category.TEST_FAILURE
+
+
+def test_a_module_named_like_the_repository_is_its_own_package_not_yet_installed() -> None:
+    from mlops_bot.diagnosis import diagnose_lines
+
+    lines = [
+        "Syncing repository: acme/churn-model",
+        "ImportError while loading conftest '/home/runner/work/churn-model/churn-model/tests/conftest.py'.",
+        "E   ModuleNotFoundError: No module named 'churn_model'",
+    ]
+
+    problem = diagnose_lines(lines)
+
+    assert (problem.kind, problem.details["package"], problem.details["local_evidence"]) == (
+        "missing-local-module",
+        None,
+        "repository-name",
+    )
