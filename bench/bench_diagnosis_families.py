@@ -46,6 +46,7 @@ HALVES = {
     "fresh": ROOT / "tests/data/logs/fresh",
     "fresh2": ROOT / "tests/data/logs/fresh2",
     "fresh3": ROOT / "tests/data/logs/fresh3",
+    "fresh4": ROOT / "tests/data/logs/fresh4",
 }
 
 
