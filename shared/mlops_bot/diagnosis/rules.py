@@ -1738,6 +1738,16 @@ RULES: tuple[Rule, ...] = (
         0.85,
     ),
     Rule(
+        "git-subcommand-missing",
+        Category.DEPENDENCY_MISSING,
+        "missing-command",
+        r"^git: '(?P<subcommand>[a-z][a-z0-9-]*)' is not a git command",
+        ("is not a git command",),
+        0.8,
+        # ``git lfs`` with git-lfs not on the image: a command to install, not a Python package.
+        build=lambda rule, hit: rule.finding(hit, {"command": f"git-{hit.match['subcommand']}"}),
+    ),
+    Rule(
         "pip-no-matching-distribution",
         Category.DEPENDENCY_RESOLUTION,
         "pip-no-matching-distribution",
@@ -1884,6 +1894,7 @@ RULES: tuple[Rule, ...] = (
         r"Failed to connect to (?P<host>[^ ]+) port (?P<port>[0-9]+)|Connection refused|ECONNREFUSED",
         ("Failed to connect to", "Connection refused", "ECONNREFUSED"),
         0.8,
+        explains_tests=True,  # every failing test refused by the same service: the service, not the tests
     ),
     Rule(
         "network-reset",

@@ -1,4 +1,4 @@
-"""The fresh blind corpora (tests/data/logs/fresh, fresh2, fresh3): never a fix PR their labels rule out.
+"""The fresh blind corpora (tests/data/logs/fresh ... fresh4): never a fix PR their labels rule out.
 
 Those logs were made by running real tools in scenarios no other corpus held, and labelled before the
 rules were read; `bench/bench_diagnosis_families.py` measures accuracy on them. What is asserted here is
@@ -21,7 +21,7 @@ LOGS = Path(__file__).resolve().parents[2] / "data" / "logs"
 FRESH = LOGS / "fresh"
 LABELS: dict[str, dict[str, Any]] = {
     f"{folder.name}/{log}": label
-    for folder in (FRESH, LOGS / "fresh2", LOGS / "fresh3")
+    for folder in (FRESH, LOGS / "fresh2", LOGS / "fresh3", LOGS / "fresh4")
     for log, label in json.loads((folder / "labels.json").read_text(encoding="utf-8")).items()
 }
 
@@ -249,3 +249,34 @@ def test_a_module_named_like_the_repository_is_its_own_package_not_yet_installed
         None,
         "repository-name",
     )
+
+
+def test_a_git_extension_missing_from_the_image_is_a_command_to_install() -> None:
+    from mlops_bot.diagnosis import diagnose_lines
+
+    problem = diagnose_lines(["git: 'crypt' is not a git command. See 'git --help'."])
+
+    assert (problem.category, problem.kind, problem.details["command"]) == (
+        Category.DEPENDENCY_MISSING,
+        "missing-command",
+        "git-crypt",
+    )
+
+
+def test_every_test_refused_by_one_service_is_the_service_one_assertion_keeps_it_a_test_failure() -> None:
+    from mlops_bot.diagnosis import diagnose_lines
+
+    def run(second: str) -> list[str]:
+        return [
+            "E   requests.exceptions.ConnectionError: HTTPConnectionPool(host='db', port=5432): Connection refused",
+            f"E   {second}",
+            "=========================== short test summary info ============================",
+            "FAILED tests/test_db.py::test_a - requests.exceptions.ConnectionError",
+            "FAILED tests/test_db.py::test_b",
+            "2 failed in 0.30s",
+        ]
+
+    assert diagnose_lines(run("ConnectionRefusedError: [Errno 111] Connection refused")).category is (
+        Category.NETWORK_TRANSIENT
+    )
+    assert diagnose_lines(run("assert 3 == 4")).category is Category.TEST_FAILURE
