@@ -47,6 +47,7 @@ HALVES = {
     "fresh2": ROOT / "tests/data/logs/fresh2",
     "fresh3": ROOT / "tests/data/logs/fresh3",
     "fresh4": ROOT / "tests/data/logs/fresh4",
+    "fresh5": ROOT / "tests/data/logs/fresh5",
 }
 
 

@@ -403,6 +403,26 @@ def _repository_name(ctx: Context) -> str | None:
     return None
 
 
+_CHAINED = ("During handling of the above exception", "The above exception was the direct cause")
+
+
+def _caught_and_continued(ctx: Context, idx: int) -> bool:
+    """Whether the traceback ending at `idx` was logged and survived: the program went on to a new one.
+
+    ``except ImportError: log.exception(...)`` (an optional integration) prints the traceback and
+    carries on; the failure is what comes after. A chained traceback (``During handling of the above
+    exception``) is the same failure, not a new one.
+    """
+    for _, text in ctx.forward(idx, 500):
+        if any(marker in text for marker in _GROUP_MARKERS) or text.startswith("##[error]"):
+            return False
+        if any(marker in text for marker in _CHAINED):
+            return False
+        if text.startswith("Traceback (most recent call last)"):
+            return True
+    return False
+
+
 def _in_package_build(ctx: Context, idx: int) -> bool:
     """Whether the line at `idx` is inside a failing package build's output (same step, same traceback)."""
     for _, text in ctx.back(idx, 120):
@@ -457,6 +477,8 @@ def _python_module(rule: Rule, hit: Hit) -> Finding | None:
     top = dotted.split(".", 1)[0]
     details: dict[str, Any] = {"module": top, "import_name": dotted}
     ctx = hit.ctx
+    if _caught_and_continued(ctx, hit.idx):
+        return None  # logged by an ``except ImportError`` and survived: the failure comes later
     own = {canonical(entry) for entry in ctx.own_packages}
     statement, local_frame, installed = _traceback_facts(ctx, hit.idx, top, dotted)
     repository = None if canonical(top) in own or local_frame or top in PROJECT_FOLDERS else _repository_name(ctx)

@@ -1,4 +1,4 @@
-"""The fresh blind corpora (tests/data/logs/fresh ... fresh4): never a fix PR their labels rule out.
+"""The fresh blind corpora (tests/data/logs/fresh ... fresh5): never a fix PR their labels rule out.
 
 Those logs were made by running real tools in scenarios no other corpus held, and labelled before the
 rules were read; `bench/bench_diagnosis_families.py` measures accuracy on them. What is asserted here is
@@ -21,7 +21,7 @@ LOGS = Path(__file__).resolve().parents[2] / "data" / "logs"
 FRESH = LOGS / "fresh"
 LABELS: dict[str, dict[str, Any]] = {
     f"{folder.name}/{log}": label
-    for folder in (FRESH, LOGS / "fresh2", LOGS / "fresh3", LOGS / "fresh4")
+    for folder in (FRESH, *(LOGS / f"fresh{n}" for n in range(2, 6)))
     for log, label in json.loads((folder / "labels.json").read_text(encoding="utf-8")).items()
 }
 
@@ -280,3 +280,33 @@ def test_every_test_refused_by_one_service_is_the_service_one_assertion_keeps_it
         Category.NETWORK_TRANSIENT
     )
     assert diagnose_lines(run("assert 3 == 4")).category is Category.TEST_FAILURE
+
+
+def test_an_import_error_a_program_logged_and_survived_is_not_its_failure() -> None:
+    from mlops_bot.diagnosis import diagnose_lines
+
+    logged = [
+        "WARNING:trainer:TensorBoard logging disabled",
+        "Traceback (most recent call last):",
+        '  File "/home/runner/work/x/x/trainer.py", line 3, in <module>',
+        "    from torch.utils.tensorboard import SummaryWriter",
+        "ModuleNotFoundError: No module named 'tensorboard'",
+        "epoch 1: loss=0.41",
+        "Traceback (most recent call last):",
+        '  File "/home/runner/work/x/x/trainer.py", line 40, in <module>',
+        "KeyError: 'val_loss'",
+    ]
+    chained = [
+        "Traceback (most recent call last):",
+        "ModuleNotFoundError: No module named 'tensorboard'",
+        "",
+        "During handling of the above exception, another exception occurred:",
+        "",
+        "Traceback (most recent call last):",
+        "RuntimeError: TensorBoard logging requires tensorboard to be installed",
+    ]
+
+    survived = diagnose_lines(logged)
+    assert survived.category is Category.UNKNOWN
+    assert survived.evidence[-1].text == "KeyError: 'val_loss'"
+    assert diagnose_lines(chained).details.get("package") == "tensorboard"
