@@ -416,6 +416,8 @@ def _caught_and_continued(ctx: Context, idx: int) -> bool:
     for _, text in ctx.forward(idx, 500):
         if any(marker in text for marker in _GROUP_MARKERS) or text.startswith("##[error]"):
             return False
+        if _SECTION.match(text):  # the next pytest section (``--tb=native``): another test's traceback
+            return False
         if any(marker in text for marker in _CHAINED):
             return False
         if text.startswith("Traceback (most recent call last)"):

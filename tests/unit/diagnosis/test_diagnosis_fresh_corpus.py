@@ -310,3 +310,28 @@ def test_an_import_error_a_program_logged_and_survived_is_not_its_failure() -> N
     assert survived.category is Category.UNKNOWN
     assert survived.evidence[-1].text == "KeyError: 'val_loss'"
     assert diagnose_lines(chained).details.get("package") == "tensorboard"
+
+
+def test_native_tracebacks_of_two_tests_missing_one_module_are_that_module() -> None:
+    from mlops_bot.diagnosis import diagnose_lines
+
+    def failure(test: str) -> list[str]:
+        return [
+            f"_________________________________ {test} _________________________________",
+            "Traceback (most recent call last):",
+            '  File "/home/runner/work/x/x/tests/test_io.py", line 4, in ' + test,
+            "    import yaml",
+            "ModuleNotFoundError: No module named 'yaml'",
+        ]
+
+    lines = [
+        "=================================== FAILURES ===================================",
+        *failure("test_a"),
+        *failure("test_b"),
+        "=========================== short test summary info ============================",
+        "FAILED tests/test_io.py::test_a - ModuleNotFoundError: No module named 'yaml'",
+        "FAILED tests/test_io.py::test_b - ModuleNotFoundError: No module named 'yaml'",
+        "2 failed in 0.12s",
+    ]
+
+    assert diagnose_lines(lines).details.get("package") == "PyYAML"
