@@ -2,15 +2,20 @@
 
 Reads ``tests/data/logs/toolchain/labels.json`` (the training half, which the rules in
 ``mlops_bot.diagnosis.toolchain`` were written against) and ``tests/data/logs/holdout/labels.json``
-(the held-out half, built first and not read while writing rules), diagnoses every log and prints,
+(the held-out half, built first and not read while writing rules) and ``tests/data/logs/fresh/labels.json``
+(a blind half built and labelled before the rules were last read: new scenarios, an ML team's CI; the
+rules were then fixed against it) and ``tests/data/logs/fresh2/labels.json`` (a second blind half built
+after that fix, to measure it),
+diagnoses every log and prints,
 per family and half:
 
 * category accuracy: the diagnosed category is the labelled one;
 * unknown rate: the diagnosis is ``unknown``;
 * evidence hit rate: one of the diagnosis's evidence lines is a line stating the cause (it contains one
   of the label's ``evidence`` substrings), not boilerplate;
-* wrong PRs: the diagnosis would open a dependency fix PR (``dependency_missing`` with a ``package``)
-  where the label says no fix PR is acceptable.
+* wrong PRs: the diagnosis would open a fix PR (at ``high`` sensitivity, or any ``dependency_missing``
+  naming a package) where the label says no fix PR is acceptable, or names another package than the
+  label's.
 
 ``--baseline`` adds the same figures for the classifier without ``toolchain.py`` (core rules only),
 measured in the same run, so the gain is read off one table.
@@ -32,9 +37,18 @@ from typing import Any
 import mlops_bot.diagnosis.classifier as classifier
 from mlops_bot.diagnosis import Category, Problem, diagnose_path
 from mlops_bot.diagnosis import rules as core
+from mlops_bot.diagnosis.confidence import fix_pr_blocker, would_open_fix_pr, write_threshold
 
 ROOT = Path(__file__).resolve().parents[1]
-HALVES = {"training": ROOT / "tests/data/logs/toolchain", "holdout": ROOT / "tests/data/logs/holdout"}
+HALVES = {
+    "training": ROOT / "tests/data/logs/toolchain",
+    "holdout": ROOT / "tests/data/logs/holdout",
+    "fresh": ROOT / "tests/data/logs/fresh",
+    "fresh2": ROOT / "tests/data/logs/fresh2",
+    "fresh3": ROOT / "tests/data/logs/fresh3",
+    "fresh4": ROOT / "tests/data/logs/fresh4",
+    "fresh5": ROOT / "tests/data/logs/fresh5",
+}
 
 
 @dataclass
@@ -52,8 +66,23 @@ class Outcome:
 
 
 def would_open_wrong_pr(problem: Problem, label: dict[str, Any]) -> bool:
-    opens_pr = problem.category is Category.DEPENDENCY_MISSING and bool(problem.details.get("package"))
-    return opens_pr and not label["fix_pr_ok"]
+    """A fix PR the bot would open at the most eager sensitivity (``high``) that the label rules out.
+
+    Wrong when the label says no PR fits, or when it names the one package a PR may add and the
+    diagnosis names another (``fitz`` for PyMuPDF). A ``dependency_missing`` with a ``package`` counts
+    whatever its confidence: the package is a claim the issue text repeats.
+    """
+    opens_pr = would_open_fix_pr(problem, write_threshold("high")) or (
+        problem.category is Category.DEPENDENCY_MISSING
+        and bool(problem.details.get("package"))
+        and fix_pr_blocker(problem) is None
+    )
+    if not opens_pr:
+        return False
+    if not label["fix_pr_ok"]:
+        return True
+    wanted = label.get("details", {}).get("package")
+    return bool(wanted) and str(problem.details.get("package", "")).lower() != str(wanted).lower()
 
 
 def evidence_hit(problem: Problem, label: dict[str, Any]) -> bool:

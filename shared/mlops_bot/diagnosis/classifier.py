@@ -448,7 +448,8 @@ def _from_secondaries(secondaries: list[Finding], ctx: Context, step: str | None
         merged = Finding(lead.category, lead.kind, score(best), details, evidence)
         return _problem(merged, ctx, step)
     if secondaries:
-        pointer = secondaries[0]  # the last error annotation in the log
+        # The exception that ended a Python program states more than the runner's exit-code line after it.
+        pointer = next((f for f in secondaries if f.kind == "uncaught-exception"), secondaries[0])
         details = {"reason": "no known failure message; evidence points at the likely failure line"}
         details.update(pointer.details)
         merged = Finding(Category.UNKNOWN, "unknown", 0.1, details, sorted(pointer.evidence))

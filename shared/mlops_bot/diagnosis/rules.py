@@ -373,6 +373,66 @@ _IMPORT_STATEMENT = lazy(
 _FRAME_FILE = lazy(r'File "(?P<file>[^"]+)", line [0-9]+|^(?P<pyfile>[^ :]+\.py):[0-9]+: in ')
 _INSTALLED_FRAME = lazy(r"/(?:site|dist)-packages/(?P<top>[A-Za-z_][A-Za-z0-9_]*)/")
 _TRACEBACK_LINES = 40
+# Lines that put a traceback inside a package *build* (pip running a PEP 517 backend or ``setup.py`` in a
+# subprocess): a module missing there is a build requirement (``[build-system].requires``, or installed
+# before ``--no-build-isolation``), which a line in the requirements does not fix.
+_BUILD_MARKERS = (
+    "BackendUnavailable",
+    "pyproject_hooks/_in_process",
+    "_in_process.py",
+    "did not run successfully",
+    "subprocess-exited-with-error",
+)
+# Folder names projects use for their own code and that no project means as a PyPI distribution:
+# ``from src.features import x`` run from the wrong directory is a path problem, never a package to add.
+PROJECT_FOLDERS = frozenset(("src", "tests", "test", "testing", "scripts", "notebooks", "conftest"))
+
+
+_REPOSITORY_PATH = lazy(
+    r"/work/(?P<repo>[A-Za-z0-9_.-]+)/(?P=repo)(?:/|'|$)|^Syncing repository: [^/ ]+/(?P<synced>[A-Za-z0-9_.-]+)$"
+)
+
+
+def _repository_name(ctx: Context) -> str | None:
+    """The repository's name as the log shows it (the runner's ``work/<repo>/<repo>`` or actions/checkout)."""
+    for _, text in ctx.lines[:3_000]:
+        if "/work/" in text or text.startswith("Syncing repository: "):
+            found = _REPOSITORY_PATH.search(text)
+            if found is not None:
+                return found["repo"] or found["synced"]
+    return None
+
+
+_CHAINED = ("During handling of the above exception", "The above exception was the direct cause")
+
+
+def _caught_and_continued(ctx: Context, idx: int) -> bool:
+    """Whether the traceback ending at `idx` was logged and survived: the program went on to a new one.
+
+    ``except ImportError: log.exception(...)`` (an optional integration) prints the traceback and
+    carries on; the failure is what comes after. A chained traceback (``During handling of the above
+    exception``) is the same failure, not a new one.
+    """
+    for _, text in ctx.forward(idx, 500):
+        if any(marker in text for marker in _GROUP_MARKERS) or text.startswith("##[error]"):
+            return False
+        if _SECTION.match(text):  # the next pytest section (``--tb=native``): another test's traceback
+            return False
+        if any(marker in text for marker in _CHAINED):
+            return False
+        if text.startswith("Traceback (most recent call last)"):
+            return True
+    return False
+
+
+def _in_package_build(ctx: Context, idx: int) -> bool:
+    """Whether the line at `idx` is inside a failing package build's output (same step, same traceback)."""
+    for _, text in ctx.back(idx, 120):
+        if any(marker in text for marker in _GROUP_MARKERS) or _PYTEST_SESSION in text:
+            return False
+        if any(marker in text for marker in _BUILD_MARKERS):
+            return True
+    return False
 
 
 def _traceback_facts(ctx: Context, idx: int, top: str, dotted: str) -> tuple[str | None, bool, bool]:
@@ -419,13 +479,34 @@ def _python_module(rule: Rule, hit: Hit) -> Finding | None:
     top = dotted.split(".", 1)[0]
     details: dict[str, Any] = {"module": top, "import_name": dotted}
     ctx = hit.ctx
+    if _caught_and_continued(ctx, hit.idx):
+        return None  # logged by an ``except ImportError`` and survived: the failure comes later
     own = {canonical(entry) for entry in ctx.own_packages}
     statement, local_frame, installed = _traceback_facts(ctx, hit.idx, top, dotted)
-    if canonical(top) in own or local_frame:
+    repository = None if canonical(top) in own or local_frame or top in PROJECT_FOLDERS else _repository_name(ctx)
+    # A module named like the repository is the project's own package, most likely not installed
+    # (``pip install -e .`` missing): adding a PyPI namesake would be wrong.
+    named_like_repo = repository is not None and canonical(top) == canonical(repository)
+    if canonical(top) in own or local_frame or top in PROJECT_FOLDERS or named_like_repo:
         details.update(package=None, local=True, fix_pr=False, no_fix_reason="the module is the repository's own")
         if local_frame and canonical(top) not in own:
             details["local_evidence"] = "traceback"
+        elif top in PROJECT_FOLDERS and canonical(top) not in own:
+            details["local_evidence"] = "project-folder"
+        elif named_like_repo:
+            details["local_evidence"] = "repository-name"
         return rule.finding(hit, details, kind="missing-local-module", confidence=0.8)
+    if _in_package_build(ctx, hit.idx):
+        details.update(
+            package=None,
+            build_requirement=module_to_package(top, ctx.own_packages) or top,
+            fix_pr=False,
+            no_fix_reason=(
+                f"{top} is imported while building a package: it belongs in [build-system].requires"
+                " (or before a --no-build-isolation install), not in the requirements"
+            ),
+        )
+        return rule.finding(hit, details, kind="missing-build-dependency", confidence=0.8)
     tool_run = hit.match.groupdict().get("tool_run") is not None or re.search(
         rf"(?:^|\s)-m\s+{re.escape(top)}\b", _step_script(ctx, hit.line[0])
     )
@@ -532,7 +613,20 @@ def _pip_no_match(rule: Rule, hit: Hit) -> Finding | None:
             listed = [v.strip() for v in versions.group(1).split(",") if v.strip() and v.strip() != "none"]
             details["available_versions"] = listed[-20:]
             evidence.insert(0, hit.ctx.lines[i])
+            if not listed:
+                details.update(
+                    fix_pr=False,
+                    no_fix_reason="the index has no release of it at all: a private package or a wrong name",
+                )
             break
+    if "+" in requirement:
+        # A local version (``torch==2.3.0+cu118``) is served by another index, never PyPI: moving the pin
+        # would silently drop the build the project asked for.
+        details.update(
+            fix_pr=False,
+            local_version=True,
+            no_fix_reason="a local version (+...) comes from an extra index: the workflow's index URL is missing",
+        )
     return rule.finding(hit, details, evidence)
 
 
@@ -583,7 +677,170 @@ def _npm_eresolve(rule: Rule, hit: Hit) -> Finding | None:
 def _npm_not_found(rule: Rule, hit: Hit) -> Finding | None:
     url = hit.match["url"]
     package = url.rstrip("/").rsplit("/", 1)[-1].replace("%2f", "/").replace("%2F", "/")
-    return rule.finding(hit, {"url": url, "package": package})
+    # The registry has no such package (or will not show it without credentials): there is no pin to move.
+    reason = "the registry has no such package: a private scope needs the registry's auth, or the name is wrong"
+    return rule.finding(hit, {"url": url, "package": package, "fix_pr": False, "no_fix_reason": reason})
+
+
+# --------------------------------------------------------------------------------------------------
+# Builders: causes that surface as a Python exception (a config file, an ABI, an API, a secret)
+
+_YAML_MARK = lazy(r'in "(?P<file>[^"]+)", line (?P<line>[0-9]+), column (?P<column>[0-9]+)')
+
+
+def _config_syntax(rule: Rule, hit: Hit) -> Finding | None:
+    if hit.match["message2"] is not None:  # ``python -m json.tool``: the message without its class
+        return rule.finding(hit, {"exception": "JSONDecodeError", "message": hit.match["message2"]}, confidence=0.7)
+    message = hit.match["message"].strip()
+    if message.startswith("Expecting value: line 1 column 1 (char 0)"):
+        return None  # an empty or non-JSON *response* (an HTML error page), not a file someone wrote
+    details: dict[str, Any] = {"exception": hit.match["exc"].rsplit(".", 1)[-1], "message": message[:300]}
+    evidence = [hit.line]
+    for i, text in hit.ctx.forward(hit.idx, 4):
+        mark = _YAML_MARK.search(text)
+        if mark is not None:
+            details.update(path=workspace_relative(mark["file"]), line=int(mark["line"]))
+            evidence.append(hit.ctx.lines[i])
+            break
+    return rule.finding(hit, details, evidence)
+
+
+def _import_moved(rule: Rule, hit: Hit) -> Finding | None:
+    details: dict[str, Any] = {"name": hit.match["name"], "package": None}
+    target = re.search(r"to the `?(?P<to>[A-Za-z0-9_.-]+)`? package", hit.match["message"])
+    if target is not None:
+        details["moved_to"] = target["to"]
+    details.update(fix_pr=False, no_fix_reason=f"{hit.match['name']} moved in a release: the import must change too")
+    return rule.finding(hit, details)
+
+
+def _attribute_removed(rule: Rule, hit: Hit) -> Finding | None:
+    module = hit.match["module"]
+    top = module.split(".", 1)[0]
+    own = {canonical(entry) for entry in hit.ctx.own_packages}
+    if canonical(top) in own or not is_known_module(top):
+        return None  # the project's own module, or one nobody can tell apart from it: a plain bug
+    details: dict[str, Any] = {"module": module, "name": hit.match["name"], "distribution": module_to_package(top)}
+    details.update(
+        fix_pr=False, no_fix_reason=f"{module}.{hit.match['name']} is gone from the installed release of {top}"
+    )
+    return rule.finding(hit, details)
+
+
+def _optional_dependency(rule: Rule, hit: Hit) -> Finding | None:
+    module = hit.match["module"] or hit.match["module2"] or hit.match["module3"]
+    package = module_to_package(module, hit.ctx.own_packages)
+    details: dict[str, Any] = {"module": module, "import_name": module, "package": package, "optional": True}
+    if package is None:
+        return None
+    if not is_known_module(module):
+        details["package_source"] = "module-name"
+        return rule.finding(hit, details, confidence=0.65)
+    details["package_source"] = "mapping"
+    return rule.finding(hit, details)
+
+
+# Frameworks probe optional libraries and log a warning when one is absent (TensorFlow without CUDA):
+# those lines are noise on a CPU runner, not the failure.
+_LIBRARY_WARNINGS = ("Could not load dynamic library", "dlerror", "WARNING", "Warning", "warning:")
+
+_ENVIRON_FRAME = ("environ", "<frozen os>", "getenv")
+
+
+def _missing_secret(rule: Rule, hit: Hit) -> Finding | None:
+    if not any(marker in text for _, text in hit.ctx.back(hit.idx, 6) for marker in _ENVIRON_FRAME):
+        return None  # a dict lookup, not the environment
+    return rule.finding(hit, {"variable": hit.match["name"]})
+
+
+_PYTEST_PLUGIN_OPTIONS = {
+    "--cov": "pytest-cov",
+    "--no-cov": "pytest-cov",
+    "-n": "pytest-xdist",
+    "--numprocesses": "pytest-xdist",
+    "--dist": "pytest-xdist",
+    "--timeout": "pytest-timeout",
+    "--reruns": "pytest-rerunfailures",
+    "--only-rerun": "pytest-rerunfailures",
+    "--html": "pytest-html",
+    "--benchmark-only": "pytest-benchmark",
+    "--count": "pytest-repeat",
+    "--asyncio-mode": "pytest-asyncio",
+    "--mypy": "pytest-mypy",
+    "--splits": "pytest-split",
+    "--nbval": "nbval",
+    "--ds": "pytest-django",
+    "-p": "",
+}
+
+
+def _pytest_plugin(rule: Rule, hit: Hit) -> Finding | None:
+    near = " ".join(text for _, text in hit.ctx.back(hit.idx, 3))
+    if "pytest" not in hit.line[1] and "pytest" not in near:
+        return None  # another argparse program
+    options = [arg.split("=", 1)[0] for arg in hit.match["args"].split() if arg.startswith("-")]
+    plugin = next((_PYTEST_PLUGIN_OPTIONS[o] for o in options if _PYTEST_PLUGIN_OPTIONS.get(o)), None)
+    details: dict[str, Any] = {"options": options, "plugin": plugin, "package": None, "tool": True}
+    details.update(fix_pr=False, no_fix_reason="a pytest plugin the workflow runs with is not installed")
+    return rule.finding(hit, details, confidence=0.8 if plugin else 0.6)
+
+
+_BUILD_OUTPUT_START = lazy(r"^ *(?:\u2570\u2500>|.->) \[[0-9]+ lines? of output\]")
+_COLLECTING_PACKAGE = lazy(r"^(?:Collecting|Processing|Obtaining|Building wheel for) (?P<package>[A-Za-z0-9][^ ()]*)")
+
+
+def _pip_build_failed(rule: Rule, hit: Hit) -> Finding | None:
+    """A package build pip ran failed and no rule read its output: point at the output's first line."""
+    details: dict[str, Any] = {"stage": hit.match["stage"]}
+    evidence = [hit.line]
+    for i, text in hit.ctx.back(hit.idx, 200):
+        if any(marker in text for marker in _GROUP_MARKERS):
+            break
+        if _BUILD_OUTPUT_START.match(text):
+            following = [
+                (j, line) for j, line in hit.ctx.forward(i, 60) if line.strip() and "[end of output]" not in line
+            ]
+            if following:
+                evidence = [hit.ctx.lines[following[0][0]], hit.line]
+        package = _COLLECTING_PACKAGE.match(text.strip())
+        if package is not None and "package" not in details:
+            details["distribution"] = package["package"]
+    details.update(fix_pr=False, no_fix_reason="a package's own build failed: its output says why")
+    return rule.finding(hit, details, evidence)
+
+
+def _script_assertion(rule: Rule, hit: Hit) -> Finding | None:
+    """An ``assert`` that ended a program (a quality gate in a script): the check failed, like a test."""
+    for _, text in hit.ctx.back(hit.idx, 60):
+        if text.startswith("Traceback (most recent call last)"):
+            return rule.finding(hit, {"message": (hit.match["message"] or "")[:300]})
+        if any(marker in text for marker in _GROUP_MARKERS) or _PYTEST_SESSION in text:
+            return None
+    return None
+
+
+def _uncaught_exception(rule: Rule, hit: Hit) -> Finding | None:
+    """The exception that ended a Python program: no verdict, but the line an unknown should point at."""
+    for _, text in hit.ctx.back(hit.idx, 200):
+        if text.startswith("Traceback (most recent call last)"):
+            details = {"exception": hit.match["exc"], "message": (hit.match["message"] or "")[:300]}
+            return rule.finding(hit, details)
+        if any(marker in text for marker in _GROUP_MARKERS):
+            return None
+    return None
+
+
+def _esm_require(rule: Rule, hit: Hit) -> Finding | None:
+    evidence = [hit.line]
+    if "require() of ES Module" not in hit.line[1]:
+        for i, text in hit.ctx.back(hit.idx, 10):
+            if "require() of ES Module" in text:
+                evidence = [hit.ctx.lines[i]]
+                break
+    package = re.search(r"node_modules/(?P<pkg>@[^/]+/[^/]+|[^/@][^/]*)/", evidence[0][1])
+    details: dict[str, Any] = {"distribution": package["pkg"] if package else None, "package": None}
+    details.update(fix_pr=False, no_fix_reason="an ESM-only release is require()d: pin the CommonJS line or import()")
+    return rule.finding(hit, details, evidence)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -591,6 +848,28 @@ def _npm_not_found(rule: Rule, hit: Hit) -> Finding | None:
 
 
 _PYTEST_SESSION = "== test session starts"
+_FIXTURE_NOT_FOUND = lazy(r"^E +fixture '(?P<fixture>[A-Za-z_][A-Za-z0-9_]*)' not found$")
+# Fixtures only a plugin provides (a project's own fixture of the same name would have been found).
+_PLUGIN_FIXTURES = {
+    "mocker": "pytest-mock",
+    "class_mocker": "pytest-mock",
+    "benchmark": "pytest-benchmark",
+    "httpx_mock": "pytest-httpx",
+    "httpserver": "pytest-httpserver",
+    "requests_mock": "requests-mock",
+    "snapshot": "syrupy",
+    "freezer": "pytest-freezer",
+    "aioresponses": "aioresponses",
+    "datadir": "pytest-datadir",
+    "shared_datadir": "pytest-datadir",
+    "qtbot": "pytest-qt",
+    "celery_app": "celery",
+    "django_db_setup": "pytest-django",
+    "rf": "pytest-django",
+    "live_server": "pytest-django",
+    "xprocess": "pytest-xprocess",
+    "mock_s3": "pytest-moto",
+}
 _SHORT_SUMMARY = lazy(r"^(?P<outcome>FAILED|ERROR) (?P<id>[^ ]+)(?: - (?P<reason>.*))?$")
 _VERBOSE_OUTCOME = lazy(r"^(?P<id>[^ ]+::[^ ]+) (?P<outcome>FAILED|ERROR)\b")
 _REPEAT_ID = lazy(r"^(?P<base>.+?)(?:\[|-)(?P<i>[0-9]+)-(?P<n>[0-9]+)\]$")
@@ -746,6 +1025,25 @@ def _pytest(rule: Rule, hit: Hit) -> Finding | None:
         text = ctx.lines[i][1]
         if _EXCEPTION_LINE.match(text):
             kinds.add("assertion" if re.match(r"^(?:E +)?(?:assert |AssertionError)", text) else "other")
+    plugin_fixtures = [(i, found) for i in indexes if (found := _FIXTURE_NOT_FOUND.match(ctx.lines[i][1])) is not None]
+    plugins = _unique([_PLUGIN_FIXTURES.get(m["fixture"], "") for _, m in plugin_fixtures])
+    if plugin_fixtures and all(plugins) and counts.get("failed", 0) == 0:
+        # Every error is a fixture a pytest plugin provides: the plugin is not installed.
+        details.update(plugin=plugins[0], plugins=plugins, package=None, tool=True, fix_pr=False)
+        details["no_fix_reason"] = "a pytest plugin the tests use is not installed in the job"
+        return rule.finding(
+            hit,
+            details,
+            [ctx.lines[plugin_fixtures[0][0]], *evidence],
+            category=Category.DEPENDENCY_MISSING,
+            kind="pytest-plugin-missing",
+            confidence=0.8,
+        )
+    if not any(" - " in text for _, text in summary_lines):
+        # The summary names the tests but not why: the first ``E`` line of the failures says it.
+        first = next((i for i in indexes if ctx.lines[i][1].startswith("E ") and ctx.lines[i][1][1:].strip()), None)
+        if first is not None:
+            evidence.insert(0, ctx.lines[first])
     if collection:
         kind = "pytest-collection-error"
     elif kinds == {"assertion"}:
@@ -774,7 +1072,22 @@ def _unittest(rule: Rule, hit: Hit) -> Finding | None:
         cause.evidence = _unique_lines([*cause.evidence, hit.line])
         return cause
     details = {"tests": _unique(tests), "counts": counts, "runner": "unittest"}
-    return rule.finding(hit, details, [*evidence[:10], hit.line])
+    causes: list[LogLine] = []  # each failure's last exception line (the traceback's verdict)
+    position = {i: n for n, i in enumerate(indexes)}
+    for shown in evidence[:5]:
+        start = next((i for i in indexes if ctx.lines[i] == shown), None)
+        if start is None:
+            continue
+        last: LogLine | None = None
+        for i in indexes[position[start] + 2 :]:
+            text = ctx.lines[i][1]
+            if text.startswith(("-----", "=====")):
+                break
+            if _EXCEPTION_LINE.match(text):
+                last = ctx.lines[i]
+        if last is not None:
+            causes.append(last)
+    return rule.finding(hit, details, [*evidence[:10], *causes, hit.line])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -868,6 +1181,20 @@ def _isort(rule: Rule, hit: Hit) -> Finding | None:
             break
         files.insert(0, workspace_relative(other["file"]))
     return rule.finding(hit, {"tool": "isort", "files": _unique(files)})
+
+
+_ESLINT_MESSAGE = lazy(r"^ +[0-9]+:[0-9]+ +error +")
+
+
+def _eslint(rule: Rule, hit: Hit) -> Finding | None:
+    messages: list[LogLine] = []
+    for i, text in hit.ctx.back(hit.idx, 400):
+        if text.startswith(_GROUP_MARKERS):
+            break
+        if _ESLINT_MESSAGE.match(text):
+            messages.append(hit.ctx.lines[i])
+    messages.reverse()
+    return rule.finding(hit, _named_groups(hit.match), [*messages[:5], hit.line])
 
 
 def _prettier(rule: Rule, hit: Hit) -> Finding | None:
@@ -1315,6 +1642,24 @@ RULES: tuple[Rule, ...] = (
         explains_tests=True,
     ),
     Rule(
+        "python-circular-import",
+        Category.TEST_FAILURE,
+        "circular-import",
+        r"ImportError: cannot import name '(?P<name>[A-Za-z0-9_]+)' from partially initialized module"
+        r" '(?P<module>[A-Za-z0-9_.]+)'",
+        ("partially initialized module",),
+        0.8,
+        build=lambda rule, hit: rule.finding(
+            hit,
+            {
+                **_named_groups(hit.match),
+                "fix_pr": False,
+                "no_fix_reason": "two of the project's modules import each other: the code must change",
+            },
+        ),
+        explains_tests=True,
+    ),
+    Rule(
         "python-import-name",
         Category.DEPENDENCY_RESOLUTION,
         "python-import-name-error",
@@ -1323,6 +1668,81 @@ RULES: tuple[Rule, ...] = (
         0.7,
         build=_python_import_name,
         explains_tests=True,
+    ),
+    Rule(
+        "python-binary-incompatible",
+        Category.DEPENDENCY_RESOLUTION,
+        "binary-incompatible",
+        r"size changed, may indicate binary incompatibility|compiled using NumPy 1\.x cannot be run in"
+        r"|multiarray(?:_umath)? failed to import|_ARRAY_API not found",
+        ("binary incompatibility", "cannot be run in", "failed to import", "_ARRAY_API not found"),
+        0.85,
+        build=lambda rule, hit: rule.finding(
+            hit, {"fix_pr": False, "no_fix_reason": "two installed packages were built against different ABIs"}
+        ),
+        explains_tests=True,
+    ),
+    Rule(
+        "python-import-moved",
+        Category.DEPENDENCY_RESOLUTION,
+        "python-module-moved",
+        r"ImportError: (?P<message>`?(?P<name>[A-Za-z0-9_.]+)`? has been (?:moved|removed).*)$",
+        ("has been moved", "has been removed"),
+        0.85,
+        build=_import_moved,
+        explains_tests=True,
+    ),
+    Rule(
+        "python-attribute-removed",
+        Category.DEPENDENCY_RESOLUTION,
+        "python-attribute-removed",
+        r"^(?:E +)?AttributeError: module '(?P<module>[A-Za-z0-9_.]+)' has no attribute '(?P<name>[A-Za-z0-9_]+)'",
+        ("AttributeError: module '",),
+        0.75,
+        build=_attribute_removed,
+        explains_tests=True,
+    ),
+    Rule(
+        "python-optional-dependency",
+        Category.DEPENDENCY_MISSING,
+        "missing-python-module",
+        r"Missing optional dependency '(?P<module>[A-Za-z0-9_.]+)'|`Import (?P<module2>[A-Za-z0-9_.]+)` failed\."
+        r"|Unable to find a usable engine; tried using: '(?P<module3>[A-Za-z0-9_.]+)'",
+        ("Missing optional dependency", "` failed.", "Unable to find a usable engine"),
+        0.9,
+        build=_optional_dependency,
+        explains_tests=True,
+    ),
+    Rule(
+        "shared-library-missing",
+        Category.DEPENDENCY_MISSING,
+        "missing-system-library",
+        r"(?P<library>lib[A-Za-z0-9_+.-]*\.so(?:\.[0-9]+)*): cannot open shared object file",
+        ("cannot open shared object file",),
+        0.85,
+        build=lambda rule, hit: (
+            None
+            if any(warning in hit.line[1] for warning in _LIBRARY_WARNINGS)
+            else rule.finding(
+                hit,
+                {
+                    "library": hit.match["library"],
+                    "package": None,
+                    "fix_pr": False,
+                    "no_fix_reason": "a system library (apt, the runner image), not a Python requirement",
+                },
+            )
+        ),
+        explains_tests=True,
+    ),
+    Rule(
+        "pytest-plugin-missing",
+        Category.DEPENDENCY_MISSING,
+        "pytest-plugin-missing",
+        r"error: unrecognized arguments: (?P<args>.*)$",
+        ("unrecognized arguments",),
+        0.8,
+        build=_pytest_plugin,
     ),
     Rule(
         "node-missing-module",
@@ -1342,6 +1762,16 @@ RULES: tuple[Rule, ...] = (
         0.85,
     ),
     Rule(
+        "git-subcommand-missing",
+        Category.DEPENDENCY_MISSING,
+        "missing-command",
+        r"^git: '(?P<subcommand>[a-z][a-z0-9-]*)' is not a git command",
+        ("is not a git command",),
+        0.8,
+        # ``git lfs`` with git-lfs not on the image: a command to install, not a Python package.
+        build=lambda rule, hit: rule.finding(hit, {"command": f"git-{hit.match['subcommand']}"}),
+    ),
+    Rule(
         "pip-no-matching-distribution",
         Category.DEPENDENCY_RESOLUTION,
         "pip-no-matching-distribution",
@@ -1349,6 +1779,43 @@ RULES: tuple[Rule, ...] = (
         ("No matching distribution",),
         0.9,
         build=_pip_no_match,
+    ),
+    Rule(
+        "pip-requires-python",
+        Category.DEPENDENCY_RESOLUTION,
+        "requires-python",
+        r"Package '(?P<distribution>[^']+)' requires a different Python:"
+        r" (?P<python>[^ ]+) not in '(?P<specifier>[^']+)'",
+        ("requires a different Python",),
+        0.9,
+        build=lambda rule, hit: rule.finding(
+            hit,
+            {
+                **_named_groups(hit.match),
+                "fix_pr": False,
+                "no_fix_reason": "the job's Python is outside what the package supports: the workflow's python-version",
+            },
+        ),
+    ),
+    Rule(
+        "pip-invalid-requirement",
+        Category.SYNTAX_ERROR,
+        "requirement-syntax",
+        r"ERROR: Invalid requirement: '(?P<requirement>[^']*)'(?: \(from line (?P<line>[0-9]+) of (?P<path>[^)]+)\))?",
+        ("Invalid requirement",),
+        0.85,
+    ),
+    Rule(
+        "pip-hash-mismatch",
+        Category.DEPENDENCY_RESOLUTION,
+        "pip-hash-mismatch",
+        r"THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE"
+        r"|Hashes are required in --require-hashes mode, but they are missing",
+        ("DO NOT MATCH THE HASHES", "Hashes are required in --require-hashes mode"),
+        0.85,
+        build=lambda rule, hit: rule.finding(
+            hit, {"fix_pr": False, "no_fix_reason": "the lock's hashes must be regenerated (or the download checked)"}
+        ),
     ),
     Rule(
         "pip-resolution-impossible",
@@ -1451,6 +1918,7 @@ RULES: tuple[Rule, ...] = (
         r"Failed to connect to (?P<host>[^ ]+) port (?P<port>[0-9]+)|Connection refused|ECONNREFUSED",
         ("Failed to connect to", "Connection refused", "ECONNREFUSED"),
         0.8,
+        explains_tests=True,  # every failing test refused by the same service: the service, not the tests
     ),
     Rule(
         "network-reset",
@@ -1588,6 +2056,34 @@ RULES: tuple[Rule, ...] = (
         build=_missing_file,
     ),
     Rule(
+        "lfs-pointer",
+        Category.DATA_MISSING,
+        "lfs-pointer",
+        r"invalid load key, 'v'|^version https://git-lfs\.github\.com/spec/v1",
+        ("invalid load key, 'v'", "version https://git-lfs.github.com/spec"),
+        0.7,
+        build=lambda rule, hit: rule.finding(
+            hit, {"reason": "a Git LFS pointer was read instead of the file: the checkout did not fetch LFS objects"}
+        ),
+        explains_tests=True,
+    ),
+    Rule(
+        "make-no-rule",
+        Category.DATA_MISSING,
+        "file-not-found",
+        r"No rule to make target '(?P<path>[^']+)', needed by '(?P<needed_by>[^']+)'",
+        ("No rule to make target",),
+        0.75,
+        build=lambda rule, hit: rule.finding(
+            hit,
+            {
+                "path": hit.match["path"],
+                "needed_by": hit.match["needed_by"],
+                "is_data": is_data_path(hit.match["path"]),
+            },
+        ),
+    ),
+    Rule(
         "dvc-missing-data",
         Category.DATA_MISSING,
         "dvc-missing-data",
@@ -1623,6 +2119,15 @@ RULES: tuple[Rule, ...] = (
         ("The requested URL returned error: 403",),
         0.9,
         build=_git_403,
+    ),
+    Rule(
+        "git-auth",
+        Category.PERMISSION_DENIED,
+        "git-auth",
+        r"could not read (?:Username|Password) for '(?P<url>[^']+)'|Authentication failed for '(?P<url2>[^']+)'"
+        r"|remote: Invalid username or (?:password|token)",
+        ("could not read Username", "could not read Password", "Authentication failed for", "Invalid username or"),
+        0.85,
     ),
     Rule(
         "github-token-permissions",
@@ -1675,10 +2180,31 @@ RULES: tuple[Rule, ...] = (
         build=_permission_denied,
     ),
     Rule(
+        "http-401",
+        Category.PERMISSION_DENIED,
+        "http-401",
+        r"(?:error code|status code|HTTP Error|returned error:|status) 401(?:[^0-9]|$)"
+        r"|401 (?:Client Error: )?Unauthorized",
+        ("401",),
+        0.8,
+        build=lambda rule, hit: rule.finding(hit, {"status": 401}),
+    ),
+    Rule(
+        "missing-secret",
+        Category.PERMISSION_DENIED,
+        "missing-secret",
+        r"^(?:E +)?KeyError: '(?P<name>[A-Z][A-Z0-9_]*"
+        r"(?:TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIALS|CREDENTIAL|AUTH)[A-Z0-9_]*)'$",
+        ("KeyError: '",),
+        0.7,
+        build=_missing_secret,
+        explains_tests=True,
+    ),
+    Rule(
         "http-403",
         Category.PERMISSION_DENIED,
         "http-403",
-        r"HTTP Error 403|403 Forbidden",
+        r"HTTP Error 403|403 Forbidden|(?:error code|status code) 403(?:[^0-9]|$)|403 Client Error",
         ("403",),
         0.7,
     ),
@@ -1691,6 +2217,28 @@ RULES: tuple[Rule, ...] = (
         ("SyntaxError", "IndentationError", "TabError"),
         0.9,
         build=_syntax,
+        explains_tests=True,
+    ),
+    Rule(
+        "config-syntax-error",
+        Category.SYNTAX_ERROR,
+        "config-syntax-error",
+        r"^(?:E +)?(?P<exc>(?:json\.decoder\.|simplejson\.errors\.)?JSONDecodeError|(?:[A-Za-z_.]*\.)?TOMLDecodeError"
+        r"|(?:[A-Za-z_.]*\.)?TomlDecodeError|yaml\.(?:scanner\.Scanner|parser\.Parser|composer\.Composer"
+        r"|constructor\.Constructor|reader\.Reader)Error"
+        r"|configparser\.(?:MissingSectionHeader|Parsing|DuplicateSection|DuplicateOption|Interpolation[A-Za-z]*)Error"
+        r"): (?P<message>.*)$"
+        r"|^(?P<message2>(?:Expecting [a-z ,':]+|Extra data|Unterminated string starting at"
+        r"|Invalid control character at)"
+        r": line [0-9]+ column [0-9]+ \(char [0-9]+\))$",
+        (
+            *("JSONDecodeError", "TOMLDecodeError", "TomlDecodeError"),
+            *("yaml.scanner.", "yaml.parser.", "yaml.composer.", "yaml.constructor.", "yaml.reader."),
+            "configparser.",
+            " (char ",
+        ),
+        0.8,
+        build=_config_syntax,
         explains_tests=True,
     ),
     # Lint, format and type checks
@@ -1749,6 +2297,7 @@ RULES: tuple[Rule, ...] = (
         r"^. (?P<count>[0-9]+) problems? \(",
         ("\u2716 ",),
         0.85,
+        build=_eslint,
     ),
     Rule(
         "prettier",
@@ -1781,7 +2330,9 @@ RULES: tuple[Rule, ...] = (
         "flake8",
         Category.LINT_FAILURE,
         "flake8",
-        r"^(?P<file>[^: ]+\.py):(?P<line>[0-9]+):(?P<col>[0-9]+): (?P<code>[A-Z]{1,3}[0-9]{2,4}) ",
+        # ``##[error]``: the runner's rendering of ``--output-format=github`` / ``--format=github`` annotations
+        r"^(?:##\[(?:error|warning)\])?(?P<file>[^: ]+\.py):(?P<line>[0-9]+):(?P<col>[0-9]+):"
+        r" (?P<code>[A-Z]{1,3}[0-9]{2,4}) ",
         (".py:",),
         0.75,
         build=_flake8,
@@ -1824,7 +2375,48 @@ RULES: tuple[Rule, ...] = (
         ("Tests:",),
         0.85,
     ),
+    Rule(
+        "coverage-threshold",
+        Category.TEST_FAILURE,
+        "coverage-threshold",
+        r"Required test coverage of (?P<required>[0-9.]+)% not reached\. Total coverage: (?P<total>[0-9.]+)%"
+        r"|Coverage failure: total of (?P<total2>[0-9.]+) is less than fail-under=(?P<required2>[0-9.]+)",
+        ("Required test coverage of", "Coverage failure: total of"),
+        0.85,
+    ),
+    Rule(
+        "python-script-assertion",
+        Category.TEST_FAILURE,
+        "python-assertion",
+        r"^AssertionError(?:: (?P<message>.*))?$",
+        ("AssertionError",),
+        0.7,
+        strength=S,  # a pointer: a library's own check failing with a message a rule reads comes first
+        build=_script_assertion,
+    ),
     # Secondary pointers: only used when no strong rule matched anywhere in the retained lines.
+    Rule(
+        "pip-build-failed",
+        Category.DEPENDENCY_RESOLUTION,
+        "pip-build-failed",
+        r"(?P<stage>Getting requirements to build (?:wheel|editable)|Preparing (?:editable )?metadata"
+        r"|python setup\.py egg_info|Building (?:editable|wheel) for [^ ]+.*) did not run successfully",
+        ("did not run successfully",),
+        0.6,
+        strength=S,
+        build=_pip_build_failed,
+    ),
+    Rule(
+        "python-uncaught-exception",
+        Category.UNKNOWN,
+        "uncaught-exception",
+        r"^(?P<exc>[A-Za-z_][A-Za-z0-9_.]*(?:Error|Exception))(?:: (?P<message>.*))?$",
+        ("Error", "Exception"),
+        0.1,
+        strength=S,
+        retain=(),
+        build=_uncaught_exception,
+    ),
     Rule(
         "gha-exit-code",
         Category.UNKNOWN,

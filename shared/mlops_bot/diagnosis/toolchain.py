@@ -474,6 +474,10 @@ def _jest(rule: Rule, hit: Hit) -> Finding | None:
     details: dict[str, Any] = {"runner": "jest", "failed": int(hit.match["failed"])}
     details["tests"] = core._unique([m["name"].strip() for _, m in tests])
     evidence = [hit.ctx.lines[i] for i, _ in tests[:5]]
+    if tests:  # the first failing test's first message line: the assertion or the error thrown
+        message = next(((i, t) for i, t in hit.ctx.forward(tests[0][0], 6) if t.strip()), None)
+        if message is not None and _JEST_TEST.search(message[1]) is None:
+            evidence.insert(1, hit.ctx.lines[message[0]])
     for i, text in hit.ctx.back(hit.idx, 2_000):
         if text.startswith("##[group]Run "):
             break
@@ -556,6 +560,44 @@ def _cargo(rule: Rule, hit: Hit) -> Finding | None:
         if following:
             details["message"] = following[0].strip()[:300]
     return rule.finding(hit, details, [*evidence, hit.line])
+
+
+_RUST_ERROR = lazy(r"^error(?:\[(?P<code>E[0-9]{4})\])?: (?P<message>.*)$")
+_CLIPPY_MARK = ("clippy::", "rust-clippy")
+
+
+def _rust_build(rule: Rule, hit: Hit) -> Finding | None:
+    """``error: could not compile `crate```: the step's first ``error`` line says why; clippy's are lints."""
+    errors: list[tuple[int, re.Match[str]]] = []
+    clippy = False
+    for i, text in hit.ctx.back(hit.idx, 2_000):
+        if text.startswith("##[group]Run "):
+            clippy = clippy or "clippy" in text
+            break
+        clippy = clippy or any(mark in text for mark in _CLIPPY_MARK)
+        found = _RUST_ERROR.match(text)
+        if found is not None and not found["message"].startswith(("could not compile", "aborting due to")):
+            errors.append((i, found))
+    errors.reverse()
+    details: dict[str, Any] = {"crate": hit.match["crate"], "errors": len(errors)}
+    evidence = [hit.ctx.lines[i] for i, _ in errors[:5]] + [hit.line]
+    coded = [m for _, m in errors if m["code"]]
+    if coded:
+        details.update(code=coded[0]["code"], message=coded[0]["message"][:300])
+        return rule.finding(hit, details, evidence)
+    if clippy and errors:
+        details.update(tool="clippy", message=errors[0][1]["message"][:300])
+        return rule.finding(hit, details, evidence, category=Category.LINT_FAILURE, kind="clippy")
+    if errors:
+        details["message"] = errors[0][1]["message"][:300]
+        return rule.finding(hit, details, evidence, confidence=0.6)
+    return None
+
+
+def _c_compile(rule: Rule, hit: Hit) -> Finding | None:
+    details = {"file": workspace_relative(hit.match["file"]), "line": int(hit.match["line"])}
+    details["message"] = hit.match["message"][:300]
+    return rule.finding(hit, details)
 
 
 _GO_COMPILE = lazy(
@@ -830,6 +872,61 @@ S = Strength.SECONDARY
 DM, DR = Category.DEPENDENCY_MISSING, Category.DEPENDENCY_RESOLUTION
 
 _MESSAGE_RULES: tuple[Rule, ...] = (
+    Rule(
+        "c-compile-error",
+        Category.SYNTAX_ERROR,
+        "c-compile-error",
+        r"^(?P<file>[^ :]+\.(?:c|cc|cpp|cxx|h|hh|hpp|cu|m|mm)):(?P<line>[0-9]+):(?P<col>[0-9]+):"
+        r" error: (?P<message>.*)$",
+        (": error: ",),
+        0.8,
+        build=_c_compile,
+    ),
+    Rule(
+        "typescript-compile-error",
+        Category.SYNTAX_ERROR,
+        "typescript-compile-error",
+        r"^(?P<file>[^ (]+\.(?:ts|tsx|mts|cts|vue))\((?P<line>[0-9]+),(?P<col>[0-9]+)\):"
+        r" error (?P<code>TS[0-9]+): (?P<message>.*)$"
+        r"|^(?P<file2>[^ :]+\.(?:ts|tsx|mts|cts)):(?P<line2>[0-9]+):(?P<col2>[0-9]+) - error (?P<code2>TS[0-9]+): ",
+        (": error TS", " - error TS"),
+        0.8,
+    ),
+    Rule(
+        "rust-compile",
+        Category.SYNTAX_ERROR,
+        "rust-compile-error",
+        r"^error: could not compile `(?P<crate>[^`]+)`",
+        ("could not compile `",),
+        0.85,
+        build=_rust_build,
+    ),
+    Rule(
+        "jupyter-kernel-missing",
+        Category.INFRASTRUCTURE,
+        "kernel-missing",
+        r"No such kernel named (?P<kernel>[^ ]+)",
+        ("No such kernel named",),
+        0.8,
+    ),
+    Rule(
+        "node-require-esm",
+        Category.DEPENDENCY_RESOLUTION,
+        "require-esm",
+        r"ERR_REQUIRE_ESM|require\(\) of ES Module",
+        ("ERR_REQUIRE_ESM", "require() of ES Module"),
+        0.8,
+        build=core._esm_require,
+    ),
+    Rule(
+        "yamllint",
+        Category.LINT_FAILURE,
+        "yamllint",
+        r"^(?P<file>[^ :]+\.ya?ml):(?P<line>[0-9]+):(?P<col>[0-9]+): \[error\] (?P<message>.*) \((?P<rule>[a-z-]+)\)$"
+        r"|^ +[0-9]+:[0-9]+ +error +(?P<message2>.*[^ ]) +\((?P<rule2>[a-z-]+)\)$",
+        (": [error] ", "  error  "),
+        0.8,
+    ),
     # Runner quotas and billing (disk full is a core rule)
     Rule(
         "gha-artifact-quota",

@@ -31,6 +31,8 @@ def corpus_lines() -> list[str]:
     lines: list[str] = []
     for path in sorted(CORPUS.glob("*.log")):
         lines += [normalize_line(line) for line in path.read_text(encoding="utf-8-sig").splitlines()]
+    for path in sorted(CORPUS.glob("fresh*/*.log")):  # the blind corpora: real tools, new scenarios
+        lines += [normalize_line(line) for line in path.read_text(encoding="utf-8-sig").splitlines()]
     for path in sorted((CORPUS / "fragments").glob("*.txt")):  # real tool output used by unit tests
         lines += [normalize_line(line) for line in path.read_text(encoding="utf-8").splitlines()]
     return lines
