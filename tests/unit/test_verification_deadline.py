@@ -15,8 +15,10 @@ import pytest
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.diagnosis import Problem
+from mlops_bot.errors import Conflict
 from mlops_bot.healing.verification import VerificationDependencies, verify
 from mlops_bot.healing.verification_deadline import DeadlineStores, hand_overdue_verifications_to_people
+from mlops_bot.management.healing.healing_requests import request_healing
 from mlops_bot.messages import RepositoryEvent, WorkflowRun
 from mlops_bot.stores.audit import InMemoryAuditLog
 from mlops_bot.stores.incidents import (
@@ -28,7 +30,7 @@ from mlops_bot.stores.incidents import (
     Verification,
 )
 from mlops_bot.stores.repair_claims import InMemoryRepairClaimStore, RepairClaim
-from tests.support.memory import MemoryRunner
+from tests.support.memory import MemoryRunner, RecordingQueue
 
 TENANT, REPO, HOLDER = "default", "acme/model", "inc-holder"
 DEADLINE = timedelta(hours=24)
@@ -229,3 +231,18 @@ def test_a_red_run_after_the_deadline_leaves_the_incident_with_the_person() -> N
     found = bot.incidents.get(TENANT, HOLDER)
     assert found is not None and found.status == IncidentStatus.AWAITING_HUMAN
     assert found.timeline[-1].details is not None and "900" in found.timeline[-1].details
+
+
+class HealingQueue(RecordingQueue):
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/healing"
+
+
+def test_a_person_can_ask_for_healing_again_once_the_deadline_handed_the_incident_over() -> None:
+    bot = Bot()
+    bot.holder_waiting_since(utc_now() - DEADLINE * 2)
+    queue = HealingQueue()
+    with pytest.raises(Conflict):  # verifying: "Healing already in progress" unless forced
+        request_healing(bot.incidents, queue, TENANT, HOLDER, None, False, {}, "user-1")
+    bot.sweep()
+    request_healing(bot.incidents, queue, TENANT, HOLDER, None, False, {}, "user-1")
+    assert len(queue.sent) == 1
