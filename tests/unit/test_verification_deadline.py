@@ -246,3 +246,25 @@ def test_a_person_can_ask_for_healing_again_once_the_deadline_handed_the_inciden
     bot.sweep()
     request_healing(bot.incidents, queue, TENANT, HOLDER, None, False, {}, "user-1")
     assert len(queue.sent) == 1
+
+
+def test_a_late_run_whose_playbook_stopped_waiting_while_the_sweep_ran_still_resolves() -> None:
+    bot = Bot()
+    bot.holder_waiting_since(utc_now() - DEADLINE * 2)
+
+    class SweepDuringTheVerdict(TimedOutPlaybook):
+        def complete_task(self, task_token: str, output: dict[str, Any]) -> bool:
+            assert bot.sweep() == [HOLDER]  # handed over after verify read the incident as verifying
+            return super().complete_task(task_token, output)
+
+    assert verify(verifier(bot, SweepDuringTheVerdict()), late_run("success"))
+    assert bot.status(HOLDER) == IncidentStatus.RESOLVED
+
+
+def test_a_late_run_does_not_close_a_new_round_a_person_started() -> None:
+    bot = Bot()
+    bot.holder_waiting_since(utc_now() - DEADLINE * 2)
+    bot.sweep()
+    assert bot.incidents.begin_attempt(TENANT, HOLDER, attempts_seen=1)  # a person asked for healing again
+    assert verify(verifier(bot, TimedOutPlaybook()), late_run("success"))
+    assert bot.status(HOLDER) == IncidentStatus.HEALING

@@ -99,10 +99,13 @@ def verify(deps: VerificationDependencies, event: RepositoryEvent) -> bool:
         }
         if retry:
             deps.incidents.rediagnose(event.tenant_id, incident.id, new_problem, task_token=token)
-    delivered = deps.runner.complete_task(token, verdict)  # False when a previous delivery already sent it
-    overdue = incident.status == IncidentStatus.AWAITING_HUMAN and incident.verification.overdue_at
-    if not delivered and overdue:
-        _decide_after_the_deadline(deps, incident, run, verdict)  # the playbook stopped waiting
+    if not deps.runner.complete_task(token, verdict):  # a previous delivery sent it, or nothing waits any more
+        # Read again: the deadline's sweep may have handed the incident over since it was read above.
+        current = deps.incidents.get(event.tenant_id, incident.id)
+        waiting = current.verification if current else None
+        overdue = bool(waiting and waiting.task_token == token and waiting.overdue_at)
+        if current and overdue and current.status == IncidentStatus.AWAITING_HUMAN:
+            _decide_after_the_deadline(deps, current, run, verdict)  # the playbook stopped waiting
     deps.incidents.clear_verification(event.tenant_id, incident.id, token, run.id)
     return True
 
