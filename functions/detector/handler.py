@@ -24,6 +24,7 @@ from mlops_bot.stores.events import DynamoEventStore
 from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 from mlops_bot.stores.incidents import DynamoIncidentStore
 from mlops_bot.stores.quarantines import DynamoQuarantineStore
+from mlops_bot.stores.repair_claims import DynamoRepairClaimStore
 
 logger = Logger(service="detector")
 tracer = Tracer(service="detector")
@@ -44,7 +45,9 @@ def _deps() -> DetectorDependencies:
         def diagnose(repository: str, run_id: int, installation_id: int | None) -> Problem:
             return diagnose_run(github_client(settings, repository, installation_id), repository, run_id)
 
-        verification = VerificationDependencies(settings, PlaybookRunner(), diagnose, incidents)
+        verification = VerificationDependencies(
+            settings, PlaybookRunner(), diagnose, incidents, repair_claims=DynamoRepairClaimStore(table)
+        )
         healing_queue = Queue(settings.healing_queue_url)
 
         def scheduled_check(event: RepositoryEvent) -> ScheduledCheckOutcome | None:

@@ -1,7 +1,9 @@
-"""Scheduled work: the hourly sweep (scheduled checks, unsent healing requests) and the delivery reconciler."""
+"""Scheduled work: the hourly sweep (scheduled checks, unsent healing requests, stable quarantines,
+overdue verifications) and the delivery reconciler."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -13,11 +15,14 @@ from mlops_bot.config import get_settings
 from mlops_bot.detection.incidents import sweep_pending_healing
 from mlops_bot.detection.quarantine import QuarantineSweepStores, github_pull_requests, sweep_stable_quarantines
 from mlops_bot.github_access import app_deliveries, github_client
+from mlops_bot.healing.verification_deadline import DeadlineStores, hand_overdue_verifications_to_people
 from mlops_bot.scheduling.service import SchedulingStores, queue_scheduled_checks, tenants
+from mlops_bot.stores.audit import DynamoAuditLog
 from mlops_bot.stores.events import DynamoEventStore
 from mlops_bot.stores.flaky_history import DynamoFlakyHistory
 from mlops_bot.stores.incidents import DynamoIncidentStore
 from mlops_bot.stores.quarantines import DynamoQuarantineStore
+from mlops_bot.stores.repair_claims import DynamoRepairClaimStore
 from mlops_bot.stores.repositories import DynamoRepositoryStore
 from mlops_bot.stores.tenants import DynamoTenantStore
 
@@ -79,4 +84,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     if released:
         logger.info("release of stable quarantined tests requested", extra={"incident_ids": released})
-    return {"queued": queued, "healing_requested": requested, "quarantines_released": released}
+    # Incidents whose proving run never came within the deadline: handed to a person, never stuck.
+    overdue = hand_overdue_verifications_to_people(
+        DeadlineStores(DynamoIncidentStore(table), DynamoRepairClaimStore(table), DynamoAuditLog(table)),
+        tenants(registry),
+        deadline=timedelta(hours=settings.verification_deadline_hours),
+    )
+    if overdue:
+        logger.warning("overdue verifications handed to a person", extra={"incident_ids": overdue})
+    return {
+        "queued": queued,
+        "healing_requested": requested,
+        "quarantines_released": released,
+        "verifications_overdue": overdue,
+    }

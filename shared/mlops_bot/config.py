@@ -60,6 +60,9 @@ class Settings(BaseModel):
     flaky_rerun_budget: int = Field(default=2, alias="MLOPS_BOT_FLAKY_RERUN_BUDGET")
     # How long a quarantined test must stay stable (no flaky pass, no failure) before its release.
     flake_window_days: int = Field(default=14, ge=1, alias="MLOPS_BOT_FLAKE_WINDOW_DAYS")
+    # How long an incident may wait `verifying` for the run that proves its repair before the
+    # scheduler's sweep hands it to a person (`awaiting_human`); a run that comes later still decides it.
+    verification_deadline_hours: int = Field(default=24, ge=1, le=720, alias="MLOPS_BOT_VERIFICATION_DEADLINE_HOURS")
     protected_branch_patterns: str = Field(
         default="main,master,trunk,develop,release/*,production", alias="MLOPS_BOT_PROTECTED_BRANCHES"
     )

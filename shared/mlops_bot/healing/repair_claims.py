@@ -28,9 +28,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlops_bot.adapters.github import GitHubClient
 from mlops_bot.clock import iso, utc_now
 from mlops_bot.healing.planner import FILE_CHANGING_ACTIONS, RepairPlan
 from mlops_bot.stores.incidents import (
@@ -42,6 +41,9 @@ from mlops_bot.stores.incidents import (
     TimelineEvent,
 )
 from mlops_bot.stores.repair_claims import RepairClaim, RepairClaimStore
+
+if TYPE_CHECKING:  # the scheduler's hourly sweep uses this module without loading the GitHub client
+    from mlops_bot.adapters.github import GitHubClient
 
 # A healer that claimed a repair opens its pull request within minutes; a rate-limit wait (≤ 1 h,
 # `WaitOutRateLimit`) and Step Functions' retries fit well inside this.
@@ -294,3 +296,23 @@ def _close_as(
         once=f"{status.value}-with-{holder_id}",
         resolution_time=resolution_time,
     )
+
+
+def follow_to_a_person(claims: RepairClaimStore, incidents: IncidentStore, holder: Incident, details: str) -> list[str]:
+    """Hand every open incident that follows `holder`'s repairs to a person with it; the ids handed.
+
+    Noted once per holder's hand-over; a follower already closed (its holder's run came) stays closed.
+    """
+    handed: list[str] = []
+    for claim in claims.held_by(holder.tenant_id, holder.repository, holder.id):
+        for follower_id in claim.linked_incidents:
+            follower = incidents.get(holder.tenant_id, follower_id)
+            if follower is None or follower.status in CLOSED_STATUSES:
+                continue
+            entry = TimelineEntry.now(
+                TimelineEvent.VERIFICATION_OVERDUE, f"with incident {holder.id}, whose repair it follows: {details}"
+            )
+            once = f"awaiting-human-with-{holder.id}-{holder.waiting_since}"
+            if incidents.note(holder.tenant_id, follower_id, entry, once=once, status=IncidentStatus.AWAITING_HUMAN):
+                handed.append(follower_id)
+    return handed

@@ -9,20 +9,29 @@ The verdict is sent before the task token is forgotten: a detector that dies in 
 token, the redelivered event sends the verdict again, Step Functions refuses it (the task is no
 longer waiting), and the token is then cleared — the playbook hears exactly one verdict. Clearing
 first would lose it: the playbook would wait for a verdict nobody sends.
+
+A run that comes after the verification deadline (`verification_deadline`: the incident was handed
+to a person, its token kept) still decides: if the playbook still waits it hears the verdict as
+usual; if it stopped waiting, a green run resolves the incident here (and the incidents that follow
+its repair), and a red one is noted on the timeline for the person who has it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
+from mlops_bot.clock import utc_now
 from mlops_bot.config import Settings
 from mlops_bot.diagnosis import Problem
+from mlops_bot.healing import repair_claims
 from mlops_bot.healing.planner import problem_signature
-from mlops_bot.messages import BOT_BRANCH_PREFIX, RepositoryEvent
+from mlops_bot.messages import BOT_BRANCH_PREFIX, RepositoryEvent, WorkflowRun
 from mlops_bot.storage import keys
-from mlops_bot.stores.incidents import Incident, IncidentStore
+from mlops_bot.stores.incidents import Incident, IncidentStatus, IncidentStore, TimelineEntry, TimelineEvent
+from mlops_bot.stores.repair_claims import RepairClaimStore
 
 
 class TaskCompleter(Protocol):
@@ -37,6 +46,7 @@ class VerificationDependencies:
     runner: TaskCompleter
     diagnose: Callable[[str, int, int | None], Problem]
     incidents: IncidentStore
+    repair_claims: RepairClaimStore | None = None  # the followers of a repair proven after the deadline
 
 
 def waiting_incident_for(incidents: IncidentStore, event: RepositoryEvent) -> Incident | None:
@@ -89,6 +99,41 @@ def verify(deps: VerificationDependencies, event: RepositoryEvent) -> bool:
         }
         if retry:
             deps.incidents.rediagnose(event.tenant_id, incident.id, new_problem, task_token=token)
-    deps.runner.complete_task(token, verdict)  # False when a previous delivery already sent it
+    if not deps.runner.complete_task(token, verdict):  # a previous delivery sent it, or nothing waits any more
+        # Read again: the deadline's sweep may have handed the incident over since it was read above.
+        current = deps.incidents.get(event.tenant_id, incident.id)
+        waiting = current.verification if current else None
+        overdue = bool(waiting and waiting.task_token == token and waiting.overdue_at)
+        if current and overdue and current.status == IncidentStatus.AWAITING_HUMAN:
+            _decide_after_the_deadline(deps, current, run, verdict)  # the playbook stopped waiting
     deps.incidents.clear_verification(event.tenant_id, incident.id, token, run.id)
     return True
+
+
+def _decide_after_the_deadline(
+    deps: VerificationDependencies, incident: Incident, run: WorkflowRun, verdict: dict[str, Any]
+) -> None:
+    """A run that concluded after the deadline, with no playbook waiting: it decides here."""
+    assert incident.verification is not None
+    attempt = incident.verification.attempt
+    if run.conclusion != "success":
+        entry = TimelineEntry.now(
+            TimelineEvent.VERIFIED,
+            f"run {run.id} concluded {run.conclusion or 'failure'} after the verification deadline: "
+            f"the repair is not proven, the incident stays with a person ({verdict['details']})",
+        )
+        deps.incidents.note(incident.tenant_id, incident.id, entry, once=f"late-run-{run.id}")
+        return
+    details = f"run {run.id} passed on {run.head_branch} after the verification deadline"
+    entry = TimelineEntry.now(TimelineEvent.ISSUE_RESOLVED, details)
+    began = datetime.fromisoformat(incident.detected_at.replace("Z", "+00:00"))
+    deps.incidents.close(
+        incident.tenant_id,
+        incident.id,
+        IncidentStatus.RESOLVED,
+        entry,
+        once=f"{IncidentStatus.RESOLVED.value}-{attempt}",  # the playbook's MarkResolved uses the same
+        resolution_time=max(0, int((utc_now() - began).total_seconds())),
+    )
+    if deps.repair_claims is not None:
+        repair_claims.follow_verdict(deps.repair_claims, deps.incidents, incident, IncidentStatus.RESOLVED, details)

@@ -22,6 +22,7 @@ from mlops_bot.stores.base import (
     MemoryTable,
     Page,
     StoredItem,
+    from_dynamo,
     page_of,
     query_page,
     read_items,
@@ -79,6 +80,7 @@ class TimelineEvent(StrEnum):
     SAME_PROBLEM = "same_problem"  # linked to the incident that already makes the repair
     MANUAL_HEAL_REQUESTED = "manual_heal_requested"
     VERIFIED = "verified"
+    VERIFICATION_OVERDUE = "verification_overdue"  # no proving run within the deadline: handed to a person
     ISSUE_RESOLVED = "issue_resolved"
     ISSUE_FAILED = "issue_failed"
 
@@ -103,6 +105,7 @@ class Verification(StoredItem):
     attempt: int = 1
     since: str | None = None
     rediagnosed: bool = False  # the proving run's new diagnosis already replaced the incident's
+    overdue_at: str | None = Field(default=None, max_length=40)  # handed to a person: no run within the deadline
 
 
 class NotificationSent(StoredItem):
@@ -151,6 +154,11 @@ class Incident(StoredItem):
     def installation_id(self) -> int | None:
         value = self.metadata.get("installation_id")
         return int(value) if value else None
+
+    @property
+    def waiting_since(self) -> str:
+        """Since when the incident awaits its proving run (its detection, for a wait that left no time)."""
+        return (self.verification.since if self.verification else None) or self.detected_at
 
 
 class IncidentStore(Protocol):
@@ -236,6 +244,18 @@ class IncidentStore(Protocol):
         self, tenant_id: str, incident_id: str, entry: TimelineEntry, *, once: str, status: IncidentStatus | None = None
     ) -> bool:
         """`entry` on the timeline (and the status, if given), once per `once`; False when already noted."""
+        ...
+
+    def overdue_verifications(self, tenant_id: str, *, waiting_since_before: datetime) -> list[Incident]:
+        """The tenant's `verifying` incidents awaiting their proving run since before the given moment."""
+        ...
+
+    def expire_verification(
+        self, tenant_id: str, incident_id: str, entry: TimelineEntry, *, task_token: str | None
+    ) -> bool:
+        """Hand a `verifying` incident to a person (`awaiting_human`, the entry added) — only while it is
+        still verifying the same wait (`task_token`; None: no token). The token is kept, so that a run that
+        comes late can still prove the repair; False when a run (or anything else) came first."""
         ...
 
     def count_open(self, tenant_id: str) -> int:
@@ -530,6 +550,57 @@ class DynamoIncidentStore:
             sets["status"] = status.value
         return self._update_once(tenant_id, incident_id, once, sets)
 
+    def overdue_verifications(self, tenant_id: str, *, waiting_since_before: datetime) -> list[Incident]:
+        from boto3.dynamodb.conditions import Attr, Key
+
+        # An incident detected after the moment cannot have waited since before it: the index's sort
+        # key (detection time) bounds the read; the status is filtered by DynamoDB, the wait here.
+        cutoff = iso(waiting_since_before)
+        kwargs: dict[str, Any] = {
+            "IndexName": self.table.GSI,
+            "KeyConditionExpression": Key("gsi1pk").eq(keys.incidents_index(tenant_id)) & Key("gsi1sk").lt(cutoff),
+            "FilterExpression": Attr("status").eq(IncidentStatus.VERIFYING.value),
+        }
+        found: list[Incident] = []
+        while True:
+            page = self.table.table.query(**kwargs)
+            listed = _listed([from_dynamo(i) for i in page.get("Items", [])])
+            found.extend(i for i in listed if i.waiting_since < cutoff)
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return found
+            kwargs["ExclusiveStartKey"] = last
+
+    def expire_verification(
+        self, tenant_id: str, incident_id: str, entry: TimelineEntry, *, task_token: str | None
+    ) -> bool:
+        expression = "SET #status = :awaiting, timeline = list_append(if_not_exists(timeline, :empty), :entry)"
+        values: dict[str, Any] = {
+            ":awaiting": IncidentStatus.AWAITING_HUMAN.value,
+            ":verifying": IncidentStatus.VERIFYING.value,
+            ":entry": [entry.model_dump(exclude_none=True)],
+            ":empty": [],
+        }
+        if task_token is None:
+            condition = "#status = :verifying AND attribute_not_exists(verification)"
+        else:
+            condition = "#status = :verifying AND verification.task_token = :token"
+            expression += ", verification.overdue_at = :at"
+            values |= {":token": task_token, ":at": entry.timestamp}
+        try:
+            self.table.table.update_item(
+                Key=keys.incident_key(tenant_id, incident_id),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_dynamo(values),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def count_open(self, tenant_id: str) -> int:
         return self.table.count(
             keys.incidents_index(tenant_id), by_index=True, excluding={"status": [s.value for s in CLOSED_STATUSES]}
@@ -720,6 +791,27 @@ class InMemoryIncidentStore:
             return current.model_copy(update={"status": status}) if status is not None else current
 
         return self.items.update((tenant_id, incident_id), add) is not None
+
+    def overdue_verifications(self, tenant_id: str, *, waiting_since_before: datetime) -> list[Incident]:
+        cutoff = iso(waiting_since_before)
+        return [
+            i
+            for i in reversed(self._newest_first(tenant_id))
+            if i.status == IncidentStatus.VERIFYING and i.waiting_since < cutoff
+        ]
+
+    def expire_verification(
+        self, tenant_id: str, incident_id: str, entry: TimelineEntry, *, task_token: str | None
+    ) -> bool:
+        def expire(current: Incident) -> Incident | None:
+            waiting = current.verification
+            if current.status != IncidentStatus.VERIFYING or (waiting.task_token if waiting else None) != task_token:
+                return None
+            current.timeline.append(entry)
+            overdue = waiting.model_copy(update={"overdue_at": entry.timestamp}) if waiting else None
+            return current.model_copy(update={"status": IncidentStatus.AWAITING_HUMAN, "verification": overdue})
+
+        return self.items.update((tenant_id, incident_id), expire) is not None
 
     def count_open(self, tenant_id: str) -> int:
         return sum(1 for i in self._newest_first(tenant_id) if i.status not in CLOSED_STATUSES)
