@@ -7,7 +7,9 @@ the validation error to report as an incident.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -19,8 +21,72 @@ CONFIG_PATH = ".github/mlops-bot.yml"
 # Every setting is bounded: a repository's configuration is stored in its item (DynamoDB: 400 KB).
 Reference = Annotated[str, StringConstraints(max_length=2048)]
 WorkflowName = Annotated[str, StringConstraints(max_length=255)]
-EmailAddress = Annotated[str, StringConstraints(max_length=254)]
 MAX_THRESHOLD_RULES = 100
+
+# Where the bot's Lambdas may POST a notification: Slack's incoming-webhook hosts, exactly. The
+# URL is a tenant's setting and the request leaves from inside the deployment, so any other host
+# (an IP literal in any notation, `localhost`, an internal name, a look-alike) would be a request
+# forgery against the bot's network. Checked where the setting comes in (both documents of it:
+# the management API and `.github/mlops-bot.yml`) and again right before sending.
+SLACK_WEBHOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
+MAX_SLACK_WEBHOOK_URL = 500
+_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
+
+
+def slack_webhook_problem(url: str) -> str | None:
+    """Why the bot will not send to `url`, or None for a Slack incoming-webhook URL.
+
+    The authority must be exactly one of `SLACK_WEBHOOK_HOSTS`: no user-info (`hooks.slack.com@`
+    is not a host), no port, no trailing dot. Only visible ASCII without backslashes is taken, so
+    every URL parser (this one, the HTTP client's) reads the same host.
+    """
+    if len(url) > MAX_SLACK_WEBHOOK_URL:
+        return f"at most {MAX_SLACK_WEBHOOK_URL} characters"
+    if not _VISIBLE_ASCII.fullmatch(url) or "\\" in url:
+        return "only visible ASCII characters, without spaces or backslashes"
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return "an https:// URL is required"
+    if parts.netloc.lower() not in SLACK_WEBHOOK_HOSTS or not parts.path.startswith("/"):
+        return f"must be a Slack incoming-webhook URL (https://{'/ or https://'.join(sorted(SLACK_WEBHOOK_HOSTS))}/)"
+    return None
+
+
+def _slack_webhook_url(url: str) -> str:
+    problem = slack_webhook_problem(url)
+    if problem:
+        raise ValueError(problem)
+    return url
+
+
+SlackWebhookUrl = Annotated[str, AfterValidator(_slack_webhook_url)]
+
+# One plain address per recipient (RFC 5322 dot-atom at a DNS name): no display name, no list,
+# no CR/LF. SES takes each entry as one destination, so "a@x, b@y" would be two.
+_EMAIL_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+MAX_EMAIL_ADDRESS = 254
+
+
+def email_address_problem(address: str) -> str | None:
+    """Why `address` is not one plain e-mail address, or None."""
+    if len(address) > MAX_EMAIL_ADDRESS:
+        return f"at most {MAX_EMAIL_ADDRESS} characters"
+    if not _EMAIL_ADDRESS.fullmatch(address):
+        return "one plain address (name@example.com) per entry, without a display name or separators"
+    return None
+
+
+def _email_address(address: str) -> str:
+    problem = email_address_problem(address)
+    if problem:
+        raise ValueError(problem)
+    return address
+
+
+EmailAddress = Annotated[str, AfterValidator(_email_address)]
 
 
 def _model_thresholds(value: dict[str, Any]) -> dict[str, Any]:
@@ -58,7 +124,7 @@ class RepositoryFileConfig(BaseModel):
 
     auto_fix_enabled: bool | None = None
     notification_channels: list[Literal["slack", "email"]] | None = None
-    slack_webhook_url: str | None = Field(default=None, pattern=r"^https://", max_length=500)
+    slack_webhook_url: SlackWebhookUrl | None = None
     email_recipients: list[EmailAddress] | None = Field(default=None, max_length=20)
     detection_sensitivity: Literal["low", "medium", "high"] | None = None
     custom_playbooks: list[Annotated[str, StringConstraints(max_length=64)]] | None = Field(default=None, max_length=20)
