@@ -231,8 +231,8 @@ async def _refuse_unstorable_body(request: Request) -> JSONResponse | None:
         strict_json.loads(body)
     except strict_json.NotStorableNumber as exc:
         return _error(request, 422, "VALIDATION_FAILED", "Request validation failed", f"body: {exc}")
-    except RecursionError:
-        return _error(request, 400, "INVALID_REQUEST", "The request is invalid", "JSON nesting is too deep")
+    except strict_json.NestingTooDeep as exc:
+        return _error(request, 400, "INVALID_REQUEST", "The request is invalid", str(exc))
     except ValueError:  # not JSON (or not UTF-8): FastAPI gives its usual 400
         return None
     return None

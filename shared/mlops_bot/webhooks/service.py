@@ -27,7 +27,7 @@ from mlops_bot.stores.deliveries import MAX_DELIVERY_ID, Delivery, DeliveryStatu
 from mlops_bot.stores.installations import InMemoryInstallationStore, InstallationStore
 from mlops_bot.stores.rate_windows import RateDecision
 from mlops_bot.stores.repositories import RepositoryStore
-from mlops_bot.strict_json import IntegerOutOfRange, NonFiniteNumber
+from mlops_bot.strict_json import IntegerOutOfRange, NestingTooDeep, NonFiniteNumber
 from mlops_bot.strict_json import loads as strict_loads
 from mlops_bot.tenancy import installations
 from mlops_bot.tenancy.service import resolve_tenant
@@ -84,10 +84,10 @@ def _parse(event_name: str, body: bytes) -> WebhookPayload:
         raise ValidationFailed("Invalid payload", str(exc)) from exc
     except IntegerOutOfRange as exc:
         raise Invalid("Invalid payload", str(exc)) from exc
+    except NestingTooDeep as exc:  # refused here: deeper, the queued message could not be read back
+        raise Invalid("Invalid payload", str(exc)) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Invalid("Invalid payload", f"Body is not JSON: {exc}") from exc
-    except RecursionError as exc:  # hostile nesting: refuse it instead of failing the function
-        raise Invalid("Invalid payload", "JSON nesting is too deep") from exc
     if not isinstance(document, dict):
         raise Invalid("Invalid payload", "Body must be a JSON object")
     try:
