@@ -108,3 +108,17 @@ def test_a_stored_recipient_that_is_not_one_address_sends_no_email(recipient: st
         )
         assert results == [{"channel": "email", "result": "refused: 1 recipient(s) not one plain address"}]
         assert ses.get_send_quota()["SentLast24Hours"] == 0
+
+
+def test_slack_control_sequences_in_a_workflows_text_are_shown_not_obeyed(slack: SlackStandIn) -> None:
+    """A workflow name is the repository's text: `<!channel>` or a disguised link must not reach Slack as markup."""
+    hostile = INCIDENT.model_copy(update={"description": "Workflow '<!channel> <https://evil.example|CI> & co' failed"})
+    notify(
+        {"notification_channels": ["slack"], "slack_webhook_url": slack.url},
+        hostile,
+        "issue_failed",
+        slack_transport=slack.transport,
+    )
+    [sent] = slack.received
+    assert "<!channel>" not in sent["text"] and "<https://evil.example|" not in sent["text"]
+    assert "&lt;!channel&gt; &lt;https://evil.example|CI&gt; &amp; co" in sent["text"]

@@ -32,6 +32,15 @@ def message(incident: Incident, event: str) -> str:
     ).strip()
 
 
+def slack_text(text: str) -> str:
+    """`text` as Slack shows it literally: its three control characters escaped, as Slack documents.
+
+    Descriptions carry a repository's own text (workflow and job names); unescaped, `<!channel>`
+    would notify everyone and `<https://...|label>` would disguise a link.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def notify(
     configuration: dict[str, Any],
     incident: Incident,
@@ -48,7 +57,7 @@ def notify(
     text = message(incident, event)
     channels = configuration.get("notification_channels") or []
     if "slack" in channels and configuration.get("slack_webhook_url"):
-        results.append(_send_to_slack(str(configuration["slack_webhook_url"]), text, slack_transport))
+        results.append(_send_to_slack(str(configuration["slack_webhook_url"]), slack_text(text), slack_transport))
     recipients = configuration.get("email_recipients") or []
     refused = [r for r in recipients if not isinstance(r, str) or email_address_problem(r)]
     if "email" in channels and recipients and sender and refused:
