@@ -113,3 +113,20 @@ def test_a_form_encoded_delivery_without_one_json_payload_is_400(ingress: Any, a
     code, body = answer(ingress, webhook(None, raw=raw, headers=headers, base64_body=True))
     assert code == 400 and body["error"]["request_id"]
     assert aws.messages("EventsQueue") == [] and stored_items(aws) == 0
+
+
+def test_a_duplicated_key_is_read_once_and_the_queue_carries_what_was_read(ingress: Any, aws: MockState) -> None:
+    """The last value wins (as in Python and JavaScript); the queued message is re-serialised, so no reader differs."""
+    raw = json.dumps(FAILED_RUN).replace('"conclusion": "failure"', '"conclusion": "success", "conclusion": "failure"')
+    assert answer(ingress, webhook(None, raw=raw.encode()))[0] == 202
+    [queued] = aws.messages("EventsQueue")
+    assert queued["workflow_run"]["conclusion"] == "failure"
+
+
+@pytest.mark.parametrize("event", ["star", "workflow_run\x00", "WORKFLOW_RUN", "workflow_run ; push", "../push"])
+def test_an_event_type_the_bot_does_not_handle_is_422_and_nothing_is_stored(
+    ingress: Any, aws: MockState, event: str
+) -> None:
+    code, body = answer(ingress, webhook(FAILED_RUN, event=event))
+    assert code == 422 and body["error"]["code"] == "VALIDATION_FAILED"
+    assert aws.messages("EventsQueue") == [] and stored_items(aws) == 0
