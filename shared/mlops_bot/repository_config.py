@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from mlops_bot.drift.model_metrics import ModelThresholds
-from mlops_bot.strict_json import finite_tree
+from mlops_bot.strict_json import MAX_DEPTH, finite_tree
 
 CONFIG_PATH = ".github/mlops-bot.yml"
 
@@ -137,6 +137,29 @@ class RepositoryFileConfig(BaseModel):
     )
 
 
+# The file's values counted as the models will walk them, each alias as a full copy of its anchor;
+# a real configuration has a few dozen. Bounds the work a few hundred bytes of aliases could cause.
+MAX_FILE_VALUES = 10_000
+
+
+def _shape_problem(document: Any) -> str | None:
+    """Why the loaded file is too large or too deep to validate, walking at most MAX_FILE_VALUES values."""
+    pending: list[tuple[Any, int]] = [(document, 1)]
+    seen = 0
+    while pending:
+        value, depth = pending.pop()
+        seen += 1
+        if seen > MAX_FILE_VALUES:
+            return f"the file is too large: more than {MAX_FILE_VALUES} values once its aliases are expanded"
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if depth > MAX_DEPTH:
+            return f"the file is nested too deeply: at most {MAX_DEPTH} levels"
+        pending.extend((child, depth + 1) for child in children)
+    return None
+
+
 class ConfigProblem(BaseModel):
     path: str = CONFIG_PATH
     errors: list[str]
@@ -149,8 +172,13 @@ def parse(text: str) -> RepositoryFileConfig | ConfigProblem:
         document = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         return ConfigProblem(errors=[f"not valid YAML: {exc}"])
+    except RecursionError:  # the YAML composer recurses once per level
+        return ConfigProblem(errors=[f"the file is nested too deeply: at most {MAX_DEPTH} levels"])
     if not isinstance(document, dict):
         return ConfigProblem(errors=["the file must be a mapping of settings"])
+    shape = _shape_problem(document)
+    if shape:
+        return ConfigProblem(errors=[shape])
     try:
         return RepositoryFileConfig.model_validate(document)
     except ValidationError as exc:
