@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from mlops_bot.drift.model_metrics import ModelThresholds
-from mlops_bot.strict_json import MAX_DEPTH, finite_tree
+from mlops_bot.strict_json import MAX_DEPTH, finite_tree, shape_problem
 
 CONFIG_PATH = ".github/mlops-bot.yml"
 
@@ -142,24 +142,6 @@ class RepositoryFileConfig(BaseModel):
 MAX_FILE_VALUES = 10_000
 
 
-def _shape_problem(document: Any) -> str | None:
-    """Why the loaded file is too large or too deep to validate, walking at most MAX_FILE_VALUES values."""
-    pending: list[tuple[Any, int]] = [(document, 1)]
-    seen = 0
-    while pending:
-        value, depth = pending.pop()
-        seen += 1
-        if seen > MAX_FILE_VALUES:
-            return f"the file is too large: more than {MAX_FILE_VALUES} values once its aliases are expanded"
-        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
-        if children is None:
-            continue
-        if depth > MAX_DEPTH:
-            return f"the file is nested too deeply: at most {MAX_DEPTH} levels"
-        pending.extend((child, depth + 1) for child in children)
-    return None
-
-
 class ConfigProblem(BaseModel):
     path: str = CONFIG_PATH
     errors: list[str]
@@ -176,9 +158,9 @@ def parse(text: str) -> RepositoryFileConfig | ConfigProblem:
         return ConfigProblem(errors=[f"the file is nested too deeply: at most {MAX_DEPTH} levels"])
     if not isinstance(document, dict):
         return ConfigProblem(errors=["the file must be a mapping of settings"])
-    shape = _shape_problem(document)
+    shape = shape_problem(document, max_values=MAX_FILE_VALUES)
     if shape:
-        return ConfigProblem(errors=[shape])
+        return ConfigProblem(errors=[f"the file is {shape} (each alias counted in full)"])
     try:
         return RepositoryFileConfig.model_validate(document)
     except ValidationError as exc:

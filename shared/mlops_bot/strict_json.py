@@ -79,23 +79,33 @@ def loads(text: str | bytes) -> Any:
         document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int)
     except RecursionError as exc:  # deeper than the interpreter's stack: far beyond MAX_DEPTH
         raise NestingTooDeep() from exc
-    if _depth_exceeds(document, MAX_DEPTH):
+    if shape_problem(document) is not None:
         raise NestingTooDeep()
     return document
 
 
-def _depth_exceeds(document: Any, limit: int) -> bool:
-    """Whether objects and arrays nest deeper than `limit`, walked without recursion."""
+def shape_problem(document: Any, *, max_depth: int = MAX_DEPTH, max_values: int | None = None) -> str | None:
+    """Why a decoded document is too deep or (counting every value) too large, or None.
+
+    Walked without recursion and stopped at `max_values`, so a document whose repeated references
+    stand for billions of values (YAML aliases) costs no more than `max_values` steps.
+    """
     pending: list[tuple[Any, int]] = [(document, 1)]
+    seen = 0
     while pending:
         value, depth = pending.pop()
+        seen += 1
+        if max_values is not None and seen > max_values:
+            return f"too large: more than {max_values} values"
         children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
         if children is None:
             continue
-        if depth > limit:
-            return True
-        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
+        if depth > max_depth:
+            return f"nested too deeply: at most {max_depth} levels of objects and arrays"
+        pending.extend(
+            (child, depth + 1) for child in children if max_values is not None or isinstance(child, dict | list)
+        )
+    return None
 
 
 def finite_tree(value: Any, where: str = "") -> Any:

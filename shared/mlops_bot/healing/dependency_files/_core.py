@@ -6,11 +6,16 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from pydantic import BaseModel, ConfigDict
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from mlops_bot.strict_json import shape_problem
 
 
 class DependencyEdit(BaseModel):
@@ -23,6 +28,28 @@ class DependencyEdit(BaseModel):
     added_line: str  # the new entry as written into the file, without indentation or line ending
     diff: str  # unified diff (a/path, b/path) of the whole change
     note: str | None = None  # what a reviewer should know (e.g. "added unpinned in a pinned file")
+
+
+# A repository's YAML as the repairs walk it, each alias counted in full: real workflow and
+# environment files hold a few thousand values. Aliases can make a few hundred bytes stand for
+# billions (the comparisons would expand them), and deep nesting exhausts the parser's stack.
+MAX_YAML_VALUES = 50_000
+
+
+class UnreadableYAML(YAMLError):
+    """YAML the repairs will not walk: nested too deeply or too large once its aliases are expanded."""
+
+
+def load_bounded(yaml: YAML, content: str) -> Any:
+    """`yaml.load(content)`; a hostile shape raises `UnreadableYAML`, a `YAMLError` like any unparsable file."""
+    try:
+        document = yaml.load(content)
+    except RecursionError as exc:
+        raise UnreadableYAML("nested too deeply") from exc
+    problem = shape_problem(document, max_values=MAX_YAML_VALUES)
+    if problem:
+        raise UnreadableYAML(problem)
+    return document
 
 
 def canonical_name(name: str) -> str:
