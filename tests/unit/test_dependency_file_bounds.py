@@ -43,3 +43,15 @@ def test_an_environment_file_of_hostile_shape_gets_no_edit_and_raises_nothing(sh
 def test_an_ordinary_workflow_is_still_edited() -> None:
     edit = raise_job_timeout(".github/workflows/ci.yml", "on: push\n" + JOB, minutes=10, raise_to=20)
     assert edit is not None and "timeout-minutes: 20" in edit.new_content
+
+
+DEEP_TOML = '[project]\nname = "x"\ndependencies = []\n[tool.x]\ndeep = ' + "[" * 5_000 + "]" * 5_000 + "\n"
+DEEP_JSON = '{"dependencies": {}, "x": ' + "[" * 5_000 + "]" * 5_000 + "}"
+
+
+@pytest.mark.parametrize(("path", "content"), [("pyproject.toml", DEEP_TOML), ("package.json", DEEP_JSON)])
+def test_a_toml_or_json_file_nested_past_the_parsers_stack_gets_no_edit_and_raises_nothing(
+    path: str, content: str
+) -> None:
+    assert declared_packages(path, content) == frozenset()
+    assert add_dependency(path, content, "pandas") is None

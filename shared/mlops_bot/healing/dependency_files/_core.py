@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,10 +30,11 @@ class DependencyEdit(BaseModel):
     note: str | None = None  # what a reviewer should know (e.g. "added unpinned in a pinned file")
 
 
-# A repository's YAML as the repairs walk it, each alias counted in full: real workflow and
-# environment files hold a few thousand values. Aliases can make a few hundred bytes stand for
-# billions (the comparisons would expand them), and deep nesting exhausts the parser's stack.
-MAX_YAML_VALUES = 50_000
+# A repository's file as the repairs walk it, each YAML alias counted in full: real dependency and
+# workflow files hold a few thousand values. Aliases can make a few hundred bytes stand for
+# billions (the comparisons would expand them); deep nesting exhausts a parser's stack (or, past
+# the parser, `copy.deepcopy`'s and the comparisons').
+MAX_FILE_VALUES = 50_000
 
 
 class UnreadableYAML(YAMLError):
@@ -46,10 +47,21 @@ def load_bounded(yaml: YAML, content: str) -> Any:
         document = yaml.load(content)
     except RecursionError as exc:
         raise UnreadableYAML("nested too deeply") from exc
-    problem = shape_problem(document, max_values=MAX_YAML_VALUES)
+    problem = shape_problem(document, max_values=MAX_FILE_VALUES)
     if problem:
         raise UnreadableYAML(problem)
     return document
+
+
+def parse_bounded(parse: Callable[[str], Any], content: str, errors: tuple[type[Exception], ...]) -> Any | None:
+    """`parse(content)` (a TOML or JSON parser), or None when it raises one of `errors`, exhausts
+    the parser's stack, or gives a document too deep or too large for the repairs to walk."""
+    refused: tuple[type[BaseException], ...] = (*errors, RecursionError)
+    try:
+        document = parse(content)
+    except refused:
+        return None
+    return None if shape_problem(document, max_values=MAX_FILE_VALUES) else document
 
 
 def canonical_name(name: str) -> str:

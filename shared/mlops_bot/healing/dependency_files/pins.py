@@ -115,7 +115,7 @@ def _parses(path: str, content: str) -> bool:
             load_bounded(YAML(typ="rt"), content)
         elif name.endswith(".json"):
             json.loads(content)
-    except (tomllib.TOMLDecodeError, YAMLError, ValueError):
+    except (tomllib.TOMLDecodeError, YAMLError, ValueError, RecursionError):
         return False
     return True
 
