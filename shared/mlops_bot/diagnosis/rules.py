@@ -1212,7 +1212,9 @@ RULES: tuple[Rule, ...] = (
         "gha-job-timeout",
         Category.TIMEOUT,
         "job-timeout",
-        r"The job running on runner (?P<runner>.+) has exceeded the maximum execution time"
+        # Bounded repetitions (runner names are short): `.+` before a literal backtracked over
+        # the whole line once per occurrence of the marker (bench/bench_diagnosis_hostile.py).
+        r"The job running on runner (?P<runner>.{1,128}?) has exceeded the maximum execution time"
         r" of (?P<limit>[0-9]+) minutes",
         ("The job running on runner",),
         0.95,
@@ -1231,7 +1233,7 @@ RULES: tuple[Rule, ...] = (
         "gha-runner-lost",
         Category.INFRASTRUCTURE,
         "runner-lost",
-        r"(?P<runner>[A-Za-z-]+ runner: .*) lost communication with the server",
+        r"(?P<runner>[A-Za-z-]{1,32} runner: .{0,128}?) lost communication with the server",
         ("The hosted runner:", "The self-hosted runner:", "lost communication"),
         0.95,
         retain=("The hosted runner:", "The self-hosted runner:"),
