@@ -26,8 +26,8 @@ import math
 import re
 import time
 
+from mlops_bot.diagnosis.classifier import RULES  # the toolchain rules and the core ones
 from mlops_bot.diagnosis.logs import MAX_LINE_CHARS
-from mlops_bot.diagnosis.rules import RULES
 
 FILLERS = ("a", "-", " ", "a ", "a.", "/", "a:", "1", "'", '"', "(", "=", "_", ".", ":", "a,", "[", "x y ")
 ORDINARY = "2026-11-27T10:00:00.0000000Z Collecting numpy==1.26.4 (from -r requirements.txt (line 3)) "
