@@ -19,7 +19,37 @@ from mlops_bot.strict_json import MAX_DEPTH, finite_tree, shape_problem
 CONFIG_PATH = ".github/mlops-bot.yml"
 
 # Every setting is bounded: a repository's configuration is stored in its item (DynamoDB: 400 KB).
-Reference = Annotated[str, StringConstraints(max_length=2048)]
+MAX_REFERENCE = 2048
+_S3_OBJECT = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\x00-\x1f]+")
+_WINDOWS_DRIVE = re.compile(r"[A-Za-z]:")
+
+
+def _dataset_location(location: str) -> str:
+    """An `s3://bucket/key` object, or a relative path inside the repository (where its CI runs).
+
+    Where the numeric stack is installed the bot reads the location itself, so an absolute path,
+    a `..` step, `~`, another scheme or a control character would read the bot's own files.
+    """
+    if len(location) > MAX_REFERENCE:
+        raise ValueError(f"at most {MAX_REFERENCE} characters")
+    if location.startswith("s3://"):
+        if not _S3_OBJECT.fullmatch(location):
+            raise ValueError("an s3:// location must name a bucket and a key")
+        return location
+    parts = location.replace("\\", "/").split("/")
+    if (
+        not location
+        or any(ord(c) < 0x20 for c in location)
+        or location.startswith(("/", "\\", "~"))
+        or "://" in location
+        or _WINDOWS_DRIVE.match(location)
+        or ".." in parts
+    ):
+        raise ValueError("an s3://bucket/key object or a relative path inside the repository (no '..')")
+    return location
+
+
+DatasetLocation = Annotated[str, AfterValidator(_dataset_location)]
 WorkflowName = Annotated[str, StringConstraints(max_length=255)]
 MAX_THRESHOLD_RULES = 100
 
@@ -106,8 +136,8 @@ ModelThresholdsSetting = Annotated[dict[str, Any], AfterValidator(_model_thresho
 class DriftSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    reference: Reference | None = Field(default=None, description="s3://bucket/key or path of the reference dataset")
-    current: Reference | None = Field(default=None, description="s3://bucket/key or path of the current dataset")
+    reference: DatasetLocation | None = Field(default=None, description="s3://bucket/key or a path in the repository")
+    current: DatasetLocation | None = Field(default=None, description="s3://bucket/key or a path in the repository")
     test: Literal["auto", "ks", "psi", "wasserstein", "jensenshannon", "chisquare"] = "auto"
     drift_share: float = Field(default=0.5, ge=0, le=1)
     retrain_workflow: WorkflowName | None = Field(default=None, description="workflow file or id to dispatch on drift")
