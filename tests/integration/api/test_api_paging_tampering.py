@@ -47,3 +47,18 @@ def test_encoded_slashes_and_key_syntax_in_path_parameters_reach_nothing_of_anot
     answer = two_tenants.client.get(path, headers=two_tenants.key("read"))
     assert answer.status_code in (403, 404, 422), path
     assert "secret-model" not in answer.json()["error"].get("message", "")
+
+
+@pytest.mark.parametrize("given", ["x" * 9_000, "id with spaces", "a/../b", "a\tb", "<script>", ""])
+def test_a_request_id_that_is_not_a_short_token_is_replaced_not_echoed(api: Api, given: str) -> None:
+    """The caller's `X-Request-ID` is echoed in a header, the error body and the logs: only a short token is."""
+    answer = api.client.get("/api/v1/issues/nope", headers={**api.key("read"), "x-request-id": given})
+    assert answer.status_code == 404
+    echoed = answer.headers["x-request-id"]
+    assert echoed != given and 0 < len(echoed) <= 128
+    assert answer.json()["error"]["request_id"] == echoed
+
+
+def test_a_short_request_id_token_is_kept(api: Api) -> None:
+    answer = api.client.get("/api/v1/issues/nope", headers={**api.key("read"), "x-request-id": "req-42.a_b:c"})
+    assert answer.headers["x-request-id"] == "req-42.a_b:c"
