@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -44,9 +44,6 @@ from mlops_bot.stores.playbook_settings import PlaybookSettingsStore
 from mlops_bot.stores.quarantines import QuarantinedTest, QuarantineStore
 from mlops_bot.stores.repositories import RepositoryStore
 from mlops_bot.tenancy import installations
-
-if TYPE_CHECKING:
-    import httpx
 
 CLOSED = CLOSED_STATUSES
 
@@ -102,7 +99,7 @@ class ActionDependencies:
     # integrations); the handler injects the management layer's reader.
     notification_configuration: Callable[[dict[str, Any]], dict[str, Any]] = _as_configured
     # How notifications reach Slack over HTTP (None: the network; tests route it to a stand-in).
-    slack_transport: httpx.BaseTransport | None = None
+    slack_transport: notifications.SlackTransport | None = None
 
 
 def _incident(deps: ActionDependencies, state: PlaybookState) -> Incident:

@@ -59,26 +59,34 @@ def notify(
     if "slack" in channels and configuration.get("slack_webhook_url"):
         results.append(_send_to_slack(str(configuration["slack_webhook_url"]), slack_text(text), slack_transport))
     recipients = configuration.get("email_recipients") or []
-    refused = [r for r in recipients if not isinstance(r, str) or email_address_problem(r)]
-    if "email" in channels and recipients and sender and refused:
-        log.warning("email notification refused: %d stored recipient(s) not one plain address", len(refused))
-        results.append({"channel": "email", "result": f"refused: {len(refused)} recipient(s) not one plain address"})
-    elif "email" in channels and recipients and sender:
-        try:
-            if ses is None:
-                import boto3  # only when an e-mail is sent
-
-                ses = boto3.client("ses")
-            ses.send_email(
-                Source=sender,
-                Destination={"ToAddresses": list(recipients)},
-                Message={"Subject": {"Data": text[:120]}, "Body": {"Text": {"Data": text}}},
-            )
-            results.append({"channel": "email", "result": "sent"})
-        except Exception as exc:  # any SES failure is reported, never raised into the playbook
-            log.warning("email notification failed: %s", type(exc).__name__)
-            results.append({"channel": "email", "result": f"error {type(exc).__name__}"})
+    if "email" in channels and recipients and sender:
+        results.append(_send_email(list(recipients), sender, text, ses))
     return results
+
+
+def _send_email(recipients: list[Any], sender: str, text: str, ses: Any | None) -> dict[str, str]:
+    refused = [r for r in recipients if not isinstance(r, str) or email_address_problem(r)]
+    if refused:
+        log.warning("email notification refused: %d stored recipient(s) not one plain address", len(refused))
+        return {"channel": "email", "result": f"refused: {len(refused)} recipient(s) not one plain address"}
+    try:
+        if ses is None:
+            import boto3  # only when an e-mail is sent
+
+            ses = boto3.client("ses")
+        ses.send_email(
+            Source=sender,
+            Destination={"ToAddresses": recipients},
+            Message={"Subject": {"Data": text[:120]}, "Body": {"Text": {"Data": text}}},
+        )
+    except Exception as exc:  # any SES failure is reported, never raised into the playbook
+        log.warning("email notification failed: %s", type(exc).__name__)
+        return {"channel": "email", "result": f"error {type(exc).__name__}"}
+    return {"channel": "email", "result": "sent"}
+
+
+# How notifications reach Slack over HTTP (`notify`'s and the playbook steps' `slack_transport`).
+SlackTransport = httpx.BaseTransport
 
 
 def _send_to_slack(url: str, text: str, transport: httpx.BaseTransport | None) -> dict[str, str]:
