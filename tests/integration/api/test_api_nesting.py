@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from mlops_bot.messages import HealingRequest
 from tests.integration.api.conftest import Api
 
 
@@ -26,14 +23,3 @@ def test_deeply_nested_heal_parameters_are_400_and_nothing_is_queued(api: Api, d
     error = answer.json()["error"]
     assert error["code"] == "INVALID_REQUEST" and "nest" in str(error["details"]) and error["request_id"]
     assert api.healing_messages() == []
-
-
-def test_ordinary_heal_parameters_reach_a_message_the_healer_can_read(api: Api) -> None:
-    incident = api.incident(status="awaiting_human")
-    parameters = {"matrix": {"python": ["3.11", "3.12"], "extra": {"gpu": {"count": 1}}}}
-    answer = api.client.post(
-        f"/api/failures/{incident['id']}/heal", headers=api.key("write"), json={"parameters": parameters}
-    )
-    assert answer.status_code == 202
-    [message] = api.healing_messages()
-    assert HealingRequest.model_validate_json(json.dumps(message["body"])).parameters == parameters
