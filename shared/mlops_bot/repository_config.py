@@ -7,20 +7,116 @@ the validation error to report as an incident.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from mlops_bot.drift.model_metrics import ModelThresholds
-from mlops_bot.strict_json import finite_tree
+from mlops_bot.strict_json import MAX_DEPTH, finite_tree, shape_problem
 
 CONFIG_PATH = ".github/mlops-bot.yml"
 
 # Every setting is bounded: a repository's configuration is stored in its item (DynamoDB: 400 KB).
-Reference = Annotated[str, StringConstraints(max_length=2048)]
+MAX_REFERENCE = 2048
+_S3_OBJECT = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\x00-\x1f]+")
+_WINDOWS_DRIVE = re.compile(r"[A-Za-z]:")
+
+
+def _dataset_location(location: str) -> str:
+    """An `s3://bucket/key` object, or a relative path inside the repository (where its CI runs).
+
+    Where the numeric stack is installed the bot reads the location itself, so an absolute path,
+    a `..` step, `~`, another scheme or a control character would read the bot's own files.
+    """
+    if len(location) > MAX_REFERENCE:
+        raise ValueError(f"at most {MAX_REFERENCE} characters")
+    if location.startswith("s3://"):
+        if not _S3_OBJECT.fullmatch(location):
+            raise ValueError("an s3:// location must name a bucket and a key")
+        return location
+    parts = location.replace("\\", "/").split("/")
+    if (
+        not location
+        or any(ord(c) < 0x20 for c in location)
+        or location.startswith(("/", "\\", "~"))
+        or "://" in location
+        or _WINDOWS_DRIVE.match(location)
+        or ".." in parts
+    ):
+        raise ValueError("an s3://bucket/key object or a relative path inside the repository (no '..')")
+    return location
+
+
+DatasetLocation = Annotated[str, AfterValidator(_dataset_location)]
 WorkflowName = Annotated[str, StringConstraints(max_length=255)]
-EmailAddress = Annotated[str, StringConstraints(max_length=254)]
 MAX_THRESHOLD_RULES = 100
+
+# Where the bot's Lambdas may POST a notification: Slack's incoming-webhook hosts, exactly. The
+# URL is a tenant's setting and the request leaves from inside the deployment, so any other host
+# (an IP literal in any notation, `localhost`, an internal name, a look-alike) would be a request
+# forgery against the bot's network. Checked where the setting comes in (both documents of it:
+# the management API and `.github/mlops-bot.yml`) and again right before sending.
+SLACK_WEBHOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
+MAX_SLACK_WEBHOOK_URL = 500
+_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
+
+
+def slack_webhook_problem(url: str) -> str | None:
+    """Why the bot will not send to `url`, or None for a Slack incoming-webhook URL.
+
+    The authority must be exactly one of `SLACK_WEBHOOK_HOSTS`: no user-info (`hooks.slack.com@`
+    is not a host), no port, no trailing dot. Only visible ASCII without backslashes is taken, so
+    every URL parser (this one, the HTTP client's) reads the same host.
+    """
+    if len(url) > MAX_SLACK_WEBHOOK_URL:
+        return f"at most {MAX_SLACK_WEBHOOK_URL} characters"
+    if not _VISIBLE_ASCII.fullmatch(url) or "\\" in url:
+        return "only visible ASCII characters, without spaces or backslashes"
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return "an https:// URL is required"
+    if parts.netloc.lower() not in SLACK_WEBHOOK_HOSTS or not parts.path.startswith("/"):
+        return f"must be a Slack incoming-webhook URL (https://{'/ or https://'.join(sorted(SLACK_WEBHOOK_HOSTS))}/)"
+    return None
+
+
+def _slack_webhook_url(url: str) -> str:
+    problem = slack_webhook_problem(url)
+    if problem:
+        raise ValueError(problem)
+    return url
+
+
+SlackWebhookUrl = Annotated[str, AfterValidator(_slack_webhook_url)]
+
+# One plain address per recipient (RFC 5322 dot-atom at a DNS name): no display name, no list,
+# no CR/LF. SES takes each entry as one destination, so "a@x, b@y" would be two.
+_EMAIL_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+MAX_EMAIL_ADDRESS = 254
+
+
+def email_address_problem(address: str) -> str | None:
+    """Why `address` is not one plain e-mail address, or None."""
+    if len(address) > MAX_EMAIL_ADDRESS:
+        return f"at most {MAX_EMAIL_ADDRESS} characters"
+    if not _EMAIL_ADDRESS.fullmatch(address):
+        return "one plain address (name@example.com) per entry, without a display name or separators"
+    return None
+
+
+def _email_address(address: str) -> str:
+    problem = email_address_problem(address)
+    if problem:
+        raise ValueError(problem)
+    return address
+
+
+EmailAddress = Annotated[str, AfterValidator(_email_address)]
 
 
 def _model_thresholds(value: dict[str, Any]) -> dict[str, Any]:
@@ -40,8 +136,8 @@ ModelThresholdsSetting = Annotated[dict[str, Any], AfterValidator(_model_thresho
 class DriftSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    reference: Reference | None = Field(default=None, description="s3://bucket/key or path of the reference dataset")
-    current: Reference | None = Field(default=None, description="s3://bucket/key or path of the current dataset")
+    reference: DatasetLocation | None = Field(default=None, description="s3://bucket/key or a path in the repository")
+    current: DatasetLocation | None = Field(default=None, description="s3://bucket/key or a path in the repository")
     test: Literal["auto", "ks", "psi", "wasserstein", "jensenshannon", "chisquare"] = "auto"
     drift_share: float = Field(default=0.5, ge=0, le=1)
     retrain_workflow: WorkflowName | None = Field(default=None, description="workflow file or id to dispatch on drift")
@@ -58,7 +154,7 @@ class RepositoryFileConfig(BaseModel):
 
     auto_fix_enabled: bool | None = None
     notification_channels: list[Literal["slack", "email"]] | None = None
-    slack_webhook_url: str | None = Field(default=None, pattern=r"^https://", max_length=500)
+    slack_webhook_url: SlackWebhookUrl | None = None
     email_recipients: list[EmailAddress] | None = Field(default=None, max_length=20)
     detection_sensitivity: Literal["low", "medium", "high"] | None = None
     custom_playbooks: list[Annotated[str, StringConstraints(max_length=64)]] | None = Field(default=None, max_length=20)
@@ -69,6 +165,11 @@ class RepositoryFileConfig(BaseModel):
         max_length=255,
         description="workflow dispatched on a fix branch to refresh lock files beside an edited file",
     )
+
+
+# The file's values counted as the models will walk them, each alias as a full copy of its anchor;
+# a real configuration has a few dozen. Bounds the work a few hundred bytes of aliases could cause.
+MAX_FILE_VALUES = 10_000
 
 
 class ConfigProblem(BaseModel):
@@ -83,8 +184,13 @@ def parse(text: str) -> RepositoryFileConfig | ConfigProblem:
         document = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         return ConfigProblem(errors=[f"not valid YAML: {exc}"])
+    except RecursionError:  # the YAML composer recurses once per level
+        return ConfigProblem(errors=[f"the file is nested too deeply: at most {MAX_DEPTH} levels"])
     if not isinstance(document, dict):
         return ConfigProblem(errors=["the file must be a mapping of settings"])
+    shape = shape_problem(document, max_values=MAX_FILE_VALUES)
+    if shape:
+        return ConfigProblem(errors=[f"the file is {shape} (each alias counted in full)"])
     try:
         return RepositoryFileConfig.model_validate(document)
     except ValidationError as exc:

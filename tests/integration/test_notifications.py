@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import boto3
 import pytest
@@ -14,6 +10,7 @@ from moto import mock_aws
 
 from mlops_bot.healing.notifications import notify
 from mlops_bot.stores.incidents import Incident, IncidentType, Severity
+from tests.support.slack_standin import SlackStandIn
 
 INCIDENT = Incident(
     id="inc-9",
@@ -27,42 +24,30 @@ INCIDENT = Incident(
 
 
 @pytest.fixture
-def slack() -> Iterator[tuple[str, list[dict[str, Any]], list[int]]]:
-    received: list[dict[str, Any]] = []
-    status = [200]
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
-            self.send_response(status[0])
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/services/T/B/X", received, status
-    server.shutdown()
+def slack() -> Iterator[SlackStandIn]:
+    standin = SlackStandIn()
+    yield standin
+    standin.close()
 
 
-def test_slack_gets_the_outcome(slack: tuple[str, list[dict[str, Any]], list[int]]) -> None:
-    url, received, _ = slack
-    results = notify({"notification_channels": ["slack"], "slack_webhook_url": url}, INCIDENT, "issue_resolved")
+def test_slack_gets_the_outcome(slack: SlackStandIn) -> None:
+    configuration = {"notification_channels": ["slack"], "slack_webhook_url": slack.url}
+    results = notify(configuration, INCIDENT, "issue_resolved", slack_transport=slack.transport)
     assert results == [{"channel": "slack", "result": "sent"}]
-    assert "acme/model" in received[0]["text"] and "resolved" in received[0]["text"]
+    assert "acme/model" in slack.received[0]["text"] and "resolved" in slack.received[0]["text"]
 
 
-def test_a_failing_channel_is_reported_not_raised(slack: tuple[str, list[dict[str, Any]], list[int]]) -> None:
-    url, _, status = slack
-    status[0] = 500
-    assert notify({"notification_channels": ["slack"], "slack_webhook_url": url}, INCIDENT, "issue_failed") == [
+def test_a_failing_channel_is_reported_not_raised(slack: SlackStandIn) -> None:
+    slack.status = 500
+    configuration = {"notification_channels": ["slack"], "slack_webhook_url": slack.url}
+    assert notify(configuration, INCIDENT, "issue_failed", slack_transport=slack.transport) == [
         {"channel": "slack", "result": "error 500"}
     ]
-    closed = "http://127.0.0.1:9/hook"
-    assert notify({"notification_channels": ["slack"], "slack_webhook_url": closed}, INCIDENT, "issue_failed")[0][
-        "result"
-    ].startswith("error")
+    closed = SlackStandIn()
+    closed.close()  # nothing listens on its port any more
+    assert notify(configuration, INCIDENT, "issue_failed", slack_transport=closed.transport)[0]["result"].startswith(
+        "error"
+    )
 
 
 def test_email_goes_through_ses() -> None:

@@ -6,10 +6,7 @@ and a step that Step Functions retries after a crash records, spends and counts 
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -45,6 +42,7 @@ from mlops_bot.stores.repositories import (
 )
 from tests.support.github_standin import GitHubStandIn
 from tests.support.memory import Crash, fail_once
+from tests.support.slack_standin import SlackStandIn
 
 TENANT, REPO, INCIDENT = "default", "acme/model", "inc-1"
 PLAYBOOK = "pipeline_failure_fix"
@@ -430,30 +428,19 @@ def test_a_skip_because_the_incident_was_closed_keeps_its_status() -> None:
 
 
 @pytest.fixture
-def slack() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A loopback Slack incoming webhook that keeps what it received."""
-    received: list[dict[str, Any]] = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/services/T/B/X", received
-    server.shutdown()
+def slack() -> Iterator[SlackStandIn]:
+    """Slack's incoming webhook on loopback, keeping what it received."""
+    standin = SlackStandIn()
+    yield standin
+    standin.close()
 
 
 def test_a_failed_round_is_told_once_on_the_repositorys_channel_however_often_retried(
-    slack: tuple[str, list[dict[str, Any]]],
+    slack: SlackStandIn,
 ) -> None:
-    url, received = slack
+    url, received = slack.url, slack.received
     steps = Steps()
+    steps.deps.slack_transport = slack.transport
     configuration = RepositoryConfiguration.model_validate(
         {"notification_channels": ["slack"], "slack_webhook_url": url}
     )

@@ -6,10 +6,8 @@ metadata); these tests pin them byte for byte through the playbook steps, as a p
 
 from __future__ import annotations
 
-import json
-import threading
+import dataclasses
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -29,6 +27,7 @@ from mlops_bot.stores.quarantines import InMemoryQuarantineStore
 from mlops_bot.stores.repair_claims import InMemoryRepairClaimStore
 from mlops_bot.stores.repositories import InMemoryRepositoryStore, Repository, RepositoryConfiguration
 from tests.support.github_standin import GitHubStandIn
+from tests.support.slack_standin import SlackStandIn
 
 TENANT, REPO, INCIDENT = "default", "acme/model", "inc-7"
 RUN_URL = "https://github.com/acme/model/actions/runs/4242"
@@ -134,22 +133,10 @@ def test_an_issue_about_a_run_without_its_links_says_what_it_knows(github: GitHu
 
 
 @pytest.fixture
-def slack() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    received: list[dict[str, Any]] = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/services/T/B/X", received
-    server.shutdown()
+def slack() -> Iterator[SlackStandIn]:
+    standin = SlackStandIn()
+    yield standin
+    standin.close()
 
 
 @pytest.mark.parametrize(
@@ -158,9 +145,9 @@ def slack() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     ids=["with the run's link", "without a link"],
 )
 def test_the_channel_is_told_the_repository_the_failure_the_outcome_and_the_incident(
-    slack: tuple[str, list[dict[str, Any]]], github: GitHubStandIn, metadata: dict[str, Any], link: str
+    slack: SlackStandIn, github: GitHubStandIn, metadata: dict[str, Any], link: str
 ) -> None:
-    url, received = slack
+    url, received = slack.url, slack.received
     repositories = InMemoryRepositoryStore()
     repositories.enroll(Repository(tenant_id=TENANT, full_name=REPO))
     configuration = RepositoryConfiguration.model_validate(
@@ -168,7 +155,7 @@ def test_the_channel_is_told_the_repository_the_failure_the_outcome_and_the_inci
     )
     repositories.update_configuration(TENANT, REPO, configuration, "2026-11-27T10:01:00.000000Z")
     incidents = stored(metadata)
-    deps = dependencies(incidents, repositories, github.url)
+    deps = dataclasses.replace(dependencies(incidents, repositories, github.url), slack_transport=slack.transport)
     state = PlaybookState(tenant_id=TENANT, incident_id=INCIDENT, dry_run=False)
     state.planned = {"value": plan(deps, state)}
     incidents.await_verification(TENANT, INCIDENT, Verification(task_token="token-1"))

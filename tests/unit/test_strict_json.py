@@ -31,3 +31,25 @@ def test_finite_tree_finds_a_non_finite_value_anywhere() -> None:
     strict_json.finite_tree({"a": [1, 2.5, {"b": "inf"}]})
     with pytest.raises(ValueError, match=r"a\[1\]\.b"):
         strict_json.finite_tree({"a": [1, {"b": float("-inf")}]})
+
+
+def _nested(depth: int) -> str:
+    return '{"a":' * (depth - 1) + "[]" + "}" * (depth - 1)
+
+
+def test_nesting_up_to_the_limit_parses_and_one_level_more_is_refused() -> None:
+    assert strict_json.loads(_nested(strict_json.MAX_DEPTH)) is not None
+    with pytest.raises(strict_json.NestingTooDeep):
+        strict_json.loads(_nested(strict_json.MAX_DEPTH + 1))
+    with pytest.raises(strict_json.NestingTooDeep):
+        strict_json.loads("[" * (strict_json.MAX_DEPTH + 1) + "]" * (strict_json.MAX_DEPTH + 1))
+
+
+def test_nesting_beyond_the_interpreters_stack_is_the_same_refusal() -> None:
+    with pytest.raises(strict_json.NestingTooDeep):
+        strict_json.loads("[" * 200_000 + "]" * 200_000)
+
+
+def test_wide_documents_are_not_deep() -> None:
+    wide = {"items": [{"a": [1, 2, {"b": None}]} for _ in range(10_000)]}
+    assert strict_json.loads(json.dumps(wide)) == wide

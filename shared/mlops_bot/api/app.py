@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import sys
 import threading
 import time
@@ -187,13 +188,19 @@ generate-api-key`) or `Bearer <access token>` from `POST /auth/login`. Errors us
 """
 
 
+# A caller's `X-Request-ID` is echoed in a response header, the error body and the logs: only a
+# short token is taken (a 9 KB one was echoed whole, control characters included).
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
 def _request_id(request: Request) -> str:
     known = getattr(request.state, "request_id", None)
     if known:
         return str(known)
     event = request.scope.get("aws.event") or {}
     context_id = (event.get("requestContext") or {}).get("requestId")
-    return str(request.headers.get("x-request-id") or context_id or uuid.uuid4())
+    given = request.headers.get("x-request-id") or ""
+    return str((given if _REQUEST_ID.fullmatch(given) else None) or context_id or uuid.uuid4())
 
 
 def _error(
@@ -273,8 +280,8 @@ async def _refuse_unstorable_body(request: Request) -> JSONResponse | None:
         strict_json.loads(body)
     except strict_json.NotStorableNumber as exc:
         return _error(request, 422, "VALIDATION_FAILED", "Request validation failed", f"body: {exc}")
-    except RecursionError:
-        return _error(request, 400, "INVALID_REQUEST", "The request is invalid", "JSON nesting is too deep")
+    except strict_json.NestingTooDeep as exc:
+        return _error(request, 400, "INVALID_REQUEST", "The request is invalid", str(exc))
     except ValueError:  # not JSON (or not UTF-8): FastAPI gives its usual 400
         return None
     return None

@@ -1010,7 +1010,10 @@ _MESSAGE_RULES: tuple[Rule, ...] = (
         "go-unknown-revision",
         DR,
         "go-unknown-revision",
-        r"(?P<module>\S+?)@(?P<version>\S+?): (?:invalid version: )?unknown revision (?P<revision>\S+)",
+        # The module starts a word (a lookbehind, not `\S+?` tried at every position: that was
+        # quadratic on a long line without spaces; bench/bench_diagnosis_hostile.py).
+        r"(?<![^\s\"'(])(?P<module>[^\s@\"'()]+)@(?P<version>[^\s@]+?): (?:invalid version: )?unknown revision"
+        r" (?P<revision>\S+)",
         ("unknown revision",),
         0.9,
         build=_go_module,
@@ -1149,7 +1152,7 @@ _MESSAGE_RULES: tuple[Rule, ...] = (
         "pydantic",
         Category.TEST_FAILURE,
         "data-validation-failed",
-        r"(?P<count>[0-9]+) validation errors? for (?P<model>[A-Za-z0-9_\[\].,]+)",
+        r"(?<![0-9])(?P<count>[0-9]{1,9}) validation errors? for (?P<model>[A-Za-z0-9_\[\].,]+)",
         ("validation error",),
         0.85,
         build=_pydantic,

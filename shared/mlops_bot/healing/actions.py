@@ -109,6 +109,8 @@ class ActionDependencies:
     # A repository's notification settings under the system switches (`PUT /api/v1/config`
     # integrations); the handler injects the management layer's reader.
     notification_configuration: Callable[[dict[str, Any]], dict[str, Any]] = _as_configured
+    # How notifications reach Slack over HTTP (None: the network; tests route it to a stand-in).
+    slack_transport: notifications.SlackTransport | None = None
 
 
 def _incident(deps: ActionDependencies, state: PlaybookState) -> Incident:
@@ -534,7 +536,13 @@ def mark_failed(deps: ActionDependencies, state: PlaybookState) -> dict[str, Any
 
 def _notify(deps: ActionDependencies, state: PlaybookState, incident: Incident, event: str) -> None:
     configuration = deps.notification_configuration(_api_configuration(deps, state.tenant_id, incident.repository))
-    results = notifications.notify(configuration, incident, event, sender=deps.settings.notification_sender or None)
+    results = notifications.notify(
+        configuration,
+        incident,
+        event,
+        sender=deps.settings.notification_sender or None,
+        slack_transport=deps.slack_transport,
+    )
     at = iso(utc_now())
     sent = [NotificationSent(channel=r["channel"], result=r["result"][:200], event=event, at=at) for r in results]
     deps.incidents.add_notifications(state.tenant_id, state.incident_id, sent)

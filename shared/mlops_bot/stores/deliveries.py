@@ -14,6 +14,7 @@ Items expire (`expires_at`, DynamoDB TTL) after the settings' `delivery_ttl_days
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Protocol
 
@@ -24,7 +25,16 @@ from mlops_bot.storage import keys
 from mlops_bot.stores.base import MemoryTable, StoredItem, conditionally
 
 MAX_DELIVERY_ID = 128
+# GitHub's delivery ids are GUIDs; ids of other senders (the replay CLI, tests) are tokens of the
+# same characters. Nothing else is taken: the id goes into keys, logs and the queued message.
+DELIVERY_ID_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:-]{{0,{MAX_DELIVERY_ID - 1}}}$"
+_DELIVERY_ID = re.compile(DELIVERY_ID_PATTERN)
+DeliveryId = Annotated[str, StringConstraints(pattern=DELIVERY_ID_PATTERN)]
 Text = Annotated[str, StringConstraints(max_length=256)]
+
+
+def is_delivery_id(value: str) -> bool:
+    return _DELIVERY_ID.fullmatch(value) is not None
 
 
 class DeliveryStatus(StrEnum):
@@ -34,7 +44,7 @@ class DeliveryStatus(StrEnum):
 
 class Delivery(StoredItem):
     tenant_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    delivery_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_DELIVERY_ID)]
+    delivery_id: DeliveryId
     event: Text
     action: Annotated[str, StringConstraints(max_length=1024)] | None = None  # as bounded as the payload's
     repository: Text | None = None

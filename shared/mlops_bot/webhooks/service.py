@@ -12,6 +12,7 @@ over once its lease has run out, so a redelivery always re-sends instead of bein
 from __future__ import annotations
 
 import json
+import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,11 +24,11 @@ from pydantic import ValidationError
 from mlops_bot.clock import epoch_seconds, iso, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.errors import Invalid, PayloadTooLarge, RateLimited, Unauthorized, ValidationFailed
-from mlops_bot.stores.deliveries import MAX_DELIVERY_ID, Delivery, DeliveryStatus, DeliveryStore
+from mlops_bot.stores.deliveries import MAX_DELIVERY_ID, Delivery, DeliveryStatus, DeliveryStore, is_delivery_id
 from mlops_bot.stores.installations import InMemoryInstallationStore, InstallationStore
 from mlops_bot.stores.rate_windows import RateDecision
 from mlops_bot.stores.repositories import RepositoryStore
-from mlops_bot.strict_json import IntegerOutOfRange, NonFiniteNumber
+from mlops_bot.strict_json import IntegerOutOfRange, NestingTooDeep, NonFiniteNumber
 from mlops_bot.strict_json import loads as strict_loads
 from mlops_bot.tenancy import installations
 from mlops_bot.tenancy.service import resolve_tenant
@@ -77,6 +78,30 @@ class WebhookDependencies:
     record_installations: bool = False  # installation events are recorded (the deployed ingress), else refused
 
 
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+def _json_document(request: WebhookRequest) -> bytes:
+    """The delivery's JSON: the body, or its one `payload` field when GitHub is set to send forms.
+
+    A GitHub webhook's content type is a setting (`application/json` or
+    `application/x-www-form-urlencoded`); the signature covers the raw body either way.
+    """
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type != FORM_CONTENT_TYPE:
+        return request.body
+    try:
+        fields = urllib.parse.parse_qs(
+            request.body.decode("ascii"), keep_blank_values=True, errors="strict", max_num_fields=100
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Invalid("Invalid payload", "A form-encoded body must carry one JSON `payload` field") from exc
+    payloads = fields.get("payload", [])
+    if len(payloads) != 1 or not payloads[0]:
+        raise Invalid("Invalid payload", "A form-encoded body must carry one JSON `payload` field")
+    return payloads[0].encode()
+
+
 def _parse(event_name: str, body: bytes) -> WebhookPayload:
     try:
         document = strict_loads(body)
@@ -84,10 +109,10 @@ def _parse(event_name: str, body: bytes) -> WebhookPayload:
         raise ValidationFailed("Invalid payload", str(exc)) from exc
     except IntegerOutOfRange as exc:
         raise Invalid("Invalid payload", str(exc)) from exc
+    except NestingTooDeep as exc:  # refused here: deeper, the queued message could not be read back
+        raise Invalid("Invalid payload", str(exc)) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Invalid("Invalid payload", f"Body is not JSON: {exc}") from exc
-    except RecursionError as exc:  # hostile nesting: refuse it instead of failing the function
-        raise Invalid("Invalid payload", "JSON nesting is too deep") from exc
     if not isinstance(document, dict):
         raise Invalid("Invalid payload", "Body must be a JSON object")
     try:
@@ -213,18 +238,22 @@ def admit(request: WebhookRequest, deps: WebhookDependencies) -> Admission:
     if not event_name or not delivery_id:
         missing = [h for h, v in (("X-GitHub-Event", event_name), ("X-GitHub-Delivery", delivery_id)) if not v]
         raise Invalid("Missing required headers", f"Missing header(s): {', '.join(missing)}")
-    if len(delivery_id) > MAX_DELIVERY_ID:
-        raise Invalid("Invalid delivery id", f"X-GitHub-Delivery is longer than {MAX_DELIVERY_ID} characters")
+    if not is_delivery_id(delivery_id):
+        raise Invalid(
+            "Invalid delivery id",
+            f"X-GitHub-Delivery must be a GUID (letters, digits, '-', '.', '_', ':'; "
+            f"at most {MAX_DELIVERY_ID} characters)",
+        )
     if event_name not in HANDLED_EVENTS:
         raise ValidationFailed("Unsupported event type", f"The bot does not handle '{event_name}' events")
-    payload = _parse(event_name, request.body)
+    document = _json_document(request)
+    payload = _parse(event_name, document)
     if event_name == "ping":
         return Admission(200, WebhookAcceptance(status="pong", execution_id=None, message=payload.zen or "pong"))
     if event_name in installations.INSTALLATION_EVENTS:  # recorded here, never queued (tenancy.installations)
         if not deps.record_installations:
             raise ValidationFailed("Unsupported event type", f"'{event_name}' events are not recorded here")
-        document = strict_loads(request.body)
-        verdict = installations.record_event(deps.installations, deps.repositories, event_name, document)
+        verdict = installations.record_event(deps.installations, deps.repositories, event_name, strict_loads(document))
         return Admission(202, WebhookAcceptance(status=verdict.status, execution_id=None, message=verdict.message))
 
     repository = payload.repository.full_name if payload.repository else None

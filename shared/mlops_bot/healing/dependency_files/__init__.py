@@ -32,6 +32,7 @@ from mlops_bot.healing.dependency_files._core import (
     DependencyEdit,
     _python_request,
     canonical_name,
+    parse_bounded,
 )
 from mlops_bot.healing.dependency_files.conda import (
     _add_to_environment,
@@ -146,10 +147,7 @@ def declared_packages(path: str, content: str) -> frozenset[str]:
     apart from "cannot edit" when `add_dependency` returns None."""
     name = posixpath.basename(path)
     if name == "package.json":
-        try:
-            document = json.loads(content)
-        except json.JSONDecodeError:
-            return frozenset()
+        document = parse_bounded(json.loads, content, (json.JSONDecodeError,))
         sections = [document.get(s) for s in _INSTALLED_NODE_SECTIONS] if isinstance(document, dict) else []
         return frozenset(k.lower() for s in sections if isinstance(s, dict) for k in s)
     if name == "pyproject.toml":
@@ -227,7 +225,7 @@ def choose_dependency_file(existing: Mapping[str, str], ecosystem: Ecosystem) ->
     if ecosystem == "node":
         try:
             return "package.json" if isinstance(json.loads(files.get("package.json", "")), dict) else None
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return None
     pointer = _declared_file_pointer(files)
     if pointer is not None:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from pydantic import BaseModel, ConfigDict
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from mlops_bot.strict_json import shape_problem
 
 
 class DependencyEdit(BaseModel):
@@ -23,6 +28,40 @@ class DependencyEdit(BaseModel):
     added_line: str  # the new entry as written into the file, without indentation or line ending
     diff: str  # unified diff (a/path, b/path) of the whole change
     note: str | None = None  # what a reviewer should know (e.g. "added unpinned in a pinned file")
+
+
+# A repository's file as the repairs walk it, each YAML alias counted in full: real dependency and
+# workflow files hold a few thousand values. Aliases can make a few hundred bytes stand for
+# billions (the comparisons would expand them); deep nesting exhausts a parser's stack (or, past
+# the parser, `copy.deepcopy`'s and the comparisons').
+MAX_FILE_VALUES = 50_000
+
+
+class UnreadableYAML(YAMLError):
+    """YAML the repairs will not walk: nested too deeply or too large once its aliases are expanded."""
+
+
+def load_bounded(yaml: YAML, content: str) -> Any:
+    """`yaml.load(content)`; a hostile shape raises `UnreadableYAML`, a `YAMLError` like any unparsable file."""
+    try:
+        document = yaml.load(content)
+    except RecursionError as exc:
+        raise UnreadableYAML("nested too deeply") from exc
+    problem = shape_problem(document, max_values=MAX_FILE_VALUES)
+    if problem:
+        raise UnreadableYAML(problem)
+    return document
+
+
+def parse_bounded(parse: Callable[[str], Any], content: str, errors: tuple[type[Exception], ...]) -> Any | None:
+    """`parse(content)` (a TOML or JSON parser), or None when it raises one of `errors`, exhausts
+    the parser's stack, or gives a document too deep or too large for the repairs to walk."""
+    refused: tuple[type[BaseException], ...] = (*errors, RecursionError)
+    try:
+        document = parse(content)
+    except refused:
+        return None
+    return None if shape_problem(document, max_values=MAX_FILE_VALUES) else document
 
 
 def canonical_name(name: str) -> str:

@@ -29,6 +29,7 @@ from mlops_bot.healing.dependency_files._core import (
     _lines,
     _Requested,
     canonical_name,
+    load_bounded,
 )
 from mlops_bot.healing.dependency_files.requirements import (
     _OPTION,
@@ -68,7 +69,7 @@ def _conda_name(spec: str) -> str:
 def _round_trip(content: str) -> Any:
     """The document as ruamel.yaml's round-trip loader sees it (with each node's line and column)."""
     try:
-        return YAML(typ="rt").load(content)
+        return load_bounded(YAML(typ="rt"), content)
     except YAMLError:
         return None
 

@@ -14,7 +14,15 @@ import json
 import re
 from typing import Any
 
-from mlops_bot.healing.dependency_files._core import _NPM_NAME, _NPM_SPEC, DependencyEdit, _edit, _eol, _is_sorted
+from mlops_bot.healing.dependency_files._core import (
+    _NPM_NAME,
+    _NPM_SPEC,
+    DependencyEdit,
+    _edit,
+    _eol,
+    _is_sorted,
+    parse_bounded,
+)
 
 _INSTALLED_NODE_SECTIONS = ("dependencies", "devDependencies", "optionalDependencies")
 
@@ -74,10 +82,7 @@ def _with_dependency(document: dict[str, Any], name: str, spec: str) -> dict[str
 
 def _add_to_package_json(path: str, content: str, package: str, version_spec: str | None) -> DependencyEdit | None:
     name, spec = _npm_request(package, version_spec)
-    try:
-        document = json.loads(content)
-    except json.JSONDecodeError:
-        return None
+    document = parse_bounded(json.loads, content, (json.JSONDecodeError,))
     if not isinstance(document, dict) or not document:
         return None
     for section in _INSTALLED_NODE_SECTIONS:

@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from mlops_bot.adapters.pypi import Release
-from mlops_bot.healing.dependency_files._core import DependencyEdit, _edit
+from mlops_bot.healing.dependency_files._core import DependencyEdit, _edit, load_bounded
 
 
 def _version(text: str) -> Version | None:
@@ -112,10 +112,10 @@ def _parses(path: str, content: str) -> bool:
         if name.endswith(".toml"):
             tomllib.loads(content)
         elif name.endswith((".yml", ".yaml")):
-            YAML(typ="rt").load(content)
+            load_bounded(YAML(typ="rt"), content)
         elif name.endswith(".json"):
             json.loads(content)
-    except (tomllib.TOMLDecodeError, YAMLError, ValueError):
+    except (tomllib.TOMLDecodeError, YAMLError, ValueError, RecursionError):
         return False
     return True
 

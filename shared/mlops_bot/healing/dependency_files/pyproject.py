@@ -27,6 +27,7 @@ from mlops_bot.healing.dependency_files._core import (
     _python_request,
     _Requested,
     canonical_name,
+    parse_bounded,
 )
 from mlops_bot.healing.dependency_files.requirements import _requirement_name
 
@@ -66,10 +67,8 @@ def _pyproject_declared(document: Mapping[str, Any]) -> set[str]:
 def _toml_document(content: str | None) -> dict[str, Any] | None:
     if content is None:
         return None
-    try:
-        return tomllib.loads(content)
-    except tomllib.TOMLDecodeError:
-        return None
+    document = parse_bounded(tomllib.loads, content, (tomllib.TOMLDecodeError,))
+    return document if isinstance(document, dict) else None
 
 
 def _pep621_dependencies(document: Mapping[str, Any]) -> list[Any] | None:

@@ -17,7 +17,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from mlops_bot.healing.dependency_files._core import DependencyEdit, _edit, _eol
+from mlops_bot.healing.dependency_files._core import DependencyEdit, _edit, _eol, load_bounded
 
 GITHUB_MAX_JOB_MINUTES = 360
 
@@ -49,8 +49,8 @@ class _Layout:
 def _load(content: str) -> tuple[Any, _Layout] | None:
     try:
         layout = _Layout(content)
-        return layout.yaml().load(content), layout
-    except YAMLError:
+        return load_bounded(layout.yaml(), content), layout
+    except (YAMLError, RecursionError):  # RecursionError: guessing the indentation of a hostile file
         return None
 
 

@@ -11,7 +11,7 @@ from mlops_bot.clock import iso, utc_now
 from mlops_bot.errors import NotFound, ValidationFailed
 from mlops_bot.management.reports import records
 from mlops_bot.management.watching import repository_checks
-from mlops_bot.repository_config import DriftSettings, EmailAddress, ModelThresholdsSetting
+from mlops_bot.repository_config import DriftSettings, EmailAddress, ModelThresholdsSetting, SlackWebhookUrl
 from mlops_bot.stores.incidents import Incident, IncidentStatus, IncidentStore, TimelineEvent
 from mlops_bot.stores.repositories import Repository, RepositoryConfiguration, RepositoryStore
 
@@ -75,7 +75,7 @@ class RepositoryConfigUpdate(BaseModel):
     detection_sensitivity: Sensitivity | None = None
     custom_playbooks: list[CustomPlaybookName] | None = Field(default=None, max_length=20)
     # The same settings `.github/mlops-bot.yml` may carry (the API's win over the file's).
-    slack_webhook_url: str | None = Field(default=None, pattern=r"^https://", max_length=500)
+    slack_webhook_url: SlackWebhookUrl | None = None
     email_recipients: list[EmailAddress] | None = Field(default=None, max_length=20)
     drift: DriftSettings | None = None
     model_thresholds: ModelThresholdsSetting | None = None
