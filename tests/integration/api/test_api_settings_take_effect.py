@@ -287,7 +287,9 @@ def _csv(path: Path, shift: float) -> str:
     return str(path)
 
 
-def test_the_repositorys_drift_settings_decide_the_scheduled_check(api: Api, tmp_path: Path) -> None:
+def test_the_repositorys_drift_settings_decide_the_scheduled_check(
+    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`drift.reference/current/test/drift_share` set through the API drive the bot's own check:
     one of two columns drifts (score 0.5), a dataset drift only under a drift_share below it."""
     from mlops_bot.adapters.sqs import Queue
@@ -304,7 +306,10 @@ def test_the_repositorys_drift_settings_decide_the_scheduled_check(api: Api, tmp
         DynamoAuditLog(api.table),
         DynamoRepairBudgetStore(api.table),
     )
-    locations = {"reference": _csv(tmp_path / "ref.csv", 0), "current": _csv(tmp_path / "cur.csv", 40)}
+    monkeypatch.chdir(tmp_path)  # locations are relative paths inside the repository (or s3://)
+    _csv(tmp_path / "ref.csv", 0)
+    _csv(tmp_path / "cur.csv", 40)
+    locations = {"reference": "ref.csv", "current": "cur.csv"}
 
     def check(**drift: Any) -> Any:
         body = {"drift": {**locations, **drift}}
