@@ -50,7 +50,32 @@ def _dataset_location(location: str) -> str:
 
 
 DatasetLocation = Annotated[str, AfterValidator(_dataset_location)]
-WorkflowName = Annotated[str, StringConstraints(max_length=255)]
+_WORKFLOW_FILE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
+_GIT_REF = re.compile(r"[A-Za-z0-9_./+-]{1,255}")
+
+
+def workflow_name(value: str) -> str:
+    """A workflow file name (`retrain.yml`, as GitHub's API takes it) or numeric id: no extra URL segments."""
+    if not _WORKFLOW_FILE.fullmatch(value) or value in (".", ".."):
+        raise ValueError("a workflow file name such as retrain.yml, or its numeric id")
+    return value
+
+
+def git_ref(value: str) -> str:
+    """A branch, tag or commit as git allows its name (no `..`, no empty or dot-started component, no `.lock`)."""
+    parts = value.split("/")
+    if (
+        not _GIT_REF.fullmatch(value)
+        or ".." in value
+        or any(not p or p.startswith(".") or p.endswith(".lock") for p in parts)
+        or value.endswith(".")
+    ):
+        raise ValueError("a branch, tag or commit name as git allows it")
+    return value
+
+
+WorkflowName = Annotated[str, AfterValidator(workflow_name)]
+GitRef = Annotated[str, AfterValidator(git_ref)]
 MAX_THRESHOLD_RULES = 100
 
 # Where the bot's Lambdas may POST a notification: Slack's incoming-webhook hosts, exactly. The
@@ -160,9 +185,8 @@ class RepositoryFileConfig(BaseModel):
     custom_playbooks: list[Annotated[str, StringConstraints(max_length=64)]] | None = Field(default=None, max_length=20)
     drift: DriftSettings | None = None
     model_thresholds: ModelThresholdsSetting | None = None
-    lock_refresh_workflow: str | None = Field(
+    lock_refresh_workflow: WorkflowName | None = Field(
         default=None,
-        max_length=255,
         description="workflow dispatched on a fix branch to refresh lock files beside an edited file",
     )
 

@@ -585,3 +585,46 @@ def test_a_rotated_app_key_takes_effect_at_once(gh: GitHubStandIn) -> None:
     assert GitHubClient.installation_id_for_repo(APP_ID, new_private, REPO, gh.url) == INSTALLATION_ID
     client = GitHubClient.from_app(APP_ID, new_private, INSTALLATION_ID, gh.url)
     assert client.get_repository(REPO).full_name == REPO
+
+
+# --- path parameters from untrusted text (a tenant's setting, a manual heal, a CI log)
+
+UNSAFE_SEGMENTS = ["../../../../user/repos", "..", ".", "retrain.yml/../../x", "a#b", "a?b=1", "a%2F..", "a\nb", ""]
+
+
+@pytest.mark.parametrize("workflow", UNSAFE_SEGMENTS)
+def test_a_workflow_name_cannot_walk_out_of_its_url(gh: GitHubStandIn, client: GitHubClient, workflow: str) -> None:
+    # githubkit puts path parameters into the URL as given, and the URL's dot segments are then
+    # resolved: `../../../../user/repos` would make the dispatch a POST to another endpoint.
+    with pytest.raises(ValueError):
+        client.dispatch_workflow(REPO, workflow, "main")
+    assert gh.writes() == []
+
+
+@pytest.mark.parametrize(
+    "path", ["../../pulls", "src/../../../issues", "./requirements.txt", "src//train.py", "src/..", "a\x00b", "a\nb"]
+)
+def test_a_file_path_cannot_walk_out_of_the_contents_url(gh: GitHubStandIn, client: GitHubClient, path: str) -> None:
+    with pytest.raises(ValueError):
+        client.get_file(REPO, path, ref="main")
+    with pytest.raises(ValueError):
+        client.put_file(REPO, path, "x", "message", "mlops-bot/inc-1", None)
+    assert gh.writes() == []
+
+
+def test_ordinary_names_still_reach_github(gh: GitHubStandIn, client: GitHubClient) -> None:
+    assert client.get_file(REPO, "src/train.py", ref="main") is not None
+    for quoted in ("docs/no such file.md", "a#b", "a?x=1", "a%2F.."):  # quoted into one segment, not refused
+        assert client.get_file(REPO, quoted, ref="main") is None
+    assert [c.raw_path.split("/contents/")[1] for c in gh.calls_to("GET", r"/contents/")][1:] == [
+        "docs/no%20such%20file.md",
+        "a%23b",
+        "a%3Fx%3D1",
+        "a%252F..",
+    ]
+    client.dispatch_workflow(REPO, "retrain.yml", "main")
+    client.dispatch_workflow(REPO, 1234, "main")
+    assert [c.path for c in gh.calls_to("POST", r"/dispatches$")] == [
+        f"/repos/{REPO}/actions/workflows/retrain.yml/dispatches",
+        f"/repos/{REPO}/actions/workflows/1234/dispatches",
+    ]

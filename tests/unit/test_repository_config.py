@@ -57,3 +57,13 @@ def test_a_repository_enrolled_with_defaults_keeps_the_files_own_settings() -> N
     # Set through the management API, a value wins over the file.
     api_set = RepositoryConfiguration(detection_sensitivity="low").model_dump(mode="json", exclude_none=True)
     assert merged(file_config, api_set)["detection_sensitivity"] == "low"
+
+
+def test_workflow_names_in_the_file_are_file_names_or_ids() -> None:
+    # They become a URL segment of GitHub's API (`/actions/workflows/{workflow}/dispatches`).
+    for good in ("retrain.yml", "train-model.yaml", "1234"):
+        parsed = parse(f"drift:\n  retrain_workflow: '{good}'\nlock_refresh_workflow: '{good}'\n")
+        assert isinstance(parsed, RepositoryFileConfig), parsed
+    for bad in ("../../../../user/repos", ".github/workflows/retrain.yml", "..", "a b.yml"):
+        assert isinstance(parse(f"drift:\n  retrain_workflow: '{bad}'\n"), ConfigProblem), bad
+        assert isinstance(parse(f"lock_refresh_workflow: '{bad}'\n"), ConfigProblem), bad

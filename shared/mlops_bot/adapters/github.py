@@ -334,8 +334,26 @@ def _body(response: Response[Any, Any]) -> Any:
     return response.raw_response.json()
 
 
+_WORKFLOW_FILE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
+
+
 def _quote_path(path: str) -> str:
-    return quote(path.strip("/"), safe="/")
+    """A repository path as URL segments: each quoted, none of them empty, `.` or `..`.
+
+    githubkit puts path parameters into the URL as given and the URL's dot segments are resolved
+    afterwards, so `../../pulls` from a log or a setting would reach another endpoint.
+    """
+    segments = path.strip("/").split("/")
+    if any(s in ("", ".", "..") or not s.isprintable() for s in segments):
+        raise ValueError(f"not a safe repository path: {path!r}")
+    return quote("/".join(segments), safe="/")
+
+
+def _workflow_id(workflow: int | str) -> int | str:
+    """A workflow's numeric id or its file name (`retrain.yml`), never anything that adds URL segments."""
+    if isinstance(workflow, int) or (_WORKFLOW_FILE.fullmatch(workflow) and workflow not in (".", "..")):
+        return workflow
+    raise ValueError(f"not a workflow id or file name: {workflow!r}")
 
 
 def _unwrap(exc: BaseException) -> BaseException:
@@ -632,7 +650,7 @@ class GitHubClient:
         owner, repo = _split(full_name)
         try:
             with _github_errors():
-                data = _body(self._gh.rest.git.get_ref(owner, repo, "heads/" + quote(branch, safe="/")))
+                data = _body(self._gh.rest.git.get_ref(owner, repo, "heads/" + _quote_path(branch)))
         except GitHubNotFound:
             return None
         return str(data["object"]["sha"])
@@ -648,7 +666,7 @@ class GitHubClient:
         name = self.check_writable_branch(full_name, branch)
         owner, repo = _split(full_name)
         with _github_errors():
-            self._gh.rest.git.update_ref(owner, repo, "heads/" + quote(name, safe="/"), sha=sha, force=False)
+            self._gh.rest.git.update_ref(owner, repo, "heads/" + _quote_path(name), sha=sha, force=False)
 
     def repository_tree(self, full_name: str, sha: str) -> RepositoryTree:
         """The whole file tree at commit (or tree) `sha`, in one call to the Git Trees API (recursive)."""
@@ -960,7 +978,7 @@ class GitHubClient:
         owner, repo = _split(full_name)
         with _github_errors():
             self._gh.rest.actions.create_workflow_dispatch(
-                owner, repo, workflow_id, ref=ref, inputs=dict(inputs) if inputs else UNSET
+                owner, repo, _workflow_id(workflow_id), ref=ref, inputs=dict(inputs) if inputs else UNSET
             )
 
     # ----------------------------------------------------------------------------- deployments

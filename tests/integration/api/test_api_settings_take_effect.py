@@ -453,3 +453,35 @@ def test_a_rollbacks_parameters_choose_its_target(api: Api) -> None:
     assert accepted.status_code == 202, accepted.text
     [message] = api.healing_messages()
     assert message["body"]["parameters"] == {"ref": "v1.4.2", "environment": "staging"}
+
+
+@pytest.mark.parametrize(
+    ("action", "parameters", "refused_field"),
+    [
+        ("dispatch_retrain", {"workflow": "../../../../user/repos"}, "workflow"),
+        ("dispatch_retrain", {"workflow": "retrain.yml/../x"}, "workflow"),
+        ("dispatch_retrain", {"workflow": "retrain.yml", "ref": "main/../../x"}, "ref"),
+        ("rollback_deployment", {"ref": "v1.4.2\nHost: evil"}, "ref"),
+        ("rollback_deployment", {"ref": "refs/heads/.hidden"}, "ref"),
+    ],
+)
+def test_heal_parameters_that_would_become_other_github_urls_are_refused(
+    api: Api, action: str, parameters: dict[str, str], refused_field: str
+) -> None:
+    """A workflow becomes a URL segment of GitHub's API and a ref a git name: `../` or a newline is a 422."""
+    kind = "data_drift" if action == "dispatch_retrain" else "deployment_failure"
+    incident = api.incident(status="failed", type=kind)
+    answer = api.client.post(
+        f"/api/v1/issues/{incident['id']}/resolve",
+        headers=api.key("write"),
+        json={"action": action, "parameters": parameters},
+    )
+    _refused(answer, f"body.parameters.{refused_field}")
+    assert api.healing_messages() == []
+
+
+def test_a_retrain_dispatch_takes_a_workflow_file_and_a_ref(api: Api) -> None:
+    incident = api.incident(status="failed", type="data_drift")
+    body = {"action": "dispatch_retrain", "parameters": {"workflow": "retrain.yml", "ref": "release/2026.11"}}
+    answer = api.client.post(f"/api/v1/issues/{incident['id']}/resolve", headers=api.key("write"), json=body)
+    assert answer.status_code == 202, answer.text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from statistics import mean
 from typing import Any, Protocol
@@ -19,6 +20,7 @@ from mlops_bot.clock import utc_now
 from mlops_bot.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from mlops_bot.healing import catalog
 from mlops_bot.management.healing import playbooks
+from mlops_bot.repository_config import git_ref, workflow_name
 from mlops_bot.stores.incidents import (
     IN_PROGRESS_STATUSES,
     IncidentStatus,
@@ -90,16 +92,26 @@ def _estimate_seconds(incidents: IncidentStore, tenant_id: str, playbook: str) -
     return int(mean(times)) if times else DEFAULT_ESTIMATE_SECONDS
 
 
+# What a parameter becomes on GitHub: a workflow is a URL segment, a ref a git name.
+PARAMETER_CHECKS: dict[str, Callable[[str], str]] = {"workflow": workflow_name, "ref": git_ref}
+
+
 def _refuse_unread_parameters(action: str | None, parameters: dict[str, Any]) -> None:
     """Each parameter must be one the chosen repair reads (a string); any other is a 422, not carried and ignored."""
     from mlops_bot.healing.planner import MANUAL_PARAMETERS
 
     readable = MANUAL_PARAMETERS.get(action or "", frozenset())
-    problems = [
-        (name, "not a parameter of this action" if name not in readable else "must be a string of at most 255")
-        for name, value in parameters.items()
-        if name not in readable or not isinstance(value, str) or not 0 < len(value) <= 255
-    ]
+    problems: list[tuple[str, str]] = []
+    for name, value in parameters.items():
+        if name not in readable:
+            problems.append((name, "not a parameter of this action"))
+        elif not isinstance(value, str) or not 0 < len(value) <= 255 or not value.isprintable():
+            problems.append((name, "must be a printable string of at most 255"))
+        elif name in PARAMETER_CHECKS:
+            try:
+                PARAMETER_CHECKS[name](value)
+            except ValueError as exc:
+                problems.append((name, str(exc)))
     if problems:
         takes = ", ".join(sorted(readable)) or "none (the planner decides)"
         raise ValidationFailed(
