@@ -547,8 +547,12 @@ def _python_module(rule: Rule, hit: Hit) -> Finding | None:
     details["package_source"] = "mapping" if known else "module-name"
     if not known:
         # A guess from the import name: right for most packages, but not certain enough to write.
+        details.update(fix_pr=False, no_fix_reason=GUESSED_PACKAGE)
         return rule.finding(hit, details, confidence=0.65)
     return rule.finding(hit, details)
+
+
+GUESSED_PACKAGE = "the package name is only a guess from the module's name (no known mapping); a person confirms it"
 
 
 def _python_import_name(rule: Rule, hit: Hit) -> Finding | None:
@@ -734,7 +738,7 @@ def _optional_dependency(rule: Rule, hit: Hit) -> Finding | None:
     if package is None:
         return None
     if not is_known_module(module):
-        details["package_source"] = "module-name"
+        details.update(package_source="module-name", fix_pr=False, no_fix_reason=GUESSED_PACKAGE)
         return rule.finding(hit, details, confidence=0.65)
     details["package_source"] = "mapping"
     return rule.finding(hit, details)

@@ -189,3 +189,5 @@ def test_an_unknown_module_name_is_a_guess_that_never_writes() -> None:
 
     assert problem.details["package_source"] == "module-name"
     assert not _any_threshold_opens_pr(problem)
+    # ... and says so in the diagnosis itself, whatever a caller makes of its confidence.
+    assert problem.details["fix_pr"] is False and "guess" in problem.details["no_fix_reason"]
