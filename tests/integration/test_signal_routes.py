@@ -21,11 +21,8 @@ AUTH = {"authorization": f"Bearer {KEY}"}
 
 @pytest.fixture
 def client(aws: MockState) -> TestClient:
-    from mlops_bot.api import dependencies, signals
-    from mlops_bot.api.app import create_app
+    from mlops_bot.api.app import create_app  # a new app forgets the clients of the last (api.dependencies)
 
-    dependencies.state_table.cache_clear()
-    signals.healing_queue.cache_clear()
     table = StateTable(aws.table_name)
     ensure_bootstrap_key(api_key_stores(table), KEY)
     enroll_repository(DynamoRepositoryStore(table), "default", "acme/churn", source="test")
@@ -92,3 +89,24 @@ def test_signals_need_write_permission_and_a_known_repository(client: TestClient
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
     bad = client.post("/api/v1/repositories/acme/churn/model-metrics", json={"metrics": {}}, headers=AUTH)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "VALIDATION_FAILED"
+
+
+def test_a_new_app_queues_healing_on_its_own_queue(
+    client: TestClient, aws: MockState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The healing queue comes from the app's settings: a new app (a new deployment's settings, the next
+    test's queues) never sends to the queue an earlier app in the same process used."""
+    from mlops_bot.api.app import create_app
+    from mlops_bot.config import reset_settings
+
+    assert client.post("/api/v1/repositories/acme/churn/drift", json=report(3), headers=AUTH).status_code == 201
+    aws.empty()  # new queues, as the next test (or another deployment) has
+    table = StateTable(aws.table_name)
+    ensure_bootstrap_key(api_key_stores(table), KEY)
+    enroll_repository(DynamoRepositoryStore(table), "default", "acme/churn", source="test")
+    monkeypatch.setenv("MLOPS_BOT_HEALING_QUEUE_URL", aws.queues["HealingQueue"])
+    reset_settings()  # as a new process would read them
+    moved = TestClient(create_app()).post("/api/v1/repositories/acme/churn/drift", json=report(3), headers=AUTH)
+    assert moved.status_code == 201, moved.text
+    [queued] = aws.messages("HealingQueue")
+    assert queued["incident_id"] == moved.json()["incident_id"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -10,9 +9,8 @@ from fastapi.responses import JSONResponse
 
 from mlops_bot.access.api_keys import Principal
 from mlops_bot.adapters.sqs import Queue
-from mlops_bot.api.dependencies import require, signal_stores
+from mlops_bot.api.dependencies import healing_queue, require, signal_stores
 from mlops_bot.api.repositories import repository_full_name
-from mlops_bot.config import get_settings
 from mlops_bot.monitoring.service import (
     DriftReportIn,
     ModelMetricsIn,
@@ -22,11 +20,6 @@ from mlops_bot.monitoring.service import (
 )
 
 router = APIRouter(prefix="/api/v1/repositories", tags=["signals"])
-
-
-@lru_cache(maxsize=1)
-def healing_queue() -> Queue:
-    return Queue(get_settings().healing_queue_url)
 
 
 def _answer(outcome: Any) -> JSONResponse:
@@ -39,8 +32,9 @@ def post_drift_report(
     full_name: Annotated[str, Depends(repository_full_name)],
     report: DriftReportIn,
     stores: Annotated[SignalStores, Depends(signal_stores)],
+    queue: Annotated[Queue, Depends(healing_queue)],
 ) -> JSONResponse:
-    return _answer(report_drift(stores, healing_queue(), caller.tenant_id, full_name, report))
+    return _answer(report_drift(stores, queue, caller.tenant_id, full_name, report))
 
 
 @router.post("/{owner}/{repo}/model-metrics")
@@ -49,5 +43,6 @@ def post_model_metrics(
     full_name: Annotated[str, Depends(repository_full_name)],
     metrics: ModelMetricsIn,
     stores: Annotated[SignalStores, Depends(signal_stores)],
+    queue: Annotated[Queue, Depends(healing_queue)],
 ) -> JSONResponse:
-    return _answer(report_model_metrics(stores, healing_queue(), caller.tenant_id, full_name, metrics))
+    return _answer(report_model_metrics(stores, queue, caller.tenant_id, full_name, metrics))
