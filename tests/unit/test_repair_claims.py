@@ -187,6 +187,18 @@ def test_an_open_pull_request_is_followed(github: GitHubStandIn) -> None:
     assert second.pull_request() == {"number": 1, "html_url": "u", "branch": "mlops-bot/inc-1"}
 
 
+def test_a_pull_request_github_does_not_find_is_followed_not_duplicated(github: GitHubStandIn) -> None:
+    # GitHub may not find a pull request it just created (replicas) or one the bot can no longer see:
+    # not knowing its state is no reason to open the same fix again. The incident follows; the
+    # verification deadline hands it to a person if nothing ever comes.
+    world = World(github)
+    world.decide("inc-1")
+    world.opened("inc-1", 41)  # GitHub knows no #41
+    second = world.decide("inc-2")
+    assert second.verdict == Verdict.LINK and "#41" in second.reason
+    assert github.writes() == []
+
+
 @pytest.mark.parametrize(("merge", "said"), [(False, "closed without merging"), (True, "did not help")])
 def test_a_closed_pull_request_is_escalated_by_one_incident(github: GitHubStandIn, merge: bool, said: str) -> None:
     world = World(github)

@@ -183,8 +183,13 @@ def decide(
 
 def _by_pull_request(client: GitHubClient | None, incident: Incident, key: str, claim: RepairClaim) -> ClaimDecision:
     """What the state of the claim's pull request on GitHub means for a later incident."""
+    from mlops_bot.adapters.github import GitHubNotFound  # the hourly sweep imports this module without githubkit
+
     number, holder = claim.pull_request, claim.incident_id
-    pull = client.get_pull_request(incident.repository, int(number)) if client and number else None
+    try:
+        pull = client.get_pull_request(incident.repository, int(number)) if client and number else None
+    except GitHubNotFound:  # just created (replicas) or out of the bot's sight: unknown is no reason to repeat it
+        pull = None
     if pull is None or pull.state == "open":
         return ClaimDecision(Verdict.LINK, key, claim, f"same problem as incident {holder}, pull request #{number}")
     if pull.was_merged:
