@@ -138,6 +138,28 @@ def test_a_second_run_failing_the_same_way_links_to_the_first_pull_request(
     assert [a["result"] for a in audit] == ["skipped: same problem as incident inc-1, pull request #1"]
 
 
+def test_whoever_sees_an_incident_linked_also_sees_which_incident_it_follows(
+    table: StateTable, github: GitHubStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_incident(table, "inc-1", 101)
+    add_incident(table, "inc-2", 102)
+    heal(table, github, "inc-1")
+    deps = dependencies(table, github)
+    timeline_when_status_changed: list[list[str]] = []
+    record_action = deps.incidents.record_action
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        timeline_when_status_changed.append([t["event"] for t in incident(table, "inc-2")["timeline"]])
+        return record_action(*args, **kwargs)
+
+    monkeypatch.setattr(deps.incidents, "record_action", recording)
+    state = PlaybookState(tenant_id="default", incident_id="inc-2", dry_run=False)
+    state.planned = {"value": plan(deps, state)}
+    execute(deps, state)
+    assert incident(table, "inc-2")["status"] == "linked"
+    assert "same_problem" in timeline_when_status_changed[-1]
+
+
 def test_the_linked_incident_follows_the_first_repairs_verdict(table: StateTable, github: GitHubStandIn) -> None:
     for incident_id, run_id in (("inc-1", 111), ("inc-2", 112), ("inc-3", 113)):
         add_incident(table, incident_id, run_id)

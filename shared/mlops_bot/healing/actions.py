@@ -445,19 +445,19 @@ def _record_outcome(
         deps.activity.count(
             state.tenant_id, repository, ActivityCounter.REPAIRS_ATTEMPTED, once=f"{state.incident_id}/{action_id}"
         )
-    deps.incidents.record_action(state.tenant_id, state.incident_id, action_id, entry, status)
-    if outcome.get("linked_to") and not outcome.get("dry_run", True):
+    follows = bool(outcome.get("linked_to")) and not outcome.get("dry_run", True)
+    if follows:  # before the status: whoever sees `linked` (or `escalated`) also sees which incident it follows
         _note_same_problem(deps, state, action_id, outcome)
+    deps.incidents.record_action(state.tenant_id, state.incident_id, action_id, entry, status)
+    if follows and outcome["status"] == "linked":  # its holder may have closed already: take its verdict
+        repair_claims.follow_if_closed(deps.incidents, _incident(deps, state), str(outcome["linked_to"]))
     deps.action_log.mark_recorded(state.tenant_id, state.incident_id, action_id)
 
 
 def _note_same_problem(deps: ActionDependencies, state: PlaybookState, action_id: str, outcome: dict[str, Any]) -> None:
-    """Say on the timeline which incident this one follows; take its verdict if it is already closed."""
-    holder = str(outcome["linked_to"])
+    """Say on the timeline which incident this one follows (once, however often the step runs)."""
     entry = TimelineEntry.now(TimelineEvent.SAME_PROBLEM, f"{outcome.get('reason')}; no repair of its own")
     deps.incidents.note(state.tenant_id, state.incident_id, entry, once=f"same-problem-{action_id}")
-    if outcome["status"] == "linked":
-        repair_claims.follow_if_closed(deps.incidents, _incident(deps, state), holder)
 
 
 def await_verification(deps: ActionDependencies, state: PlaybookState, task_token: str) -> dict[str, Any]:
