@@ -102,7 +102,8 @@ def _json_document(request: WebhookRequest) -> bytes:
     return payloads[0].encode()
 
 
-def _parse(event_name: str, body: bytes) -> WebhookPayload:
+def _parse(event_name: str, body: bytes) -> tuple[dict[str, Any], WebhookPayload]:
+    """The delivery's JSON object (parsed once) and its validated payload."""
     try:
         document = strict_loads(body)
     except NonFiniteNumber as exc:
@@ -126,7 +127,7 @@ def _parse(event_name: str, body: bytes) -> WebhookPayload:
         raise Invalid("Invalid payload", f"A '{event_name}' event must carry '{part}'")
     if event_name not in {"ping", "installation", "installation_repositories"} and payload.repository is None:
         raise Invalid("Invalid payload", f"A '{event_name}' event must carry 'repository'")
-    return payload
+    return document, payload
 
 
 def _check_rate(deps: WebhookDependencies, tenant_id: str, repository: str | None, *, count: bool) -> RateDecision:
@@ -246,14 +247,13 @@ def admit(request: WebhookRequest, deps: WebhookDependencies) -> Admission:
         )
     if event_name not in HANDLED_EVENTS:
         raise ValidationFailed("Unsupported event type", f"The bot does not handle '{event_name}' events")
-    document = _json_document(request)
-    payload = _parse(event_name, document)
+    document, payload = _parse(event_name, _json_document(request))
     if event_name == "ping":
         return Admission(200, WebhookAcceptance(status="pong", execution_id=None, message=payload.zen or "pong"))
     if event_name in installations.INSTALLATION_EVENTS:  # recorded here, never queued (tenancy.installations)
         if not deps.record_installations:
             raise ValidationFailed("Unsupported event type", f"'{event_name}' events are not recorded here")
-        verdict = installations.record_event(deps.installations, deps.repositories, event_name, strict_loads(document))
+        verdict = installations.record_event(deps.installations, deps.repositories, event_name, document)
         return Admission(202, WebhookAcceptance(status=verdict.status, execution_id=None, message=verdict.message))
 
     repository = payload.repository.full_name if payload.repository else None
