@@ -46,42 +46,15 @@ os.environ["PIP_CONFIG_FILE"] = os.devnull  # a hosted runner has no pip.conf po
 os.environ.setdefault("DIAG_CORPUS_SCRATCH", os.environ.get("DIAG_FRESH_SCRATCH", SCRATCH_DEFAULT))
 sys.path.insert(0, str(HERE.parent / "holdout"))
 
-from gha_framing import SCRATCH, Case, render  # noqa: E402
+from gha_framing import SCRATCH, Case, label, notebook, render  # noqa: E402
 
-NO_PR = False
 HOSTED_PYTHON = "/opt/hostedtoolcache/Python/3.11.9/x64"
 BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
-
-
-def label(category: str, kind: str, evidence: list[str], fix_pr_ok: bool = NO_PR, **details: Any) -> dict[str, Any]:
-    """`evidence`: substrings of the line(s) stating the cause; a diagnosis hits if one of its lines has one."""
-    return {"category": category, "kind": kind, "evidence": evidence, "fix_pr_ok": fix_pr_ok, "details": details}
 
 
 def venv(name: str) -> dict[str, str]:
     """Run the step with another interpreter first on PATH (one lacking a module, an old pandas...)."""
     return {"PATH": f"{SCRATCH / name / 'bin'}:{SCRATCH / 'node' / 'node_modules' / '.bin'}:{BASE_PATH}"}
-
-
-def notebook(cells: list[str]) -> str:
-    return json.dumps(
-        {
-            "cells": [
-                {
-                    "cell_type": "code",
-                    "execution_count": None,
-                    "id": f"c{i}",
-                    "metadata": {},
-                    "outputs": [],
-                    "source": src,
-                }
-                for i, src in enumerate(cells)
-            ],
-            "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        }
-    )
 
 
 PYPROJECT = """\

@@ -33,36 +33,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from gha_framing import Case, render  # noqa: E402
-
-NO_PR = False
-
-
-def label(category: str, kind: str, evidence: list[str], fix_pr_ok: bool = NO_PR, **details: Any) -> dict[str, Any]:
-    """`evidence`: substrings of the line(s) stating the cause; a diagnosis hits if one of its lines has one."""
-    return {"category": category, "kind": kind, "evidence": evidence, "fix_pr_ok": fix_pr_ok, "details": details}
-
-
-def notebook(cells: list[str]) -> str:
-    return json.dumps(
-        {
-            "cells": [
-                {
-                    "cell_type": "code",
-                    "execution_count": None,
-                    "id": f"c{i}",
-                    "metadata": {},
-                    "outputs": [],
-                    "source": src,
-                }
-                for i, src in enumerate(cells)
-            ],
-            "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        }
-    )
-
+from gha_framing import Case, label, notebook, render  # noqa: E402
 
 POETRY_PYPROJECT = """\
 [tool.poetry]

@@ -9,6 +9,7 @@ per-case transport quirks (BOM, CRLF). It holds no case and no label.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 SCRATCH = Path(os.environ.get("DIAG_CORPUS_SCRATCH", "/tmp/diagb"))
 TOOLS_VENV = SCRATCH / "venv"
@@ -169,3 +171,33 @@ def render(case: Case, seed: int) -> bytes:
     newline = "\r\n" if case.crlf else "\n"
     text = newline.join(lines) + newline
     return (("\ufeff" if case.bom else "") + text).encode("utf-8")
+
+
+NO_PR = False  # the label's default: no fix PR is an acceptable answer for this log
+
+
+def label(category: str, kind: str, evidence: list[str], fix_pr_ok: bool = NO_PR, **details: Any) -> dict[str, Any]:
+    """`evidence`: substrings of the line(s) stating the cause; a diagnosis hits if one of its lines has one."""
+    return {"category": category, "kind": kind, "evidence": evidence, "fix_pr_ok": fix_pr_ok, "details": details}
+
+
+def notebook(cells: list[str]) -> str:
+    """A notebook file of code cells, as a test step executes it."""
+    return json.dumps(
+        {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "execution_count": None,
+                    "id": f"c{i}",
+                    "metadata": {},
+                    "outputs": [],
+                    "source": src,
+                }
+                for i, src in enumerate(cells)
+            ],
+            "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )

@@ -33,37 +33,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "holdout"))  # the shared GitHub framing, no cases
 
-from gha_framing import SCRATCH, Case, render  # noqa: E402
+from gha_framing import SCRATCH, Case, label, notebook, render  # noqa: E402
 
 EXTRA_VENV = SCRATCH / "venv-extra"  # tox<4, great_expectations, pandas: they conflict with the main venv
-
-NO_PR = False
-
-
-def label(category: str, kind: str, evidence: list[str], fix_pr_ok: bool = NO_PR, **details: Any) -> dict[str, Any]:
-    """`evidence`: substrings of the line(s) stating the cause; a diagnosis hits if one of its lines has one."""
-    return {"category": category, "kind": kind, "evidence": evidence, "fix_pr_ok": fix_pr_ok, "details": details}
-
-
-def notebook(cells: list[str]) -> str:
-    return json.dumps(
-        {
-            "cells": [
-                {
-                    "cell_type": "code",
-                    "execution_count": None,
-                    "id": f"c{i}",
-                    "metadata": {},
-                    "outputs": [],
-                    "source": src,
-                }
-                for i, src in enumerate(cells)
-            ],
-            "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        }
-    )
 
 
 POETRY_PYPROJECT = """\
