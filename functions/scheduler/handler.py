@@ -53,15 +53,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "deliveries reconciled", extra={"examined": report.examined, "redelivered": len(report.redelivered)}
         )
         return {"reconciled": True, "redelivered": report.redelivered, "examined": report.examined}
-    registry = DynamoTenantStore(table)
-    queued = queue_scheduled_checks(
-        SchedulingStores(registry, DynamoRepositoryStore(table)), Queue(settings.events_queue_url)
-    )
+    registry, repositories = DynamoTenantStore(table), DynamoRepositoryStore(table)
+    queued = queue_scheduled_checks(SchedulingStores(registry, repositories), Queue(settings.events_queue_url))
     logger.info("scheduled checks queued", extra={"queued": queued})
-    # Healing requests a crashed detector (or signal route) stored but never sent.
-    requested = sweep_pending_healing(
-        DynamoIncidentStore(table), DynamoEventStore(table), Queue(settings.healing_queue_url), tenants(registry)
+    # The sweeps below share one read of the tenant registry and one set of stores.
+    tenant_ids = tenants(registry)
+    incidents, events, healing_queue = (
+        DynamoIncidentStore(table),
+        DynamoEventStore(table),
+        Queue(settings.healing_queue_url),
     )
+    # Healing requests a crashed detector (or signal route) stored but never sent.
+    requested = sweep_pending_healing(incidents, events, healing_queue, tenant_ids)
     if requested:
         logger.warning("pending healing requests sent", extra={"incident_ids": requested})
     # Quarantined tests stable for the flake window since their pull request merged: one release
@@ -69,14 +72,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     sweep_stores = QuarantineSweepStores(
         DynamoQuarantineStore(table),
         DynamoFlakyHistory(table),
-        DynamoRepositoryStore(table),
-        DynamoIncidentStore(table),
-        DynamoEventStore(table),
+        repositories,
+        incidents,
+        events,
     )
     released = sweep_stable_quarantines(
         sweep_stores,
-        Queue(settings.healing_queue_url),
-        tenants(registry),
+        healing_queue,
+        tenant_ids,
         window_days=settings.flake_window_days,
         pull_requests=github_pull_requests(
             lambda repository, installation: github_client(settings, repository, installation)
@@ -86,8 +89,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.info("release of stable quarantined tests requested", extra={"incident_ids": released})
     # Incidents whose proving run never came within the deadline: handed to a person, never stuck.
     overdue = hand_overdue_verifications_to_people(
-        DeadlineStores(DynamoIncidentStore(table), DynamoRepairClaimStore(table), DynamoAuditLog(table)),
-        tenants(registry),
+        DeadlineStores(incidents, DynamoRepairClaimStore(table), DynamoAuditLog(table)),
+        tenant_ids,
         deadline=timedelta(hours=settings.verification_deadline_hours),
     )
     if overdue:
