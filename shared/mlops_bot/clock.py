@@ -16,3 +16,14 @@ def iso(moment: datetime) -> str:
 
 def epoch_seconds(moment: datetime) -> int:
     return int(moment.timestamp())
+
+
+def parse_iso(text: str) -> datetime:
+    """A stored timestamp (`iso`'s, or any ISO-8601 with an offset) as an aware datetime."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def seconds_since(text: str, now: datetime | None = None) -> int:
+    """Whole seconds from a stored timestamp until `now` (never negative)."""
+    return max(0, int(((now or utc_now()) - parse_iso(text)).total_seconds()))

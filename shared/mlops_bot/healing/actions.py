@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_bot.adapters.github import GitHubClient, GitHubRateLimited
-from mlops_bot.clock import iso, utc_now
+from mlops_bot.clock import iso, seconds_since, utc_now
 from mlops_bot.config import Settings
 from mlops_bot.errors import Invalid, NotFound
 from mlops_bot.healing import audit, budgets, notifications, repair_claims
@@ -476,10 +476,7 @@ def await_verification(deps: ActionDependencies, state: PlaybookState, task_toke
 
 
 def _seconds_since(start: str | None) -> int | None:
-    if not start:
-        return None
-    began = datetime.fromisoformat(start.replace("Z", "+00:00"))
-    return max(0, int((utc_now() - began).total_seconds()))
+    return seconds_since(start) if start else None
 
 
 def _round(state: PlaybookState, incident: Incident) -> int:

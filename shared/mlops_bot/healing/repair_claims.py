@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from mlops_bot.clock import iso, utc_now
+from mlops_bot.clock import iso, seconds_since, utc_now
 from mlops_bot.healing.planner import FILE_CHANGING_ACTIONS, RepairPlan
 from mlops_bot.stores.incidents import (
     CLOSED_STATUSES,
@@ -291,8 +291,7 @@ def _close_as(
     entry = TimelineEntry.now(event, f"{status.value} with incident {holder_id}, whose repair it followed: {details}")
     resolution_time = None
     if status == IncidentStatus.RESOLVED:
-        began = follower.detected_at.replace("Z", "+00:00")
-        resolution_time = max(0, int((utc_now() - datetime.fromisoformat(began)).total_seconds()))
+        resolution_time = seconds_since(follower.detected_at)
     return incidents.close(
         tenant_id,
         follower_id,

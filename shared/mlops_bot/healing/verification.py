@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
-from mlops_bot.clock import utc_now
+from mlops_bot.clock import seconds_since
 from mlops_bot.config import Settings
 from mlops_bot.diagnosis import Problem
 from mlops_bot.healing import repair_claims
@@ -126,14 +125,13 @@ def _decide_after_the_deadline(
         return
     details = f"run {run.id} passed on {run.head_branch} after the verification deadline"
     entry = TimelineEntry.now(TimelineEvent.ISSUE_RESOLVED, details)
-    began = datetime.fromisoformat(incident.detected_at.replace("Z", "+00:00"))
     deps.incidents.close(
         incident.tenant_id,
         incident.id,
         IncidentStatus.RESOLVED,
         entry,
         once=f"{IncidentStatus.RESOLVED.value}-{attempt}",  # the playbook's MarkResolved uses the same
-        resolution_time=max(0, int((utc_now() - began).total_seconds())),
+        resolution_time=seconds_since(incident.detected_at),
     )
     if deps.repair_claims is not None:
         repair_claims.follow_verdict(deps.repair_claims, deps.incidents, incident, IncidentStatus.RESOLVED, details)

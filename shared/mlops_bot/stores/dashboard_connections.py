@@ -15,12 +15,13 @@ already reclaimed an expired slot is never thrown out by the old connection's la
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from pydantic import Field
 
 from mlops_bot.adapters.dynamodb import StateTable
+from mlops_bot.clock import parse_iso
 from mlops_bot.storage import keys
 from mlops_bot.stores.base import MemoryTable, StoredItem, read_item
 
@@ -48,12 +49,9 @@ class DashboardConnection(StoredItem):
     def opened_before(self, moment: datetime) -> bool:
         """Whether `$connect` ran at or before `moment` (an unreadable time counts as long ago)."""
         try:
-            connected = datetime.fromisoformat(self.connected_at)
+            return parse_iso(self.connected_at) <= moment
         except ValueError:
             return True
-        if connected.tzinfo is None:
-            connected = connected.replace(tzinfo=UTC)
-        return connected <= moment
 
     def wants(self, kind: MessageType) -> bool:
         """Broadcasts go to every connection, of the types it wants (all unless narrowed by `subscribe`)."""

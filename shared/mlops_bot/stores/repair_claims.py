@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from pydantic import Field, StringConstraints
 
 from mlops_bot.adapters.dynamodb import StateTable
-from mlops_bot.clock import epoch_seconds, iso, utc_now
+from mlops_bot.clock import epoch_seconds, iso, parse_iso, utc_now
 from mlops_bot.storage import keys
 from mlops_bot.stores.base import (
     MemoryTable,
@@ -61,14 +61,10 @@ class RepairClaim(StoredItem):
     issue_url: Url | None = None
 
     def expires_at(self) -> int:
-        return epoch_seconds(_parse(self.renewed_at) + REPAIR_CLAIM_TTL)
+        return epoch_seconds(parse_iso(self.renewed_at) + REPAIR_CLAIM_TTL)
 
     def expired(self, now: datetime | None = None) -> bool:
         return self.expires_at() <= epoch_seconds(now or utc_now())
-
-
-def _parse(timestamp: str) -> datetime:
-    return datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
 
 
 class RepairClaimStore(Protocol):
